@@ -1,0 +1,145 @@
+//! The ways a person is known to us: email addresses, phone numbers and tax ids.
+
+use crate::{Invalid, wire_enum};
+
+wire_enum!(
+    /// Kinds of user identity, as Zendesk names them on the wire.
+    IdentityKind, "identity type" {
+        Email => "email",
+        PhoneNumber => "phone_number",
+        TaxId => "tax_id",
+        Twitter => "twitter",
+        Facebook => "facebook",
+        Google => "google",
+    }
+);
+
+impl IdentityKind {
+    /// Parses and normalises a value of this kind, so that two spellings of one identity
+    /// compare equal (`Ana@Example.COM` and `ana@example.com`).
+    pub fn normalize(self, raw: &str) -> Result<String, Invalid> {
+        match self {
+            IdentityKind::Email => Ok(EmailAddress::parse(raw)?.into_string()),
+            IdentityKind::PhoneNumber => normalize_phone(raw),
+            IdentityKind::TaxId => Ok(Cpf::parse(raw)?.digits().to_string()),
+            IdentityKind::Twitter | IdentityKind::Facebook | IdentityKind::Google => {
+                let v = raw.trim();
+                if v.is_empty() || v.len() > 255 {
+                    return Err(Invalid(format!("{} handle must be 1 to 255 characters", self)));
+                }
+                Ok(v.trim_start_matches('@').to_lowercase())
+            }
+        }
+    }
+}
+
+/// An email address, trimmed and lowercased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        if trimmed.len() > 254 {
+            return Err(Invalid::new("email address is longer than 254 characters"));
+        }
+        let parsed = email_address::EmailAddress::parse_with_options(
+            trimmed,
+            email_address::Options::default().without_display_text(),
+        )
+        .map_err(|e| Invalid(format!("{trimmed:?} is not a valid email address ({e})")))?;
+        // A helpdesk only ever mails addresses on a real domain.
+        if !parsed.domain().contains('.') {
+            return Err(Invalid(format!("{trimmed:?} is not a valid email address (domain has no dot)")));
+        }
+        Ok(Self(trimmed.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+fn normalize_phone(raw: &str) -> Result<String, Invalid> {
+    let trimmed = raw.trim();
+    let mut out = String::new();
+    for (i, c) in trimmed.chars().enumerate() {
+        match c {
+            '0'..='9' => out.push(c),
+            '+' if i == 0 => out.push(c),
+            ' ' | '-' | '(' | ')' | '.' => {}
+            _ => return Err(Invalid(format!("{trimmed:?} is not a valid phone number"))),
+        }
+    }
+    let digits = out.trim_start_matches('+').len();
+    if !(6..=15).contains(&digits) {
+        return Err(Invalid(format!("{trimmed:?} is not a valid phone number (6 to 15 digits)")));
+    }
+    Ok(out)
+}
+
+/// A Brazilian individual taxpayer id (CPF), validated by its two check digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cpf(String);
+
+impl Cpf {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        let digits: String = trimmed.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect();
+        if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Invalid(format!("{trimmed:?} is not a valid CPF: it must have 11 digits")));
+        }
+        let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+        if d.iter().all(|&x| x == d[0]) {
+            return Err(Invalid(format!("{trimmed:?} is not a valid CPF")));
+        }
+        let check = |len: usize| -> u32 {
+            let sum: u32 = d[..len].iter().zip((2..=len as u32 + 1).rev()).map(|(x, w)| x * w).sum();
+            let r = (sum * 10) % 11;
+            if r == 10 { 0 } else { r }
+        };
+        if check(9) != d[9] || check(10) != d[10] {
+            return Err(Invalid(format!("{trimmed:?} is not a valid CPF: check digits do not match")));
+        }
+        Ok(Self(digits))
+    }
+
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpf_check_digits() {
+        assert_eq!(Cpf::parse("529.982.247-25").unwrap().digits(), "52998224725");
+        assert!(Cpf::parse("529.982.247-24").is_err());
+        assert!(Cpf::parse("111.111.111-11").is_err());
+        assert!(Cpf::parse("1234").is_err());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_validated() {
+        assert_eq!(EmailAddress::parse(" Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert!(EmailAddress::parse("not-an-email").is_err());
+        assert!(EmailAddress::parse("a@localhost").is_err());
+        assert!(EmailAddress::parse("josé@exemplo.com.br").is_ok());
+    }
+
+    #[test]
+    fn phones_keep_digits_and_leading_plus() {
+        assert_eq!(IdentityKind::PhoneNumber.normalize("+55 (11) 98765-4321").unwrap(), "+5511987654321");
+        assert!(IdentityKind::PhoneNumber.normalize("call me").is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! Groups of agents and their memberships.
+
+use serde_json::{Map, Value};
+
+use frontdesk_domain::Role;
+use frontdesk_store::AnyConnection;
+use frontdesk_store::groups::{self, Group, GroupMembership};
+use frontdesk_store::users;
+
+use super::input::Obj;
+use crate::error::{ApiError, Result};
+
+pub async fn save(conn: &mut AnyConnection, group: Option<Group>, m: &Map<String, Value>, now: i64) -> Result<Group> {
+    let o = Obj(m);
+    let is_new = group.is_none();
+    let mut g = group.unwrap_or_else(|| Group { created_at: now, is_public: 1, ..Default::default() });
+    match o.str("name", 255)?.set() {
+        Some(n) => {
+            let n = n.trim().to_string();
+            if let Some(other) = groups::find_by_name(conn, &n).await? {
+                if other.id != g.id {
+                    return Err(ApiError::invalid_code(
+                        "name",
+                        "DuplicateValue",
+                        format!("Name: {n} has already been taken"),
+                    ));
+                }
+            }
+            g.name = n;
+        }
+        None if is_new => return Err(ApiError::blank("name", "Name")),
+        None => {}
+    }
+    if let Some(d) = o.str("description", 65_535)?.apply(Some(g.description.clone())) {
+        g.description = d;
+    }
+    if let Some(b) = o.bool("is_public")? {
+        g.is_public = i64::from(b);
+    }
+    if let Some(b) = o.bool("default")? {
+        g.is_default = i64::from(b);
+    }
+    g.updated_at = now;
+    if is_new {
+        g.id = groups::insert(conn, &g).await?;
+    } else {
+        groups::update(conn, &g).await?;
+    }
+    Ok(g)
+}
+
+/// Adds an agent to a group. Only agents and admins can be members.
+pub async fn add_member(conn: &mut AnyConnection, m: &Map<String, Value>, now: i64) -> Result<GroupMembership> {
+    let o = Obj(m);
+    let user_id = o.id("user_id")?.set().ok_or_else(|| ApiError::blank("user_id", "User"))?;
+    let group_id = o.id("group_id")?.set().ok_or_else(|| ApiError::blank("group_id", "Group"))?;
+    let user = users::get(conn, user_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist")))?;
+    if !Role::parse(&user.role).map(Role::is_staff).unwrap_or(false) {
+        return Err(ApiError::invalid(
+            "user_id",
+            format!("user_id: user {user_id} is not an agent; only agents can be group members"),
+        ));
+    }
+    groups::get(conn, group_id)
+        .await?
+        .filter(|g| g.deleted == 0)
+        .ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {group_id} does not exist")))?;
+    if groups::is_member(conn, user_id, group_id).await? {
+        return Err(ApiError::invalid_code(
+            "user_id",
+            "DuplicateValue",
+            format!("user_id: user {user_id} is already a member of group {group_id}"),
+        ));
+    }
+    let first =
+        groups::list_memberships(conn, Some(user_id), None, frontdesk_store::PageRequest::After { id: None, size: 1 })
+            .await?
+            .items
+            .is_empty();
+    let id = groups::insert_membership(conn, user_id, group_id, o.bool("default")?.unwrap_or(first), now).await?;
+    groups::membership(conn, id).await?.ok_or(ApiError::NotFound)
+}

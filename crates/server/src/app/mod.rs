@@ -1,0 +1,44 @@
+//! Use cases: the only code that opens write transactions. Each one persists a change,
+//! records its audit and enqueues its jobs in one transaction.
+
+pub mod groups;
+pub mod input;
+pub mod organizations;
+pub mod tickets;
+pub mod users;
+
+use serde_json::{Value, json};
+
+/// How a change reached us (`zendesk-api.md` §6.6).
+#[derive(Debug, Clone)]
+pub struct Via {
+    pub channel: &'static str,
+    pub source: Value,
+}
+
+impl Via {
+    pub fn api() -> Self {
+        Via { channel: "api", source: json!({"from": {}, "to": {}, "rel": null}) }
+    }
+
+    pub fn web() -> Self {
+        Via { channel: "web", source: json!({"from": {}, "to": {}, "rel": null}) }
+    }
+
+    pub fn source_json(&self) -> String {
+        self.source.to_string()
+    }
+}
+
+use frontdesk_store::AnyConnection;
+
+use crate::AppState;
+use crate::error::{ApiError, Result};
+
+/// Runs `f` in one write transaction: committed if it returns Ok, rolled back otherwise.
+pub async fn in_tx<T>(state: &AppState, f: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
+    let mut tx = state.db.begin().await?;
+    let out = f(&mut tx).await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(format!("commit failed: {e}")))?;
+    Ok(out)
+}

@@ -1,0 +1,96 @@
+//! Organizations: create, update, delete.
+
+use serde_json::{Map, Value};
+
+use frontdesk_domain::normalize_tags;
+use frontdesk_store::AnyConnection;
+use frontdesk_store::organizations::{self, Organization};
+use frontdesk_store::tags::{self, Tagged};
+
+use super::input::Obj;
+use crate::error::{ApiError, Result};
+
+pub struct OrganizationInput<'a>(Obj<'a>);
+
+impl<'a> OrganizationInput<'a> {
+    pub fn new(m: &'a Map<String, Value>) -> Self {
+        Self(Obj(m))
+    }
+}
+
+fn domains(o: &Obj) -> Result<Option<Vec<String>>> {
+    let Some(list) = o.str_list("domain_names")? else { return Ok(None) };
+    let mut out = Vec::new();
+    for d in list {
+        let d = d.trim().trim_start_matches('@').to_lowercase();
+        if d.is_empty() || !d.contains('.') || d.len() > 253 || d.contains(char::is_whitespace) || d.contains('@') {
+            return Err(ApiError::invalid("domain_names", format!("Domain names: {d:?} is not a domain")));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Applies the input to `org` (new or existing) and saves it.
+pub async fn save(
+    conn: &mut AnyConnection,
+    org: Option<Organization>,
+    input: &OrganizationInput<'_>,
+    now: i64,
+) -> Result<Organization> {
+    let o = &input.0;
+    let is_new = org.is_none();
+    let mut org = org.unwrap_or_else(|| Organization { created_at: now, ..Default::default() });
+    match o.str("name", 255)?.set() {
+        Some(n) => org.name = n.trim().to_string(),
+        None if is_new => return Err(ApiError::blank("name", "Name")),
+        None => {}
+    }
+    org.external_id = o.str("external_id", 255)?.apply(org.external_id);
+    org.details = o.str("details", 65_535)?.apply(org.details);
+    org.notes = o.str("notes", 65_535)?.apply(org.notes);
+    org.group_id = o.id("group_id")?.apply(org.group_id);
+    if let Some(g) = org.group_id {
+        frontdesk_store::groups::get(conn, g)
+            .await?
+            .ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {g} does not exist")))?;
+    }
+    if let Some(b) = o.bool("shared_tickets")? {
+        org.shared_tickets = i64::from(b);
+    }
+    if let Some(b) = o.bool("shared_comments")? {
+        org.shared_comments = i64::from(b);
+    }
+    let tag_list = match o.str_list("tags")? {
+        Some(l) => Some(normalize_tags(l.iter().map(String::as_str)).map_err(|e| ApiError::invalid("tags", e.0))?),
+        None => None,
+    };
+    let domain_list = domains(o)?;
+    org.updated_at = now;
+    let dup = |e: frontdesk_store::StoreError| match e {
+        frontdesk_store::StoreError::Duplicate(col) if col.contains("name") => ApiError::invalid_code(
+            "name",
+            "DuplicateValue",
+            format!("Name: {} has already been taken", org_name_for_error(o)),
+        ),
+        other => other.into(),
+    };
+    if is_new {
+        org.id = organizations::insert(conn, &org).await.map_err(dup)?;
+    } else {
+        organizations::update(conn, &org).await.map_err(dup)?;
+    }
+    if let Some(t) = tag_list {
+        tags::replace(conn, Tagged::Organization, org.id, &t).await?;
+    }
+    if let Some(d) = domain_list {
+        organizations::set_domains(conn, org.id, &d).await?;
+    }
+    Ok(org)
+}
+
+fn org_name_for_error(o: &Obj) -> String {
+    o.raw("name").and_then(Value::as_str).unwrap_or("").to_string()
+}

@@ -1,0 +1,676 @@
+//! Creating, updating, deleting and restoring tickets, with their comments and audits.
+
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::text::{RenderedBody, render_html, render_markdown};
+use frontdesk_domain::{EmailAddress, Locale, Priority, Role, Status, TicketType, normalize_tags};
+use frontdesk_store::AnyConnection;
+use frontdesk_store::audits::{self, Audit, Comment};
+use frontdesk_store::tags::{self, Tagged};
+use frontdesk_store::tickets::{self, Ticket};
+use frontdesk_store::users::User;
+use frontdesk_store::{account, groups, organizations, users};
+
+use super::Via;
+use super::input::{Obj, Patch};
+use crate::auth::Actor;
+use crate::clock::{iso, parse_time};
+use crate::error::{ApiError, Result};
+
+pub const MAX_SUBJECT: usize = 1_000;
+pub const MAX_COMMENT: usize = 65_535;
+
+#[derive(Debug, Clone, Default)]
+pub struct CommentInput {
+    pub body: Option<String>,
+    pub html_body: Option<String>,
+    pub public: Option<bool>,
+    pub author_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequesterInput {
+    pub name: Option<String>,
+    pub email: EmailAddress,
+    pub locale: Option<Locale>,
+}
+
+/// A ticket create or update, parsed and type-checked; existence checks come later, inside
+/// the transaction.
+#[derive(Debug, Clone, Default)]
+pub struct TicketInput {
+    pub subject: Patch<String>,
+    pub comment: Option<CommentInput>,
+    pub description: Option<String>,
+    pub requester_id: Patch<i64>,
+    pub requester: Option<RequesterInput>,
+    pub submitter_id: Patch<i64>,
+    pub assignee_id: Patch<i64>,
+    pub group_id: Patch<i64>,
+    pub organization_id: Patch<i64>,
+    pub priority: Patch<Priority>,
+    pub ticket_type: Patch<TicketType>,
+    pub status: Patch<Status>,
+    pub tags: Option<Vec<String>>,
+    pub additional_tags: Option<Vec<String>>,
+    pub remove_tags: Option<Vec<String>>,
+    pub external_id: Patch<String>,
+    pub due_at: Patch<i64>,
+    pub problem_id: Patch<i64>,
+    pub recipient: Patch<String>,
+    pub brand_id: Patch<i64>,
+    pub collaborator_ids: Option<Vec<i64>>,
+    pub email_cc_ids: Option<Vec<i64>>,
+    pub follower_ids: Option<Vec<i64>>,
+    pub safe_update: bool,
+    pub updated_stamp: Option<String>,
+}
+
+fn parse_comment(o: &Obj) -> Result<Option<CommentInput>> {
+    let Some(c) = o.object("comment")? else {
+        return Ok(None);
+    };
+    let body = c.str("body", MAX_COMMENT)?.set();
+    let html_body = c.str("html_body", MAX_COMMENT)?.set();
+    if body.is_none() && html_body.is_none() {
+        return Err(ApiError::blank("comment", "Comment"));
+    }
+    Ok(Some(CommentInput { body, html_body, public: c.bool("public")?, author_id: c.id("author_id")?.set() }))
+}
+
+fn parse_tags(o: &Obj, key: &str) -> Result<Option<Vec<String>>> {
+    match o.str_list(key)? {
+        None => Ok(None),
+        Some(list) => Ok(Some(
+            normalize_tags(list.iter().map(String::as_str))
+                .map_err(|e| ApiError::invalid(key, format!("{key}: {e}")))?,
+        )),
+    }
+}
+
+fn parse_enum<T>(
+    o: &Obj,
+    key: &str,
+    parse: fn(&str) -> std::result::Result<T, frontdesk_domain::Invalid>,
+) -> Result<Patch<T>> {
+    o.str(key, 64)?.try_map(|s| parse(&s).map_err(|e| ApiError::invalid(key, format!("{key}: {e}"))))
+}
+
+impl TicketInput {
+    pub fn parse(m: &Map<String, Value>) -> Result<TicketInput> {
+        let o = Obj(m);
+        let requester = match o.object("requester")? {
+            None => None,
+            Some(r) => {
+                let email =
+                    r.str("email", 254)?.set().ok_or_else(|| ApiError::blank("requester", "Requester email"))?;
+                let email = EmailAddress::parse(&email)
+                    .map_err(|e| ApiError::invalid("requester", format!("Requester: {e}")))?;
+                let locale = match (r.str("locale", 16)?.set(), r.raw("locale_id").and_then(Value::as_i64)) {
+                    (Some(l), _) => Some(Locale::parse(&l).map_err(|e| ApiError::invalid("requester", e.0))?),
+                    (None, Some(id)) => Some(Locale::from_id(id).map_err(|e| ApiError::invalid("requester", e.0))?),
+                    _ => None,
+                };
+                Some(RequesterInput { name: r.str("name", 255)?.set(), email, locale })
+            }
+        };
+        let due_at = o.str("due_at", 64)?.try_map(|s| {
+            parse_time(&s).ok_or_else(|| ApiError::invalid("due_at", format!("due_at: {s:?} is not a date or time")))
+        })?;
+        let status_raw = o.str("status", 64)?;
+        if let Patch::Set(s) = &status_raw {
+            if s.eq_ignore_ascii_case("deleted") {
+                return Err(ApiError::invalid("status", "status: use DELETE to delete a ticket"));
+            }
+        }
+        Ok(TicketInput {
+            subject: o.str("subject", MAX_SUBJECT)?,
+            comment: parse_comment(&o)?,
+            description: o.str("description", MAX_COMMENT)?.set(),
+            requester_id: o.id("requester_id")?,
+            requester,
+            submitter_id: o.id("submitter_id")?,
+            assignee_id: o.id("assignee_id")?,
+            group_id: o.id("group_id")?,
+            organization_id: o.id("organization_id")?,
+            priority: parse_enum(&o, "priority", Priority::parse)?,
+            ticket_type: parse_enum(&o, "type", TicketType::parse)?,
+            status: status_raw
+                .try_map(|s| Status::parse(&s).map_err(|e| ApiError::invalid("status", format!("status: {e}"))))?,
+            tags: parse_tags(&o, "tags")?,
+            additional_tags: parse_tags(&o, "additional_tags")?,
+            remove_tags: parse_tags(&o, "remove_tags")?,
+            external_id: o.str("external_id", 255)?,
+            due_at,
+            problem_id: o.id("problem_id")?,
+            recipient: o.str("recipient", 254)?,
+            brand_id: o.id("brand_id")?,
+            collaborator_ids: o.id_list("collaborator_ids")?,
+            email_cc_ids: o.id_list("email_cc_ids")?,
+            follower_ids: o.id_list("follower_ids")?,
+            safe_update: o.bool("safe_update")?.unwrap_or(false),
+            updated_stamp: o.str("updated_stamp", 64)?.set(),
+        })
+    }
+}
+
+/// The result of a create or update: the saved ticket and the audit recording it (none when
+/// the update changed nothing).
+pub struct Saved {
+    pub ticket: Ticket,
+    pub audit: Option<Audit>,
+}
+
+async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
+    users::get(conn, id).await?.ok_or_else(|| ApiError::invalid(field, format!("{field}: user {id} does not exist")))
+}
+
+async fn existing_staff(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
+    let u = existing_user(conn, id, field).await?;
+    if !Role::parse(&u.role).map(Role::is_staff).unwrap_or(false) {
+        return Err(ApiError::invalid(field, format!("{field}: user {id} is not an agent")));
+    }
+    Ok(u)
+}
+
+/// Finds the end user with this email, or creates one.
+pub async fn find_or_create_requester(conn: &mut AnyConnection, r: &RequesterInput, now: i64) -> Result<User> {
+    if let Some(u) = users::find_by_identity(conn, "email", r.email.as_str()).await? {
+        return Ok(u);
+    }
+    let name = r.name.clone().unwrap_or_else(|| r.email.as_str().split('@').next().unwrap_or("").to_string());
+    let input = super::users::UserInput {
+        name: Patch::Set(name),
+        email: Patch::Set(r.email.clone()),
+        locale: r.locale.map_or(Patch::Absent, Patch::Set),
+        ..Default::default()
+    };
+    super::users::create(conn, &input, Role::EndUser, now).await
+}
+
+fn render(c: &CommentInput) -> RenderedBody {
+    match (&c.html_body, &c.body) {
+        (Some(html), _) => render_html(html),
+        (None, Some(md)) => render_markdown(md),
+        (None, None) => render_markdown(""),
+    }
+}
+
+/// The fields an audit records, in the order Zendesk lists them.
+fn snapshot(t: &Ticket, tags: &[String]) -> Vec<(&'static str, Value)> {
+    vec![
+        ("subject", json!(t.subject)),
+        ("requester_id", json!(t.requester_id.to_string())),
+        ("assignee_id", json!(t.assignee_id.map(|v| v.to_string()))),
+        ("group_id", json!(t.group_id.map(|v| v.to_string()))),
+        ("organization_id", json!(t.organization_id.map(|v| v.to_string()))),
+        ("status", json!(t.status)),
+        ("priority", json!(t.priority)),
+        ("type", json!(t.ticket_type)),
+        ("due_at", json!(t.due_at.map(iso))),
+        ("external_id", json!(t.external_id)),
+        ("brand_id", json!(t.brand_id.map(|v| v.to_string()))),
+        ("tags", json!(tags)),
+    ]
+}
+
+fn change_events(before: Option<(&Ticket, &[String])>, after: (&Ticket, &[String])) -> Vec<Value> {
+    let new = snapshot(after.0, after.1);
+    match before {
+        None => new
+            .into_iter()
+            .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+            .map(|(f, v)| json!({"type": "Create", "field_name": f, "value": v}))
+            .collect(),
+        Some(b) => snapshot(b.0, b.1)
+            .into_iter()
+            .zip(new)
+            .filter(|((_, old), (_, new))| old != new)
+            .map(|((f, old), (_, new))| json!({"type": "Change", "field_name": f, "value": new, "previous_value": old}))
+            .collect(),
+    }
+}
+
+/// Checks assignee, group and status together, as they constrain one another.
+async fn settle_assignment(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    t: &mut Ticket,
+    assignee_changed: bool,
+) -> Result<()> {
+    if let Some(a) = t.assignee_id {
+        existing_staff(conn, a, "assignee_id").await?;
+        match t.group_id {
+            Some(g) => {
+                if assignee_changed && !groups::is_member(conn, a, g).await? {
+                    return Err(ApiError::invalid(
+                        "assignee_id",
+                        format!("assignee_id: user {a} is not a member of group {g}"),
+                    ));
+                }
+            }
+            None => {
+                let page = groups::list_memberships(
+                    conn,
+                    Some(a),
+                    None,
+                    frontdesk_store::PageRequest::After { id: None, size: 50 },
+                )
+                .await?;
+                t.group_id = page.items.iter().find(|m| m.is_default != 0).or(page.items.first()).map(|m| m.group_id);
+            }
+        }
+    }
+    let status = Status::parse(&t.status)?;
+    if status >= Status::Solved && t.assignee_id.is_none() {
+        if actor.is_staff() {
+            t.assignee_id = Some(actor.id());
+            t.assigned_at = Some(t.updated_at);
+        } else {
+            return Err(ApiError::invalid("assignee_id", "Assignee: is required when solving a ticket"));
+        }
+    }
+    Ok(())
+}
+
+fn comment_row(rendered: RenderedBody, ticket_id: i64, author_id: i64, public: bool, via: &Via, now: i64) -> Comment {
+    Comment {
+        id: 0,
+        ticket_id,
+        audit_id: 0,
+        author_id,
+        body: rendered.body,
+        html_body: rendered.html_body,
+        plain_body: rendered.plain_body,
+        public: i64::from(public),
+        via_channel: via.channel.to_string(),
+        metadata: None,
+        created_at: now,
+    }
+}
+
+async fn comment_author(conn: &mut AnyConnection, actor: &Actor, c: &CommentInput) -> Result<i64> {
+    match c.author_id {
+        Some(id) if actor.is_staff() && id != actor.id() => Ok(existing_user(conn, id, "author_id").await?.id),
+        _ => Ok(actor.id()),
+    }
+}
+
+async fn write_audit(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    author_id: i64,
+    via: &Via,
+    events: Vec<Value>,
+    comment: Option<Comment>,
+    now: i64,
+) -> Result<Audit> {
+    let mut audit = Audit {
+        id: 0,
+        ticket_id,
+        author_id,
+        via_channel: via.channel.to_string(),
+        via_source: Some(via.source_json()),
+        metadata: None,
+        events: Value::Array(events).to_string(),
+        created_at: now,
+    };
+    audit.id = audits::insert_audit(conn, &audit).await?;
+    if let Some(mut c) = comment {
+        c.audit_id = audit.id;
+        audits::insert_comment(conn, &c).await?;
+    }
+    Ok(audit)
+}
+
+async fn save_collaborators(conn: &mut AnyConnection, id: i64, input: &TicketInput) -> Result<()> {
+    for (kind, list) in [
+        ("collaborator", &input.collaborator_ids),
+        ("email_cc", &input.email_cc_ids),
+        ("follower", &input.follower_ids),
+    ] {
+        if let Some(ids) = list {
+            for u in ids {
+                existing_user(conn, *u, &format!("{kind}_ids")).await?;
+            }
+            tickets::set_collaborators(conn, id, kind, ids).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates a ticket with its first comment.
+pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput, via: &Via, now: i64) -> Result<Saved> {
+    let comment = match (&input.comment, &input.description) {
+        (Some(c), _) => c.clone(),
+        (None, Some(d)) => CommentInput { body: Some(d.clone()), ..Default::default() },
+        (None, None) => return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank")),
+    };
+    let staff = actor.is_staff();
+    let requester = if !staff {
+        actor.user.clone()
+    } else if let Patch::Set(id) = input.requester_id {
+        existing_user(conn, id, "requester_id").await?
+    } else if let Some(r) = &input.requester {
+        find_or_create_requester(conn, r, now).await?
+    } else {
+        actor.user.clone()
+    };
+    let submitter_id = match input.submitter_id {
+        Patch::Set(id) if staff => existing_user(conn, id, "submitter_id").await?.id,
+        _ => actor.id(),
+    };
+    let organization_id = match input.organization_id.clone() {
+        Patch::Set(id) if staff => {
+            organizations::get(conn, id).await?.ok_or_else(|| {
+                ApiError::invalid("organization_id", format!("organization_id: organization {id} does not exist"))
+            })?;
+            Some(id)
+        }
+        Patch::Null if staff => None,
+        _ => requester.organization_id,
+    };
+    let group_id = match input.group_id.clone() {
+        Patch::Set(id) if staff => {
+            let g = groups::get(conn, id).await?.filter(|g| g.deleted == 0);
+            g.ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {id} does not exist")))?;
+            Some(id)
+        }
+        _ => None,
+    };
+    let assignee_id = if staff { input.assignee_id.clone().set() } else { None };
+    let status = match (input.status.clone().set(), assignee_id) {
+        (Some(s), _) if staff => s,
+        (_, Some(_)) => Status::Open,
+        _ => Status::New,
+    };
+    let rendered = render(&comment);
+    let public = if staff { comment.public.unwrap_or(true) } else { true };
+    let id = account::next_value(conn, "tickets").await?;
+    let mut t = Ticket {
+        id,
+        external_id: input.external_id.clone().set(),
+        via_channel: via.channel.to_string(),
+        via_source: Some(via.source_json()),
+        ticket_type: if staff { input.ticket_type.clone().set().map(|x| x.as_str().to_string()) } else { None },
+        subject: input.subject.clone().set(),
+        description: rendered.plain_body.clone(),
+        priority: input.priority.clone().set().map(|x| x.as_str().to_string()),
+        status: status.as_str().to_string(),
+        recipient: input.recipient.clone().set(),
+        requester_id: requester.id,
+        submitter_id,
+        assignee_id,
+        organization_id,
+        group_id,
+        original_group_id: group_id,
+        brand_id: input.brand_id.clone().set(),
+        problem_id: input.problem_id.clone().set(),
+        is_public: i64::from(public),
+        due_at: input.due_at.clone().set(),
+        created_at: now,
+        updated_at: now,
+        generated_at: now,
+        status_changed_at: now,
+        assigned_at: assignee_id.map(|_| now),
+        solved_at: (status >= Status::Solved).then_some(now),
+        requester_updated_at: Some(now),
+        assignee_updated_at: None,
+        deleted_at: None,
+        deleted_by: None,
+    };
+    settle_assignment(conn, actor, &mut t, true).await?;
+    if t.original_group_id.is_none() {
+        t.original_group_id = t.group_id;
+    }
+    if t.status == "solved" && t.solved_at.is_none() {
+        t.solved_at = Some(now);
+    }
+    let tag_list = input.tags.clone().unwrap_or_default();
+    tickets::insert(conn, &t).await?;
+    tags::add(conn, Tagged::Ticket, id, &tag_list).await?;
+    save_collaborators(conn, id, &input).await?;
+    let author = comment_author(conn, actor, &comment).await?;
+    let mut events = change_events(None, (&t, &tag_list));
+    events.insert(0, json!({"type": "Comment"}));
+    let c = comment_row(rendered, id, author, public, via, now);
+    let audit = write_audit(conn, id, actor.id(), via, events, Some(c), now).await?;
+    Ok(Saved { ticket: t, audit: Some(audit) })
+}
+
+/// Whether an end user may see this ticket: their own request, or their organization's when
+/// the organization shares tickets.
+pub async fn visible_to(conn: &mut AnyConnection, actor: &Actor, t: &Ticket) -> Result<bool> {
+    if actor.is_staff() || t.requester_id == actor.id() {
+        return Ok(true);
+    }
+    if let Some(org) = t.organization_id {
+        let shared = organizations::get(conn, org).await?.is_some_and(|o| o.shared_tickets != 0);
+        if shared {
+            let orgs = super::users::organization_ids(conn, actor.id()).await?;
+            return Ok(orgs.contains(&org));
+        }
+    }
+    Ok(false)
+}
+
+/// Loads a ticket the actor may see, for reading or (inside a transaction) for changing.
+pub async fn load(conn: &mut AnyConnection, actor: &Actor, id: i64, lock: bool) -> Result<Ticket> {
+    let t = if lock { tickets::get_for_update(conn, id).await? } else { tickets::get(conn, id).await? };
+    let t = t.filter(|t| t.deleted_at.is_none()).ok_or(ApiError::NotFound)?;
+    if !visible_to(conn, actor, &t).await? {
+        return Err(ApiError::forbidden());
+    }
+    Ok(t)
+}
+
+/// Applies an update: fields, tags and an optional comment, as one audit.
+pub async fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    input: TicketInput,
+    via: &Via,
+    now: i64,
+) -> Result<Saved> {
+    let before = load(conn, actor, id, true).await?;
+    if before.status == "closed" {
+        return Err(ApiError::invalid("status", "Status: closed prevents ticket update"));
+    }
+    if input.safe_update {
+        let stamp = input.updated_stamp.as_deref().unwrap_or("");
+        let matches = stamp == iso(before.updated_at) || parse_time(stamp) == Some(before.updated_at);
+        if !matches {
+            return Err(ApiError::UpdateConflict);
+        }
+    }
+    let staff = actor.is_staff();
+    if !staff {
+        let touches_staff_fields = !input.assignee_id.is_absent()
+            || !input.group_id.is_absent()
+            || !input.status.is_absent()
+            || !input.requester_id.is_absent()
+            || !input.organization_id.is_absent()
+            || input.tags.is_some()
+            || input.additional_tags.is_some()
+            || !input.ticket_type.is_absent();
+        if touches_staff_fields {
+            return Err(ApiError::Forbidden("End users may only add comments to their requests".into()));
+        }
+    }
+    let before_tags = tags::list(conn, Tagged::Ticket, id).await?;
+    let mut t = before.clone();
+    t.subject = input.subject.clone().apply(t.subject);
+    t.priority = input.priority.clone().try_map(|p| Ok(p.as_str().to_string()))?.apply(t.priority);
+    t.ticket_type = input.ticket_type.clone().try_map(|x| Ok(x.as_str().to_string()))?.apply(t.ticket_type);
+    if let Patch::Set(s) = input.status {
+        t.status = s.as_str().to_string();
+    }
+    if let Patch::Set(rid) = input.requester_id {
+        let r = existing_user(conn, rid, "requester_id").await?;
+        t.requester_id = r.id;
+        if input.organization_id.is_absent() {
+            t.organization_id = r.organization_id;
+        }
+    } else if let Some(r) = &input.requester {
+        let r = find_or_create_requester(conn, r, now).await?;
+        t.requester_id = r.id;
+        if input.organization_id.is_absent() {
+            t.organization_id = r.organization_id;
+        }
+    }
+    match input.organization_id.clone() {
+        Patch::Set(oid) => {
+            organizations::get(conn, oid).await?.ok_or_else(|| {
+                ApiError::invalid("organization_id", format!("organization_id: organization {oid} does not exist"))
+            })?;
+            t.organization_id = Some(oid);
+        }
+        Patch::Null => t.organization_id = None,
+        Patch::Absent => {}
+    }
+    match input.group_id.clone() {
+        Patch::Set(gid) => {
+            groups::get(conn, gid)
+                .await?
+                .filter(|g| g.deleted == 0)
+                .ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {gid} does not exist")))?;
+            t.group_id = Some(gid);
+        }
+        Patch::Null => t.group_id = None,
+        Patch::Absent => {}
+    }
+    t.assignee_id = input.assignee_id.clone().apply(t.assignee_id);
+    t.external_id = input.external_id.clone().apply(t.external_id);
+    t.due_at = input.due_at.clone().apply(t.due_at);
+    t.recipient = input.recipient.clone().apply(t.recipient);
+    t.brand_id = input.brand_id.clone().apply(t.brand_id);
+    t.problem_id = input.problem_id.clone().apply(t.problem_id);
+    if let Patch::Set(sid) = input.submitter_id {
+        t.submitter_id = existing_user(conn, sid, "submitter_id").await?.id;
+    }
+    t.updated_at = now;
+    let assignee_changed = t.assignee_id != before.assignee_id;
+    if assignee_changed || t.group_id != before.group_id {
+        settle_assignment(conn, actor, &mut t, true).await?;
+    } else {
+        settle_assignment(conn, actor, &mut t, false).await?;
+    }
+    if t.assignee_id != before.assignee_id && t.assignee_id.is_some() {
+        t.assigned_at = Some(now);
+    }
+    if t.status != before.status {
+        t.status_changed_at = now;
+        if t.status == "solved" {
+            t.solved_at = Some(now);
+        }
+        // A new ticket that gets an assignee is open.
+    } else if t.status == "new" && t.assignee_id.is_some() && input.status.is_absent() {
+        t.status = "open".into();
+        t.status_changed_at = now;
+    }
+    let mut tag_list = match &input.tags {
+        Some(list) => list.clone(),
+        None => before_tags.clone(),
+    };
+    if let Some(add) = &input.additional_tags {
+        for tag in add {
+            if !tag_list.contains(tag) {
+                tag_list.push(tag.clone());
+            }
+        }
+    }
+    if let Some(remove) = &input.remove_tags {
+        tag_list.retain(|t| !remove.contains(t));
+    }
+    let mut sorted_before = before_tags.clone();
+    sorted_before.sort();
+    let mut sorted_after = tag_list.clone();
+    sorted_after.sort();
+    sorted_after.dedup();
+
+    let mut events = change_events(Some((&before, &sorted_before)), (&t, &sorted_after));
+    let collaborators_changed =
+        input.collaborator_ids.is_some() || input.email_cc_ids.is_some() || input.follower_ids.is_some();
+    let comment = match &input.comment {
+        Some(c) => {
+            let author = comment_author(conn, actor, c).await?;
+            let public = if staff { c.public.unwrap_or(true) } else { true };
+            if author == t.requester_id {
+                t.requester_updated_at = Some(now);
+            }
+            if Some(author) == t.assignee_id {
+                t.assignee_updated_at = Some(now);
+            }
+            events.insert(0, json!({"type": "Comment"}));
+            Some(comment_row(render(c), id, author, public, via, now))
+        }
+        None => None,
+    };
+    if events.is_empty() && !collaborators_changed {
+        return Ok(Saved { ticket: before, audit: None });
+    }
+    t.generated_at = now;
+    tickets::update(conn, &t).await?;
+    if sorted_after != sorted_before {
+        tags::replace(conn, Tagged::Ticket, id, &sorted_after).await?;
+    }
+    save_collaborators(conn, id, &input).await?;
+    let audit = if events.is_empty() {
+        None
+    } else {
+        Some(write_audit(conn, id, actor.id(), via, events, comment, now).await?)
+    };
+    Ok(Saved { ticket: t, audit })
+}
+
+/// Soft-deletes a ticket: it leaves every list and moves to deleted_tickets.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64, now: i64) -> Result<()> {
+    let mut t = load(conn, actor, id, true).await?;
+    t.deleted_at = Some(now);
+    t.deleted_by = Some(actor.id());
+    t.generated_at = now;
+    tickets::update(conn, &t).await?;
+    Ok(())
+}
+
+pub async fn restore(conn: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
+    let mut t =
+        tickets::get_for_update(conn, id).await?.filter(|t| t.deleted_at.is_some()).ok_or(ApiError::NotFound)?;
+    t.deleted_at = None;
+    t.deleted_by = None;
+    t.generated_at = now;
+    tickets::update(conn, &t).await?;
+    Ok(())
+}
+
+/// Tag endpoints: replace, add or remove, with the same safe-update rule as updates.
+pub async fn change_tags(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    mode: TagMode,
+    list: Vec<String>,
+    stamp: Option<(bool, Option<String>)>,
+    now: i64,
+) -> Result<Vec<String>> {
+    let mut input = TicketInput::default();
+    match mode {
+        TagMode::Replace => input.tags = Some(list),
+        TagMode::Add => input.additional_tags = Some(list),
+        TagMode::Remove => input.remove_tags = Some(list),
+    }
+    if let Some((safe, s)) = stamp {
+        input.safe_update = safe;
+        input.updated_stamp = s;
+    }
+    update(conn, actor, id, input, &Via::api(), now).await?;
+    Ok(tags::list(conn, Tagged::Ticket, id).await?)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum TagMode {
+    Replace,
+    Add,
+    Remove,
+}

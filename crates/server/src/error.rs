@@ -1,0 +1,149 @@
+//! The one error type at the HTTP edge, rendered in Zendesk's envelope (`zendesk-api.md` §3).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use frontdesk_store::StoreError;
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// One field's validation problem, as `details.<field>[]` carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub description: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("couldn't authenticate you")]
+    Unauthenticated,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("no such endpoint")]
+    InvalidEndpoint,
+    #[error("update conflict")]
+    UpdateConflict,
+    #[error("payload too large")]
+    TooLarge(usize),
+    #[error("too many values")]
+    TooManyValues(usize),
+    #[error("record invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 about one field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::invalid_code(field, "InvalidValue", description)
+    }
+
+    pub fn invalid_code(field: impl Into<String>, code: &'static str, description: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError { field: field.into(), code, description: description.into() }])
+    }
+
+    pub fn blank(field: &str, label: &str) -> Self {
+        Self::invalid_code(field, "BlankValue", format!("{label}: cannot be blank"))
+    }
+
+    pub fn forbidden() -> Self {
+        ApiError::Forbidden(
+            "You do not have access to this page. Please contact the account owner of this help desk for further help."
+                .into(),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::TooManyValues(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::InvalidEndpoint => StatusCode::NOT_FOUND,
+            ApiError::UpdateConflict => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        match self {
+            ApiError::BadRequest(d) => json!({"error": "BadRequest", "description": d}),
+            ApiError::Unauthenticated => json!({"error": "Couldn't authenticate you"}),
+            ApiError::Forbidden(d) => json!({"error": "Forbidden", "description": d}),
+            ApiError::NotFound => json!({"error": "RecordNotFound", "description": "Not found"}),
+            ApiError::InvalidEndpoint => json!({"error": "InvalidEndpoint", "description": "Not found"}),
+            ApiError::UpdateConflict => json!({"error": "UpdateConflict",
+                "description": "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again."}),
+            ApiError::TooLarge(limit) => json!({"error": "RequestTooLarge",
+                "description": format!("The request body is larger than the limit of {limit} bytes")}),
+            ApiError::TooManyValues(max) => json!({"error": "TooManyValues",
+                "description": format!("Parameter cannot specify more than {max} values"), "max_count": max}),
+            ApiError::Invalid(errors) => {
+                let mut details = serde_json::Map::new();
+                for e in errors {
+                    let entry = details.entry(e.field.clone()).or_insert_with(|| Value::Array(vec![]));
+                    if let Value::Array(list) = entry {
+                        list.push(json!({"description": e.description, "error": e.code}));
+                    }
+                }
+                json!({"error": "RecordInvalid", "description": "Record validation errors", "details": details})
+            }
+            ApiError::RateLimited { retry_after } => json!({"error": "TooManyRequests",
+                "description": format!("Rate limit exceeded; retry after {retry_after} seconds")}),
+            ApiError::Internal(_) => {
+                json!({"error": "InternalError", "description": "Something went wrong on our side; it has been logged."})
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(msg) = &self {
+            tracing::error!(error = %msg, "internal error");
+        }
+        let mut resp = crate::http::json_response(self.status(), &self.body());
+        if let ApiError::RateLimited { retry_after } = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Duplicate(col) => ApiError::invalid_code(
+                col.clone(),
+                "DuplicateValue",
+                format!("{col}: is already being used by another record"),
+            ),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<frontdesk_domain::Invalid> for ApiError {
+    fn from(e: frontdesk_domain::Invalid) -> Self {
+        ApiError::invalid("base", e.0)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}

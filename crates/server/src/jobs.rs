@@ -1,0 +1,259 @@
+//! The job runner: workers claim job rows with a lease and run them. A job's effects and its
+//! completion commit in one transaction, so a worker killed mid-job leaves nothing behind and
+//! the job runs again, once, when its lease expires.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use frontdesk_domain::Role;
+use frontdesk_store::AnyConnection;
+use frontdesk_store::jobs::{self, Job, NewJob};
+
+use crate::app::tickets::TicketInput;
+use crate::app::{Via, in_tx};
+use crate::auth::Actor;
+use crate::error::{ApiError, Result};
+use crate::{AppState, State};
+
+pub const CREATE_MANY: &str = "tickets.create_many";
+pub const UPDATE_MANY: &str = "tickets.update_many";
+pub const DESTROY_MANY: &str = "tickets.destroy_many";
+pub const PURGE: &str = "tickets.purge";
+pub const USERS_CREATE_MANY: &str = "users.create_many";
+pub const ORGANIZATIONS_CREATE_MANY: &str = "organizations.create_many";
+
+/// How long a claimed job belongs to its worker before another may take it over.
+pub const LEASE_MS: i64 = 60_000;
+const MAX_ATTEMPTS: i64 = 5;
+
+/// Enqueues a bulk job the API reports as a job status, and wakes a local worker.
+pub async fn enqueue_bulk(state: &State, actor: &Actor, kind: &str, payload: Value, total: i64) -> Result<Job> {
+    let public_id = format!("V3-{}", hex::encode(rand::thread_rng().r#gen::<[u8; 16]>()));
+    let now_ms = state.clock.now_ms();
+    let job = NewJob {
+        public_id: Some(public_id),
+        kind: kind.to_string(),
+        payload: payload.to_string(),
+        max_attempts: MAX_ATTEMPTS,
+        run_at_ms: now_ms,
+        total: Some(total),
+        requested_by: Some(actor.id()),
+        unique_key: None,
+    };
+    let job = in_tx(state, async |tx| {
+        let id = jobs::enqueue(tx, &job, now_ms / 1000)
+            .await?
+            .ok_or_else(|| ApiError::Internal("job not enqueued".into()))?;
+        Ok(jobs::get(tx, id).await?.ok_or(ApiError::NotFound)?)
+    })
+    .await?;
+    state.job_wakeup.notify_one();
+    Ok(job)
+}
+
+pub fn spawn_workers(state: State, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let host = hex::encode(rand::thread_rng().r#gen::<[u8; 6]>());
+    (0..state.config.job_workers)
+        .map(|i| {
+            let state = state.clone();
+            let stop = stop.clone();
+            let owner = format!("{host}-{i}");
+            tokio::spawn(async move { worker(state, owner, stop).await })
+        })
+        .collect()
+}
+
+async fn worker(state: State, owner: String, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match run_one(&state, &owner).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "job runner error"),
+        }
+        tokio::select! {
+            _ = state.job_wakeup.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Claims and runs one job; `Ok(false)` when none was ready.
+pub async fn run_one(state: &AppState, owner: &str) -> Result<bool> {
+    let now_ms = state.clock.now_ms();
+    let job = in_tx(state, async |tx| Ok(jobs::claim(tx, owner, now_ms, now_ms + LEASE_MS).await?)).await?;
+    let Some(job) = job else { return Ok(false) };
+    tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "running job");
+    if let Err(e) = execute(state, &job, owner).await {
+        let retry = (job.attempts < job.max_attempts).then(|| {
+            let backoff = 1000i64 << job.attempts.clamp(0, 10);
+            let jitter = rand::thread_rng().gen_range(0..=backoff / 2);
+            state.clock.now_ms() + backoff + jitter
+        });
+        let msg = e.to_string();
+        tracing::warn!(job = job.id, kind = %job.kind, error = %msg, retry = retry.is_some(), "job failed");
+        let now = state.now();
+        in_tx(state, async |tx| Ok(jobs::fail(tx, job.id, owner, &msg, retry, now).await?)).await?;
+    }
+    Ok(true)
+}
+
+async fn job_actor(conn: &mut AnyConnection, job: &Job) -> Result<Actor> {
+    let id = job.requested_by.ok_or_else(|| ApiError::Internal("job has no requester".into()))?;
+    let user = frontdesk_store::users::get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("job requester {id} is gone")))?;
+    let role = Role::parse(&user.role)?;
+    Ok(Actor { user, role })
+}
+
+fn completed_message(now: i64) -> String {
+    let ts = jiff::Timestamp::from_second(now).unwrap_or_default();
+    format!("Completed at {}", ts.strftime("%Y-%m-%d %H:%M:%S +0000"))
+}
+
+/// Runs one item of a bulk job inside a savepoint: its writes stay only if it succeeds.
+async fn savepoint<T>(
+    tx: &mut AnyConnection,
+    f: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>,
+) -> Result<Result<T>> {
+    let mut sp = Connection::begin(tx).await?;
+    match f(&mut sp).await {
+        Ok(v) => {
+            sp.commit().await?;
+            Ok(Ok(v))
+        }
+        Err(e) => {
+            sp.rollback().await?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// The result entry of one item: `ok` on success, the error and its details otherwise.
+fn outcome(result: Result<Value>, base: Value) -> Value {
+    let mut entry = base;
+    match result {
+        Ok(extra) => {
+            if let (Some(m), Value::Object(x)) = (entry.as_object_mut(), extra) {
+                m.extend(x);
+            }
+        }
+        Err(e) => {
+            let body = e.body();
+            if let Some(m) = entry.as_object_mut() {
+                m.insert("success".into(), json!(false));
+                m.insert("status".into(), json!("Failed"));
+                m.insert("error".into(), body.get("error").cloned().unwrap_or(Value::Null));
+                m.insert(
+                    "details".into(),
+                    body.get("details").or(body.get("description")).cloned().unwrap_or(Value::Null),
+                );
+            }
+        }
+    }
+    entry
+}
+
+fn items<'a>(payload: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
+    payload[key].as_array().into_iter().flatten().enumerate()
+}
+
+fn object(item: &Value) -> Result<&serde_json::Map<String, Value>> {
+    item.as_object().ok_or_else(|| ApiError::BadRequest("not an object".into()))
+}
+
+async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
+    let payload: Value =
+        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let now = state.now();
+    let via = Via::api();
+    let mut tx = state.db.begin().await?;
+    let actor = job_actor(&mut tx, job).await?;
+    let mut results = Vec::new();
+    match job.kind.as_str() {
+        CREATE_MANY => {
+            for (index, item) in items(&payload, "tickets") {
+                let r = savepoint(&mut tx, async |c| {
+                    let saved =
+                        crate::app::tickets::create(c, &actor, TicketInput::parse(object(item)?)?, &via, now).await?;
+                    Ok(json!({"id": saved.ticket.id}))
+                })
+                .await?;
+                results.push(outcome(r, json!({"index": index})));
+            }
+        }
+        UPDATE_MANY => {
+            let changes: Vec<(i64, Value)> = match payload.get("ids").and_then(Value::as_array) {
+                Some(ids) => ids.iter().filter_map(Value::as_i64).map(|id| (id, payload["ticket"].clone())).collect(),
+                None => items(&payload, "tickets").map(|(_, t)| (t["id"].as_i64().unwrap_or(0), t.clone())).collect(),
+            };
+            for (id, change) in changes {
+                let r = savepoint(&mut tx, async |c| {
+                    crate::app::tickets::update(c, &actor, id, TicketInput::parse(object(&change)?)?, &via, now)
+                        .await?;
+                    Ok(json!({"success": true, "status": "Updated"}))
+                })
+                .await?;
+                results.push(outcome(r, json!({"action": "update", "id": id})));
+            }
+        }
+        DESTROY_MANY | PURGE => {
+            for id in payload["ids"].as_array().into_iter().flatten().filter_map(Value::as_i64) {
+                let r = savepoint(&mut tx, async |c| {
+                    if job.kind == PURGE {
+                        frontdesk_store::tickets::get(c, id)
+                            .await?
+                            .filter(|t| t.deleted_at.is_some())
+                            .ok_or(ApiError::NotFound)?;
+                        frontdesk_store::tickets::purge(c, id).await?;
+                    } else {
+                        crate::app::tickets::delete(c, &actor, id, now).await?;
+                    }
+                    Ok(json!({"success": true, "status": "Deleted"}))
+                })
+                .await?;
+                results.push(outcome(r, json!({"action": "delete", "id": id})));
+            }
+        }
+        USERS_CREATE_MANY => {
+            for (index, item) in items(&payload, "users") {
+                let r = savepoint(&mut tx, async |c| {
+                    let input = crate::app::users::UserInput::parse(object(item)?)?;
+                    let u = crate::app::users::create(c, &input, Role::EndUser, now).await?;
+                    Ok(json!({"id": u.id, "status": "Created"}))
+                })
+                .await?;
+                results.push(outcome(r, json!({"index": index})));
+            }
+        }
+        ORGANIZATIONS_CREATE_MANY => {
+            for (index, item) in items(&payload, "organizations") {
+                let r = savepoint(&mut tx, async |c| {
+                    let input = crate::app::organizations::OrganizationInput::new(object(item)?);
+                    let o = crate::app::organizations::save(c, None, &input, now).await?;
+                    Ok(json!({"id": o.id, "status": "Created"}))
+                })
+                .await?;
+                results.push(outcome(r, json!({"index": index})));
+            }
+        }
+        other => return Err(ApiError::Internal(format!("unknown job kind {other}"))),
+    }
+    let results = Value::Array(results).to_string();
+    if !jobs::complete(&mut tx, job.id, owner, &completed_message(now), Some(&results), now).await? {
+        // Our lease was taken over: let the new owner's run be the one that counts.
+        tx.rollback().await?;
+        return Ok(());
+    }
+    tx.commit().await?;
+    Ok(())
+}

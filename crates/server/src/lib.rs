@@ -1,0 +1,168 @@
+//! The Frontdesk server: use cases (`app`), the Zendesk-compatible HTTP API (`http`),
+//! background jobs (`jobs`) and start-up (`App`). `main.rs` is the command line.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod jobs;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::{Notify, watch};
+
+use clock::SharedClock;
+use frontdesk_store::{Db, DbOptions};
+
+/// Everything a server needs to know at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; `None` means `frontdesk.db` in the data dir.
+    pub database_url: Option<String>,
+    pub bind: String,
+    /// Requests per user per minute.
+    pub rate_limit: u32,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// SQLite `synchronous` setting: NORMAL or FULL.
+    pub sqlite_synchronous: String,
+    /// How many background job workers this server runs (0 turns the runner off).
+    pub job_workers: usize,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+            bind: "127.0.0.1:8080".into(),
+            rate_limit: 700,
+            body_limit: 10 * 1024 * 1024,
+            sqlite_synchronous: "NORMAL".into(),
+            job_workers: 2,
+        }
+    }
+
+    /// The database URL to use, creating the data dir (and its attachments folder) for SQLite.
+    pub fn resolve_database_url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => Ok(url.clone()),
+            Some(url) if url.starts_with("sqlite:") => {
+                let mut url = url.clone();
+                if !url.contains("mode=") {
+                    url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                }
+                Ok(url)
+            }
+            Some(other) => anyhow::bail!("unsupported database URL {other:?}: use postgres://… or sqlite://…"),
+            None => {
+                std::fs::create_dir_all(self.data_dir.join("attachments"))
+                    .with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
+                let path = self.data_dir.join("frontdesk.db");
+                Ok(format!("sqlite://{}?mode=rwc", path.display()))
+            }
+        }
+    }
+
+    pub async fn open_db(&self) -> anyhow::Result<Db> {
+        let url = self.resolve_database_url()?;
+        let mut opts = DbOptions::new(url);
+        opts.sqlite_synchronous = self.sqlite_synchronous.clone();
+        let db = Db::connect(&opts).await.context("connecting to the database")?;
+        db.migrate().await.context("running migrations")?;
+        Ok(db)
+    }
+}
+
+/// Shared state of a running server.
+pub struct AppState {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub config: Config,
+    pub throttle: auth::LoginThrottle,
+    pub rate_limiter: auth::RateLimiter,
+    pub password_cache: auth::PasswordCache,
+    /// Woken when a job is enqueued, so local workers start at once.
+    pub job_wakeup: Notify,
+}
+
+pub type State = Arc<AppState>;
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// A server bound to its port, ready to run.
+pub struct App {
+    pub state: State,
+    listener: tokio::net::TcpListener,
+}
+
+impl App {
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<App> {
+        let db = config.open_db().await?;
+        let mut conn = db.begin().await?;
+        frontdesk_store::account::ensure(&mut conn, clock.now()).await?;
+        conn.commit().await.context("creating the account")?;
+        let listener =
+            tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        let state = Arc::new(AppState {
+            db,
+            clock,
+            rate_limiter: auth::RateLimiter::new(config.rate_limit),
+            config,
+            throttle: auth::LoginThrottle::default(),
+            password_cache: auth::PasswordCache::default(),
+            job_wakeup: Notify::new(),
+        });
+        Ok(App { state, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests and the current jobs
+    /// finish before returning.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = jobs::spawn_workers(self.state.clone(), stop_rx);
+        let router = http::router(self.state.clone());
+        let service = http::into_service(router);
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        let _ = stop_tx.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

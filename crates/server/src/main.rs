@@ -1,0 +1,176 @@
+//! The `frontdesk` command line.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use frontdesk_domain::{EmailAddress, Role};
+use frontdesk_server::app::input::Patch;
+use frontdesk_server::app::users::UserInput;
+use frontdesk_server::auth::{MIN_PASSWORD_LEN, new_token};
+use frontdesk_server::clock::{Clock, SystemClock};
+use frontdesk_server::{App, Config, shutdown_signal};
+
+#[derive(Parser)]
+#[command(name = "frontdesk", version, about = "A self-hosted helpdesk with a Zendesk-compatible API")]
+struct Cli {
+    /// Where the SQLite file and attachments live.
+    #[arg(long, global = true, env = "FRONTDESK_DATA_DIR", default_value = "./frontdesk-data")]
+    data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, `sqlite://…` for another SQLite file; empty means the
+    /// SQLite file in the data dir.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (API and background jobs).
+    Serve {
+        #[arg(long, env = "FRONTDESK_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// API requests per user per minute.
+        #[arg(long, env = "FRONTDESK_RATE_LIMIT", default_value_t = 700)]
+        rate_limit: u32,
+        /// Largest request body, in bytes.
+        #[arg(long, env = "FRONTDESK_BODY_LIMIT", default_value_t = 10 * 1024 * 1024)]
+        body_limit: usize,
+        /// SQLite durability: NORMAL (a power cut may lose the last moments of commits) or FULL
+        /// (every acknowledged commit is on disk).
+        #[arg(long, env = "FRONTDESK_SQLITE_SYNCHRONOUS", default_value = "NORMAL")]
+        sqlite_synchronous: String,
+        /// Background job workers in this server (0 disables them).
+        #[arg(long, env = "FRONTDESK_JOB_WORKERS", default_value_t = 2)]
+        job_workers: usize,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin; prints its id.
+    Create {
+        #[arg(long, env = "FRONTDESK_ADMIN_EMAIL")]
+        email: String,
+        #[arg(long, env = "FRONTDESK_ADMIN_NAME")]
+        name: String,
+        #[arg(long, env = "FRONTDESK_ADMIN_PASSWORD")]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; prints only the token.
+    Create {
+        #[arg(long, env = "FRONTDESK_TOKEN_EMAIL")]
+        email: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::new(cli.data_dir);
+    config.database_url = cli.database_url.filter(|s| !s.is_empty());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve { bind, rate_limit, body_limit, sqlite_synchronous, job_workers } => {
+            config.bind = bind;
+            config.rate_limit = rate_limit.max(1);
+            config.body_limit = body_limit;
+            config.sqlite_synchronous = sqlite_synchronous;
+            config.job_workers = job_workers;
+            let app = App::build(config.clone(), clock).await?;
+            let addr = app.local_addr();
+            let mut conn = app.state.db.read().await?;
+            let users = frontdesk_store::users::count(&mut conn).await?;
+            drop(conn);
+            tracing::info!("Frontdesk listening on http://{addr}");
+            if users == 0 {
+                let dd = config.data_dir.display();
+                tracing::info!(
+                    "The database has no users yet. Create the first admin with:\n  frontdesk --data-dir {dd} admin create --email you@example.com --name \"Your Name\" --password 'a long password'\nthen an API token with:\n  frontdesk --data-dir {dd} token create --email you@example.com"
+                );
+            }
+            app.run(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = config.open_db().await?;
+            let names = db.applied_migrations().await?;
+            println!("migrations applied: {}", names.join(", "));
+            db.close().await;
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Create { email, name, password } } => {
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if password.chars().count() < MIN_PASSWORD_LEN {
+                bail!("the password must have at least {MIN_PASSWORD_LEN} characters");
+            }
+            if name.trim().is_empty() {
+                bail!("the name cannot be blank");
+            }
+            let db = config.open_db().await?;
+            let now = clock.now();
+            let mut tx = db.begin().await?;
+            frontdesk_store::account::ensure(&mut tx, now).await?;
+            let input = UserInput {
+                name: Patch::Set(name),
+                email: Patch::Set(email.clone()),
+                role: Some(Role::Admin),
+                verified: Some(true),
+                password: Some(password),
+                ..Default::default()
+            };
+            let user = frontdesk_server::app::users::create(&mut tx, &input, Role::Admin, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.body()))
+                .with_context(|| format!("creating admin {}", email.as_str()))?;
+            tx.commit().await?;
+            println!("{}", user.id);
+            db.close().await;
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { email, description } } => {
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = config.open_db().await?;
+            let mut tx = db.begin().await?;
+            let user = frontdesk_store::users::find_by_identity(&mut tx, "email", email.as_str())
+                .await?
+                .with_context(|| format!("no user has the email {}", email.as_str()))?;
+            let (token, hash) = new_token();
+            frontdesk_store::tokens::insert(&mut tx, user.id, &hash, description.as_deref(), clock.now()).await?;
+            tx.commit().await?;
+            println!("{token}");
+            db.close().await;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The account: one per database, with its name, default time zone and locale.
+
+use sqlx::AnyConnection;
+
+use crate::Result;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Account {
+    pub name: String,
+    pub time_zone: String,
+    pub locale: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Creates the account row and the ticket counter on first start; does nothing afterwards.
+pub async fn ensure(conn: &mut AnyConnection, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO account (id, name, time_zone, locale, created_at, updated_at) \
+         VALUES (1, 'Frontdesk', 'UTC', 'en-US', $1, $1) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO counters (name, value) VALUES ('tickets', 0) ON CONFLICT (name) DO NOTHING")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut AnyConnection) -> Result<Account> {
+    Ok(sqlx::query_as("SELECT name, time_zone, locale, created_at, updated_at FROM account WHERE id = 1")
+        .fetch_one(conn)
+        .await?)
+}
+
+pub async fn update(conn: &mut AnyConnection, a: &Account) -> Result<()> {
+    sqlx::query("UPDATE account SET name = $1, time_zone = $2, locale = $3, updated_at = $4 WHERE id = 1")
+        .bind(&a.name)
+        .bind(&a.time_zone)
+        .bind(&a.locale)
+        .bind(a.updated_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes the next value of a named counter. The row lock (PostgreSQL) or the single writer
+/// (SQLite) makes values unique and gap-free: a rolled-back transaction gives its value back.
+pub async fn next_value(conn: &mut AnyConnection, name: &str) -> Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+        .bind(name)
+        .fetch_one(conn)
+        .await?;
+    Ok(v)
+}
+
+/// Takes `n` consecutive values at once; returns the first.
+pub async fn next_values(conn: &mut AnyConnection, name: &str, n: i64) -> Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + $2 WHERE name = $1 RETURNING value")
+        .bind(name)
+        .bind(n)
+        .fetch_one(conn)
+        .await?;
+    Ok(v - n + 1)
+}
