@@ -60,7 +60,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(organizations::endpoints());
     all.extend(groups::endpoints());
     all.extend(jobs::endpoints());
-    all.push(ep(Method::GET, "/api/v2/openapi.json", "meta", "This OpenAPI document", get(openapi::serve)));
+    all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }
 

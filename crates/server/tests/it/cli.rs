@@ -1,0 +1,77 @@
+//! The `frontdesk` binary as an operator uses it: admin and token commands, `serve` logging
+//! its URL, and a graceful stop on SIGTERM.
+
+use std::process::Command;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::TestDb;
+
+fn frontdesk(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_frontdesk"));
+    c.arg("--data-dir").arg(&db.dir);
+    match &db.url {
+        Some(u) => c.env("DATABASE_URL", u),
+        None => c.env_remove("DATABASE_URL"),
+    };
+    c.env("FRONTDESK_LOG", "info");
+    c
+}
+
+#[tokio::test]
+async fn admin_token_serve_and_graceful_stop() {
+    let db = TestDb::new().await;
+    let out = frontdesk(&db).args(["migrate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = frontdesk(&db).args(["admin", "create", "--email", "Root@Example.com", "--name", "Root", "--password", "long enough pw"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id: i64 = String::from_utf8(out.stdout).unwrap().trim().parse().unwrap();
+    assert!(id > 0);
+    let out = frontdesk(&db).args(["admin", "create", "--email", "root@example.com", "--name", "Again", "--password", "long enough pw"]).output().unwrap();
+    assert!(!out.status.success(), "a duplicate admin email is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DuplicateValue"));
+    let out = frontdesk(&db).args(["admin", "create", "--email", "x@example.com", "--name", "X", "--password", "short"]).output().unwrap();
+    assert!(!out.status.success());
+
+    let out = frontdesk(&db).args(["token", "create", "--email", "root@example.com"]).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "only the token on stdout");
+    let token = stdout.trim().to_string();
+    assert_eq!(token.len(), 40);
+
+    let mut child = tokio::process::Command::from(frontdesk(&db));
+    child.args(["serve", "--bind", "127.0.0.1:0"]).stderr(std::process::Stdio::piped()).kill_on_drop(true);
+    let mut child = child.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(i) = line.find("listening on ") {
+                return line[i + "listening on ".len()..].trim().to_string();
+            }
+        }
+        panic!("serve exited without logging its URL");
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+    let r = http
+        .post(format!("{base}/api/v2/tickets"))
+        .basic_auth("root@example.com/token", Some(&token))
+        .json(&serde_json::json!({"ticket": {"subject": "from the CLI test", "comment": {"body": "hi"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let doc: serde_json::Value = http.get(format!("{base}/api/v2/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["paths"]["/api/v2/tickets/{id}"]["put"].is_object(), "the OpenAPI document lists every route");
+    assert!(doc["paths"]["/api/v2/tickets/{id}"]["get"].is_object());
+
+    let pid = child.id().unwrap() as i32;
+    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "SIGTERM stops the server cleanly: {status:?}");
+}

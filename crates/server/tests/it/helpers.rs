@@ -1,0 +1,255 @@
+//! `TestApp`: a real server on a random port with a fresh database, an admin with an API
+//! token, and typed helpers for requests.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use frontdesk_domain::Role;
+use frontdesk_server::app::input::Patch;
+use frontdesk_server::app::users::UserInput;
+use frontdesk_server::clock::OffsetClock;
+use frontdesk_server::{App, Config, State};
+
+/// A fresh database: a SQLite file in a temp dir, or a throwaway PostgreSQL database.
+pub struct TestDb {
+    pub dir: PathBuf,
+    pub url: Option<String>,
+    pg_admin_url: Option<String>,
+    pg_name: Option<String>,
+    /// Whether dropping this value removes the database (false for a second server's view).
+    owner: bool,
+}
+
+pub fn pg_base_url() -> Option<String> {
+    std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+}
+
+fn random_name(prefix: &str) -> String {
+    use rand::Rng;
+    format!("{prefix}_{}", hex::encode(rand::thread_rng().r#gen::<[u8; 6]>()))
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        Self::with_backend(pg_base_url().is_some()).await
+    }
+
+    pub async fn with_backend(postgres: bool) -> TestDb {
+        let dir = std::env::temp_dir().join(random_name("frontdesk_test"));
+        std::fs::create_dir_all(&dir).unwrap();
+        if !postgres {
+            return TestDb { dir, url: None, pg_admin_url: None, pg_name: None, owner: true };
+        }
+        let admin = pg_base_url().expect("DATABASE_URL must point at PostgreSQL");
+        let name = random_name("fd_test");
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        TestDb { dir, url: Some(format!("{base}/{name}")), pg_admin_url: Some(admin), pg_name: Some(name), owner: true }
+    }
+
+    /// The same database, for a second server; dropping it removes nothing.
+    pub fn shared(&self) -> TestDb {
+        TestDb { dir: self.dir.clone(), url: self.url.clone(), pg_admin_url: None, pg_name: None, owner: false }
+    }
+
+    pub fn config(&self) -> Config {
+        let mut c = Config::new(&self.dir);
+        c.database_url = self.url.clone();
+        c.bind = "127.0.0.1:0".into();
+        c
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let (Some(admin), Some(name)) = (self.pg_admin_url.clone(), self.pg_name.clone()) {
+            // Drop runs outside async context: use a small runtime on its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: State,
+    pub clock: Arc<OffsetClock>,
+    pub admin_id: i64,
+    pub admin_email: String,
+    pub token: String,
+    pub http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub db: TestDb,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(TestDb::new().await, |_| {}).await
+    }
+
+    pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = db.config();
+        tweak(&mut config);
+        let clock = Arc::new(OffsetClock::default());
+        let app = App::build(config, clock.clone()).await.expect("server starts");
+        let addr = app.local_addr();
+        let state = app.state.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(app.run(async move {
+            let _ = rx.await;
+        }));
+        let admin_email = "admin@example.com".to_string();
+        // A restarted (or second) server on the same database reuses the admin.
+        let mut conn = state.db.read().await.unwrap();
+        let existing = frontdesk_store::users::find_by_identity(&mut conn, "email", &admin_email).await.unwrap();
+        drop(conn);
+        let (admin_id, token) = match existing {
+            Some(u) => (u.id, new_token(&state, u.id).await),
+            None => make_user(&state, "Ana Admin", &admin_email, Role::Admin, None).await,
+        };
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            clock,
+            admin_id,
+            admin_email,
+            token,
+            http: reqwest::Client::new(),
+            stop: Some(tx),
+            handle: Some(handle),
+            db,
+        }
+    }
+
+    /// Stops the server gracefully and hands back its database.
+    pub async fn stop(self) -> TestDb {
+        let TestApp { stop, handle, db, .. } = self;
+        if let Some(tx) = stop {
+            let _ = tx.send(());
+        }
+        if let Some(h) = handle {
+            h.await.unwrap().unwrap();
+        }
+        db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request as the admin (token auth).
+    pub async fn req(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        self.req_as(&self.admin_email, &self.token, method, path, body).await
+    }
+
+    pub async fn req_as(&self, email: &str, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut r = self.http.request(method, self.url(path)).basic_auth(format!("{email}/token"), Some(token));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        into_resp(r.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.req(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.req(Method::POST, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.req(Method::PUT, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.req(Method::DELETE, path, None).await
+    }
+
+    /// Creates a user of a role with an API token; returns `(id, token)`.
+    pub async fn user(&self, name: &str, email: &str, role: Role) -> (i64, String) {
+        make_user(&self.state, name, email, role, None).await
+    }
+
+    /// Creates a ticket as the admin and returns its JSON.
+    pub async fn ticket(&self, body: Value) -> Value {
+        let r = self.post("/api/v2/tickets.json", json!({"ticket": body})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["ticket"].clone()
+    }
+
+    /// Polls a job status until it is completed (or failed), returning it.
+    pub async fn wait_job(&self, id: &str) -> Value {
+        for _ in 0..200 {
+            let r = self.get(&format!("/api/v2/job_statuses/{id}.json")).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let status = r.body["job_status"]["status"].as_str().unwrap().to_string();
+            if status == "completed" || status == "failed" {
+                return r.body["job_status"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("job {id} did not finish");
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.state.db.read().await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut *conn).await.unwrap();
+        n
+    }
+}
+
+pub async fn into_resp(r: reqwest::Response) -> Resp {
+    let status = r.status();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await.unwrap();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())) };
+    Resp { status, headers, body }
+}
+
+/// Creates a user directly through the use case (with an optional password) plus an API token.
+pub async fn make_user(state: &State, name: &str, email: &str, role: Role, password: Option<&str>) -> (i64, String) {
+    let now = state.now();
+    let input = UserInput {
+        name: Patch::Set(name.into()),
+        email: Patch::Set(frontdesk_domain::EmailAddress::parse(email).unwrap()),
+        role: Some(role),
+        password: password.map(str::to_string),
+        ..Default::default()
+    };
+    let mut tx = state.db.begin().await.unwrap();
+    let u = frontdesk_server::app::users::create(&mut tx, &input, role, now).await.unwrap();
+    let (token, hash) = frontdesk_server::auth::new_token();
+    frontdesk_store::tokens::insert(&mut tx, u.id, &hash, None, now).await.unwrap();
+    tx.commit().await.unwrap();
+    (u.id, token)
+}
+
+async fn new_token(state: &State, user_id: i64) -> String {
+    let (token, hash) = frontdesk_server::auth::new_token();
+    let mut tx = state.db.begin().await.unwrap();
+    frontdesk_store::tokens::insert(&mut tx, user_id, &hash, None, state.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    token
+}

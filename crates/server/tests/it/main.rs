@@ -1,0 +1,12 @@
+//! One integration-test binary for the server. Every test starts the real server on a random
+//! port against a fresh SQLite file, or — when `DATABASE_URL` points at PostgreSQL — against a
+//! fresh throwaway PostgreSQL database that is dropped afterwards.
+
+mod auth;
+mod bad_input;
+mod bulk;
+mod cli;
+mod helpers;
+mod storage;
+mod tickets;
+mod users;
