@@ -6,7 +6,7 @@
 #
 # Builds nothing: the server binary is $FRONTDESK_BIN (default
 # target/debug/frontdesk; a relative path is taken from the repo root).
-# The client packages are installed once into target/compat-cache.
+# The client packages are installed once into $COMPAT_CACHE (default target/compat-cache).
 # Each suite gets its own server on a free loopback port with a fresh data dir;
 # DATABASE_URL, if set, is passed through to the server untouched.
 # Ends with exactly one line "compat: N passed, M failed" (N/M = client suites)
@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/tests/compat"
-CACHE="$ROOT/target/compat-cache"
+CACHE="${COMPAT_CACHE:-$ROOT/target/compat-cache}"
 VENV="$CACHE/venv"
 NODE_DIR="$CACHE/node"
 ZENPY_VERSION=2.0.57

@@ -1,1 +1,326 @@
-fn main() {}
+//! `cargo run --release -p frontdesk-bench [-- --postgres URL] [--tickets N]`
+//!
+//! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
+//! this process and prints a Markdown report: create throughput (1 ticket a request, 8
+//! concurrent clients), show latency, cursor-list latency at 10,000 and N tickets, create_many
+//! throughput, server RSS idle and after load, and database bytes per 10,000 tickets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+const CLIENTS: usize = 8;
+
+struct Server {
+    child: Child,
+    base: String,
+    auth: (String, String),
+    data_dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(bin: &Path, database_url: Option<&str>, sync: &str) -> anyhow::Result<Server> {
+    let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--data-dir").arg(&data_dir).args(args).env("FRONTDESK_LOG", "warn");
+        match database_url {
+            Some(u) => c.env("DATABASE_URL", u),
+            None => c.env_remove("DATABASE_URL"),
+        };
+        c
+    };
+    let out =
+        cmd(&["admin", "create", "--email", "bench@example.com", "--name", "Bench", "--password", "bench password"])
+            .output()?;
+    if !out.status.success() {
+        bail!("admin create failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = cmd(&["token", "create", "--email", "bench@example.com"]).output()?;
+    let token = String::from_utf8(out.stdout)?.trim().to_string();
+    let port = free_port();
+    let child = cmd(&[
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--rate-limit",
+        "100000000",
+        "--sqlite-synchronous",
+        sync,
+    ])
+    .stdout(Stdio::null())
+    .spawn()?;
+    Ok(Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        auth: ("bench@example.com/token".into(), token),
+        data_dir,
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Ctx {
+    http: reqwest::Client,
+    server: Server,
+}
+
+impl Ctx {
+    fn req(&self, m: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(m, format!("{}{}", self.server.base, path))
+            .basic_auth(&self.server.auth.0, Some(&self.server.auth.1))
+    }
+
+    async fn json(&self, m: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let mut r = self.req(m, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await?;
+        let status = resp.status();
+        let v: Value = resp.json().await?;
+        if !status.is_success() {
+            bail!("{path}: {status} {v}");
+        }
+        Ok(v)
+    }
+}
+
+fn ticket(i: usize) -> Value {
+    json!({"subject": format!("Bench ticket {i}: a impressora não imprime"),
+           "comment": {"body": format!("Olá, o pedido {i} não chegou. 請求書をお願いします。")},
+           "requester": {"name": format!("Customer {}", i % 500), "email": format!("customer{}@example.com", i % 500)},
+           "priority": "normal", "tags": ["bench", "billing"]})
+}
+
+/// Creates `n` tickets with create_many (100 a call, 2 calls in flight); returns tickets/s.
+async fn bulk_create(ctx: &Arc<Ctx>, n: usize, offset: usize) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let calls: Vec<usize> = (0..n.div_ceil(100)).collect();
+    for chunk in calls.chunks(2) {
+        let mut jobs = Vec::new();
+        for &c in chunk {
+            let batch: Vec<Value> = (c * 100..((c + 1) * 100).min(n)).map(|i| ticket(offset + i)).collect();
+            let v =
+                ctx.json(reqwest::Method::POST, "/api/v2/tickets/create_many", Some(json!({"tickets": batch}))).await?;
+            jobs.push(v["job_status"]["id"].as_str().context("job id")?.to_string());
+        }
+        for id in jobs {
+            loop {
+                let v = ctx.json(reqwest::Method::GET, &format!("/api/v2/job_statuses/{id}"), None).await?;
+                match v["job_status"]["status"].as_str() {
+                    Some("completed") => break,
+                    Some("failed") => bail!("job failed: {v}"),
+                    _ => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+        }
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Latency of `count` sequential GETs of `path(i)`, in ms: (p50, p95, p99).
+async fn latency(ctx: &Arc<Ctx>, count: usize, path: impl Fn(usize) -> String) -> anyhow::Result<(f64, f64, f64)> {
+    let mut samples = Vec::with_capacity(count);
+    for i in 0..count {
+        let t = Instant::now();
+        let r = ctx.req(reqwest::Method::GET, &path(i)).send().await?;
+        if !r.status().is_success() {
+            bail!("GET {}: {}", path(i), r.status());
+        }
+        r.bytes().await?;
+        samples.push(ms(t.elapsed()));
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok((percentile(&samples, 0.5), percentile(&samples, 0.95), percentile(&samples, 0.99)))
+}
+
+/// Cursor-paged list latency: pages of 100 starting at spread-out cursors.
+async fn list_latency(ctx: &Arc<Ctx>, total: usize) -> anyhow::Result<(f64, f64, f64)> {
+    use base64::Engine;
+    latency(ctx, 200, |i| {
+        let after = (i * 7919) % total.max(1);
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"id\":{after}}}"));
+        format!("/api/v2/tickets.json?page[size]=100&page[after]={cursor}")
+    })
+    .await
+}
+
+fn db_bytes(server: &Server) -> u64 {
+    ["frontdesk.db", "frontdesk.db-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(server.data_dir.join(f)).map(|m| m.len()).unwrap_or(0))
+        .sum()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let postgres = flag("--postgres");
+    let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
+    let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
+    let root = workspace_root();
+    eprintln!("building the release server…");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--release", "-q", "-p", "frontdesk-server"])
+        .status()?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    let bin = root.join("target/release/frontdesk");
+    if let Some(url) = &postgres {
+        // A throwaway database on the given server.
+        let name = format!("frontdesk_bench_{}", std::process::id());
+        let (base, _) = url.rsplit_once('/').context("postgres URL with a database")?;
+        let psql = |sql: &str| Command::new("psql").arg(url).args(["-q", "-c", sql]).status();
+        psql(&format!("DROP DATABASE IF EXISTS {name}"))?;
+        psql(&format!("CREATE DATABASE {name}"))?;
+        let report = run(&bin, Some(&format!("{base}/{name}")), &sync, big).await;
+        psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        return report;
+    }
+    run(&bin, None, &sync, big).await
+}
+
+async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> anyhow::Result<()> {
+    let server = start(bin, database_url, sync)?;
+    let pid = server.child.id();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let ctx = Arc::new(Ctx { http, server });
+    for _ in 0..200 {
+        if ctx.http.get(format!("{}/healthz", ctx.server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = rss_kib(pid);
+
+    // 1. Create: one ticket a request, 8 concurrent clients, 10,000 tickets.
+    let n_create = 10_000usize;
+    // Bodies are serialised up front and responses only checked for 201, so the load
+    // generator spends as little of the shared CPU as it can.
+    let bodies: Vec<Vec<u8>> =
+        (0..n_create).map(|i| serde_json::to_vec(&json!({"ticket": ticket(i)})).unwrap()).collect();
+    let bodies = Arc::new(bodies);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let ctx = ctx.clone();
+        let bodies = bodies.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for i in (c..n_create).step_by(CLIENTS) {
+                let t = Instant::now();
+                let r = ctx
+                    .req(reqwest::Method::POST, "/api/v2/tickets")
+                    .header("content-type", "application/json")
+                    .body(bodies[i].clone())
+                    .send()
+                    .await?;
+                if r.status() != 201 {
+                    bail!("create: {}", r.status());
+                }
+                r.bytes().await?;
+                lat.push(ms(t.elapsed()));
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut create_lat = Vec::new();
+    for t in tasks {
+        create_lat.extend(t.await??);
+    }
+    let create_rate = n_create as f64 / start.elapsed().as_secs_f64();
+    create_lat.sort_by(f64::total_cmp);
+    let bytes_10k = db_bytes(&ctx.server);
+
+    // 2. Show latency.
+    let show = latency(&ctx, 2000, |i| format!("/api/v2/tickets/{}.json", (i * 37) % n_create + 1)).await?;
+    // 3. List at 10,000.
+    let list_10k = list_latency(&ctx, n_create).await?;
+    // 4. create_many up to `big` tickets.
+    let bulk_rate = bulk_create(&ctx, big.saturating_sub(n_create), n_create).await?;
+    let list_big = list_latency(&ctx, big).await?;
+    let show_big = latency(&ctx, 2000, |i| format!("/api/v2/tickets/{}.json", (i * 7919) % big + 1)).await?;
+    let loaded_rss = rss_kib(pid);
+    let bytes_big = db_bytes(&ctx.server);
+
+    let backend =
+        if database_url.is_some() { "PostgreSQL".to_string() } else { format!("SQLite (WAL, synchronous={sync})") };
+    println!("### {backend}\n");
+    println!("| measure | value |\n|---|---|");
+    println!(
+        "| ticket create, 1 per request, {CLIENTS} clients | **{create_rate:.0} tickets/s** (p50 {:.2} ms, p95 {:.2} ms) |",
+        percentile(&create_lat, 0.5),
+        percentile(&create_lat, 0.95)
+    );
+    println!(
+        "| ticket show at {n_create} tickets | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
+        show.0, show.1, show.2
+    );
+    println!(
+        "| ticket show at {big} tickets | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
+        show_big.0, show_big.1, show_big.2
+    );
+    println!(
+        "| ticket list, 100 a page, cursor, at {n_create} | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
+        list_10k.0, list_10k.1, list_10k.2
+    );
+    println!(
+        "| ticket list, 100 a page, cursor, at {big} | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
+        list_big.0, list_big.1, list_big.2
+    );
+    println!("| create_many (100 a call, 2 calls in flight) | **{bulk_rate:.0} tickets/s** |");
+    println!("| server RSS idle | **{:.1} MiB** |", idle_rss as f64 / 1024.0);
+    println!("| server RSS after load | {:.1} MiB |", loaded_rss as f64 / 1024.0);
+    if database_url.is_none() {
+        println!(
+            "| database bytes per 10,000 tickets (1 comment, 2 tags each) | {:.1} MiB (at {big}: {:.1} MiB per 10,000) |",
+            bytes_10k as f64 / 1048576.0,
+            bytes_big as f64 / 1048576.0 / (big as f64 / 10_000.0)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&ctx.server.data_dir);
+    Ok(())
+}

@@ -56,16 +56,13 @@ pub fn html_to_plain(html: &str) -> String {
         let tag = &rest[start + 1..start + end];
         let name = tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
         let closing = tag.starts_with('/');
-        if matches!(name, "br")
-            || (closing
-                && matches!(
-                    name,
-                    "p" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "blockquote" | "pre"
-                ))
-        {
-            if !out.ends_with('\n') {
-                out.push('\n');
-            }
+        let block_end = closing
+            && matches!(
+                name,
+                "p" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "blockquote" | "pre"
+            );
+        if (name == "br" || block_end) && !out.ends_with('\n') {
+            out.push('\n');
         }
         rest = &rest[start + end + 1..];
     }

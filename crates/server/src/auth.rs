@@ -267,3 +267,32 @@ mod tests {
         assert!(!verify_password(&h, "wrong"));
     }
 }
+
+/// Who an API token belongs to, remembered for a few seconds so a busy integration does not
+/// pay two queries a request. Changes to users and identities clear it in this server; other
+/// servers sharing the database notice within [`AuthCache::TTL_MS`].
+#[derive(Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<String, (Actor, i64)>>,
+}
+
+impl AuthCache {
+    pub const TTL_MS: i64 = 5_000;
+
+    pub fn get(&self, key: &str, now_ms: i64) -> Option<Actor> {
+        let e = self.entries.lock().expect("auth cache lock");
+        e.get(key).filter(|(_, at)| now_ms - at < Self::TTL_MS).map(|(a, _)| a.clone())
+    }
+
+    pub fn put(&self, key: String, actor: Actor, now_ms: i64) {
+        let mut e = self.entries.lock().expect("auth cache lock");
+        if e.len() > 10_000 {
+            e.retain(|_, (_, at)| now_ms - *at < Self::TTL_MS);
+        }
+        e.insert(key, (actor, now_ms));
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().expect("auth cache lock").clear();
+    }
+}

@@ -49,7 +49,7 @@ pub async fn enqueue_bulk(state: &State, actor: &Actor, kind: &str, payload: Val
         let id = jobs::enqueue(tx, &job, now_ms / 1000)
             .await?
             .ok_or_else(|| ApiError::Internal("job not enqueued".into()))?;
-        Ok(jobs::get(tx, id).await?.ok_or(ApiError::NotFound)?)
+        jobs::get(tx, id).await?.ok_or(ApiError::NotFound)
     })
     .await?;
     state.job_wakeup.notify_one();

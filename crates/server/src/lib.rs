@@ -88,6 +88,7 @@ pub struct AppState {
     pub throttle: auth::LoginThrottle,
     pub rate_limiter: auth::RateLimiter,
     pub password_cache: auth::PasswordCache,
+    pub auth_cache: auth::AuthCache,
     /// Woken when a job is enqueued, so local workers start at once.
     pub job_wakeup: Notify,
 }
@@ -121,6 +122,7 @@ impl App {
             config,
             throttle: auth::LoginThrottle::default(),
             password_cache: auth::PasswordCache::default(),
+            auth_cache: auth::AuthCache::default(),
             job_wakeup: Notify::new(),
         });
         Ok(App { state, listener })

@@ -84,6 +84,7 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false)
                     .connect_with(connect)
                     .await?;
                 Ok(Db { read: pool.clone(), write: pool, dialect })
@@ -101,6 +102,9 @@ impl Db {
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(60))
+                    // A ping per acquire is one more thread hand-off per transaction; a broken
+                    // connection surfaces as an error on first use instead.
+                    .test_before_acquire(false)
                     .after_connect({
                         let pragmas = pragmas.clone();
                         move |conn, _| {
@@ -119,6 +123,7 @@ impl Db {
                 let read = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false)
                     .after_connect(move |conn, _| {
                         let pragmas = pragmas.clone();
                         Box::pin(async move {

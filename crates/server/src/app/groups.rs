@@ -17,14 +17,14 @@ pub async fn save(conn: &mut AnyConnection, group: Option<Group>, m: &Map<String
     match o.str("name", 255)?.set() {
         Some(n) => {
             let n = n.trim().to_string();
-            if let Some(other) = groups::find_by_name(conn, &n).await? {
-                if other.id != g.id {
-                    return Err(ApiError::invalid_code(
-                        "name",
-                        "DuplicateValue",
-                        format!("Name: {n} has already been taken"),
-                    ));
-                }
+            if let Some(other) = groups::find_by_name(conn, &n).await?
+                && other.id != g.id
+            {
+                return Err(ApiError::invalid_code(
+                    "name",
+                    "DuplicateValue",
+                    format!("Name: {n} has already been taken"),
+                ));
             }
             g.name = n;
         }

@@ -118,10 +118,10 @@ impl TicketInput {
             parse_time(&s).ok_or_else(|| ApiError::invalid("due_at", format!("due_at: {s:?} is not a date or time")))
         })?;
         let status_raw = o.str("status", 64)?;
-        if let Patch::Set(s) = &status_raw {
-            if s.eq_ignore_ascii_case("deleted") {
-                return Err(ApiError::invalid("status", "status: use DELETE to delete a ticket"));
-            }
+        if let Patch::Set(s) = &status_raw
+            && s.eq_ignore_ascii_case("deleted")
+        {
+            return Err(ApiError::invalid("status", "status: use DELETE to delete a ticket"));
         }
         Ok(TicketInput {
             subject: o.str("subject", MAX_SUBJECT)?,
@@ -159,6 +159,11 @@ impl TicketInput {
 pub struct Saved {
     pub ticket: Ticket,
     pub audit: Option<Audit>,
+    /// The ticket's tags and collaborators after the change, and the comment it added, so the
+    /// response is rendered without reading them back.
+    pub tags: Vec<String>,
+    pub collaborators: Vec<(i64, String)>,
+    pub comment: Option<Comment>,
 }
 
 async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
@@ -304,7 +309,7 @@ async fn write_audit(
     events: Vec<Value>,
     comment: Option<Comment>,
     now: i64,
-) -> Result<Audit> {
+) -> Result<(Audit, Option<Comment>)> {
     let mut audit = Audit {
         id: 0,
         ticket_id,
@@ -316,11 +321,15 @@ async fn write_audit(
         created_at: now,
     };
     audit.id = audits::insert_audit(conn, &audit).await?;
-    if let Some(mut c) = comment {
-        c.audit_id = audit.id;
-        audits::insert_comment(conn, &c).await?;
-    }
-    Ok(audit)
+    let comment = match comment {
+        Some(mut c) => {
+            c.audit_id = audit.id;
+            c.id = audits::insert_comment(conn, &c).await?;
+            Some(c)
+        }
+        None => None,
+    };
+    Ok((audit, comment))
 }
 
 async fn save_collaborators(conn: &mut AnyConnection, id: i64, input: &TicketInput) -> Result<()> {
@@ -426,7 +435,8 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
     if t.status == "solved" && t.solved_at.is_none() {
         t.solved_at = Some(now);
     }
-    let tag_list = input.tags.clone().unwrap_or_default();
+    let mut tag_list = input.tags.clone().unwrap_or_default();
+    tag_list.sort();
     tickets::insert(conn, &t).await?;
     tags::add(conn, Tagged::Ticket, id, &tag_list).await?;
     save_collaborators(conn, id, &input).await?;
@@ -434,8 +444,16 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
     let mut events = change_events(None, (&t, &tag_list));
     events.insert(0, json!({"type": "Comment"}));
     let c = comment_row(rendered, id, author, public, via, now);
-    let audit = write_audit(conn, id, actor.id(), via, events, Some(c), now).await?;
-    Ok(Saved { ticket: t, audit: Some(audit) })
+    let (audit, comment) = write_audit(conn, id, actor.id(), via, events, Some(c), now).await?;
+    let collaborators = [
+        ("collaborator", &input.collaborator_ids),
+        ("email_cc", &input.email_cc_ids),
+        ("follower", &input.follower_ids),
+    ]
+    .into_iter()
+    .flat_map(|(kind, ids)| ids.iter().flatten().map(move |u| (*u, kind.to_string())))
+    .collect();
+    Ok(Saved { ticket: t, audit: Some(audit), tags: tag_list, collaborators, comment })
 }
 
 /// Whether an end user may see this ticket: their own request, or their organization's when
@@ -608,7 +626,8 @@ pub async fn update(
         None => None,
     };
     if events.is_empty() && !collaborators_changed {
-        return Ok(Saved { ticket: before, audit: None });
+        let collaborators = tickets::collaborators(conn, &[id]).await?.remove(&id).unwrap_or_default();
+        return Ok(Saved { ticket: before, audit: None, tags: sorted_before, collaborators, comment: None });
     }
     t.generated_at = now;
     tickets::update(conn, &t).await?;
@@ -616,12 +635,14 @@ pub async fn update(
         tags::replace(conn, Tagged::Ticket, id, &sorted_after).await?;
     }
     save_collaborators(conn, id, &input).await?;
-    let audit = if events.is_empty() {
-        None
+    let (audit, comment) = if events.is_empty() {
+        (None, None)
     } else {
-        Some(write_audit(conn, id, actor.id(), via, events, comment, now).await?)
+        let (a, c) = write_audit(conn, id, actor.id(), via, events, comment, now).await?;
+        (Some(a), c)
     };
-    Ok(Saved { ticket: t, audit })
+    let collaborators = tickets::collaborators(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    Ok(Saved { ticket: t, audit, tags: sorted_after, collaborators, comment })
 }
 
 /// Soft-deletes a ticket: it leaves every list and moves to deleted_tickets.

@@ -47,11 +47,11 @@ impl UserInput {
         };
         let mut locale =
             o.str("locale", 16)?.try_map(|l| Locale::parse(&l).map_err(|e| ApiError::invalid("locale", e.0)))?;
-        if locale.is_absent() {
-            if let Some(id) = o.raw("locale_id").filter(|v| !v.is_null()) {
-                let id = id.as_i64().ok_or_else(|| ApiError::invalid("locale_id", "locale_id: must be an integer"))?;
-                locale = Patch::Set(Locale::from_id(id).map_err(|e| ApiError::invalid("locale_id", e.0))?);
-            }
+        if locale.is_absent()
+            && let Some(id) = o.raw("locale_id").filter(|v| !v.is_null())
+        {
+            let id = id.as_i64().ok_or_else(|| ApiError::invalid("locale_id", "locale_id: must be an integer"))?;
+            locale = Patch::Set(Locale::from_id(id).map_err(|e| ApiError::invalid("locale_id", e.0))?);
         }
         let mut time_zone = o.str("iana_time_zone", 64)?;
         if time_zone.is_absent() {
@@ -75,13 +75,13 @@ impl UserInput {
             None => None,
         };
         let password = o.str("password", 1024)?.set();
-        if let Some(p) = &password {
-            if p.chars().count() < MIN_PASSWORD_LEN {
-                return Err(ApiError::invalid(
-                    "password",
-                    format!("Password: must be at least {MIN_PASSWORD_LEN} characters"),
-                ));
-            }
+        if let Some(p) = &password
+            && p.chars().count() < MIN_PASSWORD_LEN
+        {
+            return Err(ApiError::invalid(
+                "password",
+                format!("Password: must be at least {MIN_PASSWORD_LEN} characters"),
+            ));
         }
         Ok(UserInput {
             name: o.str("name", 255)?,
@@ -251,31 +251,31 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     if let Patch::Set(n) = &input.name {
         u.name = n.trim().to_string();
     }
-    if let Patch::Set(e) = &input.email {
-        if u.email.as_deref() != Some(e.as_str()) {
-            match users::find_by_identity(conn, "email", e.as_str()).await? {
-                Some(owner) if owner.id != u.id => {
-                    return Err(ApiError::invalid_code(
-                        "email",
-                        "DuplicateValue",
-                        format!("Email: {} is already being used by another user", e.as_str()),
-                    ));
-                }
-                Some(_) => {}
-                None => {
-                    add_identity(conn, u.id, IdentityKind::Email, e.as_str(), false, false, now).await?;
-                }
+    if let Patch::Set(e) = &input.email
+        && u.email.as_deref() != Some(e.as_str())
+    {
+        match users::find_by_identity(conn, "email", e.as_str()).await? {
+            Some(owner) if owner.id != u.id => {
+                return Err(ApiError::invalid_code(
+                    "email",
+                    "DuplicateValue",
+                    format!("Email: {} is already being used by another user", e.as_str()),
+                ));
             }
-            let id = users::identities(conn, &[u.id])
-                .await?
-                .into_iter()
-                .find(|i| i.kind == "email" && i.value == e.as_str())
-                .map(|i| i.id);
-            if let Some(id) = id {
-                users::make_primary(conn, u.id, id, "email", now).await?;
+            Some(_) => {}
+            None => {
+                add_identity(conn, u.id, IdentityKind::Email, e.as_str(), false, false, now).await?;
             }
-            u.email = Some(e.as_str().to_string());
         }
+        let id = users::identities(conn, &[u.id])
+            .await?
+            .into_iter()
+            .find(|i| i.kind == "email" && i.value == e.as_str())
+            .map(|i| i.id);
+        if let Some(id) = id {
+            users::make_primary(conn, u.id, id, "email", now).await?;
+        }
+        u.email = Some(e.as_str().to_string());
     }
     match &input.organization_id {
         Patch::Set(o) => {
@@ -289,10 +289,10 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
         }
         Patch::Absent => {}
     }
-    if let Patch::Set(p) = &input.phone {
-        if u.phone.as_deref() != Some(p.as_str()) {
-            add_identity(conn, u.id, IdentityKind::PhoneNumber, p, u.phone.is_none(), false, now).await?;
-        }
+    if let Patch::Set(p) = &input.phone
+        && u.phone.as_deref() != Some(p.as_str())
+    {
+        add_identity(conn, u.id, IdentityKind::PhoneNumber, p, u.phone.is_none(), false, now).await?;
     }
     u.phone = input.phone.clone().apply(u.phone);
     u.external_id = input.external_id.clone().apply(u.external_id);

@@ -178,6 +178,23 @@ fn add_rate_headers(resp: &mut Response, limit: u32, remaining: u32) {
 
 async fn resolve(state: &State, header: &str, source: IpAddr) -> Result<Actor, ApiError> {
     let creds = Credentials::parse(header).ok_or(ApiError::Unauthenticated)?;
+    // Token sign-ins are cached briefly by a hash of the whole header; passwords have their own cache.
+    let cache_key = match &creds {
+        Credentials::Token { .. } | Credentials::Bearer(_) => Some(crate::auth::token_hash(header)),
+        Credentials::Password { .. } => None,
+    };
+    let now_ms = state.clock.now_ms();
+    if let Some(actor) = cache_key.as_deref().and_then(|k| state.auth_cache.get(k, now_ms)) {
+        return Ok(actor);
+    }
+    let actor = resolve_uncached(state, creds, source).await?;
+    if let Some(k) = cache_key {
+        state.auth_cache.put(k, actor.clone(), now_ms);
+    }
+    Ok(actor)
+}
+
+async fn resolve_uncached(state: &State, creds: Credentials, source: IpAddr) -> Result<Actor, ApiError> {
     let now = state.now();
     let mut conn = state.db.read().await?;
     let user = match creds {

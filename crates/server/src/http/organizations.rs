@@ -136,10 +136,10 @@ async fn create_or_update(
         if let Some(x) = m.get("external_id").and_then(Value::as_str) {
             existing = organizations::find_by_external_id(tx, x).await?;
         }
-        if existing.is_none() {
-            if let Some(n) = m.get("name").and_then(Value::as_str) {
-                existing = organizations::find_by_name(tx, n).await?;
-            }
+        if existing.is_none()
+            && let Some(n) = m.get("name").and_then(Value::as_str)
+        {
+            existing = organizations::find_by_name(tx, n).await?;
         }
         let was_created = existing.is_none();
         Ok((save(tx, existing, &OrganizationInput::new(m), now).await?, was_created))

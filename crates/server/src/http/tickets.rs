@@ -145,14 +145,13 @@ async fn org_tickets(
 }
 
 /// `{"ticket": …, "audit": …}`, as zenpy expects from a create or update.
-async fn saved_body(state: &State, base: &Base, saved: &Saved) -> Result<Value> {
-    let mut conn = state.db.read().await?;
-    let ticket = render::tickets(&mut conn, base, std::slice::from_ref(&saved.ticket)).await?.remove(0);
+fn saved_body(base: &Base, saved: &Saved) -> Value {
+    let ticket = render::ticket(base, &saved.ticket, &saved.tags, &saved.collaborators);
     let audit = match &saved.audit {
-        Some(a) => render::audits(&mut conn, std::slice::from_ref(a), false).await?.remove(0),
+        Some(a) => render::audit(a, saved.comment.as_slice().iter().collect::<Vec<_>>().as_slice(), false),
         None => json!({"id": null, "ticket_id": saved.ticket.id, "events": []}),
     };
-    Ok(json!({"ticket": ticket, "audit": audit}))
+    json!({"ticket": ticket, "audit": audit})
 }
 
 async fn create(
@@ -175,7 +174,7 @@ async fn create(
     let now = state.now();
     let saved =
         in_tx(&state, async |tx| crate::app::tickets::create(tx, &actor, input, &Via::api(), now).await).await?;
-    let body = saved_body(&state, &base, &saved).await?;
+    let body = saved_body(&base, &saved);
     Ok(created(body, &base.url(&format!("/api/v2/tickets/{}.json", saved.ticket.id))))
 }
 
@@ -211,7 +210,7 @@ async fn update(
     let now = state.now();
     let saved =
         in_tx(&state, async |tx| crate::app::tickets::update(tx, &actor, id, input, &Via::api(), now).await).await?;
-    Ok(ok(saved_body(&state, &base, &saved).await?))
+    Ok(ok(saved_body(&base, &saved)))
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {

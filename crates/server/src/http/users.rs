@@ -191,10 +191,10 @@ async fn create_or_update(
         if let Some(x) = &external_id {
             existing = users::find_by_external_ids(tx, std::slice::from_ref(x)).await?.into_iter().next();
         }
-        if existing.is_none() {
-            if let Some(e) = input.email.clone().set() {
-                existing = users::find_by_identity(tx, "email", e.as_str()).await?;
-            }
+        if existing.is_none()
+            && let Some(e) = input.email.clone().set()
+        {
+            existing = users::find_by_identity(tx, "email", e.as_str()).await?;
         }
         match existing {
             Some(u) => Ok((crate::app::users::update(tx, &actor, u, &input, now).await?, false)),
@@ -207,6 +207,7 @@ async fn create_or_update(
         }
     })
     .await?;
+    state.auth_cache.clear();
     let body = json!({"user": one(&state, &base, u.id).await?});
     Ok(if was_created { created(body, &base.url(&format!("/api/v2/users/{}.json", u.id))) } else { ok(body) })
 }
@@ -253,6 +254,7 @@ async fn update(
         crate::app::users::update(tx, &actor, u, &input, now).await
     })
     .await?;
+    state.auth_cache.clear();
     if input.password.is_some() {
         state.password_cache.forget_user(id);
     }
@@ -272,6 +274,7 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(
     })
     .await?;
     state.password_cache.forget_user(id);
+    state.auth_cache.clear();
     Ok(ok(json!({"user": one(&state, &base, id).await?})))
 }
 
@@ -363,6 +366,7 @@ async fn update_identity(
         Ok(i)
     })
     .await?;
+    state.auth_cache.clear();
     Ok(ok(json!({"identity": render::identity(&base, &ident)})))
 }
 
@@ -388,6 +392,7 @@ async fn delete_identity(
         Ok(())
     })
     .await?;
+    state.auth_cache.clear();
     Ok(no_content())
 }
 
@@ -415,6 +420,7 @@ async fn identity_action(
         Ok(())
     })
     .await?;
+    state.auth_cache.clear();
     let mut conn = state.db.read().await?;
     let list = users::identities(&mut conn, &[id]).await?;
     Ok(ok(json!({"identities": list.iter().map(|i| render::identity(&base, i)).collect::<Vec<_>>()})))

@@ -32,7 +32,10 @@ async fn token_password_and_bearer_all_authenticate() {
 
     // The stored hash is argon2id at OWASP's minimum.
     let mut conn = app.state.db.read().await.unwrap();
-    let (h,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE email = 'paula@example.com'").fetch_one(&mut *conn).await.unwrap();
+    let (h,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE email = 'paula@example.com'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 }
 

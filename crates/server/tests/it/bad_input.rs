@@ -32,20 +32,45 @@ async fn each_kind_of_bad_input_gets_a_specific_error() {
     assert_eq!(r.status, 400);
     assert!(r.body["description"].as_str().unwrap().contains("UTF-8"), "{}", r.body);
 
-    let big = format!("{{\"ticket\": {{\"subject\": \"x\", \"comment\": {{\"body\": \"{}\"}}}}}}", "a".repeat(70 * 1024));
+    let big =
+        format!("{{\"ticket\": {{\"subject\": \"x\", \"comment\": {{\"body\": \"{}\"}}}}}}", "a".repeat(70 * 1024));
     let r = raw(&app, post.clone(), "/api/v2/tickets", big.into_bytes()).await;
     assert_eq!(r.status, 413);
     assert_eq!(r.body["error"], "RequestTooLarge");
 
     let cases: Vec<(Value, &str, &str)> = vec![
         (json!({"ticket": {"subject": "no comment"}}), "base", "Description: cannot be blank"),
-        (json!({"ticket": {"subject": 42.5, "comment": {"body": "b"}, "priority": "whenever"}}), "priority", "whenever is not a valid priority"),
-        (json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "requester_id": 9223372036854775807i64}}), "requester_id", "does not exist"),
-        (json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "group_id": "abc"}}), "group_id", "not a valid id"),
+        (
+            json!({"ticket": {"subject": 42.5, "comment": {"body": "b"}, "priority": "whenever"}}),
+            "priority",
+            "whenever is not a valid priority",
+        ),
+        (
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "requester_id": 9223372036854775807i64}}),
+            "requester_id",
+            "does not exist",
+        ),
+        (
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "group_id": "abc"}}),
+            "group_id",
+            "not a valid id",
+        ),
         (json!({"ticket": {"subject": "x".repeat(1001), "comment": {"body": "b"}}}), "subject", "too long"),
-        (json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "requester": {"email": "not-an-email"}}}), "requester", "not a valid email"),
-        (json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "tags": "ok", "status": ["open"]}}), "status", "must be a string"),
-        (json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "due_at": "next tuesday"}}), "due_at", "not a date"),
+        (
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "requester": {"email": "not-an-email"}}}),
+            "requester",
+            "not a valid email",
+        ),
+        (
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "tags": "ok", "status": ["open"]}}),
+            "status",
+            "must be a string",
+        ),
+        (
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "due_at": "next tuesday"}}),
+            "due_at",
+            "not a date",
+        ),
     ];
     for (body, field, needle) in cases {
         let r = app.post("/api/v2/tickets", body.clone()).await;
@@ -57,14 +82,20 @@ async fn each_kind_of_bad_input_gets_a_specific_error() {
     let r = app.post("/api/v2/tickets", json!([1, 2])).await;
     assert_eq!(r.status, 400);
 
-    let r = app.post("/api/v2/users", json!({"user": {"name": "x", "email": "a@b.c", "tax_id": "123.456.789-00"}})).await;
+    let r =
+        app.post("/api/v2/users", json!({"user": {"name": "x", "email": "a@b.c", "tax_id": "123.456.789-00"}})).await;
     assert_eq!(r.status, 422);
     assert!(r.body["details"]["tax_id"][0]["description"].as_str().unwrap().contains("CPF"));
     let r = app.post("/api/v2/users", json!({"user": {"name": "x", "email": "bad@", "time_zone": "Mars/Base"}})).await;
     assert_eq!(r.status, 422);
 
     // Ids past i64 and unknown ids are 404 RecordNotFound.
-    for path in ["/api/v2/tickets/9223372036854775807", "/api/v2/tickets/99999999999999999999999", "/api/v2/tickets/abc", "/api/v2/users/9223372036854775807.json"] {
+    for path in [
+        "/api/v2/tickets/9223372036854775807",
+        "/api/v2/tickets/99999999999999999999999",
+        "/api/v2/tickets/abc",
+        "/api/v2/users/9223372036854775807.json",
+    ] {
         let r = app.get(path).await;
         assert_eq!(r.status, 404, "{path}");
         assert_eq!(r.body, json!({"error": "RecordNotFound", "description": "Not found"}));

@@ -8,7 +8,8 @@ use frontdesk_server::clock::Clock;
 #[tokio::test]
 async fn create_many_runs_in_the_background_and_reports_each_item() {
     let app = TestApp::spawn().await;
-    let mut tickets: Vec<Value> = (0..100).map(|i| json!({"subject": format!("bulk {i}"), "comment": {"body": "b"}})).collect();
+    let mut tickets: Vec<Value> =
+        (0..100).map(|i| json!({"subject": format!("bulk {i}"), "comment": {"body": "b"}})).collect();
     tickets[7] = json!({"subject": "bad", "comment": {"body": "b"}, "assignee_id": 999999});
     let r = app.post("/api/v2/tickets/create_many.json", json!({"tickets": tickets})).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -41,7 +42,12 @@ async fn update_many_in_both_forms_and_destroy_many() {
     let r = app.put("/api/v2/tickets/update_many.json?ids=1,2", json!({"ticket": {"priority": "urgent"}})).await;
     let job = app.wait_job(r.body["job_status"]["id"].as_str().unwrap()).await;
     assert_eq!(job["results"][0], json!({"action": "update", "id": 1, "status": "Updated", "success": true}));
-    let r = app.put("/api/v2/tickets/update_many.json", json!({"tickets": [{"id": 3, "status": "pending"}, {"id": 4, "subject": "novo"}]})).await;
+    let r = app
+        .put(
+            "/api/v2/tickets/update_many.json",
+            json!({"tickets": [{"id": 3, "status": "pending"}, {"id": 4, "subject": "novo"}]}),
+        )
+        .await;
     app.wait_job(r.body["job_status"]["id"].as_str().unwrap()).await;
     assert_eq!(app.get("/api/v2/tickets/2").await.body["ticket"]["priority"], "urgent");
     assert_eq!(app.get("/api/v2/tickets/3").await.body["ticket"]["status"], "pending");
@@ -77,7 +83,9 @@ async fn a_queued_job_survives_a_restart() {
 async fn a_job_whose_worker_died_runs_again_once_its_lease_expires() {
     let db = crate::helpers::TestDb::new().await;
     let app = TestApp::spawn_with(db, |c| c.job_workers = 0).await;
-    let r = app.post("/api/v2/tickets/create_many", json!({"tickets": [{"subject": "once", "comment": {"body": "b"}}]})).await;
+    let r = app
+        .post("/api/v2/tickets/create_many", json!({"tickets": [{"subject": "once", "comment": {"body": "b"}}]}))
+        .await;
     let id = r.body["job_status"]["id"].as_str().unwrap().to_string();
     // A worker claims it and dies before finishing: the claim commits, the work never does.
     let now = app.clock.now_ms();
@@ -85,7 +93,10 @@ async fn a_job_whose_worker_died_runs_again_once_its_lease_expires() {
     let claimed = frontdesk_store::jobs::claim(&mut tx, "dead-worker", now, now + 60_000).await.unwrap();
     tx.commit().await.unwrap();
     assert!(claimed.is_some());
-    assert!(!frontdesk_server::jobs::run_one(&app.state, "live").await.unwrap(), "leased job is not taken while the lease holds");
+    assert!(
+        !frontdesk_server::jobs::run_one(&app.state, "live").await.unwrap(),
+        "leased job is not taken while the lease holds"
+    );
     app.clock.advance_secs(61);
     assert!(frontdesk_server::jobs::run_one(&app.state, "live").await.unwrap());
     let job = app.wait_job(&id).await;

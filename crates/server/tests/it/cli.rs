@@ -25,14 +25,23 @@ async fn admin_token_serve_and_graceful_stop() {
     let out = frontdesk(&db).args(["migrate"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let out = frontdesk(&db).args(["admin", "create", "--email", "Root@Example.com", "--name", "Root", "--password", "long enough pw"]).output().unwrap();
+    let out = frontdesk(&db)
+        .args(["admin", "create", "--email", "Root@Example.com", "--name", "Root", "--password", "long enough pw"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let id: i64 = String::from_utf8(out.stdout).unwrap().trim().parse().unwrap();
     assert!(id > 0);
-    let out = frontdesk(&db).args(["admin", "create", "--email", "root@example.com", "--name", "Again", "--password", "long enough pw"]).output().unwrap();
+    let out = frontdesk(&db)
+        .args(["admin", "create", "--email", "root@example.com", "--name", "Again", "--password", "long enough pw"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "a duplicate admin email is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("DuplicateValue"));
-    let out = frontdesk(&db).args(["admin", "create", "--email", "x@example.com", "--name", "X", "--password", "short"]).output().unwrap();
+    let out = frontdesk(&db)
+        .args(["admin", "create", "--email", "x@example.com", "--name", "X", "--password", "short"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 
     let out = frontdesk(&db).args(["token", "create", "--email", "root@example.com"]).output().unwrap();
@@ -66,7 +75,8 @@ async fn admin_token_serve_and_graceful_stop() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let doc: serde_json::Value = http.get(format!("{base}/api/v2/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value =
+        http.get(format!("{base}/api/v2/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(doc["paths"]["/api/v2/tickets/{id}"]["put"].is_object(), "the OpenAPI document lists every route");
     assert!(doc["paths"]["/api/v2/tickets/{id}"]["get"].is_object());
 

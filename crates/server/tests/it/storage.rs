@@ -7,7 +7,8 @@ use crate::helpers::{TestApp, TestDb, pg_base_url};
 
 fn migration_names(dir: &str) -> Vec<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/migrations").join(dir);
-    let mut names: Vec<String> = std::fs::read_dir(path).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(path).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }
@@ -55,7 +56,11 @@ async fn two_servers_share_one_database_safely() {
     let b = TestApp::spawn_with(second, |_| {}).await;
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let (base, email, token) = if i % 2 == 0 { (a.base.clone(), a.admin_email.clone(), a.token.clone()) } else { (b.base.clone(), b.admin_email.clone(), b.token.clone()) };
+        let (base, email, token) = if i % 2 == 0 {
+            (a.base.clone(), a.admin_email.clone(), a.token.clone())
+        } else {
+            (b.base.clone(), b.admin_email.clone(), b.token.clone())
+        };
         tasks.push(tokio::spawn(async move {
             let r = reqwest::Client::new()
                 .post(format!("{base}/api/v2/tickets"))
@@ -78,7 +83,11 @@ async fn two_servers_share_one_database_safely() {
     // Concurrent updates to one ticket from both servers lose nothing.
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let (base, email, token) = if i % 2 == 0 { (a.base.clone(), a.admin_email.clone(), a.token.clone()) } else { (b.base.clone(), b.admin_email.clone(), b.token.clone()) };
+        let (base, email, token) = if i % 2 == 0 {
+            (a.base.clone(), a.admin_email.clone(), a.token.clone())
+        } else {
+            (b.base.clone(), b.admin_email.clone(), b.token.clone())
+        };
         tasks.push(tokio::spawn(async move {
             let r = reqwest::Client::new()
                 .put(format!("{base}/api/v2/tickets/1"))

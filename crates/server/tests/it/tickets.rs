@@ -30,13 +30,29 @@ async fn create_show_and_reply_keeps_every_language_byte_for_byte() {
     assert_eq!(req.body["user"]["role"], "end-user");
 
     // A public reply and an internal note.
-    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Reenviamos a fatura.", "public": true}, "status": "pending"}})).await;
+    let r = app
+        .put(
+            &format!("/api/v2/tickets/{id}"),
+            json!({"ticket": {"comment": {"body": "Reenviamos a fatura.", "public": true}, "status": "pending"}}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["ticket"]["status"], "pending");
     assert_eq!(r.body["ticket"]["assignee_id"], serde_json::Value::Null);
     let events = r.body["audit"]["events"].as_array().unwrap();
-    assert!(events.iter().any(|e| e["type"] == "Change" && e["field_name"] == "status" && e["previous_value"] == "new" && e["value"] == "pending"), "{events:?}");
-    let r = app.put(&format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": {"html_body": "<p>Nota <script>x()</script>interna</p>", "public": false}}})).await;
+    assert!(
+        events.iter().any(|e| e["type"] == "Change"
+            && e["field_name"] == "status"
+            && e["previous_value"] == "new"
+            && e["value"] == "pending"),
+        "{events:?}"
+    );
+    let r = app
+        .put(
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"comment": {"html_body": "<p>Nota <script>x()</script>interna</p>", "public": false}}}),
+        )
+        .await;
     assert_eq!(r.status, 200);
 
     let c = app.get(&format!("/api/v2/tickets/{id}/comments.json")).await;
@@ -77,11 +93,17 @@ async fn solving_assigns_the_agent_and_closed_is_read_only() {
 #[tokio::test]
 async fn organization_is_inherited_from_the_requester() {
     let app = TestApp::spawn().await;
-    let org = app.post("/api/v2/organizations", json!({"organization": {"name": "Acme Ltda", "domain_names": ["acme.com.br"]}})).await;
+    let org = app
+        .post("/api/v2/organizations", json!({"organization": {"name": "Acme Ltda", "domain_names": ["acme.com.br"]}}))
+        .await;
     assert_eq!(org.status, 201, "{}", org.body);
     let org_id = org.body["organization"]["id"].as_i64().unwrap();
     // A new end user on the organization's domain joins it; their tickets carry it.
-    let t = app.ticket(json!({"subject": "s", "description": "d", "requester": {"email": "maria@acme.com.br", "name": "Maria"}})).await;
+    let t = app
+        .ticket(
+            json!({"subject": "s", "description": "d", "requester": {"email": "maria@acme.com.br", "name": "Maria"}}),
+        )
+        .await;
     assert_eq!(t["organization_id"], org_id);
     assert_eq!(t["description"], "d");
 }
@@ -93,9 +115,19 @@ async fn safe_update_refuses_a_stale_stamp_and_changes_nothing() {
     let id = t["id"].as_i64().unwrap();
     let stamp = t["updated_at"].as_str().unwrap().to_string();
     app.clock.advance_secs(5);
-    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"priority": "urgent", "safe_update": true, "updated_stamp": stamp}})).await;
+    let r = app
+        .put(
+            &format!("/api/v2/tickets/{id}"),
+            json!({"ticket": {"priority": "urgent", "safe_update": true, "updated_stamp": stamp}}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"priority": "low", "safe_update": "true", "updated_stamp": stamp}})).await;
+    let r = app
+        .put(
+            &format!("/api/v2/tickets/{id}"),
+            json!({"ticket": {"priority": "low", "safe_update": "true", "updated_stamp": stamp}}),
+        )
+        .await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body["error"], "UpdateConflict");
     assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["priority"], "urgent");
@@ -113,7 +145,9 @@ async fn tag_endpoints_replace_add_and_remove() {
     let r = app.req(Method::POST, &p, Some(json!({"tags": ["z"]}))).await;
     assert_eq!(r.status, 201);
     assert_eq!(app.get(&p).await.body["tags"], json!(["z"]));
-    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"additional_tags": ["y"], "remove_tags": ["z"]}})).await;
+    let r = app
+        .put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"additional_tags": ["y"], "remove_tags": ["z"]}}))
+        .await;
     assert_eq!(r.body["ticket"]["tags"], json!(["y"]));
 }
 
@@ -156,7 +190,10 @@ async fn lists_page_by_offset_and_cursor_with_absolute_links() {
     let mut url = app.url("/api/v2/tickets.json?page%5Bsize%5D=3");
     let mut seen = vec![];
     loop {
-        let r = crate::helpers::into_resp(app.http.get(&url).basic_auth(format!("{}/token", app.admin_email), Some(&app.token)).send().await.unwrap()).await;
+        let r = crate::helpers::into_resp(
+            app.http.get(&url).basic_auth(format!("{}/token", app.admin_email), Some(&app.token)).send().await.unwrap(),
+        )
+        .await;
         for t in r.body["tickets"].as_array().unwrap() {
             seen.push(t["subject"].as_str().unwrap().to_string());
         }
@@ -186,10 +223,17 @@ async fn end_users_see_only_their_requests_and_never_internal_notes() {
     let app = TestApp::spawn().await;
     let (ana, ana_token) = app.user("Ana", "ana@cliente.com", Role::EndUser).await;
     let (_bia, bia_token) = app.user("Bia", "bia@cliente.com", Role::EndUser).await;
-    let id = app.ticket(json!({"subject": "s", "comment": {"body": "pública"}, "requester_id": ana})).await["id"].as_i64().unwrap();
-    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "segredo interno", "public": false}}})).await;
+    let id = app.ticket(json!({"subject": "s", "comment": {"body": "pública"}, "requester_id": ana})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "segredo interno", "public": false}}}),
+    )
+    .await;
 
-    let c = app.req_as("ana@cliente.com", &ana_token, Method::GET, &format!("/api/v2/tickets/{id}/comments"), None).await;
+    let c =
+        app.req_as("ana@cliente.com", &ana_token, Method::GET, &format!("/api/v2/tickets/{id}/comments"), None).await;
     assert_eq!(c.status, 200);
     let bodies: Vec<_> = c.body["comments"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, vec!["pública"]);
@@ -200,16 +244,35 @@ async fn end_users_see_only_their_requests_and_never_internal_notes() {
     assert_eq!(other.status, 403);
     assert_eq!(other.body["error"], "Forbidden");
     assert!(!other.body.to_string().contains("pública"));
-    let audits = app.req_as("ana@cliente.com", &ana_token, Method::GET, &format!("/api/v2/tickets/{id}/audits"), None).await;
+    let audits =
+        app.req_as("ana@cliente.com", &ana_token, Method::GET, &format!("/api/v2/tickets/{id}/audits"), None).await;
     assert_eq!(audits.status, 403, "audits would show internal notes");
     let users = app.req_as("ana@cliente.com", &ana_token, Method::GET, "/api/v2/users", None).await;
     assert_eq!(users.status, 403);
-    let g = app.req_as("ana@cliente.com", &ana_token, Method::POST, "/api/v2/groups", Some(json!({"group": {"name": "x"}}))).await;
+    let g = app
+        .req_as("ana@cliente.com", &ana_token, Method::POST, "/api/v2/groups", Some(json!({"group": {"name": "x"}})))
+        .await;
     assert_eq!(g.status, 403);
     // An end user may reply on their own request; the reply is public.
-    let r = app.req_as("ana@cliente.com", &ana_token, Method::PUT, &format!("/api/v2/tickets/{id}"), Some(json!({"ticket": {"comment": {"body": "obrigada", "public": false}}}))).await;
+    let r = app
+        .req_as(
+            "ana@cliente.com",
+            &ana_token,
+            Method::PUT,
+            &format!("/api/v2/tickets/{id}"),
+            Some(json!({"ticket": {"comment": {"body": "obrigada", "public": false}}})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app.req_as("ana@cliente.com", &ana_token, Method::PUT, &format!("/api/v2/tickets/{id}"), Some(json!({"ticket": {"status": "solved"}}))).await;
+    let r = app
+        .req_as(
+            "ana@cliente.com",
+            &ana_token,
+            Method::PUT,
+            &format!("/api/v2/tickets/{id}"),
+            Some(json!({"ticket": {"status": "solved"}})),
+        )
+        .await;
     assert_eq!(r.status, 403);
 }
 
@@ -218,17 +281,27 @@ async fn assignee_must_be_an_agent_in_the_group() {
     let app = TestApp::spawn().await;
     let (agent, _) = app.user("Carla Agent", "carla@example.com", Role::Agent).await;
     let (customer, _) = app.user("Cliente", "cliente@x.com", Role::EndUser).await;
-    let g = app.post("/api/v2/groups", json!({"group": {"name": "Suporte"}})).await.body["group"]["id"].as_i64().unwrap();
-    let other = app.post("/api/v2/groups", json!({"group": {"name": "Vendas"}})).await.body["group"]["id"].as_i64().unwrap();
+    let g =
+        app.post("/api/v2/groups", json!({"group": {"name": "Suporte"}})).await.body["group"]["id"].as_i64().unwrap();
+    let other =
+        app.post("/api/v2/groups", json!({"group": {"name": "Vendas"}})).await.body["group"]["id"].as_i64().unwrap();
     let m = app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": agent, "group_id": g}})).await;
     assert_eq!(m.status, 201, "{}", m.body);
-    let bad = app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": customer, "group_id": g}})).await;
+    let bad =
+        app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": customer, "group_id": g}})).await;
     assert_eq!(bad.status, 422);
 
-    let r = app.post("/api/v2/tickets", json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "assignee_id": customer}})).await;
+    let r = app
+        .post("/api/v2/tickets", json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "assignee_id": customer}}))
+        .await;
     assert_eq!(r.status, 422);
     assert!(r.body["details"]["assignee_id"][0]["description"].as_str().unwrap().contains("not an agent"));
-    let r = app.post("/api/v2/tickets", json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "assignee_id": agent, "group_id": other}})).await;
+    let r = app
+        .post(
+            "/api/v2/tickets",
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "assignee_id": agent, "group_id": other}}),
+        )
+        .await;
     assert_eq!(r.status, 422);
     let t = app.ticket(json!({"subject": "s", "comment": {"body": "b"}, "assignee_id": agent})).await;
     assert_eq!(t["group_id"], g, "the assignee's default group");

@@ -42,10 +42,17 @@ async fn users_identities_and_duplicate_emails() {
     assert_eq!(app.get(&p).await.body["identities"].as_array().unwrap().len(), 3);
 
     // create_or_update matches on email.
-    let r = app.post("/api/v2/users/create_or_update", json!({"user": {"email": "hanako.work@example.jp", "name": "Hanako Yamada"}})).await;
+    let r = app
+        .post(
+            "/api/v2/users/create_or_update",
+            json!({"user": {"email": "hanako.work@example.jp", "name": "Hanako Yamada"}}),
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["user"]["id"], id);
-    let r = app.post("/api/v2/users/create_or_update", json!({"user": {"email": "novo@example.com", "name": "Novo"}})).await;
+    let r = app
+        .post("/api/v2/users/create_or_update", json!({"user": {"email": "novo@example.com", "name": "Novo"}}))
+        .await;
     assert_eq!(r.status, 201);
 
     let r = app.delete(&format!("/api/v2/users/{id}")).await;
@@ -70,8 +77,15 @@ async fn organizations_and_memberships() {
     assert_eq!(dup.body["details"]["name"][0]["error"], "DuplicateValue");
     let ac = app.get("/api/v2/organizations/autocomplete?name=empr").await;
     assert_eq!(ac.body["organizations"][0]["id"], org);
-    let u = app.post("/api/v2/users", json!({"user": {"name": "Rui", "email": "rui@x.com"}})).await.body["user"]["id"].as_i64().unwrap();
-    let m = app.post("/api/v2/organization_memberships", json!({"organization_membership": {"user_id": u, "organization_id": org}})).await;
+    let u = app.post("/api/v2/users", json!({"user": {"name": "Rui", "email": "rui@x.com"}})).await.body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    let m = app
+        .post(
+            "/api/v2/organization_memberships",
+            json!({"organization_membership": {"user_id": u, "organization_id": org}}),
+        )
+        .await;
     assert_eq!(m.status, 201, "{}", m.body);
     assert_eq!(app.get(&format!("/api/v2/users/{u}")).await.body["user"]["organization_id"], org);
     let list = app.get(&format!("/api/v2/organizations/{org}/organization_memberships")).await;
