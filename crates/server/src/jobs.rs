@@ -181,13 +181,20 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     let mut results = Vec::new();
     match job.kind.as_str() {
         CREATE_MANY => {
-            for (index, item) in items(&payload, "tickets") {
-                let r = savepoint(&mut tx, async |c| {
-                    let saved =
-                        crate::app::tickets::create(c, &actor, TicketInput::parse(object(item)?)?, &via, now).await?;
-                    Ok(json!({"id": saved.ticket.id}))
-                })
-                .await?;
+            // Checked one by one, inserted together: a bad item is reported and writes nothing.
+            let inputs: Vec<Result<TicketInput>> =
+                items(&payload, "tickets").map(|(_, item)| TicketInput::parse(object(item)?)).collect();
+            let good: Vec<(Actor, TicketInput, i64)> =
+                inputs.iter().filter_map(|r| r.as_ref().ok()).map(|i| (actor.clone(), i.clone(), now)).collect();
+            let mut saved = crate::app::tickets::create_batch(&mut tx, good, &via).await?.into_iter();
+            for (index, input) in inputs.into_iter().enumerate() {
+                let r = match input {
+                    Ok(_) => saved
+                        .next()
+                        .unwrap_or_else(|| Err(ApiError::Internal("lost batch item".into())))
+                        .map(|s| json!({"id": s.ticket.id})),
+                    Err(e) => Err(e),
+                };
                 results.push(outcome(r, json!({"index": index})));
             }
         }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod batcher;
 pub mod clock;
 pub mod error;
 pub mod http;
@@ -89,6 +90,8 @@ pub struct AppState {
     pub rate_limiter: auth::RateLimiter,
     pub password_cache: auth::PasswordCache,
     pub auth_cache: auth::AuthCache,
+    /// Gathers concurrent ticket creates into shared transactions.
+    pub ticket_writer: batcher::CreateBatcher,
     /// Woken when a job is enqueued, so local workers start at once.
     pub job_wakeup: Notify,
 }
@@ -123,6 +126,7 @@ impl App {
             throttle: auth::LoginThrottle::default(),
             password_cache: auth::PasswordCache::default(),
             auth_cache: auth::AuthCache::default(),
+            ticket_writer: batcher::CreateBatcher::default(),
             job_wakeup: Notify::new(),
         });
         Ok(App { state, listener })
@@ -136,7 +140,8 @@ impl App {
     /// finish before returning.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let workers = jobs::spawn_workers(self.state.clone(), stop_rx);
+        let mut workers = jobs::spawn_workers(self.state.clone(), stop_rx.clone());
+        workers.push(batcher::spawn(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());
         let service = http::into_service(router);
         axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;

@@ -26,21 +26,51 @@ impl HasId for Audit {
 
 const AUDIT_COLUMNS: &str = "id, ticket_id, author_id, via_channel, via_source, metadata, events, created_at";
 
+/// Inserts audits; returns their new ids in the order given.
+pub async fn insert_audits(conn: &mut AnyConnection, list: &[Audit]) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(list.len());
+    for chunk in list.chunks(200) {
+        let mut q = Sql::new(
+            "INSERT INTO ticket_audits (ticket_id, author_id, via_channel, via_source, metadata, events, created_at) VALUES ",
+        );
+        for (i, a) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(a.ticket_id).push(", ").bind(a.author_id).push(", ").bind(a.via_channel.as_str());
+            q.push(", ")
+                .bind(a.via_source.clone())
+                .push(", ")
+                .bind(a.metadata.clone())
+                .push(", ")
+                .bind(a.events.as_str());
+            q.push(", ").bind(a.created_at).push(")");
+        }
+        // Row order of RETURNING is not promised: match rows back by their position marker.
+        q.push(" RETURNING id, ticket_id, created_at, author_id");
+        let rows: Vec<(i64, i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        ids.extend(match_returning(chunk.iter().map(|a| (a.ticket_id, a.created_at, a.author_id)), rows)?);
+    }
+    Ok(ids)
+}
+
+/// Pairs RETURNING rows `(id, k1, k2, k3)` with the inputs' keys, in input order. Keys may
+/// repeat; equal keys take ids in ascending order, which is their insertion order.
+fn match_returning(
+    keys: impl Iterator<Item = (i64, i64, i64)>,
+    mut rows: Vec<(i64, i64, i64, i64)>,
+) -> Result<Vec<i64>> {
+    rows.sort();
+    let mut out = Vec::new();
+    for k in keys {
+        let pos = rows.iter().position(|r| (r.1, r.2, r.3) == k).ok_or(crate::StoreError::NotFound)?;
+        out.push(rows.remove(pos).0);
+    }
+    Ok(out)
+}
+
 pub async fn insert_audit(conn: &mut AnyConnection, a: &Audit) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO ticket_audits (ticket_id, author_id, via_channel, via_source, metadata, events, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(a.ticket_id)
-    .bind(a.author_id)
-    .bind(&a.via_channel)
-    .bind(&a.via_source)
-    .bind(&a.metadata)
-    .bind(&a.events)
-    .bind(a.created_at)
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
+    Ok(insert_audits(conn, std::slice::from_ref(a)).await?[0])
 }
 
 /// Audits of one ticket, or of every ticket when `ticket_id` is `None`.
@@ -79,24 +109,37 @@ impl HasId for Comment {
 const COMMENT_COLUMNS: &str =
     "id, ticket_id, audit_id, author_id, body, html_body, plain_body, public, via_channel, metadata, created_at";
 
+/// Inserts comments; returns their new ids in the order given.
+pub async fn insert_comments(conn: &mut AnyConnection, list: &[Comment]) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(list.len());
+    for chunk in list.chunks(200) {
+        let mut q = Sql::new(
+            "INSERT INTO ticket_comments (ticket_id, audit_id, author_id, body, html_body, plain_body, public, via_channel, \
+             metadata, created_at) VALUES ",
+        );
+        for (i, c) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(c.ticket_id).push(", ").bind(c.audit_id).push(", ").bind(c.author_id);
+            q.push(", ")
+                .bind(c.body.as_str())
+                .push(", ")
+                .bind(c.html_body.as_str())
+                .push(", ")
+                .bind(c.plain_body.as_str());
+            q.push(", ").bind(c.public).push(", ").bind(c.via_channel.as_str()).push(", ").bind(c.metadata.clone());
+            q.push(", ").bind(c.created_at).push(")");
+        }
+        q.push(" RETURNING id, audit_id, ticket_id, author_id");
+        let rows: Vec<(i64, i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        ids.extend(match_returning(chunk.iter().map(|c| (c.audit_id, c.ticket_id, c.author_id)), rows)?);
+    }
+    Ok(ids)
+}
+
 pub async fn insert_comment(conn: &mut AnyConnection, c: &Comment) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO ticket_comments (ticket_id, audit_id, author_id, body, html_body, plain_body, public, via_channel, \
-         metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(c.ticket_id)
-    .bind(c.audit_id)
-    .bind(c.author_id)
-    .bind(&c.body)
-    .bind(&c.html_body)
-    .bind(&c.plain_body)
-    .bind(c.public)
-    .bind(&c.via_channel)
-    .bind(&c.metadata)
-    .bind(c.created_at)
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
+    Ok(insert_comments(conn, std::slice::from_ref(c)).await?[0])
 }
 
 /// Comments of a ticket; `public_only` hides internal notes (for end users).

@@ -57,19 +57,24 @@ pub async fn replace(conn: &mut AnyConnection, kind: Tagged, id: i64, tags: &[St
 }
 
 pub async fn add(conn: &mut AnyConnection, kind: Tagged, id: i64, tags: &[String]) -> Result<()> {
-    if tags.is_empty() {
-        return Ok(());
-    }
+    let pairs: Vec<(i64, &str)> = tags.iter().map(|t| (id, t.as_str())).collect();
+    add_pairs(conn, kind, &pairs).await
+}
+
+/// Adds `(record id, tag)` pairs for many records in one statement per 500 pairs.
+pub async fn add_pairs(conn: &mut AnyConnection, kind: Tagged, pairs: &[(i64, &str)]) -> Result<()> {
     let (table, col) = kind.table();
-    let mut q = Sql::new(format!("INSERT INTO {table} ({col}, tag) VALUES "));
-    for (i, t) in tags.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
+    for chunk in pairs.chunks(500) {
+        let mut q = Sql::new(format!("INSERT INTO {table} ({col}, tag) VALUES "));
+        for (i, (id, t)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(*id).push(", ").bind(*t).push(")");
         }
-        q.push("(").bind(id).push(", ").bind(t.as_str()).push(")");
+        q.push(&format!(" ON CONFLICT ({col}, tag) DO NOTHING"));
+        q.query().execute(&mut *conn).await?;
     }
-    q.push(&format!(" ON CONFLICT ({col}, tag) DO NOTHING"));
-    q.query().execute(conn).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use crate::db::dialect;
-use crate::sql::{HasId, Sql, page};
+use crate::sql::{Arg, HasId, Sql, page};
 use crate::{Page, PageRequest, Result};
 
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
@@ -53,43 +53,61 @@ pub const COLUMNS: &str = "id, external_id, via_channel, via_source, ticket_type
      problem_id, is_public, due_at, created_at, updated_at, generated_at, status_changed_at, assigned_at, solved_at, \
      requester_updated_at, assignee_updated_at, deleted_at, deleted_by";
 
-pub async fn insert(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO tickets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
-    ))
-    .bind(t.id)
-    .bind(&t.external_id)
-    .bind(&t.via_channel)
-    .bind(&t.via_source)
-    .bind(&t.ticket_type)
-    .bind(&t.subject)
-    .bind(&t.description)
-    .bind(&t.priority)
-    .bind(&t.status)
-    .bind(&t.recipient)
-    .bind(t.requester_id)
-    .bind(t.submitter_id)
-    .bind(t.assignee_id)
-    .bind(t.organization_id)
-    .bind(t.group_id)
-    .bind(t.original_group_id)
-    .bind(t.brand_id)
-    .bind(t.problem_id)
-    .bind(t.is_public)
-    .bind(t.due_at)
-    .bind(t.created_at)
-    .bind(t.updated_at)
-    .bind(t.generated_at)
-    .bind(t.status_changed_at)
-    .bind(t.assigned_at)
-    .bind(t.solved_at)
-    .bind(t.requester_updated_at)
-    .bind(t.assignee_updated_at)
-    .bind(t.deleted_at)
-    .bind(t.deleted_by)
-    .execute(conn)
-    .await?;
+fn args(t: &Ticket) -> [Arg; 30] {
+    [
+        t.id.into(),
+        t.external_id.clone().into(),
+        t.via_channel.clone().into(),
+        t.via_source.clone().into(),
+        t.ticket_type.clone().into(),
+        t.subject.clone().into(),
+        t.description.clone().into(),
+        t.priority.clone().into(),
+        t.status.clone().into(),
+        t.recipient.clone().into(),
+        t.requester_id.into(),
+        t.submitter_id.into(),
+        t.assignee_id.into(),
+        t.organization_id.into(),
+        t.group_id.into(),
+        t.original_group_id.into(),
+        t.brand_id.into(),
+        t.problem_id.into(),
+        t.is_public.into(),
+        t.due_at.into(),
+        t.created_at.into(),
+        t.updated_at.into(),
+        t.generated_at.into(),
+        t.status_changed_at.into(),
+        t.assigned_at.into(),
+        t.solved_at.into(),
+        t.requester_updated_at.into(),
+        t.assignee_updated_at.into(),
+        t.deleted_at.into(),
+        t.deleted_by.into(),
+    ]
+}
+
+/// Inserts tickets (with their ids already taken) in as few statements as the databases'
+/// parameter limits allow.
+pub async fn insert_many(conn: &mut AnyConnection, list: &[Ticket]) -> Result<()> {
+    for chunk in list.chunks(100) {
+        let mut q = Sql::new(format!("INSERT INTO tickets ({COLUMNS}) VALUES "));
+        for (i, t) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(");
+            for (j, a) in args(t).into_iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.bind(a);
+            }
+            q.push(")");
+        }
+        q.query().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

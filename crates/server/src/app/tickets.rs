@@ -348,22 +348,46 @@ async fn save_collaborators(conn: &mut AnyConnection, id: i64, input: &TicketInp
     Ok(())
 }
 
-/// Creates a ticket with its first comment.
-pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput, via: &Via, now: i64) -> Result<Saved> {
+/// A ticket that passed every check and is ready to insert (its id is taken at insert time).
+pub struct Prepared {
+    ticket: Ticket,
+    tags: Vec<String>,
+    collaborators: Vec<(i64, String)>,
+    events: Vec<Value>,
+    comment: Comment,
+    audit_author: i64,
+    via: Via,
+}
+
+/// Checks a new ticket and resolves everything it refers to. It reads only, except for
+/// creating a new requester, which comes last: an input that fails here writes nothing.
+pub async fn prepare(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    input: TicketInput,
+    via: &Via,
+    now: i64,
+) -> Result<Prepared> {
     let comment = match (&input.comment, &input.description) {
         (Some(c), _) => c.clone(),
         (None, Some(d)) => CommentInput { body: Some(d.clone()), ..Default::default() },
         (None, None) => return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank")),
     };
     let staff = actor.is_staff();
+    // The requester: existing, or (for an inline requester with a new email) created last.
+    let mut new_requester = None;
     let requester = if !staff {
-        actor.user.clone()
+        Some(actor.user.clone())
     } else if let Patch::Set(id) = input.requester_id {
-        existing_user(conn, id, "requester_id").await?
+        Some(existing_user(conn, id, "requester_id").await?)
     } else if let Some(r) = &input.requester {
-        find_or_create_requester(conn, r, now).await?
+        let found = users::find_by_identity(conn, "email", r.email.as_str()).await?;
+        if found.is_none() {
+            new_requester = Some(r.clone());
+        }
+        found
     } else {
-        actor.user.clone()
+        Some(actor.user.clone())
     };
     let submitter_id = match input.submitter_id {
         Patch::Set(id) if staff => existing_user(conn, id, "submitter_id").await?.id,
@@ -377,7 +401,7 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
             Some(id)
         }
         Patch::Null if staff => None,
-        _ => requester.organization_id,
+        _ => requester.as_ref().and_then(|r| r.organization_id),
     };
     let group_id = match input.group_id.clone() {
         Patch::Set(id) if staff => {
@@ -387,6 +411,18 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
         }
         _ => None,
     };
+    let mut collaborators = Vec::new();
+    for (kind, list) in [
+        ("collaborator", &input.collaborator_ids),
+        ("email_cc", &input.email_cc_ids),
+        ("follower", &input.follower_ids),
+    ] {
+        for u in list.iter().flatten() {
+            existing_user(conn, *u, &format!("{kind}_ids")).await?;
+            collaborators.push((*u, kind.to_string()));
+        }
+    }
+    let author = comment_author(conn, actor, &comment).await?;
     let assignee_id = if staff { input.assignee_id.clone().set() } else { None };
     let status = match (input.status.clone().set(), assignee_id) {
         (Some(s), _) if staff => s,
@@ -395,9 +431,8 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
     };
     let rendered = render(&comment);
     let public = if staff { comment.public.unwrap_or(true) } else { true };
-    let id = account::next_value(conn, "tickets").await?;
     let mut t = Ticket {
-        id,
+        id: 0,
         external_id: input.external_id.clone().set(),
         via_channel: via.channel.to_string(),
         via_source: Some(via.source_json()),
@@ -407,7 +442,7 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
         priority: input.priority.clone().set().map(|x| x.as_str().to_string()),
         status: status.as_str().to_string(),
         recipient: input.recipient.clone().set(),
-        requester_id: requester.id,
+        requester_id: requester.as_ref().map_or(0, |r| r.id),
         submitter_id,
         assignee_id,
         organization_id,
@@ -435,25 +470,114 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput,
     if t.status == "solved" && t.solved_at.is_none() {
         t.solved_at = Some(now);
     }
-    let mut tag_list = input.tags.clone().unwrap_or_default();
-    tag_list.sort();
-    tickets::insert(conn, &t).await?;
-    tags::add(conn, Tagged::Ticket, id, &tag_list).await?;
-    save_collaborators(conn, id, &input).await?;
-    let author = comment_author(conn, actor, &comment).await?;
-    let mut events = change_events(None, (&t, &tag_list));
+    // Every check has passed: only now may a new requester be written.
+    if let Some(r) = new_requester {
+        let user = find_or_create_requester(conn, &r, now).await?;
+        t.requester_id = user.id;
+        if input.organization_id.is_absent() {
+            t.organization_id = user.organization_id;
+        }
+    }
+    let mut tags = input.tags.clone().unwrap_or_default();
+    tags.sort();
+    let mut events = change_events(None, (&t, &tags));
     events.insert(0, json!({"type": "Comment"}));
-    let c = comment_row(rendered, id, author, public, via, now);
-    let (audit, comment) = write_audit(conn, id, actor.id(), via, events, Some(c), now).await?;
-    let collaborators = [
-        ("collaborator", &input.collaborator_ids),
-        ("email_cc", &input.email_cc_ids),
-        ("follower", &input.follower_ids),
-    ]
-    .into_iter()
-    .flat_map(|(kind, ids)| ids.iter().flatten().map(move |u| (*u, kind.to_string())))
-    .collect();
-    Ok(Saved { ticket: t, audit: Some(audit), tags: tag_list, collaborators, comment })
+    let comment = comment_row(rendered, 0, author, public, via, now);
+    Ok(Prepared { ticket: t, tags, collaborators, events, comment, audit_author: actor.id(), via: via.clone() })
+}
+
+/// Inserts prepared tickets with a handful of statements, whatever their number: ids, tickets,
+/// tags, audits, comments.
+pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Result<Vec<Saved>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = account::next_values(conn, "tickets", items.len() as i64).await?;
+    for (i, p) in items.iter_mut().enumerate() {
+        p.ticket.id = first + i as i64;
+        p.comment.ticket_id = p.ticket.id;
+    }
+    let list: Vec<Ticket> = items.iter().map(|p| p.ticket.clone()).collect();
+    tickets::insert_many(conn, &list).await?;
+    let pairs: Vec<(i64, &str)> =
+        items.iter().flat_map(|p| p.tags.iter().map(move |t| (p.ticket.id, t.as_str()))).collect();
+    tags::add_pairs(conn, Tagged::Ticket, &pairs).await?;
+    for p in items.iter().filter(|p| !p.collaborators.is_empty()) {
+        for kind in ["collaborator", "email_cc", "follower"] {
+            let ids: Vec<i64> = p.collaborators.iter().filter(|(_, k)| k == kind).map(|(u, _)| *u).collect();
+            if !ids.is_empty() {
+                tickets::set_collaborators(conn, p.ticket.id, kind, &ids).await?;
+            }
+        }
+    }
+    let mut audit_rows: Vec<Audit> = items
+        .iter()
+        .map(|p| Audit {
+            id: 0,
+            ticket_id: p.ticket.id,
+            author_id: p.audit_author,
+            via_channel: p.via.channel.to_string(),
+            via_source: Some(p.via.source_json()),
+            metadata: None,
+            events: Value::Array(p.events.clone()).to_string(),
+            created_at: p.ticket.created_at,
+        })
+        .collect();
+    let audit_ids = audits::insert_audits(conn, &audit_rows).await?;
+    for ((a, id), p) in audit_rows.iter_mut().zip(&audit_ids).zip(items.iter_mut()) {
+        a.id = *id;
+        p.comment.audit_id = *id;
+    }
+    let comment_rows: Vec<Comment> = items.iter().map(|p| p.comment.clone()).collect();
+    let comment_ids = audits::insert_comments(conn, &comment_rows).await?;
+    Ok(items
+        .into_iter()
+        .zip(audit_rows)
+        .zip(comment_ids)
+        .map(|((p, audit), cid)| {
+            let mut comment = p.comment;
+            comment.id = cid;
+            Saved {
+                ticket: p.ticket,
+                audit: Some(audit),
+                tags: p.tags,
+                collaborators: p.collaborators,
+                comment: Some(comment),
+            }
+        })
+        .collect())
+}
+
+/// Creates a ticket with its first comment.
+pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput, via: &Via, now: i64) -> Result<Saved> {
+    let prepared = prepare(conn, actor, input, via, now).await?;
+    Ok(insert_prepared(conn, vec![prepared]).await?.remove(0))
+}
+
+/// Creates many tickets in the caller's transaction: each input is checked on its own (a bad
+/// one is reported and writes nothing), then the good ones are inserted together.
+pub async fn create_batch(
+    conn: &mut AnyConnection,
+    items: Vec<(Actor, TicketInput, i64)>,
+    via: &Via,
+) -> Result<Vec<Result<Saved>>> {
+    let mut outcomes: Vec<Option<Result<Saved>>> = Vec::with_capacity(items.len());
+    let mut ready = Vec::new();
+    let mut slots = Vec::new();
+    for (i, (actor, input, now)) in items.into_iter().enumerate() {
+        match prepare(conn, &actor, input, via, now).await {
+            Ok(p) => {
+                ready.push(p);
+                slots.push(i);
+                outcomes.push(None);
+            }
+            Err(e) => outcomes.push(Some(Err(e))),
+        }
+    }
+    for (slot, saved) in slots.into_iter().zip(insert_prepared(conn, ready).await?) {
+        outcomes[slot] = Some(Ok(saved));
+    }
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(ApiError::Internal("lost batch item".into())))).collect())
 }
 
 /// Whether an end user may see this ticket: their own request, or their organization's when

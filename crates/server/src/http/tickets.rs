@@ -172,8 +172,7 @@ async fn create(
         ));
     }
     let now = state.now();
-    let saved =
-        in_tx(&state, async |tx| crate::app::tickets::create(tx, &actor, input, &Via::api(), now).await).await?;
+    let saved = state.ticket_writer.create(actor, input, Via::api(), now).await?;
     let body = saved_body(&base, &saved);
     Ok(created(body, &base.url(&format!("/api/v2/tickets/{}.json", saved.ticket.id))))
 }

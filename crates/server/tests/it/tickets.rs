@@ -308,3 +308,48 @@ async fn assignee_must_be_an_agent_in_the_group() {
     assert_eq!(t["status"], "open", "an assigned new ticket is open");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1, "refused creates left nothing behind");
 }
+
+/// Concurrent creates share transactions; a bad one is refused alone, and a new requester
+/// named by several of them at once is created once.
+#[tokio::test]
+async fn concurrent_creates_are_batched_without_affecting_each_other() {
+    let app = TestApp::spawn().await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (url, email, token) = (app.url("/api/v2/tickets"), app.admin_email.clone(), app.token.clone());
+        let ticket = if i % 5 == 0 {
+            json!({"subject": format!("bad {i}"), "comment": {"body": "b"}, "assignee_id": 424242})
+        } else {
+            json!({"subject": format!("good {i}"), "comment": {"body": "b"}, "requester": {"name": "Novo Cliente", "email": "novo@cliente.com.br"}})
+        };
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .basic_auth(format!("{email}/token"), Some(token))
+                .json(&json!({"ticket": ticket}))
+                .send()
+                .await
+                .unwrap();
+            (i, r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (i, status, body) = t.await.unwrap();
+        if i % 5 == 0 {
+            assert_eq!(status, 422, "{body}");
+            assert!(body["details"]["assignee_id"].is_array());
+        } else {
+            assert_eq!(status, 201, "{body}");
+            assert_eq!(body["ticket"]["subject"], format!("good {i}"));
+            assert_eq!(body["audit"]["events"][0]["type"], "Comment");
+            ids.push(body["ticket"]["id"].as_i64().unwrap());
+        }
+    }
+    ids.sort();
+    assert_eq!(ids, (1..=24).collect::<Vec<_>>(), "refused creates take no id");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'novo@cliente.com.br'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket_comments").await, 24);
+    let list = app.get("/api/v2/tickets/5/comments").await;
+    assert_eq!(list.body["comments"][0]["body"], "b");
+}
