@@ -97,7 +97,7 @@ impl Db {
                 };
                 let pragmas = format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                     PRAGMA synchronous = {sync}; PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY;"
+                     PRAGMA synchronous = {sync}; PRAGMA cache_size = -8000; PRAGMA temp_store = MEMORY;"
                 );
                 let write = AnyPoolOptions::new()
                     .max_connections(1)

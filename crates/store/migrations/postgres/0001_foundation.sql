@@ -178,7 +178,8 @@ CREATE INDEX tickets_by_group ON tickets (group_id);
 CREATE INDEX tickets_by_status ON tickets (status);
 CREATE INDEX tickets_by_external_id ON tickets (external_id);
 CREATE INDEX tickets_by_generated_at ON tickets (generated_at);
-CREATE INDEX tickets_by_deleted_at ON tickets (deleted_at);
+-- Only deleted tickets are looked up by deletion; live ones are found by id.
+CREATE INDEX tickets_by_deleted_at ON tickets (deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE ticket_tags (
     ticket_id BIGINT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,

@@ -139,8 +139,9 @@ CREATE INDEX group_memberships_by_group ON group_memberships (group_id);
 
 -- Ticket ids come from counters ('tickets'), so they stay small, sequential and gap-free
 -- even with several servers on one database.
+-- On SQLite `id INTEGER PRIMARY KEY` makes the id the rowid (one b-tree, not two).
 CREATE TABLE tickets (
-    id BIGINT PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
     external_id TEXT,
     via_channel TEXT NOT NULL,
     via_source TEXT,
@@ -178,7 +179,8 @@ CREATE INDEX tickets_by_group ON tickets (group_id);
 CREATE INDEX tickets_by_status ON tickets (status);
 CREATE INDEX tickets_by_external_id ON tickets (external_id);
 CREATE INDEX tickets_by_generated_at ON tickets (generated_at);
-CREATE INDEX tickets_by_deleted_at ON tickets (deleted_at);
+-- Only deleted tickets are looked up by deletion; live ones are found by id.
+CREATE INDEX tickets_by_deleted_at ON tickets (deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE ticket_tags (
     ticket_id BIGINT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
