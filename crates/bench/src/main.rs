@@ -184,6 +184,10 @@ async fn list_latency(ctx: &Arc<Ctx>, total: usize) -> anyhow::Result<(f64, f64,
     .await
 }
 
+fn latency_row(label: &str, (p50, p95, p99): (f64, f64, f64)) {
+    println!("| {label} | p50 {p50:.2} ms, p95 **{p95:.2} ms**, p99 {p99:.2} ms |");
+}
+
 fn db_bytes(server: &Server) -> u64 {
     ["frontdesk.db", "frontdesk.db-wal"]
         .iter()
@@ -295,22 +299,10 @@ async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> 
         percentile(&create_lat, 0.5),
         percentile(&create_lat, 0.95)
     );
-    println!(
-        "| ticket show at {n_create} tickets | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
-        show.0, show.1, show.2
-    );
-    println!(
-        "| ticket show at {big} tickets | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
-        show_big.0, show_big.1, show_big.2
-    );
-    println!(
-        "| ticket list, 100 a page, cursor, at {n_create} | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
-        list_10k.0, list_10k.1, list_10k.2
-    );
-    println!(
-        "| ticket list, 100 a page, cursor, at {big} | p50 {:.2} ms, p95 **{:.2} ms**, p99 {:.2} ms |",
-        list_big.0, list_big.1, list_big.2
-    );
+    latency_row(&format!("ticket show at {n_create} tickets"), show);
+    latency_row(&format!("ticket show at {big} tickets"), show_big);
+    latency_row(&format!("ticket list, 100 a page, cursor, at {n_create}"), list_10k);
+    latency_row(&format!("ticket list, 100 a page, cursor, at {big}"), list_big);
     println!("| create_many (100 a call, 2 calls in flight) | **{bulk_rate:.0} tickets/s** |");
     println!("| server RSS idle | **{:.1} MiB** |", idle_rss as f64 / 1024.0);
     println!("| server RSS after load | {:.1} MiB |", loaded_rss as f64 / 1024.0);

@@ -54,13 +54,14 @@ async fn two_servers_share_one_database_safely() {
     let second = db.shared();
     let a = TestApp::spawn_with(db, |_| {}).await;
     let b = TestApp::spawn_with(second, |_| {}).await;
+    // Requests alternate between the two servers.
+    let server = |i: i32| {
+        let s = if i % 2 == 0 { &a } else { &b };
+        (s.base.clone(), s.admin_email.clone(), s.token.clone())
+    };
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let (base, email, token) = if i % 2 == 0 {
-            (a.base.clone(), a.admin_email.clone(), a.token.clone())
-        } else {
-            (b.base.clone(), b.admin_email.clone(), b.token.clone())
-        };
+        let (base, email, token) = server(i);
         tasks.push(tokio::spawn(async move {
             let r = reqwest::Client::new()
                 .post(format!("{base}/api/v2/tickets"))
@@ -83,11 +84,7 @@ async fn two_servers_share_one_database_safely() {
     // Concurrent updates to one ticket from both servers lose nothing.
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let (base, email, token) = if i % 2 == 0 {
-            (a.base.clone(), a.admin_email.clone(), a.token.clone())
-        } else {
-            (b.base.clone(), b.admin_email.clone(), b.token.clone())
-        };
+        let (base, email, token) = server(i);
         tasks.push(tokio::spawn(async move {
             let r = reqwest::Client::new()
                 .put(format!("{base}/api/v2/tickets/1"))

@@ -254,25 +254,13 @@ async fn end_users_see_only_their_requests_and_never_internal_notes() {
         .await;
     assert_eq!(g.status, 403);
     // An end user may reply on their own request; the reply is public.
-    let r = app
-        .req_as(
-            "ana@cliente.com",
-            &ana_token,
-            Method::PUT,
-            &format!("/api/v2/tickets/{id}"),
-            Some(json!({"ticket": {"comment": {"body": "obrigada", "public": false}}})),
-        )
-        .await;
+    let ticket_path = format!("/api/v2/tickets/{id}");
+    let ana_updates = |change: serde_json::Value| {
+        app.req_as("ana@cliente.com", &ana_token, Method::PUT, &ticket_path, Some(json!({"ticket": change})))
+    };
+    let r = ana_updates(json!({"comment": {"body": "obrigada", "public": false}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app
-        .req_as(
-            "ana@cliente.com",
-            &ana_token,
-            Method::PUT,
-            &format!("/api/v2/tickets/{id}"),
-            Some(json!({"ticket": {"status": "solved"}})),
-        )
-        .await;
+    let r = ana_updates(json!({"status": "solved"})).await;
     assert_eq!(r.status, 403);
 }
 
