@@ -4,8 +4,10 @@
 //! these types, so an invalid status, priority, email address or tax id cannot travel past the
 //! edge of the system.
 
+pub mod filter;
 pub mod identity;
 pub mod locale;
+pub mod search;
 pub mod text;
 pub mod ticket;
 pub mod user;

@@ -1,0 +1,416 @@
+//! The search language: one query string for tickets, users and organizations, parsed once
+//! into a [`Condition`] tree. Views and business rules build the same tree; the storage crate
+//! compiles it to SQL for both databases, and [`Condition::matches`] evaluates it in memory
+//! (the property test checks the two agree).
+//!
+//! # Grammar
+//!
+//! ```text
+//! query    = or
+//! or       = and ( "OR" and )*
+//! and      = unary ( unary )*                 -- terms side by side must all hold
+//! unary    = "-" primary | primary             -- "-" negates: -status:solved, -tags:vip
+//! primary  = "(" or ")" | field | phrase | word
+//! field    = name op value                     -- status<solved, tags:vip, plan:"enterprise plus"
+//! name     = letter ( letter | digit | "_" )*
+//! op       = ":" | "<" | ">" | "<=" | ">=" | ":<" | ":>" | ":<=" | ":>="
+//! value    = phrase | word
+//! phrase   = '"' any character but '"' '"'     -- an exact phrase, in order
+//! word     = any run of characters but space, '"', '(' and ')'; a trailing "*" is a prefix
+//! ```
+//!
+//! Free text (phrases and words that are not `name:value`) matches, ignoring case and accents,
+//! anywhere inside the record's searchable text, so `eletronico` finds `eletrônico` and `請求`
+//! finds `請求書`. Field names are case-insensitive; unknown names are errors, except in the
+//! record's own custom fields, which the caller lists. A query is at most
+//! [`MAX_QUERY_LEN`] characters and [`MAX_DEPTH`] levels of parentheses deep.
+
+use std::fmt;
+
+pub const MAX_QUERY_LEN: usize = 1_000;
+pub const MAX_DEPTH: usize = 8;
+pub const MAX_TERMS: usize = 64;
+
+/// A parse error with the character position (0-based) where the problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchError {
+    pub position: usize,
+    pub message: String,
+}
+
+impl fmt::Display for SearchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at character {})", self.message, self.position)
+    }
+}
+
+impl std::error::Error for SearchError {}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Eq,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => ":",
+            Op::Lt => "<",
+            Op::Gt => ">",
+            Op::Le => "<=",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+/// The condition tree shared by search, views and business rules.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// Every child holds (an empty `All` always holds).
+    All(Vec<Condition>),
+    /// At least one child holds.
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    /// Free text, already normalised with [`normalize_text`]; `prefix` for a trailing `*`.
+    Text {
+        text: String,
+        prefix: bool,
+    },
+    /// `field op value`, the field lowercased and the value as written (unquoted); `at` is the
+    /// position of the term in the query (0 for conditions not parsed from text).
+    Field {
+        field: String,
+        op: Op,
+        value: String,
+        at: usize,
+    },
+}
+
+impl Condition {
+    /// The record types a query names with `type:` (empty means all).
+    pub fn record_types(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Condition::Field { field, op: Op::Eq, value, .. } = c {
+                if field == "type" {
+                    out.push(value.to_lowercase());
+                }
+            }
+        });
+        out
+    }
+
+    fn walk(&self, f: &mut impl FnMut(&Condition)) {
+        f(self);
+        match self {
+            Condition::All(c) | Condition::Any(c) => c.iter().for_each(|x| x.walk(f)),
+            Condition::Not(c) => c.walk(f),
+            _ => {}
+        }
+    }
+}
+
+/// Lowercases and strips accents (combining marks after canonical decomposition), so stored
+/// text and query text meet in one form: `Eletrônico` → `eletronico`. Other scripts (Japanese)
+/// pass through unchanged.
+pub fn normalize_text(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).nfc().collect()
+}
+
+struct Parser<'a> {
+    chars: Vec<(usize, char)>,
+    pos: usize,
+    src: &'a str,
+    terms: usize,
+}
+
+impl Parser<'_> {
+    fn err<T>(&self, at: usize, message: impl Into<String>) -> Result<T, SearchError> {
+        Err(SearchError { position: at, message: message.into() })
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).map(|(_, c)| *c)
+    }
+
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn at_keyword(&self, kw: &str) -> bool {
+        let n = kw.chars().count();
+        let word: String = self.chars[self.pos..].iter().take(n).map(|(_, c)| *c).collect();
+        word == kw && self.chars.get(self.pos + n).is_none_or(|(_, c)| c.is_whitespace() || *c == '(')
+    }
+
+    fn or(&mut self, depth: usize) -> Result<Condition, SearchError> {
+        let mut alts = vec![self.and(depth)?];
+        loop {
+            self.skip_ws();
+            if self.at_keyword("OR") {
+                self.pos += 2;
+                alts.push(self.and(depth)?);
+            } else {
+                break;
+            }
+        }
+        Ok(if alts.len() == 1 { alts.pop().expect("one") } else { Condition::Any(alts) })
+    }
+
+    fn and(&mut self, depth: usize) -> Result<Condition, SearchError> {
+        let mut terms = Vec::new();
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                None | Some(')') => break,
+                _ if self.at_keyword("OR") => break,
+                _ => terms.push(self.unary(depth)?),
+            }
+        }
+        if terms.is_empty() {
+            let at = self.chars.get(self.pos).map_or(self.src.chars().count(), |_| self.pos);
+            return self.err(at, "expected a search term");
+        }
+        Ok(if terms.len() == 1 { terms.pop().expect("one") } else { Condition::All(terms) })
+    }
+
+    fn unary(&mut self, depth: usize) -> Result<Condition, SearchError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return self.err(self.pos, format!("the query has more than {MAX_TERMS} terms"));
+        }
+        if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|(_, c)| !c.is_whitespace()) {
+            self.pos += 1;
+            return Ok(Condition::Not(Box::new(self.primary(depth)?)));
+        }
+        self.primary(depth)
+    }
+
+    fn primary(&mut self, depth: usize) -> Result<Condition, SearchError> {
+        let start = self.pos;
+        match self.peek() {
+            Some('(') => {
+                if depth >= MAX_DEPTH {
+                    return self.err(start, format!("parentheses are nested more than {MAX_DEPTH} deep"));
+                }
+                self.pos += 1;
+                let inner = self.or(depth + 1)?;
+                self.skip_ws();
+                if self.peek() != Some(')') {
+                    return self.err(
+                        self.pos,
+                        "expected ')' to close the '(' opened here".to_string() + &format!(" at character {start}"),
+                    );
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some('"') => {
+                let text = self.phrase()?;
+                Ok(Condition::Text { text: normalize_text(&text), prefix: false })
+            }
+            _ => {
+                let word = self.word();
+                if word.is_empty() {
+                    return self.err(start, format!("unexpected {:?}", self.peek().unwrap_or(' ')));
+                }
+                // field op value?
+                let name_len = word.chars().take_while(|c| c.is_alphanumeric() || *c == '_').count();
+                let rest: String = word.chars().skip(name_len).collect();
+                let op = ["<=", ">=", ":<=", ":>=", ":<", ":>", ":", "<", ">"].iter().find(|op| rest.starts_with(**op));
+                if let (true, Some(op)) = (name_len > 0 && word.chars().next().is_some_and(char::is_alphabetic), op) {
+                    let field: String = word.chars().take(name_len).collect::<String>().to_lowercase();
+                    let op_str = op.trim_start_matches(':');
+                    let op = match op_str {
+                        "<=" => Op::Le,
+                        ">=" => Op::Ge,
+                        "<" => Op::Lt,
+                        ">" => Op::Gt,
+                        _ => Op::Eq,
+                    };
+                    let after: String = rest
+                        .chars()
+                        .skip(op.as_str().len() + usize::from(rest.starts_with(':') && op != Op::Eq))
+                        .collect();
+                    let value = if after.is_empty() && self.peek() == Some('"') {
+                        self.phrase()?
+                    } else if after.is_empty() {
+                        return self.err(self.pos, format!("{field}{} needs a value", op.as_str()));
+                    } else {
+                        after
+                    };
+                    return Ok(Condition::Field { field, op, value, at: start });
+                }
+                let prefix = word.ends_with('*') && word.chars().count() > 1;
+                let text = normalize_text(word.trim_end_matches('*'));
+                if text.is_empty() {
+                    return self.err(start, "a wildcard needs some text before it");
+                }
+                Ok(Condition::Text { text, prefix })
+            }
+        }
+    }
+
+    fn phrase(&mut self) -> Result<String, SearchError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            match self.peek() {
+                None => return self.err(start, "this quote is never closed"),
+                Some('"') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+        if out.trim().is_empty() {
+            return self.err(start, "an empty phrase matches nothing");
+        }
+        Ok(out)
+    }
+
+    fn word(&mut self) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            if c.is_whitespace()
+                || c == '('
+                || c == ')'
+                || (c == '"' && !out.ends_with(':') && !out.ends_with(['<', '>', '=']))
+            {
+                break;
+            }
+            if c == '"' {
+                break;
+            }
+            out.push(c);
+            self.pos += 1;
+        }
+        out
+    }
+}
+
+/// Parses a query into a condition tree.
+pub fn parse(query: &str) -> Result<Condition, SearchError> {
+    let len = query.chars().count();
+    if len > MAX_QUERY_LEN {
+        return Err(SearchError {
+            position: MAX_QUERY_LEN,
+            message: format!("the query is longer than {MAX_QUERY_LEN} characters"),
+        });
+    }
+    let mut p = Parser { chars: query.char_indices().collect(), pos: 0, src: query, terms: 0 };
+    p.skip_ws();
+    if p.peek().is_none() {
+        return p.err(0, "the query is empty");
+    }
+    let c = p.or(0)?;
+    p.skip_ws();
+    if let Some(ch) = p.peek() {
+        return p.err(p.pos, format!("unexpected {ch:?}"));
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(field: &str, op: Op, value: &str) -> Condition {
+        Condition::Field { field: field.into(), op, value: value.into(), at: 0 }
+    }
+
+    /// Positions aside, for comparing trees.
+    fn strip(c: Condition) -> Condition {
+        match c {
+            Condition::All(v) => Condition::All(v.into_iter().map(strip).collect()),
+            Condition::Any(v) => Condition::Any(v.into_iter().map(strip).collect()),
+            Condition::Not(b) => Condition::Not(Box::new(strip(*b))),
+            Condition::Field { field, op, value, .. } => Condition::Field { field, op, value, at: 0 },
+            t => t,
+        }
+    }
+
+    #[test]
+    fn parses_terms_fields_phrases_and_negation() {
+        let c = strip(
+            parse(
+                r#"Impressora status<solved -tags:vip plan:"enterprise plus" "não imprime" created>=2026-01-01 fatur*"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            c,
+            Condition::All(vec![
+                Condition::Text { text: "impressora".into(), prefix: false },
+                f("status", Op::Lt, "solved"),
+                Condition::Not(Box::new(f("tags", Op::Eq, "vip"))),
+                f("plan", Op::Eq, "enterprise plus"),
+                Condition::Text { text: "nao imprime".into(), prefix: false },
+                f("created", Op::Ge, "2026-01-01"),
+                Condition::Text { text: "fatur".into(), prefix: true },
+            ])
+        );
+        assert_eq!(strip(parse("created:>2026-01-01").unwrap()), f("created", Op::Gt, "2026-01-01"));
+        assert_eq!(
+            parse("a tags:x").unwrap(),
+            Condition::All(vec![
+                Condition::Text { text: "a".into(), prefix: false },
+                Condition::Field { field: "tags".into(), op: Op::Eq, value: "x".into(), at: 2 }
+            ])
+        );
+        assert_eq!(parse("請求").unwrap(), Condition::Text { text: "請求".into(), prefix: false });
+    }
+
+    #[test]
+    fn or_and_parentheses() {
+        let c = strip(parse("(status:open OR status:pending) -assignee:none").unwrap());
+        assert_eq!(
+            c,
+            Condition::All(vec![
+                Condition::Any(vec![f("status", Op::Eq, "open"), f("status", Op::Eq, "pending")]),
+                Condition::Not(Box::new(f("assignee", Op::Eq, "none"))),
+            ])
+        );
+    }
+
+    #[test]
+    fn errors_carry_positions() {
+        let cases = [
+            ("", 0, "the query is empty"),
+            ("status:open \"unclosed", 12, "never closed"),
+            ("(status:open", 12, "expected ')'"),
+            ("status: open", 7, "needs a value"),
+            ("a )", 2, "unexpected ')'"),
+            ("tags:\"\"", 5, "empty phrase"),
+        ];
+        for (q, pos, needle) in cases {
+            let e = parse(q).unwrap_err();
+            assert!(e.message.contains(needle), "{q:?}: {e}");
+            assert_eq!(e.position, pos, "{q:?}: {e}");
+        }
+        let deep = format!("{}x{}", "(".repeat(9), ")".repeat(9));
+        assert!(parse(&deep).unwrap_err().message.contains("nested more than 8"));
+        assert!(parse(&"a".repeat(1001)).unwrap_err().message.contains("longer than 1000"));
+        let many = vec!["x"; 65].join(" ");
+        assert!(parse(&many).unwrap_err().message.contains("more than 64 terms"));
+    }
+
+    #[test]
+    fn normalisation_strips_accents_and_case_only() {
+        assert_eq!(normalize_text("Eletrônico AÇÃO"), "eletronico acao");
+        assert_eq!(normalize_text("請求書 🎉"), "請求書 🎉");
+    }
+}
