@@ -96,10 +96,10 @@ impl Condition {
     pub fn record_types(&self) -> Vec<String> {
         let mut out = Vec::new();
         self.walk(&mut |c| {
-            if let Condition::Field { field, op: Op::Eq, value, .. } = c {
-                if field == "type" {
-                    out.push(value.to_lowercase());
-                }
+            if let Condition::Field { field, op: Op::Eq, value, .. } = c
+                && field == "type"
+            {
+                out.push(value.to_lowercase());
             }
         });
         out
