@@ -38,7 +38,7 @@ pub enum Ref {
     Id(i64),
     /// `none`: the field is empty.
     None,
-    /// An email address or a name (normalised, compared without case or accents).
+    /// An email address or a name, lowercased (compared without case).
     Text(String),
 }
 
@@ -136,7 +136,7 @@ fn reference(value: &str, ctx: Context) -> Ref {
     } else if let Ok(id) = v.parse::<i64>() {
         Ref::Id(id)
     } else {
-        Ref::Text(crate::search::normalize_text(v))
+        Ref::Text(v.to_lowercase())
     }
 }
 

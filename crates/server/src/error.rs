@@ -36,6 +36,8 @@ pub enum ApiError {
     TooManyValues(usize),
     #[error("record invalid")]
     Invalid(Vec<FieldError>),
+    #[error("invalid query: {message}")]
+    InvalidQuery { message: String, position: usize },
     #[error("rate limited")]
     RateLimited { retry_after: u64 },
     #[error("internal error: {0}")]
@@ -65,7 +67,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::TooManyValues(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::TooManyValues(_) | ApiError::InvalidQuery { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::InvalidEndpoint => StatusCode::NOT_FOUND,
@@ -100,6 +104,8 @@ impl ApiError {
                 }
                 json!({"error": "RecordInvalid", "description": "Record validation errors", "details": details})
             }
+            ApiError::InvalidQuery { message, position } => json!({"error": "InvalidQuery",
+                "description": format!("{message} (at character {position})"), "position": position}),
             ApiError::RateLimited { retry_after } => json!({"error": "TooManyRequests",
                 "description": format!("Rate limit exceeded; retry after {retry_after} seconds")}),
             ApiError::Internal(_) => {
@@ -145,5 +151,11 @@ impl From<frontdesk_domain::Invalid> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::from(e).into()
+    }
+}
+
+impl From<frontdesk_domain::search::SearchError> for ApiError {
+    fn from(e: frontdesk_domain::search::SearchError) -> Self {
+        ApiError::InvalidQuery { message: e.message, position: e.position }
     }
 }

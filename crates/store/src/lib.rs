@@ -14,6 +14,7 @@ mod db;
 pub mod groups;
 pub mod jobs;
 pub mod organizations;
+pub mod search;
 pub mod sql;
 pub mod tags;
 pub mod tickets;

@@ -27,7 +27,7 @@ impl HasId for Organization {
     }
 }
 
-const COLUMNS: &str =
+pub const COLUMNS: &str =
     "id, name, external_id, details, notes, group_id, shared_tickets, shared_comments, created_at, updated_at";
 
 /// Organization names are unique regardless of case.

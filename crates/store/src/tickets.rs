@@ -225,6 +225,12 @@ pub async fn list(conn: &mut AnyConnection, f: &TicketFilter, req: PageRequest) 
 
 /// Removes a ticket and everything that hangs off it, for good.
 pub async fn purge(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    let comments: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM ticket_comments WHERE ticket_id = $1").bind(id).fetch_all(&mut *conn).await?;
+    let mut rowids: Vec<i64> =
+        comments.iter().map(|(c,)| crate::search::Document::comment(id, *c, String::new()).rowid).collect();
+    rowids.push(crate::search::Document::ticket_subject(id, String::new()).rowid);
+    crate::search::delete(conn, &rowids).await?;
     for table in ["ticket_comments", "ticket_audits", "ticket_tags", "ticket_collaborators"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE ticket_id = $1")).bind(id).execute(&mut *conn).await?;
     }

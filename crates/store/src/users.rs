@@ -38,7 +38,7 @@ impl HasId for User {
     }
 }
 
-const COLUMNS: &str = "id, name, email, role, organization_id, default_group_id, phone, external_id, alias, details, \
+pub const COLUMNS: &str = "id, name, email, role, organization_id, default_group_id, phone, external_id, alias, details, \
      notes, signature, locale, time_zone, verified, active, suspended, shared_phone_number, ticket_restriction, \
      last_login_at, created_at, updated_at";
 

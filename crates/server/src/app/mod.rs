@@ -4,6 +4,7 @@
 pub mod groups;
 pub mod input;
 pub mod organizations;
+pub mod search_index;
 pub mod tickets;
 pub mod users;
 

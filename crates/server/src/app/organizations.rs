@@ -88,6 +88,7 @@ pub async fn save(
     if let Some(d) = domain_list {
         organizations::set_domains(conn, org.id, &d).await?;
     }
+    super::search_index::refresh_organization(conn, org.id).await?;
     Ok(org)
 }
 

@@ -530,6 +530,17 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
     }
     let comment_rows: Vec<Comment> = items.iter().map(|p| p.comment.clone()).collect();
     let comment_ids = audits::insert_comments(conn, &comment_rows).await?;
+    let docs: Vec<_> = items
+        .iter()
+        .zip(&comment_ids)
+        .flat_map(|(p, cid)| {
+            [
+                super::search_index::subject(p.ticket.id, p.ticket.subject.as_deref()),
+                super::search_index::comment(p.ticket.id, *cid, &p.comment.plain_body),
+            ]
+        })
+        .collect();
+    frontdesk_store::search::put(conn, &docs).await?;
     Ok(items
         .into_iter()
         .zip(audit_rows)
@@ -765,6 +776,14 @@ pub async fn update(
         let (a, c) = write_audit(conn, id, actor.id(), via, events, comment, now).await?;
         (Some(a), c)
     };
+    let mut docs = Vec::new();
+    if t.subject != before.subject {
+        docs.push(super::search_index::subject(id, t.subject.as_deref()));
+    }
+    if let Some(c) = &comment {
+        docs.push(super::search_index::comment(id, c.id, &c.plain_body));
+    }
+    frontdesk_store::search::put(conn, &docs).await?;
     let collaborators = tickets::collaborators(conn, &[id]).await?.remove(&id).unwrap_or_default();
     Ok(Saved { ticket: t, audit, tags: sorted_after, collaborators, comment })
 }

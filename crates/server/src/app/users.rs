@@ -219,6 +219,7 @@ pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: R
     if let Some(p) = &input.password {
         users::set_password_hash(conn, u.id, &crate::auth::hash_password(p)).await?;
     }
+    super::search_index::refresh_user(conn, u.id).await?;
     Ok(u)
 }
 
@@ -323,6 +324,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     }
     u.updated_at = now;
     users::update(conn, &u).await?;
+    super::search_index::refresh_user(conn, u.id).await?;
     Ok(u)
 }
 
@@ -337,6 +339,7 @@ pub async fn delete(conn: &mut AnyConnection, mut u: User, now: i64) -> Result<U
     u.email = None;
     u.external_id = None;
     users::update(conn, &u).await?;
+    super::search_index::refresh_user(conn, u.id).await?;
     Ok(u)
 }
 
@@ -358,6 +361,8 @@ pub async fn create_identity(
     let id = add_identity(conn, user_id, kind, &value, !has_primary, verified, now).await?;
     if !has_primary {
         sync_primary(conn, user_id, kind, Some(&value), now).await?;
+    } else {
+        super::search_index::refresh_user(conn, user_id).await?;
     }
     users::identity(conn, user_id, id).await?.ok_or(ApiError::NotFound)
 }
@@ -378,5 +383,5 @@ pub async fn sync_primary(
     }
     u.updated_at = now;
     users::update(conn, &u).await?;
-    Ok(())
+    super::search_index::refresh_user(conn, user_id).await
 }

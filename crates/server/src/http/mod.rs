@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod paging;
 pub mod render;
+pub mod search;
 pub mod tickets;
 pub mod users;
 
@@ -60,6 +61,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(organizations::endpoints());
     all.extend(groups::endpoints());
     all.extend(jobs::endpoints());
+    all.extend(search::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

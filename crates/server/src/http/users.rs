@@ -479,6 +479,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
             Mode::Add => tags::add(tx, Tagged::User, id, &list).await?,
             Mode::Remove => tags::remove(tx, Tagged::User, id, &list).await?,
         }
+        crate::app::search_index::refresh_user(tx, id).await?;
         Ok(tags::list(tx, Tagged::User, id).await?)
     })
     .await

@@ -258,3 +258,7 @@ async fn new_token(state: &State, user_id: i64) -> String {
     tx.commit().await.unwrap();
     token
 }
+
+pub fn parse_iso(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>().unwrap().as_second()
+}

@@ -7,6 +7,7 @@ mod bad_input;
 mod bulk;
 mod cli;
 mod helpers;
+mod search;
 mod storage;
 mod tickets;
 mod users;

@@ -1,0 +1,291 @@
+//! `/api/v2/search` (tickets, users and organizations in one query language), its count and
+//! export, and the user and organization searches. Results are current the moment a write
+//! commits, and there is no result window: every match can be paged to.
+
+use axum::extract::State as AxState;
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::filter::{self, Context, Filter, Record};
+use frontdesk_domain::search::{self as query, SearchError};
+use frontdesk_store::organizations::Organization;
+use frontdesk_store::search::{self, SortBy};
+use frontdesk_store::tickets::Ticket;
+use frontdesk_store::users::User;
+use frontdesk_store::{AnyConnection, account};
+
+use super::extract::{Base, Params};
+use super::paging::{MAX_PAGE_SIZE, Paging};
+use super::{Endpoint, ep, ok, render, require_staff};
+use crate::State;
+use crate::auth::Actor;
+use crate::error::{ApiError, Result};
+
+const T: &str = "search";
+const ALL: [Record; 3] = [Record::Ticket, Record::User, Record::Organization];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::GET, "/api/v2/search", T, "Search tickets, users and organizations (?query=)", get(search_all)),
+        ep(Method::GET, "/api/v2/search/count", T, "Count what a query matches", get(count)),
+        ep(Method::GET, "/api/v2/search/export", T, "Every match of one record type, cursor-paged", get(export)),
+        ep(Method::GET, "/api/v2/users/search", T, "Search users (?query= or ?external_id=)", get(users_search)),
+        ep(
+            Method::GET,
+            "/api/v2/organizations/search",
+            T,
+            "Find organizations by ?external_id= or ?name=",
+            get(orgs_search),
+        ),
+    ]
+}
+
+/// The query resolved for each record type it can apply to. With `type:` only those types; without,
+/// every type whose fields the query uses (`status:open` applies to tickets only).
+pub fn resolve(raw: &str, only: Option<Record>, ctx: Context) -> Result<Vec<(Record, Filter)>> {
+    let cond = query::parse(raw)?;
+    let named: Vec<Record> = cond.record_types().iter().filter_map(|t| Record::parse(t)).collect();
+    let candidates: Vec<Record> = match only {
+        Some(r) => vec![r],
+        None if !named.is_empty() => ALL.into_iter().filter(|r| named.contains(r)).collect(),
+        None => ALL.to_vec(),
+    };
+    let mut out = Vec::new();
+    let mut first_error: Option<SearchError> = None;
+    for r in candidates.iter().copied() {
+        match filter::resolve(&cond, r, ctx) {
+            Ok(f) => out.push((r, f)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (out.is_empty(), first_error) {
+        (true, Some(e)) => Err(e.into()),
+        _ => Ok(out),
+    }
+}
+
+fn query_param(params: &Params) -> Result<String> {
+    match params.get("query").map(str::trim) {
+        Some(q) if !q.is_empty() => Ok(q.to_string()),
+        _ => Err(ApiError::BadRequest("Parameter query is required".into())),
+    }
+}
+
+fn ctx(state: &State, actor: &Actor) -> Context {
+    Context { now: state.now(), me: actor.id() }
+}
+
+fn sort(params: &Params) -> Result<(SortBy, bool)> {
+    let by = match params.get("sort_by").unwrap_or("") {
+        "" | "relevance" => SortBy::UpdatedAt,
+        "updated_at" => SortBy::UpdatedAt,
+        "created_at" => SortBy::CreatedAt,
+        "priority" => SortBy::Priority,
+        "status" => SortBy::Status,
+        "ticket_type" => SortBy::TicketType,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "sort_by must be updated_at, created_at, priority, status or ticket_type, not {other:?}"
+            )));
+        }
+    };
+    let desc = match params.get("sort_order").unwrap_or("desc") {
+        "desc" | "" => true,
+        "asc" => false,
+        other => return Err(ApiError::BadRequest(format!("sort_order must be asc or desc, not {other:?}"))),
+    };
+    Ok((by, desc))
+}
+
+/// Renders records of one type with `result_type`.
+async fn render_records(
+    conn: &mut AnyConnection,
+    base: &Base,
+    record: Record,
+    tickets: &[Ticket],
+    users: &[User],
+    orgs: &[Organization],
+) -> Result<Vec<Value>> {
+    let tz = account::get(conn).await?.time_zone;
+    let mut items = match record {
+        Record::Ticket => render::tickets(conn, base, tickets).await?,
+        Record::User => render::users(conn, base, users, &tz).await?,
+        Record::Organization => render::organizations(conn, base, orgs).await?,
+    };
+    for i in &mut items {
+        i["result_type"] = json!(record.as_str());
+    }
+    Ok(items)
+}
+
+/// One window of one record type's matches; only tickets sort by ticket fields.
+async fn fetch_offset(
+    conn: &mut AnyConnection,
+    base: &Base,
+    record: Record,
+    f: &Filter,
+    (by, desc): (SortBy, bool),
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Value>> {
+    let by = if record == Record::Ticket || by == SortBy::CreatedAt { by } else { SortBy::UpdatedAt };
+    match record {
+        Record::Ticket => {
+            let t: Vec<Ticket> = search::offset_page(conn, record, f, by, desc, offset, limit).await?;
+            render_records(conn, base, record, &t, &[], &[]).await
+        }
+        Record::User => {
+            let u: Vec<User> = search::offset_page(conn, record, f, by, desc, offset, limit).await?;
+            render_records(conn, base, record, &[], &u, &[]).await
+        }
+        Record::Organization => {
+            let o: Vec<Organization> = search::offset_page(conn, record, f, by, desc, offset, limit).await?;
+            render_records(conn, base, record, &[], &[], &o).await
+        }
+    }
+}
+
+/// Offset-paged results across record types: tickets first, then users, then organizations.
+async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+    require_staff(&actor)?;
+    let raw = query_param(&params)?;
+    let only = params.get("filter[type]").and_then(Record::parse);
+    let filters = resolve(&raw, only, ctx(&state, &actor))?;
+    let (by, desc) = sort(&params)?;
+    let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let page = params.int("page")?.unwrap_or(1).max(1);
+    let mut conn = state.db.read().await?;
+    let mut counts = Vec::new();
+    for (r, f) in &filters {
+        counts.push(search::count(&mut conn, *r, f).await?);
+    }
+    let total: i64 = counts.iter().sum();
+    let mut offset = (page - 1) * per_page;
+    let mut want = per_page;
+    let mut results = Vec::new();
+    for ((r, f), n) in filters.iter().zip(&counts) {
+        if want == 0 {
+            break;
+        }
+        if offset >= *n {
+            offset -= n;
+            continue;
+        }
+        let got = fetch_offset(&mut conn, &base, *r, f, (by, desc), offset, want).await?;
+        want -= got.len() as i64;
+        offset = 0;
+        results.extend(got);
+    }
+    let link = |p: i64| {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &params.pairs {
+            if k != "page" && k != "per_page" {
+                ser.append_pair(k, v);
+            }
+        }
+        ser.append_pair("page", &p.to_string()).append_pair("per_page", &per_page.to_string());
+        format!("{}{}?{}", base.0, params.path, ser.finish())
+    };
+    let mut body = Map::new();
+    body.insert("results".into(), Value::Array(results));
+    body.insert("facets".into(), Value::Null);
+    body.insert("next_page".into(), json!((page * per_page < total).then(|| link(page + 1))));
+    body.insert("previous_page".into(), json!((page > 1).then(|| link(page - 1))));
+    body.insert("count".into(), json!(total));
+    Ok(ok(Value::Object(body)))
+}
+
+async fn count(AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
+    require_staff(&actor)?;
+    let raw = query_param(&params)?;
+    let filters = resolve(&raw, None, ctx(&state, &actor))?;
+    let mut conn = state.db.read().await?;
+    let mut total = 0;
+    for (r, f) in &filters {
+        total += search::count(&mut conn, *r, f).await?;
+    }
+    // Exactly one key: zenpy's count handler insists.
+    Ok(ok(json!({"count": total})))
+}
+
+/// Every match of one type, cursor-paged by id (default type: ticket).
+async fn export(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+    require_staff(&actor)?;
+    let raw = query_param(&params)?;
+    let record = match params.get("filter[type]") {
+        Some(t) => Record::parse(t).ok_or_else(|| {
+            ApiError::BadRequest(format!("filter[type] must be ticket, user or organization, not {t:?}"))
+        })?,
+        None => Record::Ticket,
+    };
+    let filters = resolve(&raw, Some(record), ctx(&state, &actor))?;
+    let f = &filters[0].1;
+    let paging = Paging::cursor_only(&params)?;
+    let mut conn = state.db.read().await?;
+    let body = match record {
+        Record::Ticket => {
+            let page = search::cursor_page::<Ticket>(&mut conn, record, f, paging.req).await?;
+            let items = render_records(&mut conn, &base, record, &page.items, &[], &[]).await?;
+            paging.respond(&base, &params, "results", items, &page)
+        }
+        Record::User => {
+            let page = search::cursor_page::<User>(&mut conn, record, f, paging.req).await?;
+            let items = render_records(&mut conn, &base, record, &[], &page.items, &[]).await?;
+            paging.respond(&base, &params, "results", items, &page)
+        }
+        Record::Organization => {
+            let page = search::cursor_page::<Organization>(&mut conn, record, f, paging.req).await?;
+            let items = render_records(&mut conn, &base, record, &[], &[], &page.items).await?;
+            paging.respond(&base, &params, "results", items, &page)
+        }
+    };
+    let mut body = body;
+    body.insert("facets".into(), Value::Null);
+    Ok(ok(Value::Object(body)))
+}
+
+async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+    require_staff(&actor)?;
+    let raw = match (params.get("query"), params.get("external_id")) {
+        (Some(q), _) if !q.trim().is_empty() => q.to_string(),
+        (_, Some(x)) if !x.trim().is_empty() => format!("external_id:\"{}\"", x.replace('"', "")),
+        _ => return Err(ApiError::BadRequest("Give ?query= or ?external_id=".into())),
+    };
+    let filters = resolve(&raw, Some(Record::User), ctx(&state, &actor))?;
+    let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let page = params.int("page")?.unwrap_or(1).max(1);
+    let mut conn = state.db.read().await?;
+    let total = search::count(&mut conn, Record::User, &filters[0].1).await?;
+    let users: Vec<User> =
+        search::offset_page(&mut conn, Record::User, &filters[0].1, SortBy::Id, false, (page - 1) * per_page, per_page)
+            .await?;
+    let tz = account::get(&mut conn).await?.time_zone;
+    let items = render::users(&mut conn, &base, &users, &tz).await?;
+    let next = (page * per_page < total).then(|| {
+        format!(
+            "{}{}?query={}&page={}&per_page={per_page}",
+            base.0,
+            params.path,
+            form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>(),
+            page + 1
+        )
+    });
+    Ok(ok(json!({"users": items, "next_page": next, "previous_page": null, "count": total})))
+}
+
+async fn orgs_search(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let found = match (params.get("external_id"), params.get("name")) {
+        (Some(x), _) => frontdesk_store::organizations::find_by_external_id(&mut conn, x).await?,
+        (None, Some(n)) => frontdesk_store::organizations::find_by_name(&mut conn, n).await?,
+        _ => return Err(ApiError::BadRequest("Give ?external_id= or ?name=".into())),
+    };
+    let list: Vec<Organization> = found.into_iter().collect();
+    let items = render::organizations(&mut conn, &base, &list).await?;
+    Ok(ok(json!({"organizations": items, "next_page": null, "previous_page": null, "count": list.len()})))
+}

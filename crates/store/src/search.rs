@@ -1,0 +1,334 @@
+//! Free-text documents and the compiler from a typed [`Filter`] to SQL. One compiler serves
+//! search, views and rules, for both databases.
+
+use sqlx::AnyConnection;
+
+use frontdesk_domain::filter::{Filter, Predicate, Record, Ref, Section, TimeField, UserRole};
+
+use crate::sql::{HasId, Sql, page};
+use crate::{Page, PageRequest, Result};
+
+/// One searchable document; `body` is already normalised (lowercase, no accents).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub rowid: i64,
+    pub record_kind: &'static str,
+    pub record_id: i64,
+    pub section: &'static str,
+    pub body: String,
+}
+
+impl Document {
+    pub fn ticket_subject(ticket_id: i64, body: String) -> Self {
+        Document { rowid: ticket_id * 4, record_kind: "ticket", record_id: ticket_id, section: "subject", body }
+    }
+    pub fn comment(ticket_id: i64, comment_id: i64, body: String) -> Self {
+        Document { rowid: comment_id * 4 + 1, record_kind: "ticket", record_id: ticket_id, section: "comment", body }
+    }
+    pub fn user(user_id: i64, body: String) -> Self {
+        Document { rowid: user_id * 4 + 2, record_kind: "user", record_id: user_id, section: "user", body }
+    }
+    pub fn organization(org_id: i64, body: String) -> Self {
+        Document {
+            rowid: org_id * 4 + 3,
+            record_kind: "organization",
+            record_id: org_id,
+            section: "organization",
+            body,
+        }
+    }
+}
+
+/// Writes documents, replacing any with the same rowid.
+pub async fn put(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let rowids: Vec<i64> = docs.iter().map(|d| d.rowid).collect();
+    delete(conn, &rowids).await?;
+    for chunk in docs.chunks(200) {
+        let mut q = Sql::new("INSERT INTO search_documents (rowid, record_kind, record_id, section, body) VALUES ");
+        for (i, d) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(d.rowid).push(", ").bind(d.record_kind).push(", ").bind(d.record_id);
+            q.push(", ").bind(d.section).push(", ").bind(d.body.as_str()).push(")");
+        }
+        q.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete(conn: &mut AnyConnection, rowids: &[i64]) -> Result<()> {
+    for chunk in rowids.chunks(500) {
+        let mut q = Sql::new("DELETE FROM search_documents WHERE rowid IN ");
+        q.bind_list(chunk);
+        q.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `LIKE` pattern for a substring; `%`, `_` and `\` in the text are escaped.
+fn like_pattern(text: &str) -> (String, bool) {
+    let needs_escape = text.contains(['%', '_', '\\']);
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    (format!("%{escaped}%"), needs_escape)
+}
+
+fn push_like(q: &mut Sql, column: &str, text: &str) {
+    let (pattern, escape) = like_pattern(text);
+    q.push(column).push(" LIKE ").bind(pattern);
+    if escape {
+        q.push(" ESCAPE '\\'");
+    }
+}
+
+/// The alias and id column a filter for `record` refers to: `t` (tickets), `u` (users) or `o`
+/// (organizations).
+pub fn alias(record: Record) -> &'static str {
+    match record {
+        Record::Ticket => "t",
+        Record::User => "u",
+        Record::Organization => "o",
+    }
+}
+
+/// Appends a boolean SQL expression for `f`. Every predicate yields true or false, never NULL,
+/// so `NOT` means what it means in memory.
+pub fn compile(f: &Filter, record: Record, q: &mut Sql) {
+    match f {
+        Filter::All(v) | Filter::Any(v) if v.is_empty() => {
+            q.push(if matches!(f, Filter::All(_)) { "1 = 1" } else { "1 = 0" });
+        }
+        Filter::All(v) | Filter::Any(v) => {
+            let joiner = if matches!(f, Filter::All(_)) { " AND " } else { " OR " };
+            q.push("(");
+            for (i, c) in v.iter().enumerate() {
+                if i > 0 {
+                    q.push(joiner);
+                }
+                compile(c, record, q);
+            }
+            q.push(")");
+        }
+        Filter::Not(c) => {
+            q.push("NOT (");
+            compile(c, record, q);
+            q.push(")");
+        }
+        Filter::Pred(p) => predicate(p, record, q),
+    }
+}
+
+fn nullable_in(q: &mut Sql, col: &str, values: &[Option<&'static str>]) {
+    let set: Vec<&str> = values.iter().flatten().copied().collect();
+    let null = values.iter().any(Option::is_none);
+    q.push("(");
+    if !set.is_empty() {
+        q.push(&format!("({col} IS NOT NULL AND {col} IN ")).bind_list(&set).push(")");
+    } else {
+        q.push("1 = 0");
+    }
+    if null {
+        q.push(&format!(" OR {col} IS NULL"));
+    }
+    q.push(")");
+}
+
+/// `col` refers to the record named by `r`; `lookup` appends a subquery finding ids by name.
+fn reference(q: &mut Sql, col: &str, r: &Ref, lookup: impl FnOnce(&mut Sql, &str)) {
+    match r {
+        Ref::Id(id) => {
+            q.push(&format!("({col} IS NOT NULL AND {col} = ")).bind(*id).push(")");
+        }
+        Ref::None => {
+            q.push(&format!("{col} IS NULL"));
+        }
+        Ref::Text(text) => {
+            q.push(&format!("({col} IS NOT NULL AND {col} IN ("));
+            lookup(q, text);
+            q.push("))");
+        }
+    }
+}
+
+fn predicate(p: &Predicate, record: Record, q: &mut Sql) {
+    let a = alias(record);
+    match p {
+        Predicate::Status(list) => {
+            if list.is_empty() {
+                q.push("1 = 0");
+            } else {
+                let names: Vec<&str> = list.iter().map(|s| s.as_str()).collect();
+                q.push(&format!("{a}.status IN ")).bind_list(&names);
+            }
+        }
+        Predicate::Priority(list) => {
+            let v: Vec<Option<&'static str>> = list.iter().map(|p| p.map(|p| p.as_str())).collect();
+            nullable_in(q, &format!("{a}.priority"), &v);
+        }
+        Predicate::TicketType(list) => {
+            let v: Vec<Option<&'static str>> = list.iter().map(|p| p.map(|p| p.as_str())).collect();
+            nullable_in(q, &format!("{a}.ticket_type"), &v);
+        }
+        Predicate::Tag(tag) => {
+            let (table, col) = match record {
+                Record::Ticket => ("ticket_tags", "ticket_id"),
+                Record::User => ("user_tags", "user_id"),
+                Record::Organization => ("organization_tags", "organization_id"),
+            };
+            q.push(&format!("{a}.id IN (SELECT {col} FROM {table} WHERE tag = ")).bind(tag.as_str()).push(")");
+        }
+        Predicate::User(role, r) => {
+            let col = match role {
+                UserRole::Requester => "requester_id",
+                UserRole::Assignee => "assignee_id",
+                UserRole::Submitter => "submitter_id",
+            };
+            // By email (an identity) or by name, ignoring case.
+            reference(q, &format!("{a}.{col}"), r, |q, text| {
+                q.push("SELECT id FROM users WHERE LOWER(name) = ").bind(text);
+                q.push(" UNION SELECT user_id FROM user_identities WHERE value = ").bind(text);
+            });
+        }
+        Predicate::Group(r) => {
+            reference(q, &format!("{a}.group_id"), r, |q, text| {
+                q.push("SELECT id FROM groups WHERE LOWER(name) = ").bind(text);
+            });
+        }
+        Predicate::Organization(r) => {
+            let col = if record == Record::Organization { format!("{a}.id") } else { format!("{a}.organization_id") };
+            reference(q, &col, r, |q, text| {
+                q.push("SELECT id FROM organizations WHERE name_key = ").bind(text);
+            });
+        }
+        Predicate::Time(field, from, to) => {
+            let col = match field {
+                TimeField::Created => "created_at",
+                TimeField::Updated => "updated_at",
+                TimeField::Solved => "solved_at",
+                TimeField::Due => "due_at",
+            };
+            q.push(&format!("({a}.{col} IS NOT NULL"));
+            if let Some(f) = from {
+                q.push(&format!(" AND {a}.{col} >= ")).bind(*f);
+            }
+            if let Some(t) = to {
+                q.push(&format!(" AND {a}.{col} < ")).bind(*t);
+            }
+            q.push(")");
+        }
+        Predicate::Via(v) => {
+            q.push(&format!("{a}.via_channel = ")).bind(v.as_str());
+        }
+        Predicate::ExternalId(x) => {
+            q.push(&format!("({a}.external_id IS NOT NULL AND {a}.external_id = ")).bind(x.as_str()).push(")");
+        }
+        Predicate::Text(section, text) => {
+            q.push(&format!("{a}.id IN (SELECT record_id FROM search_documents WHERE record_kind = "))
+                .bind(record.as_str());
+            match section {
+                Section::Subject => {
+                    q.push(" AND section = 'subject'");
+                }
+                Section::Comments => {
+                    q.push(" AND section = 'comment'");
+                }
+                Section::Any => {}
+            }
+            q.push(" AND ");
+            push_like(q, "body", text);
+            q.push(")");
+        }
+        Predicate::Role(r) => {
+            q.push(&format!("{a}.role = ")).bind(r.as_str());
+        }
+        Predicate::RecordType(b) => {
+            q.push(if *b { "1 = 1" } else { "1 = 0" });
+        }
+    }
+}
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Id,
+    CreatedAt,
+    UpdatedAt,
+    Priority,
+    Status,
+    TicketType,
+}
+
+fn base_select(record: Record) -> (&'static str, &'static str) {
+    match record {
+        Record::Ticket => (crate::tickets::COLUMNS, "tickets t WHERE t.deleted_at IS NULL"),
+        Record::User => (crate::users::COLUMNS, "users u WHERE u.active = 1"),
+        Record::Organization => (crate::organizations::COLUMNS, "organizations o WHERE 1 = 1"),
+    }
+}
+
+fn where_sql(record: Record, f: &Filter) -> Sql {
+    let (_, from) = base_select(record);
+    let mut w = Sql::new(format!(" FROM {from} AND "));
+    compile(f, record, &mut w);
+    w
+}
+
+pub async fn count(conn: &mut AnyConnection, record: Record, f: &Filter) -> Result<i64> {
+    let w = where_sql(record, f);
+    let q = Sql { text: format!("SELECT COUNT(*){}", w.text), args: w.args };
+    Ok(q.query_as::<(i64,)>().fetch_one(conn).await?.0)
+}
+
+/// One offset page of matching records, in the given order (ties broken by id).
+pub async fn offset_page<T>(
+    conn: &mut AnyConnection,
+    record: Record,
+    f: &Filter,
+    sort: SortBy,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let (cols, _) = base_select(record);
+    let a = alias(record);
+    let w = where_sql(record, f);
+    let dir = if desc { "DESC" } else { "ASC" };
+    let order = match (record, sort) {
+        (_, SortBy::Id) => format!("{a}.id {dir}"),
+        (_, SortBy::CreatedAt) => format!("{a}.created_at {dir}, {a}.id {dir}"),
+        (_, SortBy::UpdatedAt) => format!("{a}.updated_at {dir}, {a}.id {dir}"),
+        (Record::Ticket, SortBy::Status) => format!(
+            "CASE {a}.status WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 WHEN 'hold' THEN 3 WHEN 'solved' THEN 4 ELSE 5 END {dir}, {a}.id {dir}"
+        ),
+        (Record::Ticket, SortBy::Priority) => format!(
+            "CASE {a}.priority WHEN 'low' THEN 1 WHEN 'normal' THEN 2 WHEN 'high' THEN 3 WHEN 'urgent' THEN 4 ELSE 0 END {dir}, {a}.id {dir}"
+        ),
+        (Record::Ticket, SortBy::TicketType) => format!("COALESCE({a}.ticket_type, '') {dir}, {a}.id {dir}"),
+        _ => format!("{a}.id {dir}"),
+    };
+    let mut q = Sql { text: format!("SELECT {}{} ORDER BY {order} LIMIT ", qualified(cols, a), w.text), args: w.args };
+    q.bind(limit).push(" OFFSET ").bind(offset);
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
+/// Matching records by id, cursor-paged: no window, no cap.
+pub async fn cursor_page<T>(conn: &mut AnyConnection, record: Record, f: &Filter, req: PageRequest) -> Result<Page<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin + HasId,
+{
+    let (cols, _) = base_select(record);
+    let a = alias(record);
+    let w = where_sql(record, f);
+    let select = Sql { text: format!("SELECT {}{}", qualified(cols, a), w.text), args: w.args };
+    page(conn, select, &format!("{a}.id"), None, req).await
+}
+
+fn qualified(cols: &str, alias: &str) -> String {
+    cols.split(", ").map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
