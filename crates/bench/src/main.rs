@@ -126,7 +126,7 @@ impl Ctx {
 
 fn ticket(i: usize) -> Value {
     json!({"subject": format!("Bench ticket {i}: a impressora não imprime"),
-           "comment": {"body": format!("Olá, o pedido {i} não chegou. 請求書をお願いします。")},
+           "comment": {"body": format!("Olá, o pedido {i} não chegou (código palavra{}x). 請求書をお願いします。", i % 1000)},
            "requester": {"name": format!("Customer {}", i % 500), "email": format!("customer{}@example.com", i % 500)},
            "priority": "normal", "tags": ["bench", "billing"]})
 }
@@ -287,6 +287,20 @@ async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> 
     let bulk_rate = bulk_create(&ctx, big.saturating_sub(n_create), n_create).await?;
     let list_big = list_latency(&ctx, big).await?;
     let show_big = latency(&ctx, 2000, |i| format!("/api/v2/tickets/{}.json", (i * 7919) % big + 1)).await?;
+    // Search at `big` tickets: a rare word (1 in 1,000 tickets), a selective field query, a
+    // Japanese substring of one ticket's text, and a broad query matching most tickets.
+    let enc = |q: &str| q.replace(' ', "%20").replace(':', "%3A").replace('<', "%3C").replace('@', "%40");
+    let rare = latency(&ctx, 200, |i| format!("/api/v2/search.json?query=palavra{}x", (i * 37) % 1000)).await?;
+    let field = latency(&ctx, 200, |i| {
+        format!(
+            "/api/v2/search.json?query={}",
+            enc(&format!("requester:customer{}@example.com status<solved", i % 500))
+        )
+    })
+    .await?;
+    let japanese =
+        latency(&ctx, 100, |_| "/api/v2/search.json?query=%E8%AB%8B%E6%B1%82%E6%9B%B8%E3%82%92".to_string()).await?;
+    let broad = latency(&ctx, 50, |_| format!("/api/v2/search.json?query={}", enc("status:new type:ticket"))).await?;
     let loaded_rss = rss_kib(pid);
     let bytes_big = db_bytes(&ctx.server);
 
@@ -304,6 +318,10 @@ async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> 
     latency_row(&format!("ticket list, 100 a page, cursor, at {n_create}"), list_10k);
     latency_row(&format!("ticket list, 100 a page, cursor, at {big}"), list_big);
     println!("| create_many (100 a call, 2 calls in flight) | **{bulk_rate:.0} tickets/s** |");
+    latency_row(&format!("search, a rare word (100 matches), at {big}"), rare);
+    latency_row(&format!("search, requester + status (~180 matches), at {big}"), field);
+    latency_row(&format!("search, Japanese substring in every ticket, at {big}"), japanese);
+    latency_row(&format!("search, status:new (every ticket; count + sort), at {big}"), broad);
     println!("| server RSS idle | **{:.1} MiB** |", idle_rss as f64 / 1024.0);
     println!("| server RSS after load | {:.1} MiB |", loaded_rss as f64 / 1024.0);
     if database_url.is_none() {

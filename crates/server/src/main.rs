@@ -13,6 +13,10 @@ use frontdesk_server::auth::{MIN_PASSWORD_LEN, new_token};
 use frontdesk_server::clock::{Clock, SystemClock};
 use frontdesk_server::{App, Config, shutdown_signal};
 
+/// mimalloc: measurably less time in the allocator than glibc's under many small requests.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "frontdesk", version, about = "A self-hosted helpdesk with a Zendesk-compatible API")]
 struct Cli {

@@ -46,6 +46,11 @@ pub async fn put(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
     }
     let rowids: Vec<i64> = docs.iter().map(|d| d.rowid).collect();
     delete(conn, &rowids).await?;
+    insert(conn, docs).await
+}
+
+/// Writes documents known to be new (a new ticket's subject, a new comment).
+pub async fn insert(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
     for chunk in docs.chunks(200) {
         let mut q = Sql::new("INSERT INTO search_documents (rowid, record_kind, record_id, section, body) VALUES ");
         for (i, d) in chunk.iter().enumerate() {

@@ -64,6 +64,10 @@ pub struct TicketInput {
     pub follower_ids: Option<Vec<i64>>,
     pub safe_update: bool,
     pub updated_stamp: Option<String>,
+    /// The inline requester, already found by [`pre_resolve`] outside the write transaction.
+    pub resolved_requester: Option<User>,
+    /// The first comment, already rendered by [`pre_resolve`].
+    pub rendered: Option<RenderedBody>,
 }
 
 fn parse_comment(o: &Obj) -> Result<Option<CommentInput>> {
@@ -150,6 +154,8 @@ impl TicketInput {
             follower_ids: o.id_list("follower_ids")?,
             safe_update: o.bool("safe_update")?.unwrap_or(false),
             updated_stamp: o.str("updated_stamp", 64)?.set(),
+            resolved_requester: None,
+            rendered: None,
         })
     }
 }
@@ -380,6 +386,8 @@ pub async fn prepare(
         Some(actor.user.clone())
     } else if let Patch::Set(id) = input.requester_id {
         Some(existing_user(conn, id, "requester_id").await?)
+    } else if let Some(u) = input.resolved_requester.clone() {
+        Some(u)
     } else if let Some(r) = &input.requester {
         let found = users::find_by_identity(conn, "email", r.email.as_str()).await?;
         if found.is_none() {
@@ -429,7 +437,7 @@ pub async fn prepare(
         (_, Some(_)) => Status::Open,
         _ => Status::New,
     };
-    let rendered = render(&comment);
+    let rendered = input.rendered.clone().unwrap_or_else(|| render(&comment));
     let public = if staff { comment.public.unwrap_or(true) } else { true };
     let mut t = Ticket {
         id: 0,
@@ -486,6 +494,26 @@ pub async fn prepare(
     Ok(Prepared { ticket: t, tags, collaborators, events, comment, audit_author: actor.id(), via: via.clone() })
 }
 
+/// Work a create can do before its write transaction: render the first comment, and look up
+/// an inline requester on a read connection (users are never removed, so the answer stays
+/// good), so the single writer does not wait on either.
+pub async fn pre_resolve(conn: &mut AnyConnection, actor: &Actor, input: &mut TicketInput) -> Result<()> {
+    // Rendering Markdown and sanitising HTML is CPU work that need not hold the writer.
+    let first = match (&input.comment, &input.description) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(d)) => Some(CommentInput { body: Some(d.clone()), ..Default::default() }),
+        _ => None,
+    };
+    input.rendered = first.as_ref().map(render);
+    if actor.is_staff()
+        && input.requester_id.is_absent()
+        && let Some(r) = &input.requester
+    {
+        input.resolved_requester = users::find_by_identity(conn, "email", r.email.as_str()).await?;
+    }
+    Ok(())
+}
+
 /// Inserts prepared tickets with a handful of statements, whatever their number: ids, tickets,
 /// tags, audits, comments.
 pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Result<Vec<Saved>> {
@@ -540,7 +568,7 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
             ]
         })
         .collect();
-    frontdesk_store::search::put(conn, &docs).await?;
+    frontdesk_store::search::insert(conn, &docs).await?;
     Ok(items
         .into_iter()
         .zip(audit_rows)

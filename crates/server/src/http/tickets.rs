@@ -161,7 +161,8 @@ async fn create(
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    let input = TicketInput::parse(root(&body, "ticket")?)?;
+    let mut input = TicketInput::parse(root(&body, "ticket")?)?;
+    crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &actor, &mut input).await?;
     if params.get("async") == Some("true") {
         let job =
             jobs::enqueue_bulk(&state, &actor, jobs::CREATE_MANY, json!({"tickets": [body["ticket"].clone()]}), 1)

@@ -9,5 +9,9 @@ CREATE VIRTUAL TABLE search_documents USING fts5(
     record_id UNINDEXED,
     section UNINDEXED,
     body,
-    tokenize = 'trigram'
+    tokenize = 'trigram',
+    -- LIKE re-reads the text to confirm a match, so no positions or sizes need keeping:
+    -- a smaller index and cheaper writes.
+    detail = none,
+    columnsize = 0
 );
