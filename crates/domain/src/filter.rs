@@ -69,6 +69,7 @@ pub enum Section {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Predicate {
     Status(Vec<Status>),
+    CustomStatus(i64),
     /// Priorities allowed; `None` inside means "no priority".
     Priority(Vec<Option<Priority>>),
     TicketType(Vec<Option<TicketType>>),
@@ -105,7 +106,7 @@ fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
     Err(SearchError { position: at, message })
 }
 
-const TICKET_FIELDS: &str = "status, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, via, external_id, subject, description, comment, type";
+const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, via, external_id, subject, description, comment, type";
 const USER_FIELDS: &str =
     "name, email, role, organization, tags, phone, external_id, notes, details, created, updated, type";
 const ORGANIZATION_FIELDS: &str = "name, tags, external_id, notes, details, created, updated, type";
@@ -188,6 +189,14 @@ fn field_predicate(
     }
     match record {
         Record::Ticket => match field {
+            "custom_status_id" | "custom_status" => {
+                eq_only(field, op, at)?;
+                value
+                    .trim()
+                    .parse::<i64>()
+                    .map(Predicate::CustomStatus)
+                    .or_else(|_| err(at, format!("custom_status_id needs a status id, not {value:?}")))
+            }
             "status" => {
                 Status::parse(value).map(|s| Predicate::Status(ordered(Status::ALL, op, s))).or_else(|e| err(at, e.0))
             }
@@ -293,6 +302,7 @@ fn time_range(field: TimeField, op: Op, value: &str, at: usize, ctx: Context) ->
 #[derive(Debug, Clone, Default)]
 pub struct TicketFacts {
     pub status: Option<Status>,
+    pub custom_status_id: Option<i64>,
     pub priority: Option<Priority>,
     pub ticket_type: Option<TicketType>,
     pub tags: Vec<String>,
@@ -340,6 +350,7 @@ impl Predicate {
         let contains = |hay: &str, needle: &str| crate::search::normalize_text(hay).contains(needle);
         match self {
             Predicate::Status(s) => t.status.is_some_and(|x| s.contains(&x)),
+            Predicate::CustomStatus(id) => t.custom_status_id == Some(*id),
             Predicate::Priority(p) => p.contains(&t.priority),
             Predicate::TicketType(v) => v.contains(&t.ticket_type),
             Predicate::Tag(tag) => t.tags.contains(tag),

@@ -169,6 +169,9 @@ fn predicate(p: &Predicate, record: Record, q: &mut Sql) {
                 q.push(&format!("{a}.status IN ")).bind_list(&names);
             }
         }
+        Predicate::CustomStatus(id) => {
+            q.push(&format!("({a}.custom_status_id IS NOT NULL AND {a}.custom_status_id = ")).bind(*id).push(")");
+        }
         Predicate::Priority(list) => {
             let v: Vec<Option<&'static str>> = list.iter().map(|p| p.map(|p| p.as_str())).collect();
             nullable_in(q, &format!("{a}.priority"), &v);

@@ -19,6 +19,7 @@ pub struct Ticket {
     pub description: String,
     pub priority: Option<String>,
     pub status: String,
+    pub custom_status_id: Option<i64>,
     pub recipient: Option<String>,
     pub requester_id: i64,
     pub submitter_id: i64,
@@ -51,9 +52,9 @@ impl HasId for Ticket {
 pub const COLUMNS: &str = "id, external_id, via_channel, via_source, ticket_type, subject, description, priority, status, \
      recipient, requester_id, submitter_id, assignee_id, organization_id, group_id, original_group_id, brand_id, \
      problem_id, is_public, due_at, created_at, updated_at, generated_at, status_changed_at, assigned_at, solved_at, \
-     requester_updated_at, assignee_updated_at, deleted_at, deleted_by";
+     requester_updated_at, assignee_updated_at, deleted_at, deleted_by, custom_status_id";
 
-fn args(t: &Ticket) -> [Arg; 30] {
+fn args(t: &Ticket) -> [Arg; 31] {
     [
         t.id.into(),
         t.external_id.clone().into(),
@@ -85,6 +86,7 @@ fn args(t: &Ticket) -> [Arg; 30] {
         t.assignee_updated_at.into(),
         t.deleted_at.into(),
         t.deleted_by.into(),
+        t.custom_status_id.into(),
     ]
 }
 
@@ -118,7 +120,7 @@ pub async fn update(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
          requester_id = $8, submitter_id = $9, assignee_id = $10, organization_id = $11, group_id = $12, brand_id = $13, \
          problem_id = $14, is_public = $15, due_at = $16, updated_at = $17, generated_at = $18, status_changed_at = $19, \
          assigned_at = $20, solved_at = $21, requester_updated_at = $22, assignee_updated_at = $23, deleted_at = $24, \
-         deleted_by = $25 WHERE id = $1",
+         deleted_by = $25, custom_status_id = $26 WHERE id = $1",
     )
     .bind(t.id)
     .bind(&t.external_id)
@@ -145,6 +147,7 @@ pub async fn update(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
     .bind(t.assignee_updated_at)
     .bind(t.deleted_at)
     .bind(t.deleted_by)
+    .bind(t.custom_status_id)
     .execute(conn)
     .await?;
     Ok(())

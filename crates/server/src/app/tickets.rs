@@ -51,6 +51,7 @@ pub struct TicketInput {
     pub priority: Patch<Priority>,
     pub ticket_type: Patch<TicketType>,
     pub status: Patch<Status>,
+    pub custom_status_id: Patch<i64>,
     pub tags: Option<Vec<String>>,
     pub additional_tags: Option<Vec<String>>,
     pub remove_tags: Option<Vec<String>>,
@@ -141,6 +142,7 @@ impl TicketInput {
             ticket_type: parse_enum(&o, "type", TicketType::parse)?,
             status: status_raw
                 .try_map(|s| Status::parse(&s).map_err(|e| ApiError::invalid("status", format!("status: {e}"))))?,
+            custom_status_id: o.id("custom_status_id")?,
             tags: parse_tags(&o, "tags")?,
             additional_tags: parse_tags(&o, "additional_tags")?,
             remove_tags: parse_tags(&o, "remove_tags")?,
@@ -216,6 +218,7 @@ fn snapshot(t: &Ticket, tags: &[String]) -> Vec<(&'static str, Value)> {
         ("group_id", json!(t.group_id.map(|v| v.to_string()))),
         ("organization_id", json!(t.organization_id.map(|v| v.to_string()))),
         ("status", json!(t.status)),
+        ("custom_status_id", json!(t.custom_status_id.map(|v| v.to_string()))),
         ("priority", json!(t.priority)),
         ("type", json!(t.ticket_type)),
         ("due_at", json!(t.due_at.map(iso))),
@@ -240,6 +243,57 @@ fn change_events(before: Option<(&Ticket, &[String])>, after: (&Ticket, &[String
             .map(|((f, old), (_, new))| json!({"type": "Change", "field_name": f, "value": new, "previous_value": old}))
             .collect(),
     }
+}
+
+/// The default custom status of each category. They are seeded with these ids
+/// (`0003_custom_statuses.sql`) and the API never changes which status is a default.
+pub fn default_custom_status(status: &str) -> i64 {
+    match status {
+        "new" => 1,
+        "open" => 2,
+        "pending" => 3,
+        "hold" => 4,
+        _ => 5,
+    }
+}
+
+/// Keeps `status` and `custom_status_id` in step: a custom status sets its category; a status
+/// alone picks its category's default custom status.
+async fn settle_status(
+    conn: &mut AnyConnection,
+    t: &mut Ticket,
+    custom: &Patch<i64>,
+    status_given: bool,
+    before: Option<&Ticket>,
+) -> Result<()> {
+    if let Patch::Set(id) = custom {
+        let cs = frontdesk_store::custom_statuses::get(conn, *id).await?.ok_or_else(|| {
+            ApiError::invalid("custom_status_id", format!("custom_status_id: custom status {id} does not exist"))
+        })?;
+        if cs.active == 0 && before.and_then(|b| b.custom_status_id) != Some(*id) {
+            return Err(ApiError::invalid(
+                "custom_status_id",
+                format!("custom_status_id: custom status {id} ({}) is not active", cs.agent_label),
+            ));
+        }
+        if status_given && t.status != cs.status_category {
+            return Err(ApiError::invalid(
+                "custom_status_id",
+                format!(
+                    "custom_status_id: custom status {id} is in category {}, but status {} was given",
+                    cs.status_category, t.status
+                ),
+            ));
+        }
+        t.status = cs.status_category;
+        t.custom_status_id = Some(*id);
+    } else {
+        let changed = before.is_none_or(|b| b.status != t.status) || t.custom_status_id.is_none();
+        if changed && t.status != "closed" {
+            t.custom_status_id = Some(default_custom_status(&t.status));
+        }
+    }
+    Ok(())
 }
 
 /// Checks assignee, group and status together, as they constrain one another.
@@ -449,6 +503,7 @@ pub async fn prepare(
         description: rendered.plain_body.clone(),
         priority: input.priority.clone().set().map(|x| x.as_str().to_string()),
         status: status.as_str().to_string(),
+        custom_status_id: None,
         recipient: input.recipient.clone().set(),
         requester_id: requester.as_ref().map_or(0, |r| r.id),
         submitter_id,
@@ -471,6 +526,8 @@ pub async fn prepare(
         deleted_at: None,
         deleted_by: None,
     };
+    let custom = if staff { input.custom_status_id.clone() } else { Patch::Absent };
+    settle_status(conn, &mut t, &custom, staff && !input.status.is_absent(), None).await?;
     settle_assignment(conn, actor, &mut t, true).await?;
     if t.original_group_id.is_none() {
         t.original_group_id = t.group_id;
@@ -671,6 +728,7 @@ pub async fn update(
             || !input.group_id.is_absent()
             || !input.status.is_absent()
             || !input.requester_id.is_absent()
+            || !input.custom_status_id.is_absent()
             || !input.organization_id.is_absent()
             || input.tags.is_some()
             || input.additional_tags.is_some()
@@ -749,6 +807,13 @@ pub async fn update(
     } else if t.status == "new" && t.assignee_id.is_some() && input.status.is_absent() {
         t.status = "open".into();
         t.status_changed_at = now;
+    }
+    settle_status(conn, &mut t, &input.custom_status_id, !input.status.is_absent(), Some(&before)).await?;
+    if t.status != before.status && t.status_changed_at != now {
+        t.status_changed_at = now;
+        if t.status == "solved" {
+            t.solved_at = Some(now);
+        }
     }
     let mut tag_list = match &input.tags {
         Some(list) => list.clone(),

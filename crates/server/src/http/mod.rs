@@ -4,6 +4,7 @@
 //! A request flows: `.json` suffix stripped → auth middleware (who is asking, rate limit,
 //! headers) → handler (thin: parse input, call a use case in `crate::app`, render JSON).
 
+pub mod custom_statuses;
 pub mod extract;
 pub mod groups;
 pub mod jobs;
@@ -62,6 +63,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(groups::endpoints());
     all.extend(jobs::endpoints());
     all.extend(search::endpoints());
+    all.extend(custom_statuses::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }
@@ -71,7 +73,10 @@ pub fn router(state: State) -> Router {
     for e in endpoints() {
         r = r.route(e.path, e.handler);
     }
-    r.fallback(fallback).layer(middleware::from_fn_with_state(state.clone(), authenticate)).with_state(state)
+    r.fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .with_state(state)
 }
 
 /// Wraps the router so that `/api/v2/tickets/1.json` and `/api/v2/tickets/1` are one route.
@@ -108,6 +113,13 @@ async fn healthz(AxState(state): AxState<State>) -> Response {
 
 async fn fallback() -> ApiError {
     ApiError::InvalidEndpoint
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &serde_json::json!({"error": "MethodNotAllowed", "description": format!("{method} is not allowed on {}", uri.path())}),
+    )
 }
 
 /// A JSON response with the content type both clients insist on.

@@ -49,7 +49,7 @@ pub fn ticket(base: &Base, t: &Ticket, tags: &[String], collaborators: &[(i64, S
         "description": t.description,
         "priority": t.priority,
         "status": if t.deleted_at.is_some() { "deleted" } else { t.status.as_str() },
-        "custom_status_id": null,
+        "custom_status_id": t.custom_status_id,
         "recipient": t.recipient,
         "requester_id": t.requester_id,
         "submitter_id": t.submitter_id,
@@ -356,4 +356,24 @@ pub async fn sideload_for_tickets(
         out.insert("organizations".into(), Value::Array(organizations(conn, base, &os).await?));
     }
     Ok(out)
+}
+
+pub fn custom_status(base: &Base, s: &frontdesk_store::custom_statuses::CustomStatus) -> Value {
+    json!({
+        "url": base.url(&format!("/api/v2/custom_statuses/{}.json", s.id)),
+        "id": s.id,
+        "status_category": s.status_category,
+        "agent_label": s.agent_label,
+        "raw_agent_label": s.agent_label,
+        "end_user_label": s.end_user_label,
+        "raw_end_user_label": s.end_user_label,
+        "description": s.description,
+        "raw_description": s.description,
+        "end_user_description": s.end_user_description,
+        "raw_end_user_description": s.end_user_description,
+        "active": s.active != 0,
+        "default": s.is_default != 0,
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.updated_at),
+    })
 }

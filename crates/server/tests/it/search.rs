@@ -180,7 +180,8 @@ fn random_filter(rng: &mut StdRng, depth: u32, agent: i64, now: i64) -> Filter {
         };
     }
     let pick = |rng: &mut StdRng, all: &[Status]| all.iter().copied().filter(|_| rng.gen_bool(0.5)).collect::<Vec<_>>();
-    Filter::Pred(match rng.gen_range(0..8) {
+    Filter::Pred(match rng.gen_range(0..9) {
+        8 => Predicate::CustomStatus(rng.gen_range(1..=5)),
         0 => Predicate::Status(pick(rng, Status::ALL)),
         1 => Predicate::Priority(
             [None, Some(Priority::Low), Some(Priority::Normal), Some(Priority::High), Some(Priority::Urgent)]
@@ -223,6 +224,7 @@ async fn compiled_sql_and_in_memory_evaluation_agree() {
         let saved = app.ticket(t).await;
         let f = TicketFacts {
             status: Some(Status::parse(saved["status"].as_str().unwrap()).unwrap()),
+            custom_status_id: saved["custom_status_id"].as_i64(),
             priority,
             tags: saved["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(),
             requester_id: saved["requester_id"].as_i64().unwrap(),

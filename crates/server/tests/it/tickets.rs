@@ -341,3 +341,72 @@ async fn concurrent_creates_are_batched_without_affecting_each_other() {
     let list = app.get("/api/v2/tickets/5/comments").await;
     assert_eq!(list.body["comments"][0]["body"], "b");
 }
+
+#[tokio::test]
+async fn custom_statuses_keep_status_in_step() {
+    let app = TestApp::spawn().await;
+    let list = app.get("/api/v2/custom_statuses.json").await;
+    assert_eq!(list.body["custom_statuses"].as_array().unwrap().len(), 5, "one default per category");
+    let r = app
+        .post("/api/v2/custom_statuses", json!({"custom_status": {"status_category": "hold", "agent_label": "Aguardando peças", "end_user_label": "Em andamento"}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let parts = r.body["custom_status"]["id"].as_i64().unwrap();
+    assert_eq!(r.body["custom_status"]["default"], false);
+
+    // A custom status sets its category; a status alone picks the category's default.
+    let t = app.ticket(json!({"subject": "s", "comment": {"body": "b"}, "custom_status_id": parts})).await;
+    assert_eq!(t["status"], "hold");
+    assert_eq!(t["custom_status_id"], parts);
+    let id = t["id"].as_i64().unwrap();
+    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"status": "open"}})).await;
+    assert_eq!(r.body["ticket"]["custom_status_id"], 2);
+    let events = r.body["audit"]["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["field_name"] == "custom_status_id" && e["previous_value"] == parts.to_string()));
+    let fresh = app.ticket(json!({"subject": "s", "comment": {"body": "b"}})).await;
+    assert_eq!(fresh["custom_status_id"], 1);
+
+    // Searchable by id; deactivation refuses new use but keeps tickets that have it.
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"custom_status_id": parts}})).await;
+    let r = app.get(&format!("/api/v2/search.json?query=custom_status_id%3A{parts}")).await;
+    assert_eq!(r.body["count"], 1, "{}", r.body);
+    let r = app.put(&format!("/api/v2/custom_statuses/{parts}"), json!({"custom_status": {"active": false}})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["custom_status"]["active"], false);
+    let r = app
+        .post(
+            "/api/v2/tickets",
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "custom_status_id": parts}}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body["details"]["custom_status_id"][0]["description"].as_str().unwrap().contains("not active"));
+    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"priority": "high"}})).await;
+    assert_eq!(r.body["ticket"]["custom_status_id"], parts, "a ticket keeps its deactivated status");
+
+    // Bad input.
+    for (body, needle) in [
+        (json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "custom_status_id": 999}}), "does not exist"),
+        (
+            json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "custom_status_id": 2, "status": "pending"}}),
+            "but status pending was given",
+        ),
+    ] {
+        let r = app.post("/api/v2/tickets", body).await;
+        assert_eq!(r.status, 422);
+        assert!(
+            r.body["details"]["custom_status_id"][0]["description"].as_str().unwrap().contains(needle),
+            "{}",
+            r.body
+        );
+    }
+    let r = app
+        .post("/api/v2/custom_statuses", json!({"custom_status": {"status_category": "closed", "agent_label": "x"}}))
+        .await;
+    assert_eq!(r.status, 422);
+    let r = app.put("/api/v2/custom_statuses/1", json!({"custom_status": {"active": false}})).await;
+    assert_eq!(r.status, 422, "defaults stay active");
+    let r = app.delete("/api/v2/custom_statuses/1").await;
+    assert_eq!(r.status, 405, "no delete: deactivate instead");
+    assert_eq!(r.body["error"], "MethodNotAllowed");
+}
