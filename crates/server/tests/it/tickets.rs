@@ -362,7 +362,10 @@ async fn custom_statuses_keep_status_in_step() {
     let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"status": "open"}})).await;
     assert_eq!(r.body["ticket"]["custom_status_id"], 2);
     let events = r.body["audit"]["events"].as_array().unwrap();
-    assert!(events.iter().any(|e| e["field_name"] == "custom_status_id" && e["previous_value"] == parts.to_string()));
+    assert!(
+        events.iter().any(|e| e["field_name"] == "custom_status_id"
+            && e["previous_value"].as_str() == Some(parts.to_string().as_str()))
+    );
     let fresh = app.ticket(json!({"subject": "s", "comment": {"body": "b"}})).await;
     assert_eq!(fresh["custom_status_id"], 1);
 
