@@ -377,3 +377,40 @@ pub fn custom_status(base: &Base, s: &frontdesk_store::custom_statuses::CustomSt
         "updated_at": iso(s.updated_at),
     })
 }
+
+/// Side-loads for a list of users: `identities`, `organizations`, `groups`.
+pub async fn sideload_for_users(
+    conn: &mut AnyConnection,
+    base: &Base,
+    includes: &[String],
+    list: &[User],
+) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    let ids: Vec<i64> = list.iter().map(|u| u.id).collect();
+    if includes.iter().any(|i| i == "identities") {
+        let all = users::identities(conn, &ids).await?;
+        out.insert("identities".into(), Value::Array(all.iter().map(|i| identity(base, i)).collect()));
+    }
+    if includes.iter().any(|i| i == "organizations") {
+        let org_ids: Vec<i64> =
+            list.iter().filter_map(|u| u.organization_id).collect::<BTreeSet<_>>().into_iter().collect();
+        let os = frontdesk_store::organizations::get_many(conn, &org_ids).await?;
+        out.insert("organizations".into(), Value::Array(organizations(conn, base, &os).await?));
+    }
+    if includes.iter().any(|i| i == "groups") {
+        let mut group_ids = BTreeSet::new();
+        for u in &ids {
+            let page = frontdesk_store::groups::list_memberships(
+                conn,
+                Some(*u),
+                None,
+                frontdesk_store::PageRequest::After { id: None, size: 1000 },
+            )
+            .await?;
+            group_ids.extend(page.items.iter().map(|m| m.group_id));
+        }
+        let gs = frontdesk_store::groups::get_many(conn, &group_ids.into_iter().collect::<Vec<_>>()).await?;
+        out.insert("groups".into(), Value::Array(gs.iter().map(|g| group(base, g)).collect()));
+    }
+    Ok(out)
+}

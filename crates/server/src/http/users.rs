@@ -4,7 +4,7 @@ use axum::extract::{Path, State as AxState};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use frontdesk_domain::{IdentityKind, Role};
 use frontdesk_store::tags::{self, Tagged};
@@ -114,7 +114,9 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     let page = users::list(&mut conn, &filter, paging.req).await?;
     let tz = tz(&mut conn).await?;
     let items = render::users(&mut conn, &base, &page.items, &tz).await?;
-    Ok(ok(Value::Object(paging.respond(&base, &params, "users", items, &page))))
+    let mut body = paging.respond(&base, &params, "users", items, &page);
+    body.extend(render::sideload_for_users(&mut conn, &base, &params.includes(), &page.items).await?);
+    Ok(ok(Value::Object(body)))
 }
 
 async fn me(AxState(state): AxState<State>, caller: axum::Extension<Caller>, base: Base) -> Result<Response> {
@@ -127,10 +129,21 @@ async fn me(AxState(state): AxState<State>, caller: axum::Extension<Caller>, bas
     }
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    params: Params,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let id = path_id(&id)?;
     may_see(&actor, id)?;
-    Ok(ok(json!({"user": one(&state, &base, id).await?})))
+    let mut body = Map::new();
+    body.insert("user".into(), one(&state, &base, id).await?);
+    let mut conn = state.db.read().await?;
+    let u = users::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
+    body.extend(render::sideload_for_users(&mut conn, &base, &params.includes(), std::slice::from_ref(&u)).await?);
+    Ok(ok(Value::Object(body)))
 }
 
 async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {

@@ -90,6 +90,13 @@ async fn organizations_and_memberships() {
     assert_eq!(app.get(&format!("/api/v2/users/{u}")).await.body["user"]["organization_id"], org);
     let list = app.get(&format!("/api/v2/organizations/{org}/organization_memberships")).await;
     assert_eq!(list.body["organization_memberships"].as_array().unwrap().len(), 1);
+    let r = app.get(&format!("/api/v2/users/{u}.json?include=identities,organizations,groups")).await;
+    assert_eq!(r.body["user"]["id"], u);
+    assert_eq!(r.body["identities"][0]["value"], "rui@x.com");
+    assert_eq!(r.body["organizations"][0]["id"], org);
+    assert_eq!(r.body["groups"], serde_json::json!([]));
+    let r = app.get("/api/v2/users.json?role=end-user&include=organizations").await;
+    assert_eq!(r.body["organizations"][0]["name"], "Empresa Ação");
     let r = app.delete(&format!("/api/v2/organizations/{org}")).await;
     assert_eq!(r.status, 204);
     assert_eq!(app.get(&format!("/api/v2/organizations/{org}")).await.status, 404);
