@@ -188,16 +188,47 @@ impl RateLimiter {
     }
 }
 
-/// Remembers recent successful password checks (by a hash of the credentials) so an API
-/// script using email:password does not pay an argon2 hash on every request.
-#[derive(Default)]
-pub struct PasswordCache {
-    entries: Mutex<HashMap<String, (i64, i64)>>,
+/// A map whose entries expire `ttl` after they were put (times in the caller's unit), bounded
+/// by pruning expired entries once it grows large.
+pub struct TtlCache<V> {
+    ttl: i64,
+    entries: Mutex<HashMap<String, (V, i64)>>,
+}
+
+impl<V: Clone> TtlCache<V> {
+    pub fn new(ttl: i64) -> Self {
+        Self { ttl, entries: Mutex::default() }
+    }
+
+    pub fn get(&self, key: &str, now: i64) -> Option<V> {
+        let e = self.entries.lock().expect("cache lock");
+        e.get(key).filter(|(_, at)| now - at < self.ttl).map(|(v, _)| v.clone())
+    }
+
+    pub fn put(&self, key: String, value: V, now: i64) {
+        let mut e = self.entries.lock().expect("cache lock");
+        if e.len() > 10_000 {
+            e.retain(|_, (_, at)| now - *at < self.ttl);
+        }
+        e.insert(key, (value, now));
+    }
+
+    pub fn retain(&self, keep: impl Fn(&V) -> bool) {
+        self.entries.lock().expect("cache lock").retain(|_, (v, _)| keep(v));
+    }
+}
+
+/// Remembers recent successful password checks (by a hash of the credentials, for 300 s) so an
+/// API script using email:password does not pay an argon2 hash on every request.
+pub struct PasswordCache(TtlCache<i64>);
+
+impl Default for PasswordCache {
+    fn default() -> Self {
+        Self(TtlCache::new(300))
+    }
 }
 
 impl PasswordCache {
-    const TTL: i64 = 300;
-
     fn key(email: &str, password: &str) -> String {
         let mut h = Sha256::new();
         h.update(email.to_lowercase().as_bytes());
@@ -207,21 +238,41 @@ impl PasswordCache {
     }
 
     pub fn get(&self, email: &str, password: &str, now: i64) -> Option<i64> {
-        let e = self.entries.lock().expect("cache lock");
-        e.get(&Self::key(email, password)).filter(|(_, at)| now - at < Self::TTL).map(|(id, _)| *id)
+        self.0.get(&Self::key(email, password), now)
     }
 
     pub fn put(&self, email: &str, password: &str, user_id: i64, now: i64) {
-        let mut e = self.entries.lock().expect("cache lock");
-        if e.len() > 10_000 {
-            e.retain(|_, (_, at)| now - *at < Self::TTL);
-        }
-        e.insert(Self::key(email, password), (user_id, now));
+        self.0.put(Self::key(email, password), user_id, now);
     }
 
     /// Forgets every cached sign-in of a user (after a password change).
     pub fn forget_user(&self, user_id: i64) {
-        self.entries.lock().expect("cache lock").retain(|_, (id, _)| *id != user_id);
+        self.0.retain(|id| *id != user_id);
+    }
+}
+
+/// Who an API token belongs to, remembered for 5 s so a busy integration does not pay two
+/// queries a request. Changes to users and identities clear it in this server; other servers
+/// sharing the database notice within the 5 s.
+pub struct AuthCache(TtlCache<Actor>);
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        Self(TtlCache::new(5_000))
+    }
+}
+
+impl AuthCache {
+    pub fn get(&self, key: &str, now_ms: i64) -> Option<Actor> {
+        self.0.get(key, now_ms)
+    }
+
+    pub fn put(&self, key: String, actor: Actor, now_ms: i64) {
+        self.0.put(key, actor, now_ms);
+    }
+
+    pub fn clear(&self) {
+        self.0.retain(|_| false);
     }
 }
 
@@ -265,34 +316,5 @@ mod tests {
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify_password(&h, "correct horse"));
         assert!(!verify_password(&h, "wrong"));
-    }
-}
-
-/// Who an API token belongs to, remembered for a few seconds so a busy integration does not
-/// pay two queries a request. Changes to users and identities clear it in this server; other
-/// servers sharing the database notice within [`AuthCache::TTL_MS`].
-#[derive(Default)]
-pub struct AuthCache {
-    entries: Mutex<HashMap<String, (Actor, i64)>>,
-}
-
-impl AuthCache {
-    pub const TTL_MS: i64 = 5_000;
-
-    pub fn get(&self, key: &str, now_ms: i64) -> Option<Actor> {
-        let e = self.entries.lock().expect("auth cache lock");
-        e.get(key).filter(|(_, at)| now_ms - at < Self::TTL_MS).map(|(a, _)| a.clone())
-    }
-
-    pub fn put(&self, key: String, actor: Actor, now_ms: i64) {
-        let mut e = self.entries.lock().expect("auth cache lock");
-        if e.len() > 10_000 {
-            e.retain(|_, (_, at)| now_ms - *at < Self::TTL_MS);
-        }
-        e.insert(key, (actor, now_ms));
-    }
-
-    pub fn clear(&self) {
-        self.entries.lock().expect("auth cache lock").clear();
     }
 }

@@ -179,6 +179,17 @@ pub async fn list_memberships(
     page(conn, select, "id", count, req).await
 }
 
+/// The ids of the groups these users belong to, in one query.
+pub async fn group_ids_of(conn: &mut AnyConnection, user_ids: &[i64]) -> Result<Vec<i64>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT DISTINCT group_id FROM group_memberships WHERE user_id IN ");
+    q.bind_list(user_ids).push(" ORDER BY group_id");
+    let rows: Vec<(i64,)> = q.query_as().fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Removes an agent from every group (when demoted to end user or deleted).
 pub async fn remove_user(conn: &mut AnyConnection, user_id: i64) -> Result<()> {
     sqlx::query("DELETE FROM group_memberships WHERE user_id = $1").bind(user_id).execute(conn).await?;

@@ -398,18 +398,8 @@ pub async fn sideload_for_users(
         out.insert("organizations".into(), Value::Array(organizations(conn, base, &os).await?));
     }
     if includes.iter().any(|i| i == "groups") {
-        let mut group_ids = BTreeSet::new();
-        for u in &ids {
-            let page = frontdesk_store::groups::list_memberships(
-                conn,
-                Some(*u),
-                None,
-                frontdesk_store::PageRequest::After { id: None, size: 1000 },
-            )
-            .await?;
-            group_ids.extend(page.items.iter().map(|m| m.group_id));
-        }
-        let gs = frontdesk_store::groups::get_many(conn, &group_ids.into_iter().collect::<Vec<_>>()).await?;
+        let group_ids = frontdesk_store::groups::group_ids_of(conn, &ids).await?;
+        let gs = frontdesk_store::groups::get_many(conn, &group_ids).await?;
         out.insert("groups".into(), Value::Array(gs.iter().map(|g| group(base, g)).collect()));
     }
     Ok(out)
