@@ -139,6 +139,16 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// A tag list, normalised (`"VIP Customer"` → `vip_customer`), duplicates dropped.
+    pub fn tags(&self, key: &str) -> Result<Option<Vec<String>>> {
+        match self.str_list(key)? {
+            None => Ok(None),
+            Some(list) => frontdesk_domain::normalize_tags(list.iter().map(String::as_str))
+                .map(Some)
+                .map_err(|e| ApiError::invalid(key, format!("{key}: {e}"))),
+        }
+    }
+
     pub fn id_list(&self, key: &str) -> Result<Option<Vec<i64>>> {
         match self.0.get(key) {
             None => Ok(None),
@@ -162,4 +172,24 @@ impl<'a> Obj<'a> {
             Some(_) => Err(type_error(key, "an object")),
         }
     }
+}
+
+/// What a tag endpoint does with the tags it is given (`POST` replaces, `PUT` adds, `DELETE`
+/// removes).
+#[derive(Debug, Clone, Copy)]
+pub enum TagMode {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// The body of a tag endpoint, `{"tags": [...]}`, with its tags normalised.
+pub fn tags_body(body: &Value) -> Result<(Obj<'_>, Vec<String>)> {
+    let m = body
+        .as_object()
+        .ok_or_else(|| ApiError::BadRequest("The request body must be a JSON object with a \"tags\" key".into()))?;
+    let o = Obj(m);
+    let tags =
+        o.tags("tags")?.ok_or_else(|| ApiError::BadRequest("The request body must have a \"tags\" list".into()))?;
+    Ok((o, tags))
 }

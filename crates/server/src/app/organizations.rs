@@ -2,7 +2,6 @@
 
 use serde_json::{Map, Value};
 
-use frontdesk_domain::normalize_tags;
 use frontdesk_store::AnyConnection;
 use frontdesk_store::organizations::{self, Organization};
 use frontdesk_store::tags::{self, Tagged};
@@ -63,10 +62,7 @@ pub async fn save(
     if let Some(b) = o.bool("shared_comments")? {
         org.shared_comments = i64::from(b);
     }
-    let tag_list = match o.str_list("tags")? {
-        Some(l) => Some(normalize_tags(l.iter().map(String::as_str)).map_err(|e| ApiError::invalid("tags", e.0))?),
-        None => None,
-    };
+    let tag_list = o.tags("tags")?;
     let domain_list = domains(o)?;
     org.updated_at = now;
     let dup = |e: frontdesk_store::StoreError| match e {

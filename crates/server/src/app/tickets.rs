@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use frontdesk_domain::text::{RenderedBody, render_html, render_markdown};
-use frontdesk_domain::{EmailAddress, Locale, Priority, Role, Status, TicketType, normalize_tags};
+use frontdesk_domain::{EmailAddress, Locale, Priority, Role, Status, TicketType};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::audits::{self, Audit, Comment};
 use frontdesk_store::tags::{self, Tagged};
@@ -12,7 +12,7 @@ use frontdesk_store::users::User;
 use frontdesk_store::{account, groups, organizations, users};
 
 use super::Via;
-use super::input::{Obj, Patch};
+use super::input::{Obj, Patch, TagMode};
 use crate::auth::Actor;
 use crate::clock::{iso, parse_time};
 use crate::error::{ApiError, Result};
@@ -83,16 +83,6 @@ fn parse_comment(o: &Obj) -> Result<Option<CommentInput>> {
     Ok(Some(CommentInput { body, html_body, public: c.bool("public")?, author_id: c.id("author_id")?.set() }))
 }
 
-fn parse_tags(o: &Obj, key: &str) -> Result<Option<Vec<String>>> {
-    match o.str_list(key)? {
-        None => Ok(None),
-        Some(list) => Ok(Some(
-            normalize_tags(list.iter().map(String::as_str))
-                .map_err(|e| ApiError::invalid(key, format!("{key}: {e}")))?,
-        )),
-    }
-}
-
 fn parse_enum<T>(
     o: &Obj,
     key: &str,
@@ -143,9 +133,9 @@ impl TicketInput {
             status: status_raw
                 .try_map(|s| Status::parse(&s).map_err(|e| ApiError::invalid("status", format!("status: {e}"))))?,
             custom_status_id: o.id("custom_status_id")?,
-            tags: parse_tags(&o, "tags")?,
-            additional_tags: parse_tags(&o, "additional_tags")?,
-            remove_tags: parse_tags(&o, "remove_tags")?,
+            tags: o.tags("tags")?,
+            additional_tags: o.tags("additional_tags")?,
+            remove_tags: o.tags("remove_tags")?,
             external_id: o.str("external_id", 255)?,
             due_at,
             problem_id: o.id("problem_id")?,
@@ -923,11 +913,4 @@ pub async fn change_tags(
     }
     update(conn, actor, id, input, &Via::api(), now).await?;
     Ok(tags::list(conn, Tagged::Ticket, id).await?)
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum TagMode {
-    Replace,
-    Add,
-    Remove,
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use frontdesk_domain::{EmailAddress, IdentityKind, Locale, Role, TimeZone, normalize_tags};
+use frontdesk_domain::{EmailAddress, IdentityKind, Locale, Role, TimeZone};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::users::{self, Identity, User};
@@ -62,12 +62,7 @@ impl UserInput {
         let phone = o.str("phone", 64)?.try_map(|p| {
             IdentityKind::PhoneNumber.normalize(&p).map_err(|e| ApiError::invalid("phone", format!("Phone: {e}")))
         })?;
-        let tags = match o.str_list("tags")? {
-            Some(list) => {
-                Some(normalize_tags(list.iter().map(String::as_str)).map_err(|e| ApiError::invalid("tags", e.0))?)
-            }
-            None => None,
-        };
+        let tags = o.tags("tags")?;
         let tax_id = match o.str("tax_id", 32)?.set() {
             Some(t) => Some(
                 IdentityKind::TaxId.normalize(&t).map_err(|e| ApiError::invalid("tax_id", format!("Tax id: {e}")))?,

@@ -13,8 +13,9 @@ use super::extract::{Base, JsonBody, Params, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_staff};
 use crate::State;
+use crate::app::input::TagMode;
 use crate::app::input::root;
-use crate::app::tickets::{Saved, TagMode, TicketInput, load};
+use crate::app::tickets::{Saved, TicketInput, load};
 use crate::app::{Via, in_tx};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
@@ -330,14 +331,7 @@ async fn tags_list(AxState(state): AxState<State>, actor: Actor, Path(id): Path<
 async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: TagMode) -> Result<Vec<String>> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
-    let m = body
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("The request body must be a JSON object with a \"tags\" key".into()))?;
-    let o = crate::app::input::Obj(m);
-    let list =
-        o.str_list("tags")?.ok_or_else(|| ApiError::BadRequest("The request body must have a \"tags\" list".into()))?;
-    let list = frontdesk_domain::normalize_tags(list.iter().map(String::as_str))
-        .map_err(|e| ApiError::invalid("tags", e.0))?;
+    let (o, list) = crate::app::input::tags_body(&body)?;
     let stamp = Some((o.bool("safe_update")?.unwrap_or(false), o.str("updated_stamp", 64)?.set()));
     let now = state.now();
     in_tx(&state, async |tx| crate::app::tickets::change_tags(tx, &actor, id, mode, list, stamp, now).await).await

@@ -16,7 +16,7 @@ use super::paging::Paging;
 use super::{Endpoint, created, ep, json_response, no_content, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::app::in_tx;
-use crate::app::input::{Obj, root};
+use crate::app::input::{Obj, TagMode, root};
 use crate::app::users::{UserInput, may_manage};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
@@ -467,30 +467,16 @@ async fn tags_list(AxState(state): AxState<State>, actor: Actor, Path(id): Path<
     Ok(ok(json!({"tags": tags::list(&mut conn, Tagged::User, id).await?})))
 }
 
-#[derive(Clone, Copy)]
-enum Mode {
-    Replace,
-    Add,
-    Remove,
-}
-
-async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: Mode) -> Result<Vec<String>> {
+async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: TagMode) -> Result<Vec<String>> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
-    let m = body
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("The request body must be a JSON object with a \"tags\" key".into()))?;
-    let list = Obj(m)
-        .str_list("tags")?
-        .ok_or_else(|| ApiError::BadRequest("The request body must have a \"tags\" list".into()))?;
-    let list = frontdesk_domain::normalize_tags(list.iter().map(String::as_str))
-        .map_err(|e| ApiError::invalid("tags", e.0))?;
+    let (_, list) = crate::app::input::tags_body(&body)?;
     in_tx(&state, async |tx| {
         manage_target(tx, &actor, id).await?;
         match mode {
-            Mode::Replace => tags::replace(tx, Tagged::User, id, &list).await?,
-            Mode::Add => tags::add(tx, Tagged::User, id, &list).await?,
-            Mode::Remove => tags::remove(tx, Tagged::User, id, &list).await?,
+            TagMode::Replace => tags::replace(tx, Tagged::User, id, &list).await?,
+            TagMode::Add => tags::add(tx, Tagged::User, id, &list).await?,
+            TagMode::Remove => tags::remove(tx, Tagged::User, id, &list).await?,
         }
         crate::app::search_index::refresh_user(tx, id).await?;
         Ok(tags::list(tx, Tagged::User, id).await?)
@@ -504,7 +490,10 @@ async fn tags_replace(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    Ok(json_response(StatusCode::CREATED, &json!({"tags": tags_change(state, actor, id, body, Mode::Replace).await?})))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"tags": tags_change(state, actor, id, body, TagMode::Replace).await?}),
+    ))
 }
 
 async fn tags_add(
@@ -513,7 +502,7 @@ async fn tags_add(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    Ok(ok(json!({"tags": tags_change(state, actor, id, body, Mode::Add).await?})))
+    Ok(ok(json!({"tags": tags_change(state, actor, id, body, TagMode::Add).await?})))
 }
 
 async fn tags_remove(
@@ -522,7 +511,7 @@ async fn tags_remove(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    Ok(ok(json!({"tags": tags_change(state, actor, id, body, Mode::Remove).await?})))
+    Ok(ok(json!({"tags": tags_change(state, actor, id, body, TagMode::Remove).await?})))
 }
 
 // ---- organizations of a user, organization memberships ----
