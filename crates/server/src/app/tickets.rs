@@ -382,7 +382,10 @@ async fn write_audit(
     Ok((audit, comment))
 }
 
-async fn save_collaborators(conn: &mut AnyConnection, id: i64, input: &TicketInput) -> Result<()> {
+/// The collaborator lists an input gives (CCs, followers…), each user checked to exist. A
+/// kind the input leaves out is not listed; an empty list clears that kind.
+async fn collaborator_lists(conn: &mut AnyConnection, input: &TicketInput) -> Result<Vec<(&'static str, Vec<i64>)>> {
+    let mut out = Vec::new();
     for (kind, list) in [
         ("collaborator", &input.collaborator_ids),
         ("email_cc", &input.email_cc_ids),
@@ -392,10 +395,10 @@ async fn save_collaborators(conn: &mut AnyConnection, id: i64, input: &TicketInp
             for u in ids {
                 existing_user(conn, *u, &format!("{kind}_ids")).await?;
             }
-            tickets::set_collaborators(conn, id, kind, ids).await?;
+            out.push((kind, ids.clone()));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A ticket that passed every check and is ready to insert (its id is taken at insert time).
@@ -463,17 +466,11 @@ pub async fn prepare(
         }
         _ => None,
     };
-    let mut collaborators = Vec::new();
-    for (kind, list) in [
-        ("collaborator", &input.collaborator_ids),
-        ("email_cc", &input.email_cc_ids),
-        ("follower", &input.follower_ids),
-    ] {
-        for u in list.iter().flatten() {
-            existing_user(conn, *u, &format!("{kind}_ids")).await?;
-            collaborators.push((*u, kind.to_string()));
-        }
-    }
+    let collaborators: Vec<(i64, String)> = collaborator_lists(conn, &input)
+        .await?
+        .into_iter()
+        .flat_map(|(kind, ids)| ids.into_iter().map(move |u| (u, kind.to_string())))
+        .collect();
     let author = comment_author(conn, actor, &comment).await?;
     let assignee_id = if staff { input.assignee_id.clone().set() } else { None };
     let status = match (input.status.clone().set(), assignee_id) {
@@ -852,7 +849,9 @@ pub async fn update(
     if sorted_after != sorted_before {
         tags::replace(conn, Tagged::Ticket, id, &sorted_after).await?;
     }
-    save_collaborators(conn, id, &input).await?;
+    for (kind, ids) in collaborator_lists(conn, &input).await? {
+        tickets::set_collaborators(conn, id, kind, &ids).await?;
+    }
     let (audit, comment) = if events.is_empty() {
         (None, None)
     } else {

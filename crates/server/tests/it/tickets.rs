@@ -413,3 +413,30 @@ async fn custom_statuses_keep_status_in_step() {
     assert_eq!(r.status, 405, "no delete: deactivate instead");
     assert_eq!(r.body["error"], "MethodNotAllowed");
 }
+
+#[tokio::test]
+async fn ccs_and_followers_are_checked_and_kept() {
+    let app = TestApp::spawn().await;
+    let (cc, _) = app.user("Cópia", "copia@cliente.com", Role::EndUser).await;
+    let (agent, _) = app.user("Agente", "agente@example.com", Role::Agent).await;
+    let t = app.ticket(json!({"subject": "s", "comment": {"body": "b"}, "email_cc_ids": [cc]})).await;
+    assert_eq!(t["email_cc_ids"], json!([cc]));
+    assert_eq!(t["collaborator_ids"], json!([cc]));
+    let id = t["id"].as_i64().unwrap();
+    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"follower_ids": [agent]}})).await;
+    assert_eq!(r.body["ticket"]["follower_ids"], json!([agent]));
+    assert_eq!(r.body["ticket"]["email_cc_ids"], json!([cc]), "kinds left out are kept");
+    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"email_cc_ids": []}})).await;
+    assert_eq!(r.body["ticket"]["email_cc_ids"], json!([]));
+    for body in [
+        json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "email_cc_ids": [424242]}}),
+        json!({"ticket": {"subject": "s", "comment": {"body": "b"}, "follower_ids": [424242]}}),
+    ] {
+        let r = app.post("/api/v2/tickets", body).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+    }
+    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"email_cc_ids": [424242]}})).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body["details"]["email_cc_ids"][0]["description"].as_str().unwrap().contains("does not exist"));
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["follower_ids"], json!([agent]));
+}
