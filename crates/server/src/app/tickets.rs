@@ -776,27 +776,17 @@ pub async fn update(
         t.submitter_id = existing_user(conn, sid, "submitter_id").await?.id;
     }
     t.updated_at = now;
-    let assignee_changed = t.assignee_id != before.assignee_id;
-    if assignee_changed || t.group_id != before.group_id {
-        settle_assignment(conn, actor, &mut t, true).await?;
-    } else {
-        settle_assignment(conn, actor, &mut t, false).await?;
+    // A new ticket that gets an assignee is open, unless the update names a status.
+    if t.status == "new" && t.assignee_id.is_some() && input.status.is_absent() && input.custom_status_id.is_absent() {
+        t.status = "open".into();
     }
+    settle_status(conn, &mut t, &input.custom_status_id, !input.status.is_absent(), Some(&before)).await?;
+    let assignee_changed = t.assignee_id != before.assignee_id || t.group_id != before.group_id;
+    settle_assignment(conn, actor, &mut t, assignee_changed).await?;
     if t.assignee_id != before.assignee_id && t.assignee_id.is_some() {
         t.assigned_at = Some(now);
     }
     if t.status != before.status {
-        t.status_changed_at = now;
-        if t.status == "solved" {
-            t.solved_at = Some(now);
-        }
-        // A new ticket that gets an assignee is open.
-    } else if t.status == "new" && t.assignee_id.is_some() && input.status.is_absent() {
-        t.status = "open".into();
-        t.status_changed_at = now;
-    }
-    settle_status(conn, &mut t, &input.custom_status_id, !input.status.is_absent(), Some(&before)).await?;
-    if t.status != before.status && t.status_changed_at != now {
         t.status_changed_at = now;
         if t.status == "solved" {
             t.solved_at = Some(now);

@@ -368,6 +368,20 @@ async fn custom_statuses_keep_status_in_step() {
     );
     let fresh = app.ticket(json!({"subject": "s", "comment": {"body": "b"}})).await;
     assert_eq!(fresh["custom_status_id"], 1);
+    // A custom status in the solved category solves, and solving needs an assignee.
+    let done = app
+        .post(
+            "/api/v2/custom_statuses",
+            json!({"custom_status": {"status_category": "solved", "agent_label": "Resolvido por telefone"}}),
+        )
+        .await
+        .body["custom_status"]["id"]
+        .as_i64()
+        .unwrap();
+    let fresh_id = fresh["id"].as_i64().unwrap();
+    let r = app.put(&format!("/api/v2/tickets/{fresh_id}"), json!({"ticket": {"custom_status_id": done}})).await;
+    assert_eq!(r.body["ticket"]["status"], "solved", "{}", r.body);
+    assert_eq!(r.body["ticket"]["assignee_id"], app.admin_id);
 
     // Searchable by id; deactivation refuses new use but keeps tickets that have it.
     app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"custom_status_id": parts}})).await;
