@@ -77,15 +77,11 @@ pub async fn find_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option
         .await?)
 }
 
-/// Live groups; `assignable_for` limits them to the groups an agent belongs to.
-pub async fn list(conn: &mut AnyConnection, member: Option<i64>, req: PageRequest) -> Result<Page<Group>> {
-    let mut w = Sql::new(" WHERE deleted = 0");
-    if let Some(u) = member {
-        w.push(" AND id IN (SELECT group_id FROM group_memberships WHERE user_id = ").bind(u).push(")");
-    }
-    let select = Sql { text: format!("SELECT {COLUMNS} FROM groups{}", w.text), args: w.args.clone() };
-    let count = matches!(req, PageRequest::Offset { .. })
-        .then(|| Sql { text: format!("SELECT COUNT(*) FROM groups{}", w.text), args: w.args.clone() });
+/// Groups that have not been deleted.
+pub async fn list(conn: &mut AnyConnection, req: PageRequest) -> Result<Page<Group>> {
+    let w = " WHERE deleted = 0";
+    let select = Sql::new(format!("SELECT {COLUMNS} FROM groups{w}"));
+    let count = matches!(req, PageRequest::Offset { .. }).then(|| Sql::new(format!("SELECT COUNT(*) FROM groups{w}")));
     page(conn, select, "id", count, req).await
 }
 

@@ -219,9 +219,3 @@ pub async fn list(
         .then(|| Sql { text: format!("SELECT COUNT(*) FROM jobs{}", w.text), args: w.args.clone() });
     page(conn, select, "id", count, req).await
 }
-
-/// Counts jobs by state, for tests and health.
-pub async fn count_by_state(conn: &mut AnyConnection, state: &str) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE state = $1").bind(state).fetch_one(conn).await?;
-    Ok(n)
-}

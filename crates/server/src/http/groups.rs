@@ -53,7 +53,7 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
-    let page = groups::list(&mut conn, None, paging.req).await?;
+    let page = groups::list(&mut conn, paging.req).await?;
     let items = page.items.iter().map(|g| render::group(&base, g)).collect();
     Ok(ok(Value::Object(paging.respond(&base, &params, "groups", items, &page))))
 }

@@ -163,7 +163,6 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let mut input = TicketInput::parse(root(&body, "ticket")?)?;
-    crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &actor, &mut input).await?;
     if params.get("async") == Some("true") {
         let job =
             jobs::enqueue_bulk(&state, &actor, jobs::CREATE_MANY, json!({"tickets": [body["ticket"].clone()]}), 1)
@@ -173,6 +172,7 @@ async fn create(
             &json!({"job_status": render::job_status(&base, &job)}),
         ));
     }
+    crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &actor, &mut input).await?;
     let now = state.now();
     let saved = state.ticket_writer.create(actor, input, Via::api(), now).await?;
     let body = saved_body(&base, &saved);

@@ -26,6 +26,15 @@ async fn create_many_runs_in_the_background_and_reports_each_item() {
     assert!(results[8]["id"].as_i64().is_some());
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 99);
 
+    // `?async=true` on a single create answers 202 with a job status.
+    let r = app
+        .post("/api/v2/tickets.json?async=true", json!({"ticket": {"subject": "later", "comment": {"body": "b"}}}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = app.wait_job(r.body["job_status"]["id"].as_str().unwrap()).await;
+    let id = job["results"][0]["id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["subject"], "later");
+
     let too_many: Vec<Value> = (0..101).map(|_| json!({"subject": "x", "comment": {"body": "b"}})).collect();
     let r = app.post("/api/v2/tickets/create_many", json!({"tickets": too_many})).await;
     assert_eq!(r.status, 400);
