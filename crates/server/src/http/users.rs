@@ -88,11 +88,15 @@ async fn tz(conn: &mut AnyConnection) -> Result<String> {
     Ok(account::get(conn).await?.time_zone)
 }
 
-async fn one(state: &State, base: &Base, id: i64) -> Result<Value> {
+/// `{"user": …}` plus any side-loads asked for, from one load of the user.
+async fn one(state: &State, base: &Base, id: i64, includes: &[String]) -> Result<Value> {
     let mut conn = state.db.read().await?;
     let u = users::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
     let tz = tz(&mut conn).await?;
-    Ok(render::users(&mut conn, base, std::slice::from_ref(&u), &tz).await?.remove(0))
+    let mut body = Map::new();
+    body.insert("user".into(), render::users(&mut conn, base, std::slice::from_ref(&u), &tz).await?.remove(0));
+    body.extend(render::sideload_for_users(&mut conn, base, includes, std::slice::from_ref(&u)).await?);
+    Ok(Value::Object(body))
 }
 
 /// Staff see every user; anyone sees themselves.
@@ -121,7 +125,7 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
 
 async fn me(AxState(state): AxState<State>, caller: axum::Extension<Caller>, base: Base) -> Result<Response> {
     match &caller.0.0 {
-        Some(a) => Ok(ok(json!({"user": one(&state, &base, a.id()).await?}))),
+        Some(a) => Ok(ok(one(&state, &base, a.id(), &[]).await?)),
         None => {
             Ok(ok(json!({"user": {"id": null, "url": null, "name": "Anonymous user", "email": "invalid@example.com",
             "role": "end-user", "active": true, "verified": false, "locale": "en-US", "locale_id": 1, "time_zone": "UTC"}})))
@@ -138,12 +142,7 @@ async fn show(
 ) -> Result<Response> {
     let id = path_id(&id)?;
     may_see(&actor, id)?;
-    let mut body = Map::new();
-    body.insert("user".into(), one(&state, &base, id).await?);
-    let mut conn = state.db.read().await?;
-    let u = users::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
-    body.extend(render::sideload_for_users(&mut conn, &base, &params.includes(), std::slice::from_ref(&u)).await?);
-    Ok(ok(Value::Object(body)))
+    Ok(ok(one(&state, &base, id, &params.includes()).await?))
 }
 
 async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
@@ -185,7 +184,7 @@ async fn create(
     }
     let now = state.now();
     let u = in_tx(&state, async |tx| crate::app::users::create(tx, &input, Role::EndUser, now).await).await?;
-    Ok(created(json!({"user": one(&state, &base, u.id).await?}), &base.url(&format!("/api/v2/users/{}.json", u.id))))
+    Ok(created(one(&state, &base, u.id, &[]).await?, &base.url(&format!("/api/v2/users/{}.json", u.id))))
 }
 
 async fn create_or_update(
@@ -221,7 +220,7 @@ async fn create_or_update(
     })
     .await?;
     state.auth_cache.clear();
-    let body = json!({"user": one(&state, &base, u.id).await?});
+    let body = one(&state, &base, u.id, &[]).await?;
     Ok(if was_created { created(body, &base.url(&format!("/api/v2/users/{}.json", u.id))) } else { ok(body) })
 }
 
@@ -271,7 +270,7 @@ async fn update(
     if input.password.is_some() {
         state.password_cache.forget_user(id);
     }
-    Ok(ok(json!({"user": one(&state, &base, id).await?})))
+    Ok(ok(one(&state, &base, id, &[]).await?))
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
@@ -288,7 +287,7 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(
     .await?;
     state.password_cache.forget_user(id);
     state.auth_cache.clear();
-    Ok(ok(json!({"user": one(&state, &base, id).await?})))
+    Ok(ok(one(&state, &base, id, &[]).await?))
 }
 
 // ---- identities ----
