@@ -3,7 +3,8 @@
 //! field names and values (errors carry the term's position). The storage crate compiles a
 //! `Filter` to SQL; [`Filter::matches`] evaluates it in memory against [`TicketFacts`].
 
-use crate::search::{Condition, Op, SearchError};
+use crate::fields::{FieldDef, FieldType};
+use crate::search::{Condition, Op, SearchError, normalize_text};
 use crate::{Priority, Role, Status, TicketType, normalize_tag};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,6 +86,23 @@ pub enum Predicate {
     Role(Role),
     /// `type:` naming this record's type (always true) or another (always false).
     RecordType(bool),
+    /// A custom field's value (the field's id).
+    Custom(i64, FieldTest),
+}
+
+/// What a custom field's value must be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldTest {
+    /// One stored value equals this (normalised as free text is).
+    Is(String),
+    /// A checkbox is ticked (an unset checkbox is not).
+    Checked(bool),
+    /// A numeric value compares so with this number.
+    Number(Op, f64),
+    /// A date (`YYYY-MM-DD`) compares so with this one.
+    Date(Op, String),
+    /// The field holds no value.
+    Empty,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,11 +113,13 @@ pub enum Filter {
     Pred(Predicate),
 }
 
-/// What resolution needs from outside: the time now and who is asking (`me`).
+/// What resolution needs from outside: the time now, who is asking (`me`) and the custom
+/// fields of the record type being searched.
 #[derive(Debug, Clone, Copy)]
-pub struct Context {
+pub struct Context<'a> {
     pub now: i64,
     pub me: i64,
+    pub fields: &'a [FieldDef],
 }
 
 fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
@@ -112,7 +132,7 @@ const USER_FIELDS: &str =
 const ORGANIZATION_FIELDS: &str = "name, tags, external_id, notes, details, created, updated, type";
 
 /// Resolves a parsed condition for one record type.
-pub fn resolve(c: &Condition, record: Record, ctx: Context) -> Result<Filter, SearchError> {
+pub fn resolve(c: &Condition, record: Record, ctx: Context<'_>) -> Result<Filter, SearchError> {
     Ok(match c {
         Condition::All(v) => Filter::All(v.iter().map(|c| resolve(c, record, ctx)).collect::<Result<_, _>>()?),
         Condition::Any(v) => Filter::Any(v.iter().map(|c| resolve(c, record, ctx)).collect::<Result<_, _>>()?),
@@ -128,7 +148,7 @@ fn eq_only(field: &str, op: Op, at: usize) -> Result<(), SearchError> {
     if op == Op::Eq { Ok(()) } else { err(at, format!("{field} can only be compared with ':'")) }
 }
 
-fn reference(value: &str, ctx: Context) -> Ref {
+fn reference(value: &str, ctx: Context<'_>) -> Ref {
     let v = value.trim();
     if v.eq_ignore_ascii_case("none") {
         Ref::None
@@ -161,9 +181,17 @@ fn field_predicate(
     value: &str,
     at: usize,
     record: Record,
-    ctx: Context,
+    ctx: Context<'_>,
 ) -> Result<Predicate, SearchError> {
-    let text = |section| Predicate::Text(section, crate::search::normalize_text(value));
+    let text = |section| Predicate::Text(section, normalize_text(value));
+    let custom = field
+        .strip_prefix("custom_field_")
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| ctx.fields.iter().find(|f| f.id == id))
+        .or_else(|| ctx.fields.iter().find(|f| f.key == field));
+    if let Some(def) = custom {
+        return custom_test(def, op, value, at).map(|t| Predicate::Custom(def.id, t));
+    }
     // Shared by every record type.
     match field {
         "type" => {
@@ -230,7 +258,7 @@ fn field_predicate(
             "via" => eq_only(field, op, at).map(|_| Predicate::Via(value.to_lowercase())),
             "subject" => eq_only(field, op, at).map(|_| text(Section::Subject)),
             "description" | "comment" => eq_only(field, op, at).map(|_| text(Section::Comments)),
-            _ => err(at, format!("unknown field {field:?} for tickets; known fields: {TICKET_FIELDS}")),
+            _ => unknown(field, at, "tickets", TICKET_FIELDS, ctx),
         },
         Record::User => match field {
             "name" | "email" | "phone" | "notes" | "details" => eq_only(field, op, at).map(|_| text(Section::Any)),
@@ -239,12 +267,55 @@ fn field_predicate(
                 Role::parse(value).map(Predicate::Role).or_else(|e| err(at, e.0))
             }
             "organization" => eq_only(field, op, at).map(|_| Predicate::Organization(reference(value, ctx))),
-            _ => err(at, format!("unknown field {field:?} for users; known fields: {USER_FIELDS}")),
+            _ => unknown(field, at, "users", USER_FIELDS, ctx),
         },
         Record::Organization => match field {
             "name" | "notes" | "details" => eq_only(field, op, at).map(|_| text(Section::Any)),
-            _ => err(at, format!("unknown field {field:?} for organizations; known fields: {ORGANIZATION_FIELDS}")),
+            _ => unknown(field, at, "organizations", ORGANIZATION_FIELDS, ctx),
         },
+    }
+}
+
+fn unknown<T>(field: &str, at: usize, records: &str, known: &str, ctx: Context<'_>) -> Result<T, SearchError> {
+    let keys: Vec<&str> = ctx.fields.iter().map(|f| f.key.as_str()).collect();
+    let custom = if keys.is_empty() { String::new() } else { format!("; custom fields: {}", keys.join(", ")) };
+    Err(SearchError {
+        position: at,
+        message: format!("unknown field {field:?} for {records}; known fields: {known}{custom}"),
+    })
+}
+
+/// The test a `key:value` term on a custom field makes, checked against the field's type.
+fn custom_test(def: &FieldDef, op: Op, value: &str, at: usize) -> Result<FieldTest, SearchError> {
+    if value.eq_ignore_ascii_case("none") && op == Op::Eq {
+        return Ok(FieldTest::Empty);
+    }
+    let bad = |e: crate::Invalid| SearchError { position: at, message: e.0 };
+    match def.kind {
+        FieldType::Integer | FieldType::Decimal => {
+            let stored = def.check(&serde_json::Value::String(value.to_string())).map_err(bad)?;
+            Ok(FieldTest::Number(op, stored[0].number.unwrap_or_default()))
+        }
+        FieldType::Date => {
+            let stored = def.check(&serde_json::Value::String(value.to_string())).map_err(bad)?;
+            Ok(FieldTest::Date(op, stored[0].value.clone()))
+        }
+        _ if op != Op::Eq => err(at, format!("{} can only be compared with ':'", def.key)),
+        FieldType::Checkbox => {
+            let stored = def.check(&serde_json::Value::String(value.to_string())).map_err(bad)?;
+            Ok(FieldTest::Checked(stored[0].value == "true"))
+        }
+        FieldType::Tagger | FieldType::Multiselect => {
+            let o = def.option(value).ok_or_else(|| {
+                let names: Vec<&str> = def.options.iter().map(|o| o.value.as_str()).collect();
+                SearchError {
+                    position: at,
+                    message: format!("{value:?} is not an option of {} ({})", def.key, names.join(", ")),
+                }
+            })?;
+            Ok(FieldTest::Is(normalize_text(&o.value)))
+        }
+        _ => Ok(FieldTest::Is(normalize_text(value))),
     }
 }
 
@@ -276,7 +347,7 @@ fn parse_time_value(value: &str, now: i64) -> Option<(i64, i64)> {
     Some((now - n.checked_mul(secs)?, 0))
 }
 
-fn time_range(field: TimeField, op: Op, value: &str, at: usize, ctx: Context) -> Result<Predicate, SearchError> {
+fn time_range(field: TimeField, op: Op, value: &str, at: usize, ctx: Context<'_>) -> Result<Predicate, SearchError> {
     let Some((start, len)) = parse_time_value(value, ctx.now) else {
         return err(
             at,
@@ -319,6 +390,8 @@ pub struct TicketFacts {
     pub external_id: Option<String>,
     pub subject: String,
     pub comments: Vec<String>,
+    /// Custom field values by field id, as stored.
+    pub custom: Vec<(i64, Vec<String>)>,
 }
 
 impl Filter {
@@ -368,8 +441,35 @@ impl Predicate {
             Predicate::Text(Section::Subject, s) => contains(&t.subject, s),
             Predicate::Text(Section::Comments, s) => t.comments.iter().any(|c| contains(c, s)),
             Predicate::Text(Section::Any, s) => contains(&t.subject, s) || t.comments.iter().any(|c| contains(c, s)),
+            Predicate::Custom(id, test) => {
+                let values = t.custom.iter().find(|(f, _)| f == id).map_or(&[][..], |(_, v)| v.as_slice());
+                test.holds(values)
+            }
             Predicate::Role(_) => false,
             Predicate::RecordType(b) => *b,
+        }
+    }
+}
+
+impl FieldTest {
+    /// Whether a record holding these stored values passes.
+    pub fn holds(&self, values: &[String]) -> bool {
+        let cmp = |op: Op, o: std::cmp::Ordering| match op {
+            Op::Eq => o.is_eq(),
+            Op::Lt => o.is_lt(),
+            Op::Le => o.is_le(),
+            Op::Gt => o.is_gt(),
+            Op::Ge => o.is_ge(),
+        };
+        match self {
+            FieldTest::Is(k) => values.iter().any(|v| normalize_text(v) == *k),
+            FieldTest::Checked(b) => values.iter().any(|v| v == "true") == *b,
+            FieldTest::Number(op, n) => values
+                .iter()
+                .filter_map(|v| v.parse::<f64>().ok())
+                .any(|v| v.partial_cmp(n).is_some_and(|o| cmp(*op, o))),
+            FieldTest::Date(op, d) => values.iter().any(|v| cmp(*op, v.as_str().cmp(d.as_str()))),
+            FieldTest::Empty => values.is_empty(),
         }
     }
 }
@@ -379,7 +479,7 @@ mod tests {
     use super::*;
     use crate::search::parse;
 
-    const CTX: Context = Context { now: 1_800_000_000, me: 7 };
+    const CTX: Context<'static> = Context { now: 1_800_000_000, me: 7, fields: &[] };
 
     fn r(q: &str) -> Result<Filter, SearchError> {
         resolve(&parse(q).unwrap(), Record::Ticket, CTX)

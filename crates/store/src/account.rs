@@ -14,6 +14,10 @@ pub struct Account {
 }
 
 /// Creates the account row and the ticket counter on first start; does nothing afterwards.
+/// Named counters: ticket ids, drop-down option ids, and the change sequence that orders
+/// incremental exports.
+const COUNTERS: [&str; 3] = ["tickets", "custom_field_options", "changes"];
+
 pub async fn ensure(conn: &mut AnyConnection, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO account (id, name, time_zone, locale, created_at, updated_at) \
@@ -22,9 +26,12 @@ pub async fn ensure(conn: &mut AnyConnection, now: i64) -> Result<()> {
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO counters (name, value) VALUES ('tickets', 0) ON CONFLICT (name) DO NOTHING")
-        .execute(&mut *conn)
-        .await?;
+    for name in COUNTERS {
+        sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

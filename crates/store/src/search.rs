@@ -3,7 +3,8 @@
 
 use sqlx::AnyConnection;
 
-use frontdesk_domain::filter::{Filter, Predicate, Record, Ref, Section, TimeField, UserRole};
+use frontdesk_domain::filter::{FieldTest, Filter, Predicate, Record, Ref, Section, TimeField, UserRole};
+use frontdesk_domain::search::Op;
 
 use crate::sql::{HasId, Sql, page};
 use crate::{Page, PageRequest, Result};
@@ -21,6 +22,10 @@ pub struct Document {
 impl Document {
     pub fn ticket_subject(ticket_id: i64, body: String) -> Self {
         Document { rowid: ticket_id * 4, record_kind: "ticket", record_id: ticket_id, section: "subject", body }
+    }
+    /// A ticket's custom field values: rowid -(ticket id * 4), as no other document is negative.
+    pub fn ticket_fields(ticket_id: i64, body: String) -> Self {
+        Document { rowid: -(ticket_id * 4), record_kind: "ticket", record_id: ticket_id, section: "fields", body }
     }
     pub fn comment(ticket_id: i64, comment_id: i64, body: String) -> Self {
         Document { rowid: comment_id * 4 + 1, record_kind: "ticket", record_id: ticket_id, section: "comment", body }
@@ -255,6 +260,40 @@ fn predicate(p: &Predicate, record: Record, q: &mut Sql) {
         Predicate::RecordType(b) => {
             q.push(if *b { "1 = 1" } else { "1 = 0" });
         }
+        Predicate::Custom(field, test) => {
+            let negate = matches!(test, FieldTest::Empty | FieldTest::Checked(false));
+            q.push(&format!(
+                "{a}.id {}IN (SELECT record_id FROM custom_field_values WHERE field_id = ",
+                if negate { "NOT " } else { "" }
+            ));
+            q.bind(*field);
+            match test {
+                FieldTest::Is(k) => {
+                    q.push(" AND search_key = ").bind(k.as_str());
+                }
+                FieldTest::Checked(_) => {
+                    q.push(" AND value = 'true'");
+                }
+                FieldTest::Number(op, n) => {
+                    q.push(&format!(" AND number IS NOT NULL AND number {} ", sql_op(*op))).bind(*n);
+                }
+                FieldTest::Date(op, d) => {
+                    q.push(&format!(" AND value {} ", sql_op(*op))).bind(d.as_str());
+                }
+                FieldTest::Empty => {}
+            }
+            q.push(")");
+        }
+    }
+}
+
+fn sql_op(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
     }
 }
 

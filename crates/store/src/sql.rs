@@ -10,8 +10,21 @@ use sqlx::{Any, FromRow};
 pub enum Arg {
     Int(i64),
     Text(String),
+    Float(f64),
     NullInt,
     NullText,
+    NullFloat,
+}
+
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Float(v)
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Self {
+        v.map_or(Arg::NullFloat, Arg::Float)
+    }
 }
 
 impl From<i64> for Arg {
@@ -58,7 +71,14 @@ impl Sql {
 
     /// Appends a placeholder for `value`.
     pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
-        self.args.push(value.into());
+        let value = value.into();
+        if value == Arg::NullFloat {
+            // sqlx 0.8's Any driver sends a null double as a PostgreSQL float4, which then
+            // fails for the float8 values later runs of the same statement bind: write it out.
+            self.text.push_str("NULL");
+            return self;
+        }
+        self.args.push(value);
         self.text.push('$');
         self.text.push_str(&self.args.len().to_string());
         self
@@ -85,6 +105,8 @@ impl Sql {
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::NullInt => q.bind(None::<i64>),
                 Arg::NullText => q.bind(None::<String>),
+                Arg::Float(v) => q.bind(*v),
+                Arg::NullFloat => unreachable!("null floats are written as NULL"),
             };
         }
         q
@@ -101,6 +123,8 @@ impl Sql {
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::NullInt => q.bind(None::<i64>),
                 Arg::NullText => q.bind(None::<String>),
+                Arg::Float(v) => q.bind(*v),
+                Arg::NullFloat => unreachable!("null floats are written as NULL"),
             };
         }
         q

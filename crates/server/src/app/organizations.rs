@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use frontdesk_domain::filter::Record;
 use frontdesk_store::AnyConnection;
 use frontdesk_store::organizations::{self, Organization};
 use frontdesk_store::tags::{self, Tagged};
@@ -64,6 +65,7 @@ pub async fn save(
     }
     let tag_list = o.tags("tags")?;
     let domain_list = domains(o)?;
+    let field_values = super::fields::parse_keyed_values(o, "organization_fields")?;
     org.updated_at = now;
     let dup = |e: frontdesk_store::StoreError| match e {
         frontdesk_store::StoreError::Duplicate(col) if col.contains("name") => ApiError::invalid_code(
@@ -84,6 +86,7 @@ pub async fn save(
     if let Some(d) = domain_list {
         organizations::set_domains(conn, org.id, &d).await?;
     }
+    super::fields::save_values(conn, Record::Organization, org.id, field_values.as_ref()).await?;
     super::search_index::refresh_organization(conn, org.id).await?;
     Ok(org)
 }

@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
+use frontdesk_domain::fields::{FieldDef, Stored};
+use frontdesk_domain::filter::Record;
 use frontdesk_domain::text::{RenderedBody, render_html, render_markdown};
 use frontdesk_domain::{EmailAddress, Locale, Priority, Role, Status, TicketType};
 use frontdesk_store::AnyConnection;
@@ -12,6 +14,7 @@ use frontdesk_store::users::User;
 use frontdesk_store::{account, groups, organizations, users};
 
 use super::Via;
+use super::fields::{self, RawValues, Values};
 use super::input::{Obj, Patch, TagMode};
 use crate::auth::Actor;
 use crate::clock::{iso, parse_time};
@@ -63,6 +66,8 @@ pub struct TicketInput {
     pub collaborator_ids: Option<Vec<i64>>,
     pub email_cc_ids: Option<Vec<i64>>,
     pub follower_ids: Option<Vec<i64>>,
+    /// Custom field values as sent (`custom_fields` or `fields`), checked in the transaction.
+    pub custom_fields: Option<RawValues>,
     pub safe_update: bool,
     pub updated_stamp: Option<String>,
     /// The inline requester, already found by [`pre_resolve`] outside the write transaction.
@@ -144,6 +149,7 @@ impl TicketInput {
             collaborator_ids: o.id_list("collaborator_ids")?,
             email_cc_ids: o.id_list("email_cc_ids")?,
             follower_ids: o.id_list("follower_ids")?,
+            custom_fields: fields::parse_ticket_values(&o)?,
             safe_update: o.bool("safe_update")?.unwrap_or(false),
             updated_stamp: o.str("updated_stamp", 64)?.set(),
             resolved_requester: None,
@@ -162,6 +168,8 @@ pub struct Saved {
     pub tags: Vec<String>,
     pub collaborators: Vec<(i64, String)>,
     pub comment: Option<Comment>,
+    /// The ticket's custom field values as JSON (`[{"id", "value"}]`).
+    pub custom_fields: Value,
 }
 
 async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
@@ -216,6 +224,24 @@ fn snapshot(t: &Ticket, tags: &[String]) -> Vec<(&'static str, Value)> {
         ("brand_id", json!(t.brand_id.map(|v| v.to_string()))),
         ("tags", json!(tags)),
     ]
+}
+
+/// Audit events for custom field values (`field_name` is the field's id, as Zendesk records it).
+fn field_events(defs: &[FieldDef], before: Option<&Values>, after: &Values) -> Vec<Value> {
+    let value =
+        |v: Option<&Values>, d: &FieldDef| d.to_json(v.and_then(|v| v.get(&d.id)).map_or(&[][..], Vec::as_slice));
+    defs.iter()
+        .filter(|d| before.and_then(|b| b.get(&d.id)) != after.get(&d.id))
+        .map(|d| match before {
+            None => json!({"type": "Create", "field_name": d.id.to_string(), "value": value(Some(after), d)}),
+            Some(b) => json!({
+                "type": "Change",
+                "field_name": d.id.to_string(),
+                "value": value(Some(after), d),
+                "previous_value": value(Some(b), d),
+            }),
+        })
+        .collect()
 }
 
 fn change_events(before: Option<(&Ticket, &[String])>, after: (&Ticket, &[String])) -> Vec<Value> {
@@ -410,6 +436,9 @@ pub struct Prepared {
     comment: Comment,
     audit_author: i64,
     via: Via,
+    changes: Vec<(i64, Vec<Stored>)>,
+    fields_json: Value,
+    fields_text: String,
 }
 
 /// Checks a new ticket and resolves everything it refers to. It reads only, except for
@@ -420,6 +449,7 @@ pub async fn prepare(
     input: TicketInput,
     via: &Via,
     now: i64,
+    defs: &[FieldDef],
 ) -> Result<Prepared> {
     let comment = match (&input.comment, &input.description) {
         (Some(c), _) => c.clone(),
@@ -522,6 +552,16 @@ pub async fn prepare(
     if t.status == "solved" && t.solved_at.is_none() {
         t.solved_at = Some(now);
     }
+    let changes = match &input.custom_fields {
+        Some(raw) => fields::check(Record::Ticket, defs, raw)?,
+        None => Vec::new(),
+    };
+    let values = fields::merged(&Values::new(), &changes);
+    if t.status == "solved"
+        && let Some(d) = fields::missing_for_solve(defs, &values)
+    {
+        return Err(fields::required_error(d));
+    }
     // Every check has passed: only now may a new requester be written.
     if let Some(r) = new_requester {
         let user = find_or_create_requester(conn, &r, now).await?;
@@ -531,11 +571,25 @@ pub async fn prepare(
         }
     }
     let mut tags = input.tags.clone().unwrap_or_default();
+    tags.extend(fields::option_tags(defs, &values));
     tags.sort();
+    tags.dedup();
     let mut events = change_events(None, (&t, &tags));
+    events.extend(field_events(defs, None, &values));
     events.insert(0, json!({"type": "Comment"}));
     let comment = comment_row(rendered, 0, author, public, via, now);
-    Ok(Prepared { ticket: t, tags, collaborators, events, comment, audit_author: actor.id(), via: via.clone() })
+    Ok(Prepared {
+        ticket: t,
+        tags,
+        collaborators,
+        events,
+        comment,
+        audit_author: actor.id(),
+        via: via.clone(),
+        fields_json: fields::ticket_json(defs, Some(&values)),
+        fields_text: fields::search_text(defs, &values),
+        changes,
+    })
 }
 
 /// Work a create can do before its write transaction: render the first comment, and look up
@@ -602,7 +656,12 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
     }
     let comment_rows: Vec<Comment> = items.iter().map(|p| p.comment.clone()).collect();
     let comment_ids = audits::insert_comments(conn, &comment_rows).await?;
-    let docs: Vec<_> = items
+    let rows: Vec<(i64, i64, &Stored)> = items
+        .iter()
+        .flat_map(|p| p.changes.iter().flat_map(move |(f, vals)| vals.iter().map(move |v| (*f, p.ticket.id, v))))
+        .collect();
+    frontdesk_store::custom_fields::insert_rows(conn, &rows).await?;
+    let mut docs: Vec<_> = items
         .iter()
         .zip(&comment_ids)
         .flat_map(|(p, cid)| {
@@ -612,6 +671,12 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
             ]
         })
         .collect();
+    docs.extend(
+        items
+            .iter()
+            .filter(|p| !p.fields_text.is_empty())
+            .map(|p| super::search_index::ticket_fields(p.ticket.id, &p.fields_text)),
+    );
     frontdesk_store::search::insert(conn, &docs).await?;
     Ok(items
         .into_iter()
@@ -626,6 +691,7 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
                 tags: p.tags,
                 collaborators: p.collaborators,
                 comment: Some(comment),
+                custom_fields: p.fields_json,
             }
         })
         .collect())
@@ -633,7 +699,8 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
 
 /// Creates a ticket with its first comment.
 pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput, via: &Via, now: i64) -> Result<Saved> {
-    let prepared = prepare(conn, actor, input, via, now).await?;
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let prepared = prepare(conn, actor, input, via, now, &defs).await?;
     Ok(insert_prepared(conn, vec![prepared]).await?.remove(0))
 }
 
@@ -647,8 +714,9 @@ pub async fn create_batch(
     let mut outcomes: Vec<Option<Result<Saved>>> = Vec::with_capacity(items.len());
     let mut ready = Vec::new();
     let mut slots = Vec::new();
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     for (i, (actor, input, now)) in items.into_iter().enumerate() {
-        match prepare(conn, &actor, input, via, now).await {
+        match prepare(conn, &actor, input, via, now, &defs).await {
             Ok(p) => {
                 ready.push(p);
                 slots.push(i);
@@ -702,6 +770,9 @@ pub async fn update(
     if before.status == "closed" {
         return Err(ApiError::invalid("status", "Status: closed prevents ticket update"));
     }
+    if !actor.is_staff() && input.custom_fields.is_some() {
+        return Err(ApiError::Forbidden("End users may only add comments to their requests".into()));
+    }
     if input.safe_update {
         let stamp = input.updated_stamp.as_deref().unwrap_or("");
         let matches = stamp == iso(before.updated_at) || parse_time(stamp) == Some(before.updated_at);
@@ -725,6 +796,13 @@ pub async fn update(
         }
     }
     let before_tags = tags::list(conn, Tagged::Ticket, id).await?;
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let before_values = fields::load(conn, Record::Ticket, id).await?;
+    let field_changes = match &input.custom_fields {
+        Some(raw) => fields::check(Record::Ticket, &defs, raw)?,
+        None => Vec::new(),
+    };
+    let values = fields::merged(&before_values, &field_changes);
     let mut t = before.clone();
     t.subject = input.subject.clone().apply(t.subject);
     t.priority = input.priority.clone().try_map(|p| Ok(p.as_str().to_string()))?.apply(t.priority);
@@ -806,6 +884,22 @@ pub async fn update(
     if let Some(remove) = &input.remove_tags {
         tag_list.retain(|t| !remove.contains(t));
     }
+    // A drop-down's chosen option is a tag: a new choice replaces the old one's tag.
+    if values != before_values {
+        let old = fields::option_tags(&defs, &before_values);
+        tag_list.retain(|t| !old.contains(t));
+        for tag in fields::option_tags(&defs, &values) {
+            if !tag_list.contains(&tag) {
+                tag_list.push(tag);
+            }
+        }
+    }
+    if t.status == "solved"
+        && (before.status != "solved" || values != before_values)
+        && let Some(d) = fields::missing_for_solve(&defs, &values)
+    {
+        return Err(fields::required_error(d));
+    }
     let mut sorted_before = before_tags.clone();
     sorted_before.sort();
     let mut sorted_after = tag_list.clone();
@@ -813,6 +907,7 @@ pub async fn update(
     sorted_after.dedup();
 
     let mut events = change_events(Some((&before, &sorted_before)), (&t, &sorted_after));
+    events.extend(field_events(&defs, Some(&before_values), &values));
     let collaborators_changed =
         input.collaborator_ids.is_some() || input.email_cc_ids.is_some() || input.follower_ids.is_some();
     let comment = match &input.comment {
@@ -832,7 +927,14 @@ pub async fn update(
     };
     if events.is_empty() && !collaborators_changed {
         let collaborators = tickets::collaborators(conn, &[id]).await?.remove(&id).unwrap_or_default();
-        return Ok(Saved { ticket: before, audit: None, tags: sorted_before, collaborators, comment: None });
+        return Ok(Saved {
+            ticket: before,
+            audit: None,
+            tags: sorted_before,
+            collaborators,
+            comment: None,
+            custom_fields: fields::ticket_json(&defs, Some(&before_values)),
+        });
     }
     t.generated_at = now;
     tickets::update(conn, &t).await?;
@@ -855,9 +957,22 @@ pub async fn update(
     if let Some(c) = &comment {
         docs.push(super::search_index::comment(id, c.id, &c.plain_body));
     }
+    if values != before_values {
+        let changed: Vec<(i64, Vec<Stored>)> =
+            field_changes.iter().filter(|(f, _)| values.get(f) != before_values.get(f)).cloned().collect();
+        frontdesk_store::custom_fields::set_values(conn, id, &changed).await?;
+        docs.push(super::search_index::ticket_fields(id, &fields::search_text(&defs, &values)));
+    }
     frontdesk_store::search::put(conn, &docs).await?;
     let collaborators = tickets::collaborators(conn, &[id]).await?.remove(&id).unwrap_or_default();
-    Ok(Saved { ticket: t, audit, tags: sorted_after, collaborators, comment })
+    Ok(Saved {
+        ticket: t,
+        audit,
+        tags: sorted_after,
+        collaborators,
+        comment,
+        custom_fields: fields::ticket_json(&defs, Some(&values)),
+    })
 }
 
 /// Soft-deletes a ticket: it leaves every list and moves to deleted_tickets.

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use frontdesk_domain::filter::Record;
 use frontdesk_domain::{EmailAddress, IdentityKind, Locale, Role, TimeZone};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::tags::{self, Tagged};
@@ -33,6 +34,8 @@ pub struct UserInput {
     /// A Brazilian CPF, stored as a tax_id identity.
     pub tax_id: Option<String>,
     pub password: Option<String>,
+    /// Custom field values by key, checked in the transaction.
+    pub user_fields: Option<super::fields::RawValues>,
 }
 
 impl UserInput {
@@ -97,6 +100,7 @@ impl UserInput {
             tags,
             tax_id,
             password,
+            user_fields: super::fields::parse_keyed_values(&o, "user_fields")?,
         })
     }
 }
@@ -214,6 +218,7 @@ pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: R
     if let Some(p) = &input.password {
         users::set_password_hash(conn, u.id, &crate::auth::hash_password(p)).await?;
     }
+    super::fields::save_values(conn, Record::User, u.id, input.user_fields.as_ref()).await?;
     super::search_index::refresh_user(conn, u.id).await?;
     Ok(u)
 }
@@ -319,6 +324,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     }
     u.updated_at = now;
     users::update(conn, &u).await?;
+    super::fields::save_values(conn, Record::User, u.id, input.user_fields.as_ref()).await?;
     super::search_index::refresh_user(conn, u.id).await?;
     Ok(u)
 }

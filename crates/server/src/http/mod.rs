@@ -6,6 +6,7 @@
 
 pub mod custom_statuses;
 pub mod extract;
+pub mod fields;
 pub mod groups;
 pub mod jobs;
 pub mod openapi;
@@ -64,6 +65,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(jobs::endpoints());
     all.extend(search::endpoints());
     all.extend(custom_statuses::endpoints());
+    all.extend(fields::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

@@ -15,7 +15,11 @@ use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::tickets::{self, Ticket};
 use frontdesk_store::users::{self, Identity, OrganizationMembership, User};
 
+use frontdesk_domain::filter::Record;
+use frontdesk_store::custom_fields;
+
 use super::extract::Base;
+use crate::app::fields;
 use crate::clock::iso;
 use crate::error::Result;
 
@@ -30,7 +34,13 @@ pub fn via(channel: &str, source: Option<&str>) -> Value {
     json!({"channel": channel, "source": source})
 }
 
-pub fn ticket(base: &Base, t: &Ticket, tags: &[String], collaborators: &[(i64, String)]) -> Value {
+pub fn ticket(
+    base: &Base,
+    t: &Ticket,
+    tags: &[String],
+    collaborators: &[(i64, String)],
+    custom_fields: Value,
+) -> Value {
     let ids_of =
         |kind: &str| -> Vec<i64> { collaborators.iter().filter(|(_, k)| k == kind).map(|(u, _)| *u).collect() };
     let mut collaborator_ids: BTreeSet<i64> = ids_of("collaborator").into_iter().collect();
@@ -65,8 +75,8 @@ pub fn ticket(base: &Base, t: &Ticket, tags: &[String], collaborators: &[(i64, S
         "is_public": t.is_public != 0,
         "due_at": opt_iso(t.due_at),
         "tags": tags,
-        "custom_fields": [],
-        "fields": [],
+        "custom_fields": custom_fields,
+        "fields": custom_fields,
         "satisfaction_rating": null,
         "sharing_agreement_ids": [],
         "followup_ids": [],
@@ -82,6 +92,9 @@ pub async fn tickets(conn: &mut AnyConnection, base: &Base, list: &[Ticket]) -> 
     let ids: Vec<i64> = list.iter().map(|t| t.id).collect();
     let tag_map = tags::list_many(conn, Tagged::Ticket, &ids).await?;
     let collab_map = tickets::collaborators(conn, &ids).await?;
+    let defs = custom_fields::defs(conn, Record::Ticket).await?;
+    let values =
+        if defs.is_empty() { Default::default() } else { custom_fields::values(conn, Record::Ticket, &ids).await? };
     Ok(list
         .iter()
         .map(|t| {
@@ -90,12 +103,13 @@ pub async fn tickets(conn: &mut AnyConnection, base: &Base, list: &[Ticket]) -> 
                 t,
                 tag_map.get(&t.id).map(Vec::as_slice).unwrap_or(&[]),
                 collab_map.get(&t.id).map(Vec::as_slice).unwrap_or(&[]),
+                fields::ticket_json(&defs, values.get(&t.id)),
             )
         })
         .collect())
 }
 
-pub fn user(base: &Base, u: &User, tags: &[String], account_tz: &str) -> Value {
+pub fn user(base: &Base, u: &User, tags: &[String], account_tz: &str, user_fields: Value) -> Value {
     let locale = u.locale.as_deref().and_then(|l| Locale::parse(l).ok()).unwrap_or(Locale::EnUs);
     let tz = u.time_zone.clone().unwrap_or_else(|| account_tz.to_string());
     json!({
@@ -135,14 +149,23 @@ pub fn user(base: &Base, u: &User, tags: &[String], account_tz: &str) -> Value {
         "suspended": u.suspended != 0,
         "default_group_id": u.default_group_id,
         "report_csv": false,
-        "user_fields": {},
+        "user_fields": user_fields,
     })
 }
 
 pub async fn users(conn: &mut AnyConnection, base: &Base, list: &[User], account_tz: &str) -> Result<Vec<Value>> {
     let ids: Vec<i64> = list.iter().map(|u| u.id).collect();
     let tag_map = tags::list_many(conn, Tagged::User, &ids).await?;
-    Ok(list.iter().map(|u| user(base, u, tag_map.get(&u.id).map(Vec::as_slice).unwrap_or(&[]), account_tz)).collect())
+    let defs = custom_fields::defs(conn, Record::User).await?;
+    let values =
+        if defs.is_empty() { Default::default() } else { custom_fields::values(conn, Record::User, &ids).await? };
+    Ok(list
+        .iter()
+        .map(|u| {
+            let tags = tag_map.get(&u.id).map(Vec::as_slice).unwrap_or(&[]);
+            user(base, u, tags, account_tz, fields::keyed_json(&defs, values.get(&u.id)))
+        })
+        .collect())
 }
 
 pub fn identity(base: &Base, i: &Identity) -> Value {
@@ -161,7 +184,7 @@ pub fn identity(base: &Base, i: &Identity) -> Value {
     })
 }
 
-pub fn organization(base: &Base, o: &Organization, tags: &[String], domains: &[String]) -> Value {
+pub fn organization(base: &Base, o: &Organization, tags: &[String], domains: &[String], org_fields: Value) -> Value {
     json!({
         "url": base.url(&format!("/api/v2/organizations/{}.json", o.id)),
         "id": o.id,
@@ -176,7 +199,7 @@ pub fn organization(base: &Base, o: &Organization, tags: &[String], domains: &[S
         "notes": o.notes,
         "group_id": o.group_id,
         "tags": tags,
-        "organization_fields": {},
+        "organization_fields": org_fields,
     })
 }
 
@@ -184,6 +207,12 @@ pub async fn organizations(conn: &mut AnyConnection, base: &Base, list: &[Organi
     let ids: Vec<i64> = list.iter().map(|o| o.id).collect();
     let tag_map = tags::list_many(conn, Tagged::Organization, &ids).await?;
     let domain_map = frontdesk_store::organizations::domains(conn, &ids).await?;
+    let defs = custom_fields::defs(conn, Record::Organization).await?;
+    let values = if defs.is_empty() {
+        Default::default()
+    } else {
+        custom_fields::values(conn, Record::Organization, &ids).await?
+    };
     Ok(list
         .iter()
         .map(|o| {
@@ -192,6 +221,7 @@ pub async fn organizations(conn: &mut AnyConnection, base: &Base, list: &[Organi
                 o,
                 tag_map.get(&o.id).map(Vec::as_slice).unwrap_or(&[]),
                 domain_map.get(&o.id).map(Vec::as_slice).unwrap_or(&[]),
+                fields::keyed_json(&defs, values.get(&o.id)),
             )
         })
         .collect())

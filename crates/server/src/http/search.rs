@@ -42,9 +42,22 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// Who searches, and when: what resolving `me` and relative dates needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker {
+    pub now: i64,
+    pub me: i64,
+}
+
 /// The query resolved for each record type it can apply to. With `type:` only those types; without,
-/// every type whose fields the query uses (`status:open` applies to tickets only).
-pub fn resolve(raw: &str, only: Option<Record>, ctx: Context) -> Result<Vec<(Record, Filter)>> {
+/// every type whose fields the query uses (`status:open` applies to tickets only). Custom fields
+/// are known by key (and `custom_field_<id>`).
+pub async fn resolve(
+    conn: &mut AnyConnection,
+    raw: &str,
+    only: Option<Record>,
+    asker: Asker,
+) -> Result<Vec<(Record, Filter)>> {
     let cond = query::parse(raw)?;
     let named: Vec<Record> = cond.record_types().iter().filter_map(|t| Record::parse(t)).collect();
     let candidates: Vec<Record> = match only {
@@ -55,6 +68,8 @@ pub fn resolve(raw: &str, only: Option<Record>, ctx: Context) -> Result<Vec<(Rec
     let mut out = Vec::new();
     let mut first_error: Option<SearchError> = None;
     for r in candidates.iter().copied() {
+        let defs = frontdesk_store::custom_fields::defs(conn, r).await?;
+        let ctx = Context { now: asker.now, me: asker.me, fields: &defs };
         match filter::resolve(&cond, r, ctx) {
             Ok(f) => out.push((r, f)),
             Err(e) => {
@@ -75,8 +90,8 @@ fn query_param(params: &Params) -> Result<String> {
     }
 }
 
-fn ctx(state: &State, actor: &Actor) -> Context {
-    Context { now: state.now(), me: actor.id() }
+fn asker(state: &State, actor: &Actor) -> Asker {
+    Asker { now: state.now(), me: actor.id() }
 }
 
 fn sort(params: &Params) -> Result<(SortBy, bool)> {
@@ -154,11 +169,11 @@ async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     require_staff(&actor)?;
     let raw = query_param(&params)?;
     let only = params.get("filter[type]").and_then(Record::parse);
-    let filters = resolve(&raw, only, ctx(&state, &actor))?;
     let (by, desc) = sort(&params)?;
     let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = params.int("page")?.unwrap_or(1).max(1);
     let mut conn = state.db.read().await?;
+    let filters = resolve(&mut conn, &raw, only, asker(&state, &actor)).await?;
     let mut counts = Vec::new();
     for (r, f) in &filters {
         counts.push(search::count(&mut conn, *r, f).await?);
@@ -202,8 +217,8 @@ async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, pa
 async fn count(AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
     require_staff(&actor)?;
     let raw = query_param(&params)?;
-    let filters = resolve(&raw, None, ctx(&state, &actor))?;
     let mut conn = state.db.read().await?;
+    let filters = resolve(&mut conn, &raw, None, asker(&state, &actor)).await?;
     let mut total = 0;
     for (r, f) in &filters {
         total += search::count(&mut conn, *r, f).await?;
@@ -222,10 +237,10 @@ async fn export(AxState(state): AxState<State>, actor: Actor, base: Base, params
         })?,
         None => Record::Ticket,
     };
-    let filters = resolve(&raw, Some(record), ctx(&state, &actor))?;
-    let f = &filters[0].1;
     let paging = Paging::cursor_only(&params)?;
     let mut conn = state.db.read().await?;
+    let filters = resolve(&mut conn, &raw, Some(record), asker(&state, &actor)).await?;
+    let f = &filters[0].1;
     let body = match record {
         Record::Ticket => {
             let page = search::cursor_page::<Ticket>(&mut conn, record, f, paging.req).await?;
@@ -255,10 +270,10 @@ async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, 
         (_, Some(x)) if !x.trim().is_empty() => format!("external_id:\"{}\"", x.replace('"', "")),
         _ => return Err(ApiError::BadRequest("Give ?query= or ?external_id=".into())),
     };
-    let filters = resolve(&raw, Some(Record::User), ctx(&state, &actor))?;
     let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = params.int("page")?.unwrap_or(1).max(1);
     let mut conn = state.db.read().await?;
+    let filters = resolve(&mut conn, &raw, Some(Record::User), asker(&state, &actor)).await?;
     let total = search::count(&mut conn, Record::User, &filters[0].1).await?;
     let users: Vec<User> =
         search::offset_page(&mut conn, Record::User, &filters[0].1, SortBy::Id, false, (page - 1) * per_page, per_page)

@@ -147,7 +147,7 @@ async fn org_tickets(
 
 /// `{"ticket": …, "audit": …}`, as zenpy expects from a create or update.
 fn saved_body(base: &Base, saved: &Saved) -> Value {
-    let ticket = render::ticket(base, &saved.ticket, &saved.tags, &saved.collaborators);
+    let ticket = render::ticket(base, &saved.ticket, &saved.tags, &saved.collaborators, saved.custom_fields.clone());
     let audit = match &saved.audit {
         Some(a) => render::audit(a, saved.comment.as_slice().iter().collect::<Vec<_>>().as_slice(), false),
         None => json!({"id": null, "ticket_id": saved.ticket.id, "events": []}),

@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod bulk;
 mod cli;
+mod fields;
 mod helpers;
 mod search;
 mod storage;

@@ -169,18 +169,44 @@ async fn export_pages_through_every_match_without_a_window() {
 const WORDS: [&str; 6] = ["fatura", "eletrônico", "impressora", "請求書", "senha", "entrega"];
 const TAGS: [&str; 3] = ["vip", "billing", "bug"];
 
-fn random_filter(rng: &mut StdRng, depth: u32, agent: i64, now: i64) -> Filter {
+/// Custom fields of the property test: (seats integer, plan drop-down, flag checkbox, renewal date).
+#[derive(Clone, Copy)]
+struct Fields {
+    seats: i64,
+    plan: i64,
+    flag: i64,
+    renewal: i64,
+}
+
+const PLANS: [&str; 3] = ["basic", "pro", "enterprise"];
+const DAYS: [&str; 3] = ["2026-11-30", "2026-12-01", "2027-01-15"];
+
+fn random_custom(rng: &mut StdRng, f: Fields) -> Predicate {
+    use frontdesk_domain::filter::FieldTest;
+    use frontdesk_domain::search::Op;
+    let op = [Op::Eq, Op::Lt, Op::Le, Op::Gt, Op::Ge][rng.gen_range(0..5)];
+    match rng.gen_range(0..5) {
+        0 => Predicate::Custom(f.seats, FieldTest::Number(op, rng.gen_range(0..12) as f64)),
+        1 => Predicate::Custom(f.plan, FieldTest::Is(PLANS[rng.gen_range(0..3)].into())),
+        2 => Predicate::Custom(f.flag, FieldTest::Checked(rng.gen_bool(0.5))),
+        3 => Predicate::Custom(f.renewal, FieldTest::Date(op, DAYS[rng.gen_range(0..3)].into())),
+        _ => Predicate::Custom([f.seats, f.plan, f.renewal][rng.gen_range(0..3)], FieldTest::Empty),
+    }
+}
+
+fn random_filter(rng: &mut StdRng, depth: u32, agent: i64, now: i64, fields: Fields) -> Filter {
     if depth > 0 && rng.gen_bool(0.4) {
         let n = rng.gen_range(1..=3);
-        let kids = (0..n).map(|_| random_filter(rng, depth - 1, agent, now)).collect();
+        let kids = (0..n).map(|_| random_filter(rng, depth - 1, agent, now, fields)).collect();
         return match rng.gen_range(0..3) {
             0 => Filter::All(kids),
             1 => Filter::Any(kids),
-            _ => Filter::Not(Box::new(random_filter(rng, depth - 1, agent, now))),
+            _ => Filter::Not(Box::new(random_filter(rng, depth - 1, agent, now, fields))),
         };
     }
     let pick = |rng: &mut StdRng, all: &[Status]| all.iter().copied().filter(|_| rng.gen_bool(0.5)).collect::<Vec<_>>();
-    Filter::Pred(match rng.gen_range(0..9) {
+    Filter::Pred(match rng.gen_range(0..11) {
+        9 | 10 => random_custom(rng, fields),
         8 => Predicate::CustomStatus(rng.gen_range(1..=5)),
         0 => Predicate::Status(pick(rng, Status::ALL)),
         1 => Predicate::Priority(
@@ -206,6 +232,17 @@ async fn compiled_sql_and_in_memory_evaluation_agree() {
     let app = TestApp::spawn().await;
     let (agent, _) = app.user("Agente", "agente@example.com", Role::Agent).await;
     let mut rng = StdRng::seed_from_u64(0xF0_2026);
+    let make = async |body: Value| -> i64 {
+        let r = app.post("/api/v2/ticket_fields", json!({ "ticket_field": body })).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["ticket_field"]["id"].as_i64().unwrap()
+    };
+    let fields = Fields {
+        seats: make(json!({"type": "integer", "title": "Seats", "key": "seats"})).await,
+        plan: make(json!({"type": "tagger", "title": "Plan", "key": "plan", "custom_field_options": PLANS.iter().map(|p| json!({"name": p, "value": p})).collect::<Vec<_>>()})).await,
+        flag: make(json!({"type": "checkbox", "title": "Flag", "key": "flag"})).await,
+        renewal: make(json!({"type": "date", "title": "Renewal", "key": "renewal"})).await,
+    };
     let mut facts: Vec<(i64, TicketFacts)> = Vec::new();
     for _ in 0..40 {
         let status = Status::ALL[rng.gen_range(0..5)];
@@ -221,6 +258,20 @@ async fn compiled_sql_and_in_memory_evaluation_agree() {
         if assigned {
             t["assignee_id"] = json!(agent);
         }
+        let mut custom: Vec<(i64, Vec<String>)> = Vec::new();
+        let mut sent = Vec::new();
+        for (id, value) in [
+            (fields.seats, rng.gen_bool(0.7).then(|| rng.gen_range(0..12).to_string())),
+            (fields.plan, rng.gen_bool(0.7).then(|| PLANS[rng.gen_range(0..3)].to_string())),
+            (fields.flag, rng.gen_bool(0.7).then(|| rng.gen_bool(0.5).to_string())),
+            (fields.renewal, rng.gen_bool(0.7).then(|| DAYS[rng.gen_range(0..3)].to_string())),
+        ] {
+            if let Some(v) = value {
+                sent.push(json!({"id": id, "value": v}));
+                custom.push((id, vec![v]));
+            }
+        }
+        t["custom_fields"] = json!(sent);
         let saved = app.ticket(t).await;
         let f = TicketFacts {
             status: Some(Status::parse(saved["status"].as_str().unwrap()).unwrap()),
@@ -236,6 +287,7 @@ async fn compiled_sql_and_in_memory_evaluation_agree() {
             subject: subject.clone(),
             comments: vec![body],
             via: "api".into(),
+            custom,
             ..Default::default()
         };
         facts.push((saved["id"].as_i64().unwrap(), f));
@@ -244,7 +296,7 @@ async fn compiled_sql_and_in_memory_evaluation_agree() {
     let mut conn = app.state.db.read().await.unwrap();
     let mut nonempty = 0;
     for round in 0..300 {
-        let filter = random_filter(&mut rng, 3, agent, now);
+        let filter = random_filter(&mut rng, 3, agent, now, fields);
         let mut want: Vec<i64> = facts.iter().filter(|(_, f)| filter.matches(f)).map(|(id, _)| *id).collect();
         want.sort();
         let page = frontdesk_store::search::cursor_page::<frontdesk_store::tickets::Ticket>(

@@ -1,0 +1,298 @@
+//! `/api/v2/ticket_fields`, `/api/v2/user_fields` and `/api/v2/organization_fields`: one set of
+//! handlers, told apart by the record kind the route carries.
+
+use axum::extract::{Path, State as AxState};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::{delete, get, post, put};
+use serde_json::{Value, json};
+
+use frontdesk_domain::filter::Record;
+use frontdesk_store::custom_fields::{self, CustomField};
+
+use super::extract::{Base, JsonBody, path_id};
+use super::{Endpoint, created, ep, no_content, ok, require_admin, require_staff};
+use crate::State;
+use crate::app::fields as app;
+use crate::app::in_tx;
+use crate::app::input::root;
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "custom fields";
+
+/// The names a kind's fields go by in paths and bodies.
+struct Names {
+    kind: Record,
+    plural: &'static str,
+    singular: &'static str,
+}
+
+const TICKET: Names = Names { kind: Record::Ticket, plural: "ticket_fields", singular: "ticket_field" };
+const USER: Names = Names { kind: Record::User, plural: "user_fields", singular: "user_field" };
+const ORG: Names = Names { kind: Record::Organization, plural: "organization_fields", singular: "organization_field" };
+
+macro_rules! kind_routes {
+    ($n:expr, $list:literal, $one:literal, $options:literal, $reorder:literal) => {{
+        let n: &'static Names = &$n;
+        vec![
+            ep(Method::GET, $list, T, "List fields", get(move |s, a, b| list(n, s, a, b))),
+            ep(Method::POST, $list, T, "Create a field", post(move |s, a, b, body| create(n, s, a, b, body))),
+            ep(Method::GET, $one, T, "Show a field", get(move |s, a, b, p| show(n, s, a, b, p))),
+            ep(Method::PUT, $one, T, "Update a field", put(move |s, a, b, p, body| update(n, s, a, b, p, body))),
+            ep(Method::DELETE, $one, T, "Delete a field and its values", delete(move |s, a, p| remove(n, s, a, p))),
+            ep(Method::GET, $options, T, "A drop-down's options", get(move |s, a, b, p| options(n, s, a, b, p))),
+            ep(
+                Method::POST,
+                $options,
+                T,
+                "Add an option, or update the one with this id",
+                post(move |s, a, b, p, body| upsert_option(n, s, a, b, p, body)),
+            ),
+            ep(Method::PUT, $reorder, T, "Set the fields' order", put(move |s, a, body| reorder(n, s, a, body))),
+        ]
+    }};
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut out = kind_routes!(
+        TICKET,
+        "/api/v2/ticket_fields",
+        "/api/v2/ticket_fields/{id}",
+        "/api/v2/ticket_fields/{id}/options",
+        "/api/v2/ticket_fields/reorder"
+    );
+    out.extend(kind_routes!(
+        USER,
+        "/api/v2/user_fields",
+        "/api/v2/user_fields/{id}",
+        "/api/v2/user_fields/{id}/options",
+        "/api/v2/user_fields/reorder"
+    ));
+    out.extend(kind_routes!(
+        ORG,
+        "/api/v2/organization_fields",
+        "/api/v2/organization_fields/{id}",
+        "/api/v2/organization_fields/{id}/options",
+        "/api/v2/organization_fields/reorder"
+    ));
+    out
+}
+
+fn option_json(base: &Base, n: &Names, field_id: i64, o: &frontdesk_domain::fields::FieldOption) -> Value {
+    json!({
+        "url": base.url(&format!("/api/v2/{}/{field_id}/options/{}.json", n.plural, o.id)),
+        "id": o.id,
+        "name": o.name,
+        "raw_name": o.name,
+        "position": o.position,
+        "value": o.value,
+        "default": false,
+    })
+}
+
+fn field_json(base: &Base, n: &Names, f: &CustomField) -> Value {
+    let options: Vec<Value> = f.options().iter().map(|o| option_json(base, n, f.id, o)).collect();
+    let mut v = json!({
+        "url": base.url(&format!("/api/v2/{}/{}.json", n.plural, f.id)),
+        "id": f.id,
+        "type": f.field_type,
+        "key": f.field_key,
+        "title": f.title,
+        "raw_title": f.title,
+        "description": f.description,
+        "raw_description": f.description,
+        "position": f.position,
+        "active": f.active != 0,
+        "system": false,
+        "regexp_for_validation": f.regexp_for_validation,
+        "tag": f.tag,
+        "created_at": iso(f.created_at),
+        "updated_at": iso(f.updated_at),
+    });
+    if f.field_type == "tagger" || f.field_type == "multiselect" {
+        v["custom_field_options"] = Value::Array(options);
+    }
+    if n.kind == Record::Ticket {
+        let title_portal = f.title_in_portal.clone().unwrap_or_else(|| f.title.clone());
+        for (k, val) in [
+            ("required", json!(f.required != 0)),
+            ("collapsed_for_agents", json!(false)),
+            ("title_in_portal", json!(title_portal)),
+            ("raw_title_in_portal", json!(title_portal)),
+            ("visible_in_portal", json!(f.visible_in_portal != 0)),
+            ("editable_in_portal", json!(f.editable_in_portal != 0)),
+            ("required_in_portal", json!(f.required_in_portal != 0)),
+            ("removable", json!(true)),
+            ("agent_description", json!(f.agent_description)),
+        ] {
+            v[k] = val;
+        }
+    }
+    v
+}
+
+async fn list(n: &Names, AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let items: Vec<Value> =
+        custom_fields::list(&mut conn, n.kind).await?.iter().map(|f| field_json(&base, n, f)).collect();
+    let count = items.len();
+    Ok(ok(json!({n.plural: items, "next_page": null, "previous_page": null, "count": count})))
+}
+
+async fn find(state: &State, n: &Names, id: &str) -> Result<CustomField> {
+    let mut conn = state.db.read().await?;
+    custom_fields::get(&mut conn, n.kind, path_id(id)?).await?.ok_or(ApiError::NotFound)
+}
+
+async fn show(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let f = find(&state, n, &id).await?;
+    Ok(ok(json!({n.singular: field_json(&base, n, &f)})))
+}
+
+async fn create(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let m = root(&body, n.singular)?;
+    let now = state.now();
+    let f = in_tx(&state, async |tx| app::save(tx, n.kind, None, m, now).await).await?;
+    Ok(created(
+        json!({n.singular: field_json(&base, n, &f)}),
+        &base.url(&format!("/api/v2/{}/{}.json", n.plural, f.id)),
+    ))
+}
+
+async fn update(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let m = root(&body, n.singular)?;
+    let now = state.now();
+    let f = in_tx(&state, async |tx| {
+        let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
+        app::save(tx, n.kind, Some(f), m, now).await
+    })
+    .await?;
+    Ok(ok(json!({n.singular: field_json(&base, n, &f)})))
+}
+
+async fn remove(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    in_tx(&state, async |tx| {
+        custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
+        Ok(custom_fields::delete(tx, id).await?)
+    })
+    .await?;
+    Ok(no_content())
+}
+
+async fn options(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let f = find(&state, n, &id).await?;
+    let items: Vec<Value> = f.options().iter().map(|o| option_json(&base, n, f.id, o)).collect();
+    let count = items.len();
+    Ok(ok(json!({"custom_field_options": items, "next_page": null, "previous_page": null, "count": count})))
+}
+
+/// `{"custom_field_option": {"id"?, "name", "value"}}`: updates the option with that id, or adds one.
+async fn upsert_option(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let m = root(&body, "custom_field_option")?;
+    let now = state.now();
+    let (f, option_id, is_new) = in_tx(&state, async |tx| {
+        let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
+        let mut list: Vec<Value> =
+            f.options().iter().map(|o| json!({"id": o.id, "name": o.name, "value": o.value})).collect();
+        let given = m.get("id").and_then(Value::as_i64);
+        let is_new = !given.is_some_and(|g| list.iter().any(|o| o["id"].as_i64() == Some(g)));
+        if is_new {
+            let mut o = m.clone();
+            o.remove("id");
+            list.push(Value::Object(o));
+        } else if let Some(slot) = list.iter_mut().find(|o| o["id"].as_i64() == given) {
+            for (k, v) in m {
+                slot[k] = v.clone();
+            }
+        }
+        let value = m.get("value").or(m.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
+        let mut body = serde_json::Map::new();
+        body.insert("custom_field_options".into(), Value::Array(list));
+        let f = app::save(tx, n.kind, Some(f), &body, now).await?;
+        let tag = frontdesk_domain::normalize_tag(&value).unwrap_or(value);
+        let option_id = f.options().iter().find(|o| Some(o.id) == given || o.value == tag).map(|o| o.id);
+        Ok((f, option_id, is_new))
+    })
+    .await?;
+    let o = f.options().into_iter().find(|o| Some(o.id) == option_id).ok_or(ApiError::NotFound)?;
+    let body = json!({"custom_field_option": option_json(&base, n, f.id, &o)});
+    Ok(if is_new {
+        created(body, &base.url(&format!("/api/v2/{}/{}/options/{}.json", n.plural, f.id, o.id)))
+    } else {
+        ok(body)
+    })
+}
+
+/// `{"<singular>_ids": [..]}`: positions follow the list.
+async fn reorder(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let key = format!("{}_ids", n.singular);
+    let ids: Vec<i64> = body
+        .get(&key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::BadRequest(format!("The body needs a \"{key}\" list")))?
+        .iter()
+        .map(|v| v.as_i64().ok_or_else(|| ApiError::invalid(&key, format!("{key}: {v} is not an id"))))
+        .collect::<Result<_>>()?;
+    let now = state.now();
+    in_tx(&state, async |tx| {
+        for (pos, id) in ids.iter().enumerate() {
+            custom_fields::get(tx, n.kind, *id)
+                .await?
+                .ok_or_else(|| ApiError::invalid(&key, format!("{key}: there is no field {id}")))?;
+            custom_fields::set_position(tx, *id, pos as i64, now).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(ok(json!({})))
+}
