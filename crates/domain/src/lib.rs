@@ -4,6 +4,7 @@
 //! these types, so an invalid status, priority, email address or tax id cannot travel past the
 //! edge of the system.
 
+pub mod conditions;
 pub mod fields;
 pub mod filter;
 pub mod identity;

@@ -22,6 +22,7 @@ pub mod tags;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod views;
 
 pub use db::{Conn, Db, DbOptions, Dialect, Tx, dialect};
 pub use sqlx::AnyConnection;

@@ -8,6 +8,7 @@ pub mod organizations;
 pub mod search_index;
 pub mod tickets;
 pub mod users;
+pub mod views;
 
 use serde_json::{Value, json};
 

@@ -16,6 +16,7 @@ pub mod render;
 pub mod search;
 pub mod tickets;
 pub mod users;
+pub mod views;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -66,6 +67,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(search::endpoints());
     all.extend(custom_statuses::endpoints());
     all.extend(fields::endpoints());
+    all.extend(views::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

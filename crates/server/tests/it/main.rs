@@ -12,3 +12,4 @@ mod search;
 mod storage;
 mod tickets;
 mod users;
+mod views;

@@ -1,0 +1,254 @@
+//! Views: checking a view's definition and turning its conditions into the same [`Filter`] a
+//! search query becomes.
+
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::conditions::{Conditions, RuleCondition, place};
+use frontdesk_domain::fields::FieldDef;
+use frontdesk_domain::filter::{self, Context, Filter, Record};
+use frontdesk_store::AnyConnection;
+use frontdesk_store::search::SortBy;
+use frontdesk_store::views::View;
+
+use super::input::Obj;
+use crate::error::{ApiError, Result};
+
+/// Columns a view can show: id, title.
+pub const COLUMNS: [(&str, &str); 13] = [
+    ("nice_id", "ID"),
+    ("subject", "Subject"),
+    ("requester", "Requester"),
+    ("assignee", "Assignee"),
+    ("group", "Group"),
+    ("organization", "Organization"),
+    ("status", "Status"),
+    ("custom_status_id", "Ticket status"),
+    ("priority", "Priority"),
+    ("type", "Type"),
+    ("created", "Requested"),
+    ("updated", "Updated"),
+    ("due_date", "Due date"),
+];
+
+/// What a view shows and in which order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Column ids: names from [`COLUMNS`], or custom ticket field ids.
+    pub columns: Vec<Value>,
+    pub sort_by: String,
+    pub sort_order: String,
+    pub group_by: Option<String>,
+    pub group_order: String,
+}
+
+impl Output {
+    pub fn parse(s: &str) -> Output {
+        let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
+        Output {
+            columns: v["columns"].as_array().cloned().unwrap_or_default(),
+            sort_by: v["sort_by"].as_str().unwrap_or("created_at").to_string(),
+            sort_order: v["sort_order"].as_str().unwrap_or("asc").to_string(),
+            group_by: v["group_by"].as_str().map(str::to_string),
+            group_order: v["group_order"].as_str().unwrap_or("asc").to_string(),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "columns": self.columns,
+            "sort_by": self.sort_by,
+            "sort_order": self.sort_order,
+            "group_by": self.group_by,
+            "group_order": self.group_order,
+        })
+    }
+
+    /// The order tickets are listed in.
+    pub fn sort(&self) -> (SortBy, bool) {
+        (sort_by(&self.sort_by).unwrap_or(SortBy::CreatedAt), self.sort_order == "desc")
+    }
+}
+
+fn sort_by(s: &str) -> Option<SortBy> {
+    Some(match s {
+        "nice_id" | "id" => SortBy::Id,
+        "created" | "created_at" => SortBy::CreatedAt,
+        "updated" | "updated_at" => SortBy::UpdatedAt,
+        "priority" => SortBy::Priority,
+        "status" => SortBy::Status,
+        "type" | "ticket_type" => SortBy::TicketType,
+        _ => return None,
+    })
+}
+
+fn condition_list(v: Option<&Value>, list: &str) -> Result<Vec<RuleCondition>> {
+    let field = format!("conditions.{list}");
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                serde_json::from_value::<RuleCondition>(c.clone()).map_err(|_| {
+                    ApiError::invalid(
+                        &field,
+                        format!("{field}[{i}]: a condition is {{\"field\", \"operator\", \"value\"}}, not {c}"),
+                    )
+                })
+            })
+            .collect(),
+        Some(_) => Err(ApiError::invalid(&field, format!("{field}: must be a list of conditions"))),
+    }
+}
+
+/// The conditions a body gives: top-level `all`/`any` or nested `conditions: {all, any}`.
+pub fn parse_conditions(o: &Obj) -> Result<Option<Conditions>> {
+    let nested = o.object("conditions")?;
+    let (all, any) = match &nested {
+        Some(c) => (c.raw("all"), c.raw("any")),
+        None => (o.raw("all"), o.raw("any")),
+    };
+    if nested.is_none() && all.is_none() && any.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Conditions { all: condition_list(all, "all")?, any: condition_list(any, "any")? }))
+}
+
+/// Compiles conditions to a filter, with errors naming the condition.
+pub fn compile(c: &Conditions, now: i64, me: i64, defs: &[FieldDef]) -> Result<Filter> {
+    let tree = c.tree().map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
+    filter::resolve(&tree, Record::Ticket, Context { now, me, fields: defs })
+        .map_err(|e| ApiError::invalid("conditions", format!("conditions.{}: {}", place(c, e.position), e.message)))
+}
+
+fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> {
+    let Some(out) = o.object("output")?.or(o.object("execution")?) else { return Ok(current.clone()) };
+    let mut next = current.clone();
+    if let Some(cols) = out.raw("columns").filter(|v| !v.is_null()) {
+        let list =
+            cols.as_array().ok_or_else(|| ApiError::invalid("output.columns", "output.columns: must be a list"))?;
+        next.columns = Vec::new();
+        for c in list {
+            // Column objects ({"id": …}) as views echo them are accepted too.
+            let id = c.get("id").unwrap_or(c);
+            let known = match id {
+                Value::String(s) => COLUMNS.iter().any(|(k, _)| k == s),
+                Value::Number(n) => n.as_i64().is_some_and(|n| defs.iter().any(|d| d.id == n)),
+                _ => false,
+            };
+            if !known {
+                let names: Vec<&str> = COLUMNS.iter().map(|(k, _)| *k).collect();
+                return Err(ApiError::invalid(
+                    "output.columns",
+                    format!("output.columns: {id} is not a column ({} or a custom ticket field id)", names.join(", ")),
+                ));
+            }
+            next.columns.push(id.clone());
+        }
+    }
+    if let Some(s) = out.str("sort_by", 64)?.set() {
+        if sort_by(&s).is_none() {
+            return Err(ApiError::invalid(
+                "output.sort_by",
+                format!("output.sort_by: {s:?} is not one of nice_id, created_at, updated_at, priority, status, type"),
+            ));
+        }
+        next.sort_by = s;
+    }
+    for (key, slot) in [("sort_order", &mut next.sort_order), ("group_order", &mut next.group_order)] {
+        if let Some(s) = out.str(key, 8)?.set() {
+            if s != "asc" && s != "desc" {
+                return Err(ApiError::invalid(format!("output.{key}"), format!("output.{key}: must be asc or desc")));
+            }
+            *slot = s;
+        }
+    }
+    next.group_by = out.str("group_by", 64)?.apply(next.group_by);
+    Ok(next)
+}
+
+fn parse_restriction(o: &Obj) -> Result<Option<Option<String>>> {
+    match o.raw("restriction") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::Object(m)) => {
+            let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
+            let id = m.get("id").and_then(Value::as_i64);
+            match (kind, id) {
+                ("User" | "Group", Some(id)) => Ok(Some(Some(json!({"type": kind, "id": id}).to_string()))),
+                _ => Err(ApiError::invalid(
+                    "restriction",
+                    "restriction: must be {\"type\": \"User\"|\"Group\", \"id\": …}",
+                )),
+            }
+        }
+        Some(_) => Err(ApiError::invalid("restriction", "restriction: must be an object or null")),
+    }
+}
+
+/// Applies a create or update body to `view` (a new view has id 0), checking everything.
+pub async fn apply(conn: &mut AnyConnection, view: &mut View, m: &Map<String, Value>, now: i64, me: i64) -> Result<()> {
+    let o = Obj(m);
+    let is_new = view.id == 0;
+    match o.str("title", 255)?.set() {
+        Some(t) => view.title = t.trim().to_string(),
+        None if is_new => return Err(ApiError::blank("title", "Title")),
+        None => {}
+    }
+    view.description = o.str("description", 65_535)?.apply(view.description.take());
+    match o.bool("active")? {
+        Some(a) => view.active = i64::from(a),
+        None if is_new => view.active = 1,
+        None => {}
+    }
+    if let Some(p) = o.raw("position").filter(|v| !v.is_null()) {
+        view.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?;
+    }
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    match parse_conditions(&o)? {
+        Some(c) => {
+            if c.all.is_empty() && c.any.is_empty() {
+                return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition"));
+            }
+            compile(&c, now, me, &defs)?;
+            view.conditions = serde_json::to_string(&c).unwrap_or_default();
+        }
+        None if is_new => {
+            return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition"));
+        }
+        None => {}
+    }
+    let current = Output::parse(&view.output);
+    let mut output = parse_output(&o, &current, &defs)?;
+    if output.columns.is_empty() {
+        output.columns = ["subject", "requester", "created", "status"].map(|c| json!(c)).to_vec();
+    }
+    view.output = output.to_json().to_string();
+    if let Some(r) = parse_restriction(&o)? {
+        view.restriction = r;
+    }
+    view.updated_at = now;
+    if is_new {
+        view.created_at = now;
+    }
+    Ok(())
+}
+
+/// The stored conditions of a view.
+pub fn conditions_of(view: &View) -> Conditions {
+    serde_json::from_str(&view.conditions).unwrap_or_default()
+}
+
+/// Whether `restriction` lets this agent see the view (admins see every view).
+pub fn visible(view: &View, user_id: i64, admin: bool, groups: &[i64]) -> bool {
+    let Some(r) = view.restriction.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()) else {
+        return true;
+    };
+    let id = r["id"].as_i64().unwrap_or(0);
+    admin
+        || match r["type"].as_str() {
+            Some("User") => id == user_id,
+            Some("Group") => groups.contains(&id),
+            _ => true,
+        }
+}

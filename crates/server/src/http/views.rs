@@ -1,0 +1,438 @@
+//! `/api/v2/views`: saved ticket queues. A view's conditions compile through the search
+//! compiler on every read, so its tickets and counts are always current (`fresh: true`), and
+//! a view holds as many tickets as match: no cap.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State as AxState};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::{delete, get, post, put};
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::conditions::Conditions;
+use frontdesk_domain::filter::{Filter, Record};
+use frontdesk_store::search;
+use frontdesk_store::tickets::Ticket;
+use frontdesk_store::views::{self, View};
+use frontdesk_store::{AnyConnection, Page, PageRequest};
+
+use super::extract::{Base, JsonBody, Params, path_id};
+use super::paging::Paging;
+use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
+use crate::State;
+use crate::app::input::root;
+use crate::app::views::{self as app, COLUMNS, Output};
+use crate::app::{fields, in_tx};
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "views";
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::GET, "/api/v2/views", T, "List views", get(list)),
+        ep(Method::POST, "/api/v2/views", T, "Create a view", post(create)),
+        ep(Method::GET, "/api/v2/views/active", T, "List active views", get(active)),
+        ep(Method::GET, "/api/v2/views/compact", T, "List active views (compact)", get(active)),
+        ep(Method::GET, "/api/v2/views/count", T, "How many views there are", get(count_views)),
+        ep(Method::GET, "/api/v2/views/count_many", T, "Ticket counts of several views (?ids=)", get(count_many)),
+        ep(Method::DELETE, "/api/v2/views/destroy_many", T, "Delete several views (?ids=)", delete(destroy_many)),
+        ep(Method::POST, "/api/v2/views/preview", T, "Run unsaved conditions (rows and columns)", post(preview)),
+        ep(Method::POST, "/api/v2/views/preview/count", T, "Count unsaved conditions", post(preview_count)),
+        ep(Method::GET, "/api/v2/views/{id}", T, "Show a view", get(show)),
+        ep(Method::PUT, "/api/v2/views/{id}", T, "Update a view", put(update)),
+        ep(Method::DELETE, "/api/v2/views/{id}", T, "Delete a view", delete(destroy)),
+        ep(Method::GET, "/api/v2/views/{id}/tickets", T, "The view's tickets, in its order", get(tickets)),
+        ep(Method::GET, "/api/v2/views/{id}/count", T, "The view's ticket count (always fresh)", get(count)),
+        ep(Method::GET, "/api/v2/views/{id}/execute", T, "The view's rows and columns", get(execute)),
+    ]
+}
+
+fn column_title(id: &Value, defs: &[frontdesk_domain::fields::FieldDef]) -> String {
+    match id {
+        Value::String(s) => COLUMNS.iter().find(|(k, _)| k == s).map_or(s.clone(), |(_, t)| t.to_string()),
+        Value::Number(n) => defs.iter().find(|d| Some(d.id) == n.as_i64()).map_or(n.to_string(), |d| d.title.clone()),
+        other => other.to_string(),
+    }
+}
+
+fn view_json(base: &Base, v: &View, defs: &[frontdesk_domain::fields::FieldDef]) -> Value {
+    let out = Output::parse(&v.output);
+    let conditions = app::conditions_of(v);
+    let columns: Vec<Value> = out
+        .columns
+        .iter()
+        .map(|c| json!({"id": c, "title": column_title(c, defs), "filterable": true, "sortable": true}))
+        .collect();
+    let titled = |id: &str, order: &str| json!({"id": id, "title": column_title(&json!(id), defs), "order": order});
+    json!({
+        "url": base.url(&format!("/api/v2/views/{}.json", v.id)),
+        "id": v.id,
+        "title": v.title,
+        "raw_title": v.title,
+        "active": v.active != 0,
+        "default": false,
+        "position": v.position,
+        "description": v.description,
+        "restriction": v.restriction.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
+        "created_at": iso(v.created_at),
+        "updated_at": iso(v.updated_at),
+        "execution": {
+            "group_by": out.group_by,
+            "group_order": out.group_order,
+            "sort_by": out.sort_by,
+            "sort_order": out.sort_order,
+            "group": out.group_by.as_deref().map(|g| titled(g, &out.group_order)),
+            "sort": titled(&out.sort_by, &out.sort_order),
+            "columns": columns,
+            "fields": columns,
+            "custom_fields": [],
+        },
+        "conditions": conditions,
+    })
+}
+
+/// The views this caller may see.
+async fn visible_views(conn: &mut AnyConnection, actor: &Actor, active_only: bool) -> Result<Vec<View>> {
+    let groups = frontdesk_store::groups::group_ids_of(conn, &[actor.id()]).await?;
+    Ok(views::list(conn, active_only)
+        .await?
+        .into_iter()
+        .filter(|v| app::visible(v, actor.id(), actor.is_admin(), &groups))
+        .collect())
+}
+
+async fn find(conn: &mut AnyConnection, actor: &Actor, id: &str) -> Result<View> {
+    let v = views::get(conn, path_id(id)?).await?.ok_or(ApiError::NotFound)?;
+    let groups = frontdesk_store::groups::group_ids_of(conn, &[actor.id()]).await?;
+    if !app::visible(&v, actor.id(), actor.is_admin(), &groups) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(v)
+}
+
+async fn list_views(state: &State, actor: &Actor, base: &Base, active_only: bool) -> Result<Response> {
+    require_staff(actor)?;
+    let mut conn = state.db.read().await?;
+    let list = visible_views(&mut conn, actor, active_only).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let items: Vec<Value> = list.iter().map(|v| view_json(base, v, &defs)).collect();
+    let n = items.len();
+    Ok(ok(json!({"views": items, "next_page": null, "previous_page": null, "count": n})))
+}
+
+async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+    list_views(&state, &actor, &base, false).await
+}
+
+async fn active(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+    list_views(&state, &actor, &base, true).await
+}
+
+async fn count_views(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let n = visible_views(&mut conn, &actor, false).await?.len();
+    Ok(ok(json!({"count": {"value": n, "refreshed_at": iso(state.now())}})))
+}
+
+async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let v = find(&mut conn, &actor, &id).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    Ok(ok(json!({"view": view_json(&base, &v, &defs)})))
+}
+
+/// Admins manage shared views; an agent may keep views restricted to themselves.
+fn may_write(actor: &Actor, v: &View) -> Result<()> {
+    if actor.is_admin() {
+        return Ok(());
+    }
+    require_staff(actor)?;
+    let own = v
+        .restriction
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<Value>(r).ok())
+        .is_some_and(|r| r["type"] == "User" && r["id"].as_i64() == Some(actor.id()));
+    if own { Ok(()) } else { Err(ApiError::forbidden()) }
+}
+
+async fn create(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let m = root(&body, "view")?;
+    let now = state.now();
+    let (v, defs) = in_tx(&state, async |tx| {
+        let mut v = View::default();
+        app::apply(tx, &mut v, m, now, actor.id()).await?;
+        may_write(&actor, &v)?;
+        v.id = views::insert(tx, &v).await?;
+        Ok((v, frontdesk_store::custom_fields::defs(tx, Record::Ticket).await?))
+    })
+    .await?;
+    Ok(created(json!({"view": view_json(&base, &v, &defs)}), &base.url(&format!("/api/v2/views/{}.json", v.id))))
+}
+
+async fn update(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let id = path_id(&id)?;
+    let m = root(&body, "view")?;
+    let now = state.now();
+    let (v, defs) = in_tx(&state, async |tx| {
+        let mut v = find(tx, &actor, &id.to_string()).await?;
+        may_write(&actor, &v)?;
+        app::apply(tx, &mut v, m, now, actor.id()).await?;
+        may_write(&actor, &v)?;
+        views::update(tx, &v).await?;
+        Ok((v, frontdesk_store::custom_fields::defs(tx, Record::Ticket).await?))
+    })
+    .await?;
+    Ok(ok(json!({"view": view_json(&base, &v, &defs)})))
+}
+
+async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_staff(&actor)?;
+    in_tx(&state, async |tx| {
+        let v = find(tx, &actor, &id).await?;
+        may_write(&actor, &v)?;
+        views::delete(tx, &[v.id]).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(no_content())
+}
+
+async fn destroy_many(AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
+    require_admin(&actor)?;
+    let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?;
+    in_tx(&state, async |tx| Ok(views::delete(tx, &ids).await?)).await?;
+    Ok(no_content())
+}
+
+/// A view's conditions as a filter, resolved for this caller now.
+async fn filter_of(conn: &mut AnyConnection, state: &State, actor: &Actor, c: &Conditions) -> Result<Filter> {
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    app::compile(c, state.now(), actor.id(), &defs)
+}
+
+fn count_json(base: &Base, view_id: i64, n: i64) -> Value {
+    let pretty = if n >= 100_000 { format!("~{}k", n / 1000) } else { n.to_string() };
+    json!({
+        "view_id": view_id,
+        "url": base.url(&format!("/api/v2/views/{view_id}/count.json")),
+        "value": n,
+        "pretty": pretty,
+        "fresh": true,
+    })
+}
+
+async fn count(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let v = find(&mut conn, &actor, &id).await?;
+    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
+    let n = search::count(&mut conn, Record::Ticket, &f).await?;
+    Ok(ok(json!({"view_count": count_json(&base, v.id, n)})))
+}
+
+async fn count_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+    require_staff(&actor)?;
+    // zenpy sends ?count_many=1,2 rather than ?ids=.
+    let ids = match params.ids("ids", 100)? {
+        Some(ids) => ids,
+        None => params.ids("count_many", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?,
+    };
+    let mut conn = state.db.read().await?;
+    let groups = frontdesk_store::groups::group_ids_of(&mut conn, &[actor.id()]).await?;
+    let list: Vec<View> = views::get_many(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .filter(|v| app::visible(v, actor.id(), actor.is_admin(), &groups))
+        .collect();
+    let mut out = Vec::new();
+    for v in &list {
+        let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(v)).await?;
+        out.push(count_json(&base, v.id, search::count(&mut conn, Record::Ticket, &f).await?));
+    }
+    Ok(ok(json!({"view_counts": out})))
+}
+
+/// One page of a filter's tickets in the view's order: offset pages (with a count) sorted as
+/// the view says, or cursor pages by id.
+async fn ticket_page(conn: &mut AnyConnection, f: &Filter, out: &Output, paging: Paging) -> Result<Page<Ticket>> {
+    Ok(match paging.req {
+        PageRequest::Offset { page, per_page } => {
+            let total = search::count(conn, Record::Ticket, f).await?;
+            let (by, desc) = out.sort();
+            let items = search::offset_page(conn, Record::Ticket, f, by, desc, (page - 1) * per_page, per_page).await?;
+            Page { items, has_more: page * per_page < total, count: Some(total) }
+        }
+        req => search::cursor_page(conn, Record::Ticket, f, req).await?,
+    })
+}
+
+async fn tickets(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    params: Params,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let paging = Paging::from_params(&params)?;
+    let mut conn = state.db.read().await?;
+    let v = find(&mut conn, &actor, &id).await?;
+    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
+    let page = ticket_page(&mut conn, &f, &Output::parse(&v.output), paging).await?;
+    let items = render::tickets(&mut conn, &base, &page.items).await?;
+    Ok(ok(Value::Object(paging.respond(&base, &params, "tickets", items, &page))))
+}
+
+/// Rows with the view's columns, the columns, and the users they mention.
+async fn rows(
+    conn: &mut AnyConnection,
+    state: &State,
+    actor: &Actor,
+    base: &Base,
+    params: &Params,
+    c: &Conditions,
+    out: &Output,
+) -> Result<Map<String, Value>> {
+    let paging = Paging::from_params(params)?;
+    let f = filter_of(conn, state, actor, c).await?;
+    let page = ticket_page(conn, &f, out, paging).await?;
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
+    let values = frontdesk_store::custom_fields::values(conn, Record::Ticket, &ids).await?;
+    let mut user_ids = BTreeSet::new();
+    let mut rows = Vec::new();
+    for t in &page.items {
+        user_ids.insert(t.requester_id);
+        user_ids.extend(t.assignee_id);
+        let mut row = Map::new();
+        row.insert(
+            "ticket".into(),
+            json!({
+                "id": t.id,
+                "url": base.url(&format!("/api/v2/tickets/{}.json", t.id)),
+                "subject": t.subject,
+                "description": t.description,
+                "status": t.status,
+                "type": t.ticket_type,
+                "priority": t.priority,
+                "last_comment": null,
+            }),
+        );
+        for col in &out.columns {
+            let (key, value) = match col {
+                Value::String(s) => match s.as_str() {
+                    "nice_id" => ("ticket_id".to_string(), json!(t.id)),
+                    "subject" => (s.clone(), json!(t.subject)),
+                    "requester" => ("requester_id".into(), json!(t.requester_id)),
+                    "assignee" => ("assignee_id".into(), json!(t.assignee_id)),
+                    "group" => ("group_id".into(), json!(t.group_id)),
+                    "organization" => ("organization_id".into(), json!(t.organization_id)),
+                    "status" => (s.clone(), json!(t.status)),
+                    "custom_status_id" => (s.clone(), json!(t.custom_status_id)),
+                    "priority" => (s.clone(), json!(t.priority)),
+                    "type" => (s.clone(), json!(t.ticket_type)),
+                    "created" => (s.clone(), json!(iso(t.created_at))),
+                    "updated" => (s.clone(), json!(iso(t.updated_at))),
+                    "due_date" => (s.clone(), json!(t.due_at.map(iso))),
+                    _ => continue,
+                },
+                Value::Number(n) => {
+                    let Some(d) = defs.iter().find(|d| Some(d.id) == n.as_i64()) else { continue };
+                    let stored = values.get(&t.id).and_then(|v| v.get(&d.id)).map_or(&[][..], Vec::as_slice);
+                    (d.id.to_string(), d.to_json(stored))
+                }
+                _ => continue,
+            };
+            row.insert(key, value);
+        }
+        row.insert("custom_fields".into(), fields::ticket_json(&defs, values.get(&t.id)));
+        rows.push(Value::Object(row));
+    }
+    let users: Vec<i64> = user_ids.into_iter().collect();
+    let users: Vec<Value> = frontdesk_store::users::get_many(conn, &users)
+        .await?
+        .iter()
+        .map(|u| json!({"id": u.id, "name": u.name, "url": base.url(&format!("/api/v2/users/{}.json", u.id))}))
+        .collect();
+    let columns: Vec<Value> = out.columns.iter().map(|c| json!({"id": c, "title": column_title(c, &defs)})).collect();
+    let mut body = paging.respond(base, params, "rows", rows, &page);
+    body.insert("columns".into(), Value::Array(columns));
+    body.insert("groups".into(), json!([]));
+    body.insert("users".into(), Value::Array(users));
+    Ok(body)
+}
+
+async fn execute(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    params: Params,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let v = find(&mut conn, &actor, &id).await?;
+    let out = Output::parse(&v.output);
+    let mut body = rows(&mut conn, &state, &actor, &base, &params, &app::conditions_of(&v), &out).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    body.insert("view".into(), view_json(&base, &v, &defs));
+    Ok(ok(Value::Object(body)))
+}
+
+/// The unsaved view a preview body describes, checked as a save would check it.
+async fn unsaved(state: &State, actor: &Actor, body: &Value) -> Result<View> {
+    let m = root(body, "view")?;
+    let mut m = m.clone();
+    m.entry("title").or_insert(json!("Preview"));
+    let mut conn = state.db.read().await?;
+    let mut v = View::default();
+    app::apply(&mut conn, &mut v, &m, state.now(), actor.id()).await?;
+    Ok(v)
+}
+
+async fn preview(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    params: Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let v = unsaved(&state, &actor, &body).await?;
+    let mut conn = state.db.read().await?;
+    let out = Output::parse(&v.output);
+    let body = rows(&mut conn, &state, &actor, &base, &params, &app::conditions_of(&v), &out).await?;
+    Ok(ok(Value::Object(body)))
+}
+
+async fn preview_count(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let v = unsaved(&state, &actor, &body).await?;
+    let mut conn = state.db.read().await?;
+    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
+    let n = search::count(&mut conn, Record::Ticket, &f).await?;
+    Ok(ok(json!({"view_count": count_json(&base, 0, n)})))
+}
