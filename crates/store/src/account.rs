@@ -62,6 +62,13 @@ pub async fn next_value(conn: &mut AnyConnection, name: &str) -> Result<i64> {
     Ok(v)
 }
 
+/// Takes the next `n` values of the change sequence that orders incremental exports; returns
+/// the first. Every write takes it before any other counter, so two transactions never wait
+/// on each other's counters in opposite orders.
+pub async fn next_changes(conn: &mut AnyConnection, n: i64) -> Result<i64> {
+    next_values(conn, "changes", n).await
+}
+
 /// Takes `n` consecutive values at once; returns the first.
 pub async fn next_values(conn: &mut AnyConnection, name: &str, n: i64) -> Result<i64> {
     let (v,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + $2 WHERE name = $1 RETURNING value")

@@ -24,7 +24,7 @@ impl HasId for Audit {
     }
 }
 
-const AUDIT_COLUMNS: &str = "id, ticket_id, author_id, via_channel, via_source, metadata, events, created_at";
+pub const AUDIT_COLUMNS: &str = "id, ticket_id, author_id, via_channel, via_source, metadata, events, created_at";
 
 /// Inserts audits; returns their new ids in the order given.
 pub async fn insert_audits(conn: &mut AnyConnection, list: &[Audit]) -> Result<Vec<i64>> {

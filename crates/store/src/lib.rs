@@ -14,6 +14,7 @@ pub mod custom_fields;
 pub mod custom_statuses;
 mod db;
 pub mod groups;
+pub mod incremental;
 pub mod jobs;
 pub mod organizations;
 pub mod search;

@@ -19,6 +19,9 @@ pub struct Organization {
     pub shared_comments: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Where the last change sits in commit order (selected only by exports).
+    #[sqlx(default)]
+    pub change_seq: i64,
 }
 
 impl HasId for Organization {
@@ -36,9 +39,11 @@ fn name_key(name: &str) -> String {
 }
 
 pub async fn insert(conn: &mut AnyConnection, o: &Organization) -> Result<i64> {
+    let seq = crate::account::next_changes(conn, 1).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO organizations (name, name_key, external_id, details, notes, group_id, shared_tickets, \
-         shared_comments, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         shared_comments, created_at, updated_at, change_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         RETURNING id",
     )
     .bind(&o.name)
     .bind(name_key(&o.name))
@@ -50,15 +55,17 @@ pub async fn insert(conn: &mut AnyConnection, o: &Organization) -> Result<i64> {
     .bind(o.shared_comments)
     .bind(o.created_at)
     .bind(o.updated_at)
+    .bind(seq)
     .fetch_one(conn)
     .await?;
     Ok(id)
 }
 
 pub async fn update(conn: &mut AnyConnection, o: &Organization) -> Result<()> {
+    let seq = crate::account::next_changes(conn, 1).await?;
     sqlx::query(
         "UPDATE organizations SET name = $2, name_key = $3, external_id = $4, details = $5, notes = $6, group_id = $7, \
-         shared_tickets = $8, shared_comments = $9, updated_at = $10 WHERE id = $1",
+         shared_tickets = $8, shared_comments = $9, updated_at = $10, change_seq = $11 WHERE id = $1",
     )
     .bind(o.id)
     .bind(&o.name)
@@ -70,6 +77,7 @@ pub async fn update(conn: &mut AnyConnection, o: &Organization) -> Result<()> {
     .bind(o.shared_tickets)
     .bind(o.shared_comments)
     .bind(o.updated_at)
+    .bind(seq)
     .execute(conn)
     .await?;
     Ok(())

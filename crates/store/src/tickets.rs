@@ -41,6 +41,9 @@ pub struct Ticket {
     pub assignee_updated_at: Option<i64>,
     pub deleted_at: Option<i64>,
     pub deleted_by: Option<i64>,
+    /// Where the ticket's last change sits in commit order (selected only by exports).
+    #[sqlx(default)]
+    pub change_seq: i64,
 }
 
 impl HasId for Ticket {
@@ -90,11 +93,21 @@ fn args(t: &Ticket) -> [Arg; 31] {
     ]
 }
 
-/// Inserts tickets (with their ids already taken) in as few statements as the databases'
-/// parameter limits allow.
-pub async fn insert_many(conn: &mut AnyConnection, list: &[Ticket]) -> Result<()> {
+/// Inserts tickets in as few statements as the databases' parameter limits allow, giving them
+/// their ids (consecutive, from the 'tickets' counter) and change sequence numbers.
+pub async fn insert_many(conn: &mut AnyConnection, list: &mut [Ticket]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let n = list.len() as i64;
+    let seq = crate::account::next_changes(conn, n).await?;
+    let first = crate::account::next_values(conn, "tickets", n).await?;
+    for (i, t) in list.iter_mut().enumerate() {
+        t.id = first + i as i64;
+        t.change_seq = seq + i as i64;
+    }
     for chunk in list.chunks(100) {
-        let mut q = Sql::new(format!("INSERT INTO tickets ({COLUMNS}) VALUES "));
+        let mut q = Sql::new(format!("INSERT INTO tickets ({COLUMNS}, change_seq) VALUES "));
         for (i, t) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
@@ -106,21 +119,22 @@ pub async fn insert_many(conn: &mut AnyConnection, list: &[Ticket]) -> Result<()
                 }
                 q.bind(a);
             }
-            q.push(")");
+            q.push(", ").bind(t.change_seq).push(")");
         }
         q.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// Writes every mutable column of the ticket.
+/// Writes every mutable column of the ticket, and gives it the next change sequence number.
 pub async fn update(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
+    let seq = crate::account::next_changes(conn, 1).await?;
     sqlx::query(
         "UPDATE tickets SET external_id = $2, ticket_type = $3, subject = $4, priority = $5, status = $6, recipient = $7, \
          requester_id = $8, submitter_id = $9, assignee_id = $10, organization_id = $11, group_id = $12, brand_id = $13, \
          problem_id = $14, is_public = $15, due_at = $16, updated_at = $17, generated_at = $18, status_changed_at = $19, \
          assigned_at = $20, solved_at = $21, requester_updated_at = $22, assignee_updated_at = $23, deleted_at = $24, \
-         deleted_by = $25, custom_status_id = $26 WHERE id = $1",
+         deleted_by = $25, custom_status_id = $26, change_seq = $27 WHERE id = $1",
     )
     .bind(t.id)
     .bind(&t.external_id)
@@ -148,6 +162,7 @@ pub async fn update(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
     .bind(t.deleted_at)
     .bind(t.deleted_by)
     .bind(t.custom_status_id)
+    .bind(seq)
     .execute(conn)
     .await?;
     Ok(())

@@ -30,6 +30,9 @@ pub struct User {
     pub last_login_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Where the last change sits in commit order (selected only by exports).
+    #[sqlx(default)]
+    pub change_seq: i64,
 }
 
 impl HasId for User {
@@ -43,11 +46,13 @@ pub const COLUMNS: &str = "id, name, email, role, organization_id, default_group
      last_login_at, created_at, updated_at";
 
 pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<i64> {
+    let seq = crate::account::next_changes(conn, 1).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (name, email, role, organization_id, default_group_id, phone, external_id, alias, details, \
          notes, signature, locale, time_zone, verified, active, suspended, shared_phone_number, ticket_restriction, \
-         last_login_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+         last_login_at, created_at, updated_at, change_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+         RETURNING id",
     )
     .bind(&u.name)
     .bind(&u.email)
@@ -70,17 +75,19 @@ pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<i64> {
     .bind(u.last_login_at)
     .bind(u.created_at)
     .bind(u.updated_at)
+    .bind(seq)
     .fetch_one(conn)
     .await?;
     Ok(id)
 }
 
 pub async fn update(conn: &mut AnyConnection, u: &User) -> Result<()> {
+    let seq = crate::account::next_changes(conn, 1).await?;
     sqlx::query(
         "UPDATE users SET name = $2, email = $3, role = $4, organization_id = $5, default_group_id = $6, phone = $7, \
          external_id = $8, alias = $9, details = $10, notes = $11, signature = $12, locale = $13, time_zone = $14, \
          verified = $15, active = $16, suspended = $17, shared_phone_number = $18, ticket_restriction = $19, \
-         last_login_at = $20, updated_at = $21 WHERE id = $1",
+         last_login_at = $20, updated_at = $21, change_seq = $22 WHERE id = $1",
     )
     .bind(u.id)
     .bind(&u.name)
@@ -103,6 +110,7 @@ pub async fn update(conn: &mut AnyConnection, u: &User) -> Result<()> {
     .bind(&u.ticket_restriction)
     .bind(u.last_login_at)
     .bind(u.updated_at)
+    .bind(seq)
     .execute(conn)
     .await?;
     Ok(())

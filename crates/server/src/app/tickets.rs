@@ -11,7 +11,7 @@ use frontdesk_store::audits::{self, Audit, Comment};
 use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::tickets::{self, Ticket};
 use frontdesk_store::users::User;
-use frontdesk_store::{account, groups, organizations, users};
+use frontdesk_store::{groups, organizations, users};
 
 use super::Via;
 use super::fields::{self, RawValues, Values};
@@ -542,6 +542,7 @@ pub async fn prepare(
         assignee_updated_at: None,
         deleted_at: None,
         deleted_by: None,
+        change_seq: 0,
     };
     let custom = if staff { input.custom_status_id.clone() } else { Patch::Absent };
     settle_status(conn, &mut t, &custom, staff && !input.status.is_absent(), None).await?;
@@ -618,13 +619,12 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let first = account::next_values(conn, "tickets", items.len() as i64).await?;
-    for (i, p) in items.iter_mut().enumerate() {
-        p.ticket.id = first + i as i64;
+    let mut list: Vec<Ticket> = items.iter().map(|p| p.ticket.clone()).collect();
+    tickets::insert_many(conn, &mut list).await?;
+    for (p, t) in items.iter_mut().zip(list) {
+        p.ticket = t;
         p.comment.ticket_id = p.ticket.id;
     }
-    let list: Vec<Ticket> = items.iter().map(|p| p.ticket.clone()).collect();
-    tickets::insert_many(conn, &list).await?;
     let pairs: Vec<(i64, &str)> =
         items.iter().flat_map(|p| p.tags.iter().map(move |t| (p.ticket.id, t.as_str()))).collect();
     tags::add_pairs(conn, Tagged::Ticket, &pairs).await?;

@@ -198,6 +198,7 @@ pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: R
         last_login_at: None,
         created_at: now,
         updated_at: now,
+        change_seq: 0,
     };
     u.id = users::insert(conn, &u).await?;
     if let Some(e) = &u.email {

@@ -8,6 +8,7 @@ pub mod custom_statuses;
 pub mod extract;
 pub mod fields;
 pub mod groups;
+pub mod incremental;
 pub mod jobs;
 pub mod openapi;
 pub mod organizations;
@@ -68,6 +69,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(custom_statuses::endpoints());
     all.extend(fields::endpoints());
     all.extend(views::endpoints());
+    all.extend(incremental::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

@@ -8,6 +8,7 @@ mod bulk;
 mod cli;
 mod fields;
 mod helpers;
+mod incremental;
 mod search;
 mod storage;
 mod tickets;
