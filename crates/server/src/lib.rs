@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod batcher;
 pub mod clock;
+pub mod counts;
 pub mod error;
 pub mod http;
 pub mod jobs;
@@ -94,6 +95,8 @@ pub struct AppState {
     pub ticket_writer: batcher::CreateBatcher,
     /// Woken when a job is enqueued, so local workers start at once.
     pub job_wakeup: Notify,
+    /// Live counts of views and searches.
+    pub counts: counts::Counts,
 }
 
 pub type State = Arc<AppState>;
@@ -128,6 +131,7 @@ impl App {
             auth_cache: auth::AuthCache::default(),
             ticket_writer: batcher::CreateBatcher::default(),
             job_wakeup: Notify::new(),
+            counts: Default::default(),
         });
         Ok(App { state, listener })
     }

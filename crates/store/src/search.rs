@@ -323,6 +323,88 @@ fn where_sql(record: Record, f: &Filter) -> Sql {
     w
 }
 
+/// Whether a ticket filter's matches change only when the tickets themselves change (every
+/// ticket write moves its `change_seq`): true unless it finds users, groups or organizations
+/// by name, which can change under a ticket. Relative times are fine: they resolve to fixed
+/// bounds, so a later "3 days ago" is another filter.
+pub fn follows_ticket_changes(f: &Filter) -> bool {
+    match f {
+        Filter::All(v) | Filter::Any(v) => v.iter().all(follows_ticket_changes),
+        Filter::Not(c) => follows_ticket_changes(c),
+        Filter::Pred(Predicate::User(_, Ref::Text(_)))
+        | Filter::Pred(Predicate::Group(Ref::Text(_)))
+        | Filter::Pred(Predicate::Organization(Ref::Text(_)))
+        | Filter::Pred(Predicate::Role(_)) => false,
+        Filter::Pred(_) => true,
+    }
+}
+
+/// A stable text for a ticket filter's SQL and arguments, to key caches by.
+pub fn cache_key(f: &Filter) -> String {
+    let mut q = Sql::default();
+    compile(f, Record::Ticket, &mut q);
+    format!("{}|{:?}", q.text, q.args)
+}
+
+/// The newest change in commit order (0 when nothing changed yet).
+pub async fn last_change(conn: &mut AnyConnection) -> Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(change_seq), 0) FROM tickets").fetch_one(conn).await?;
+    Ok(v)
+}
+
+/// The ids of every live ticket a filter matches.
+pub async fn ticket_ids(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<i64>> {
+    let w = where_sql(Record::Ticket, f);
+    let q = Sql { text: format!("SELECT t.id{}", w.text), args: w.args };
+    Ok(q.query_as::<(i64,)>().fetch_all(conn).await?.into_iter().map(|r| r.0).collect())
+}
+
+/// Tickets changed after `after` in commit order: `(id, change_seq, matches now)`.
+pub async fn changed_tickets(conn: &mut AnyConnection, f: &Filter, after: i64) -> Result<Vec<(i64, i64, i64)>> {
+    let mut q = Sql::new("SELECT t.id, t.change_seq, CASE WHEN t.deleted_at IS NULL AND ");
+    compile(f, Record::Ticket, &mut q);
+    q.push(" THEN 1 ELSE 0 END FROM tickets t WHERE t.change_seq > ").bind(after);
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
+/// Live tickets' ids in an order (newest update first, etc.), streamed to `keep` until it says
+/// stop: for pages of broad filters whose members are known.
+pub async fn scan_ticket_ids(
+    conn: &mut AnyConnection,
+    sort: SortBy,
+    desc: bool,
+    mut keep: impl FnMut(i64) -> bool,
+) -> Result<()> {
+    use futures_util::TryStreamExt;
+    let dir = if desc { "DESC" } else { "ASC" };
+    let order = match sort {
+        SortBy::CreatedAt => format!("t.created_at {dir}, t.id {dir}"),
+        SortBy::UpdatedAt => format!("t.updated_at {dir}, t.id {dir}"),
+        _ => format!("t.id {dir}"),
+    };
+    let sql = format!("SELECT t.id FROM tickets t WHERE t.deleted_at IS NULL ORDER BY {order}");
+    let mut rows = sqlx::query_as::<_, (i64,)>(&sql).fetch(conn);
+    while let Some((id,)) = rows.try_next().await? {
+        if !keep(id) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Live tickets by id, in the order the ids are given.
+pub async fn tickets_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<crate::tickets::Ticket>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(format!("SELECT {} FROM tickets t WHERE t.id IN ", qualified(crate::tickets::COLUMNS, "t")));
+    q.bind_list(ids);
+    let rows: Vec<crate::tickets::Ticket> = q.query_as().fetch_all(conn).await?;
+    let mut by_id: std::collections::HashMap<i64, crate::tickets::Ticket> =
+        rows.into_iter().map(|t| (t.id, t)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 pub async fn count(conn: &mut AnyConnection, record: Record, f: &Filter) -> Result<i64> {
     let w = where_sql(record, f);
     let q = Sql { text: format!("SELECT COUNT(*){}", w.text), args: w.args };

@@ -244,7 +244,7 @@ async fn count(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id
     let mut conn = state.db.read().await?;
     let v = find(&mut conn, &actor, &id).await?;
     let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
-    let n = search::count(&mut conn, Record::Ticket, &f).await?;
+    let n = state.counts.count(&mut conn, &f).await?;
     Ok(ok(json!({"view_count": count_json(&base, v.id, n)})))
 }
 
@@ -265,19 +265,23 @@ async fn count_many(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     let mut out = Vec::new();
     for v in &list {
         let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(v)).await?;
-        out.push(count_json(&base, v.id, search::count(&mut conn, Record::Ticket, &f).await?));
+        out.push(count_json(&base, v.id, state.counts.count(&mut conn, &f).await?));
     }
     Ok(ok(json!({"view_counts": out})))
 }
 
 /// One page of a filter's tickets in the view's order: offset pages (with a count) sorted as
 /// the view says, or cursor pages by id.
-async fn ticket_page(conn: &mut AnyConnection, f: &Filter, out: &Output, paging: Paging) -> Result<Page<Ticket>> {
+async fn ticket_page(
+    conn: &mut AnyConnection,
+    state: &State,
+    f: &Filter,
+    out: &Output,
+    paging: Paging,
+) -> Result<Page<Ticket>> {
     Ok(match paging.req {
         PageRequest::Offset { page, per_page } => {
-            let total = search::count(conn, Record::Ticket, f).await?;
-            let (by, desc) = out.sort();
-            let items = search::offset_page(conn, Record::Ticket, f, by, desc, (page - 1) * per_page, per_page).await?;
+            let (items, total) = state.counts.page(conn, f, out.sort(), (page - 1) * per_page, per_page).await?;
             Page { items, has_more: page * per_page < total, count: Some(total) }
         }
         req => search::cursor_page(conn, Record::Ticket, f, req).await?,
@@ -296,7 +300,7 @@ async fn tickets(
     let mut conn = state.db.read().await?;
     let v = find(&mut conn, &actor, &id).await?;
     let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
-    let page = ticket_page(&mut conn, &f, &Output::parse(&v.output), paging).await?;
+    let page = ticket_page(&mut conn, &state, &f, &Output::parse(&v.output), paging).await?;
     let items = render::tickets(&mut conn, &base, &page.items).await?;
     Ok(ok(Value::Object(paging.respond(&base, &params, "tickets", items, &page))))
 }
@@ -313,7 +317,7 @@ async fn rows(
 ) -> Result<Map<String, Value>> {
     let paging = Paging::from_params(params)?;
     let f = filter_of(conn, state, actor, c).await?;
-    let page = ticket_page(conn, &f, out, paging).await?;
+    let page = ticket_page(conn, state, &f, out, paging).await?;
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
     let values = frontdesk_store::custom_fields::values(conn, Record::Ticket, &ids).await?;
@@ -433,6 +437,6 @@ async fn preview_count(
     let v = unsaved(&state, &actor, &body).await?;
     let mut conn = state.db.read().await?;
     let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
-    let n = search::count(&mut conn, Record::Ticket, &f).await?;
+    let n = state.counts.count(&mut conn, &f).await?;
     Ok(ok(json!({"view_count": count_json(&base, 0, n)})))
 }

@@ -206,6 +206,19 @@ async fn a_view_has_no_cap() {
     }
     let v = app.post("/api/v2/views", json!({"view": {"title": "Bulk", "all": [{"field": "current_tags", "operator": "includes", "value": "bulk"}]}})).await.body["view"]["id"].as_i64().unwrap();
     assert_eq!(app.get(&format!("/api/v2/views/{v}/count")).await.body["view_count"]["value"], 2300);
+    let first = app.get(&format!("/api/v2/views/{v}/tickets?page=1&per_page=100")).await;
+    let mut all: Vec<i64> = app
+        .get("/api/v2/search?query=tags%3Abulk&sort_by=created_at&sort_order=asc&per_page=100")
+        .await
+        .body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids(&first.body["tickets"]), all, "a broad view's page is in the view's order");
+    all.sort();
+    assert_eq!(ids(&first.body["tickets"]), all);
     let r = app.get(&format!("/api/v2/views/{v}/tickets?page=23&per_page=100")).await;
     assert_eq!(r.body["tickets"].as_array().unwrap().len(), 100, "page 23 of a view past Zammad's 2,100");
     assert_eq!(r.body["count"], 2300);

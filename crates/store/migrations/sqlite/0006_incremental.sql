@@ -11,3 +11,6 @@ CREATE INDEX organizations_by_change ON organizations (change_seq, id);
 CREATE INDEX users_by_updated_at ON users (updated_at, id);
 CREATE INDEX organizations_by_updated_at ON organizations (updated_at, id);
 CREATE INDEX ticket_audits_by_created_at ON ticket_audits (created_at, id);
+-- Pages of broad views and searches walk live tickets in time order (see server/src/counts.rs).
+CREATE INDEX tickets_by_updated_at ON tickets (updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_by_created_at ON tickets (created_at, id) WHERE deleted_at IS NULL;
