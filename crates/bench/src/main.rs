@@ -46,7 +46,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(bin: &Path, database_url: Option<&str>, sync: &str) -> anyhow::Result<Server> {
+fn start(bin: &Path, database_url: Option<&str>, sync: &str, seed: Option<usize>) -> anyhow::Result<Server> {
     let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let cmd = |args: &[&str]| {
@@ -58,6 +58,18 @@ fn start(bin: &Path, database_url: Option<&str>, sync: &str) -> anyhow::Result<S
         };
         c
     };
+    if let Some(n) = seed {
+        let t = Instant::now();
+        let out = cmd(&["seed", "--tickets", &n.to_string(), "--comments", "3"]).stderr(Stdio::inherit()).output()?;
+        if !out.status.success() {
+            bail!("seed failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        eprintln!(
+            "{} ({:.0} tickets/s)",
+            String::from_utf8_lossy(&out.stdout).trim(),
+            n as f64 / t.elapsed().as_secs_f64()
+        );
+    }
     let out =
         cmd(&["admin", "create", "--email", "bench@example.com", "--name", "Bench", "--password", "bench password"])
             .output()?;
@@ -200,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let postgres = flag("--postgres");
+    let search_mode = args.iter().any(|a| a == "--search");
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
     let root = workspace_root();
@@ -219,16 +232,134 @@ async fn main() -> anyhow::Result<()> {
         let psql = |sql: &str| Command::new("psql").arg(url).args(["-q", "-c", sql]).status();
         psql(&format!("DROP DATABASE IF EXISTS {name}"))?;
         psql(&format!("CREATE DATABASE {name}"))?;
-        let report = run(&bin, Some(&format!("{base}/{name}")), &sync, big).await;
+        let url = format!("{base}/{name}");
+        let report =
+            if search_mode { search_run(&bin, Some(&url), big).await } else { run(&bin, Some(&url), &sync, big).await };
         psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
         return report;
+    }
+    if search_mode {
+        return search_run(&bin, None, big).await;
     }
     run(&bin, None, &sync, big).await
 }
 
-async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> anyhow::Result<()> {
-    let server = start(bin, database_url, sync)?;
+/// The twelve views of the count benchmark: the queues a support team keeps open.
+fn bench_views() -> Vec<Value> {
+    let c = |f: &str, o: &str, v: Value| json!({"field": f, "operator": o, "value": v});
+    let open = c("status", "less_than", json!("solved"));
+    [
+        ("New", vec![c("status", "is", json!("new"))], vec![]),
+        ("Open", vec![c("status", "is", json!("open"))], vec![]),
+        ("Pending", vec![c("status", "is", json!("pending"))], vec![]),
+        ("On hold", vec![c("status", "is", json!("hold"))], vec![]),
+        ("Unassigned", vec![open.clone(), c("assignee_id", "is", json!(""))], vec![]),
+        ("Mine", vec![open.clone(), c("assignee_id", "is", json!("current_user"))], vec![]),
+        ("Urgent", vec![open.clone(), c("priority", "is", json!("urgent"))], vec![]),
+        ("VIP", vec![open.clone()], vec![c("current_tags", "includes", json!("vip")), c("current_tags", "includes", json!("urgent"))]),
+        ("Enterprise", vec![open.clone(), c("plan", "is", json!("enterprise_plus"))], vec![]),
+        ("Billing", vec![open.clone(), c("current_tags", "includes", json!("billing fatura 請求"))], vec![]),
+        ("Incidents", vec![open.clone(), c("type", "is", json!("incident"))], vec![]),
+        ("Solved", vec![c("status", "is", json!("solved"))], vec![]),
+    ]
+    .into_iter()
+    .map(|(title, all, any)| json!({"view": {"title": title, "all": all, "any": any, "output": {"columns": ["nice_id", "subject", "requester", "status"], "sort_by": "updated_at", "sort_order": "desc"}}}))
+    .collect()
+}
+
+/// Search and views on a seeded database of `n` tickets with 3 comments each.
+async fn search_run(bin: &Path, database_url: Option<&str>, n: usize) -> anyhow::Result<()> {
+    let server = start(bin, database_url, "NORMAL", Some(n))?;
     let pid = server.child.id();
+    let ctx = connect(server).await?;
+    let mut view_ids = Vec::new();
+    for v in bench_views() {
+        let r = ctx.json(reqwest::Method::POST, "/api/v2/views", Some(v)).await?;
+        view_ids.push(r["view"]["id"].as_i64().context("view id")?.to_string());
+    }
+    let ids = view_ids.join(",");
+    let enc = |q: &str| form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>();
+    let customers = (n / 20).max(100);
+    // The first count of each view builds its set: measured alone, cold.
+    let t = Instant::now();
+    ctx.json(reqwest::Method::GET, &format!("/api/v2/views/count_many?ids={ids}"), None).await?;
+    let cold_counts = ms(t.elapsed());
+    // Then each sample follows a ticket update, so the counts have a change to take in.
+    let mut samples = Vec::new();
+    for i in 0..100 {
+        let id = (i * 7919) % n + 1;
+        let status = ["open", "pending", "hold"][i % 3];
+        ctx.json(
+            reqwest::Method::PUT,
+            &format!("/api/v2/tickets/{id}"),
+            Some(json!({"ticket": {"status": status, "tags": ["vip"]}})),
+        )
+        .await?;
+        let t = Instant::now();
+        let v = ctx.json(reqwest::Method::GET, &format!("/api/v2/views/count_many?ids={ids}"), None).await?;
+        samples.push(ms(t.elapsed()));
+        if v["view_counts"].as_array().map_or(0, Vec::len) != 12 {
+            bail!("count_many: {v}");
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    let counts = (percentile(&samples, 0.5), percentile(&samples, 0.95), percentile(&samples, 0.99));
+    let view_page =
+        latency(&ctx, 100, |i| format!("/api/v2/views/{}/tickets?page={}&per_page=100", view_ids[i % 12], 1 + i % 5))
+            .await?;
+    let rare = latency(&ctx, 200, |i| format!("/api/v2/search.json?query=palavra{}x", (i * 37) % 1000)).await?;
+    let accents =
+        latency(&ctx, 50, |_| format!("/api/v2/search.json?query={}", enc("\"nota fiscal eletronica\" type:ticket")))
+            .await?;
+    let japanese = latency(&ctx, 50, |_| format!("/api/v2/search.json?query={}", enc("請求書 type:ticket"))).await?;
+    let field = latency(&ctx, 200, |i| {
+        format!(
+            "/api/v2/search.json?query={}",
+            enc(&format!("requester:customer{}@example.com status<solved", (i * 13) % customers))
+        )
+    })
+    .await?;
+    let custom = latency(&ctx, 200, |i| {
+        format!(
+            "/api/v2/search.json?query={}",
+            enc(&format!("seats>{} renewal_date:2026-12-{:02} type:ticket", 490 - i % 20, 1 + i % 28))
+        )
+    })
+    .await?;
+    let custom_broad =
+        latency(&ctx, 100, |_| format!("/api/v2/search.json?query={}", enc("plan:\"enterprise plus\" status:open")))
+            .await?;
+    let broad = latency(&ctx, 100, |_| format!("/api/v2/search.json?query={}", enc("status:new type:ticket"))).await?;
+    let users = latency(&ctx, 100, |i| {
+        format!(
+            "/api/v2/users/search.json?query={}",
+            enc(&format!("plan:\"{}\"", ["basic", "pro", "enterprise plus"][i % 3]))
+        )
+    })
+    .await?;
+    let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite (WAL, synchronous=NORMAL)" };
+    println!("### Search and views, {backend}, {n} tickets with 3 comments each\n");
+    println!("| measure | value |\n|---|---|");
+    println!("| 12 view counts in one count_many, first (sets built) | {cold_counts:.0} ms |");
+    latency_row("12 view counts in one count_many, each after a ticket update", counts);
+    latency_row("a view's tickets, pages 1-5 of 100", view_page);
+    latency_row("search, a rare word (1 ticket in 1,000)", rare);
+    latency_row("search, \"nota fiscal eletronica\" (accents ignored, 1 in 8)", accents);
+    latency_row("search, 請求書 (Japanese substring, about half the tickets)", japanese);
+    latency_row("search, requester:<email> status<solved", field);
+    latency_row("search, custom fields seats>N renewal_date:<day>", custom);
+    latency_row("search, plan:\"enterprise plus\" status:open (1 in 10)", custom_broad);
+    latency_row("search, status:new type:ticket (1 in 5, newest first)", broad);
+    latency_row("user search, a custom user field (plan:…)", users);
+    println!("| server RSS after | {:.1} MiB |", rss_kib(pid) as f64 / 1024.0);
+    if database_url.is_none() {
+        println!("| database size | {:.0} MiB |", db_bytes(&ctx.server) as f64 / 1048576.0);
+    }
+    let _ = std::fs::remove_dir_all(&ctx.server.data_dir);
+    Ok(())
+}
+
+async fn connect(server: Server) -> anyhow::Result<Arc<Ctx>> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let ctx = Arc::new(Ctx { http, server });
     for _ in 0..200 {
@@ -238,6 +369,13 @@ async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(ctx)
+}
+
+async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> anyhow::Result<()> {
+    let server = start(bin, database_url, sync, None)?;
+    let pid = server.child.id();
+    let ctx = connect(server).await?;
     let idle_rss = rss_kib(pid);
 
     // 1. Create: one ticket a request, 8 concurrent clients, 10,000 tickets.

@@ -328,6 +328,58 @@ pub fn parse(query: &str) -> Result<Condition, SearchError> {
 mod tests {
     use super::*;
 
+    /// Every kind of bad query, with its message and a caret under the position it names.
+    /// The snapshot (`snapshots/`) is what a user sees; review changes to it with care.
+    #[test]
+    fn error_messages_snapshot() {
+        use crate::filter::{Context, Record, resolve};
+        let long = "a".repeat(MAX_QUERY_LEN + 1);
+        let deep = format!("{}status:open{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let many = (0..=MAX_TERMS).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let queries: Vec<&str> = vec![
+            "status:open colour:red",
+            "status:waiting",
+            "priority>=sometimes",
+            "created>yesterday",
+            "updated<3fortnights",
+            "(status:open",
+            "status:open)",
+            "subject:\"unterminated",
+            "status:",
+            "-",
+            "OR status:open",
+            "status:open OR",
+            "tags:\"two words\"",
+            "assignee<me",
+            "type:group",
+            &deep,
+            &many,
+            &long,
+        ];
+        let ctx = Context { now: 1_800_000_000, me: 1, fields: &[] };
+        let mut out = String::new();
+        for q in queries {
+            let result = parse(q).and_then(|c| resolve(&c, Record::Ticket, ctx));
+            let shown: String = if q.chars().count() > 60 {
+                format!("{}…", q.chars().take(60).collect::<String>())
+            } else {
+                q.to_string()
+            };
+            match result {
+                Ok(_) => out.push_str(&format!("query: {shown}\n  ok\n\n")),
+                Err(e) => {
+                    let caret = if e.position <= 60 {
+                        format!("{}^", " ".repeat(e.position))
+                    } else {
+                        format!("(at {})", e.position)
+                    };
+                    out.push_str(&format!("query: {shown}\n       {caret}\n  {}\n\n", e.message));
+                }
+            }
+        }
+        insta::assert_snapshot!(out);
+    }
+
     fn f(field: &str, op: Op, value: &str) -> Condition {
         Condition::Field { field: field.into(), op, value: value.into(), at: 0 }
     }

@@ -139,14 +139,16 @@ impl Counts {
     ) -> Result<(Vec<Ticket>, i64)> {
         let Some(m) = self.members(conn, f).await? else {
             let total = search::count(conn, Record::Ticket, f).await?;
-            let items = search::offset_page(conn, Record::Ticket, f, sort, desc, offset, limit).await?;
+            let few = total < BROAD;
+            let items = search::offset_page(conn, Record::Ticket, f, sort, desc, offset, limit, few).await?;
             return Ok((items, total));
         };
         let total = m.count;
         let walkable = matches!(sort, SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt);
         if total < BROAD || !walkable || offset >= total {
             drop(m);
-            let items = search::offset_page(conn, Record::Ticket, f, sort, desc, offset, limit).await?;
+            let few = total < BROAD;
+            let items = search::offset_page(conn, Record::Ticket, f, sort, desc, offset, limit, few).await?;
             return Ok((items, total));
         }
         let mut skip = offset;

@@ -9,6 +9,7 @@ pub mod counts;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod seed;
 
 use std::future::Future;
 use std::net::SocketAddr;

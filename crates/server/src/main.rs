@@ -63,6 +63,16 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Fill the database with generated agents, customers, fields and tickets (for trying
+    /// Frontdesk out, and for benchmarks).
+    Seed {
+        /// How many tickets.
+        #[arg(long, default_value_t = 1_000)]
+        tickets: usize,
+        /// Comments per ticket (the first is the description).
+        #[arg(long, default_value_t = 3)]
+        comments: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -159,6 +169,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("creating admin {}", email.as_str()))?;
             tx.commit().await?;
             println!("{}", user.id);
+            db.close().await;
+            Ok(())
+        }
+        Command::Seed { tickets, comments } => {
+            let db = config.open_db().await?;
+            let started = std::time::Instant::now();
+            let seeded = frontdesk_server::seed::seed(&db, clock.now(), tickets, comments, |done| {
+                if done % 50_000 == 0 {
+                    eprintln!("seeded {done} tickets in {:.0} s", started.elapsed().as_secs_f64());
+                }
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.body()))?;
+            println!(
+                "seeded {} tickets ({comments} comments each), {} customers, {} agents in {} groups in {:.0} s",
+                seeded.tickets,
+                seeded.customers,
+                seeded.agents.len(),
+                seeded.groups.len(),
+                started.elapsed().as_secs_f64()
+            );
             db.close().await;
             Ok(())
         }

@@ -104,9 +104,22 @@ pub fn alias(record: Record) -> &'static str {
     }
 }
 
+/// How a compiled filter will be used: to find every match (`Set`: lookups in other tables are
+/// `IN (subquery)`, which the database can drive from), or to check a few known rows (`Row`:
+/// lookups are correlated `EXISTS` probes, so nothing is built for rows not asked about).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Set,
+    Row,
+}
+
 /// Appends a boolean SQL expression for `f`. Every predicate yields true or false, never NULL,
 /// so `NOT` means what it means in memory.
 pub fn compile(f: &Filter, record: Record, q: &mut Sql) {
+    compile_as(f, record, Shape::Set, q)
+}
+
+pub fn compile_as(f: &Filter, record: Record, shape: Shape, q: &mut Sql) {
     match f {
         Filter::All(v) | Filter::Any(v) if v.is_empty() => {
             q.push(if matches!(f, Filter::All(_)) { "1 = 1" } else { "1 = 0" });
@@ -118,16 +131,16 @@ pub fn compile(f: &Filter, record: Record, q: &mut Sql) {
                 if i > 0 {
                     q.push(joiner);
                 }
-                compile(c, record, q);
+                compile_as(c, record, shape, q);
             }
             q.push(")");
         }
         Filter::Not(c) => {
             q.push("NOT (");
-            compile(c, record, q);
+            compile_as(c, record, shape, q);
             q.push(")");
         }
-        Filter::Pred(p) => predicate(p, record, q),
+        Filter::Pred(p) => predicate(p, record, shape, q),
     }
 }
 
@@ -163,7 +176,17 @@ fn reference(q: &mut Sql, col: &str, r: &Ref, lookup: impl FnOnce(&mut Sql, &str
     }
 }
 
-fn predicate(p: &Predicate, record: Record, q: &mut Sql) {
+/// `{a}.id [NOT] IN (SELECT {col} FROM {from} WHERE …)` or the `EXISTS` form of the same, with
+/// the caller appending the conditions and the closing parenthesis.
+fn lookup(q: &mut Sql, a: &str, shape: Shape, negate: bool, col: &str, from: &str) {
+    let not = if negate { "NOT " } else { "" };
+    match shape {
+        Shape::Set => q.push(&format!("{a}.id {not}IN (SELECT {col} FROM {from} WHERE 1 = 1")),
+        Shape::Row => q.push(&format!("{not}EXISTS (SELECT 1 FROM {from} WHERE {col} = {a}.id")),
+    };
+}
+
+fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
     let a = alias(record);
     match p {
         Predicate::Status(list) => {
@@ -191,7 +214,8 @@ fn predicate(p: &Predicate, record: Record, q: &mut Sql) {
                 Record::User => ("user_tags", "user_id"),
                 Record::Organization => ("organization_tags", "organization_id"),
             };
-            q.push(&format!("{a}.id IN (SELECT {col} FROM {table} WHERE tag = ")).bind(tag.as_str()).push(")");
+            lookup(q, a, shape, false, col, table);
+            q.push(" AND tag = ").bind(tag.as_str()).push(")");
         }
         Predicate::User(role, r) => {
             let col = match role {
@@ -262,11 +286,8 @@ fn predicate(p: &Predicate, record: Record, q: &mut Sql) {
         }
         Predicate::Custom(field, test) => {
             let negate = matches!(test, FieldTest::Empty | FieldTest::Checked(false));
-            q.push(&format!(
-                "{a}.id {}IN (SELECT record_id FROM custom_field_values WHERE field_id = ",
-                if negate { "NOT " } else { "" }
-            ));
-            q.bind(*field);
+            lookup(q, a, shape, negate, "record_id", "custom_field_values");
+            q.push(" AND field_id = ").bind(*field);
             match test {
                 FieldTest::Is(k) => {
                     q.push(" AND search_key = ").bind(k.as_str());
@@ -362,7 +383,7 @@ pub async fn ticket_ids(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<i64>
 /// Tickets changed after `after` in commit order: `(id, change_seq, matches now)`.
 pub async fn changed_tickets(conn: &mut AnyConnection, f: &Filter, after: i64) -> Result<Vec<(i64, i64, i64)>> {
     let mut q = Sql::new("SELECT t.id, t.change_seq, CASE WHEN t.deleted_at IS NULL AND ");
-    compile(f, Record::Ticket, &mut q);
+    compile_as(f, Record::Ticket, Shape::Row, &mut q);
     q.push(" THEN 1 ELSE 0 END FROM tickets t WHERE t.change_seq > ").bind(after);
     Ok(q.query_as().fetch_all(conn).await?)
 }
@@ -411,7 +432,11 @@ pub async fn count(conn: &mut AnyConnection, record: Record, f: &Filter) -> Resu
     Ok(q.query_as::<(i64,)>().fetch_one(conn).await?.0)
 }
 
-/// One offset page of matching records, in the given order (ties broken by id).
+/// One offset page of matching records, in the given order (ties broken by id). `few` says the
+/// matches are known to be few: they are then found through the filter's own indexes and
+/// sorted, rather than by walking a time index in order (which a planner may pick for the
+/// `ORDER BY … LIMIT`, and which is slow when matches are rare).
+#[allow(clippy::too_many_arguments)]
 pub async fn offset_page<T>(
     conn: &mut AnyConnection,
     record: Record,
@@ -420,6 +445,7 @@ pub async fn offset_page<T>(
     desc: bool,
     offset: i64,
     limit: i64,
+    few: bool,
 ) -> Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
@@ -428,10 +454,12 @@ where
     let a = alias(record);
     let w = where_sql(record, f);
     let dir = if desc { "DESC" } else { "ASC" };
+    // `+ 0` makes a column an expression, which no index orders.
+    let plain = if few { " + 0" } else { "" };
     let order = match (record, sort) {
-        (_, SortBy::Id) => format!("{a}.id {dir}"),
-        (_, SortBy::CreatedAt) => format!("{a}.created_at {dir}, {a}.id {dir}"),
-        (_, SortBy::UpdatedAt) => format!("{a}.updated_at {dir}, {a}.id {dir}"),
+        (_, SortBy::Id) => format!("{a}.id{plain} {dir}"),
+        (_, SortBy::CreatedAt) => format!("{a}.created_at{plain} {dir}, {a}.id {dir}"),
+        (_, SortBy::UpdatedAt) => format!("{a}.updated_at{plain} {dir}, {a}.id {dir}"),
         (Record::Ticket, SortBy::Status) => format!(
             "CASE {a}.status WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 WHEN 'hold' THEN 3 WHEN 'solved' THEN 4 ELSE 5 END {dir}, {a}.id {dir}"
         ),

@@ -164,11 +164,11 @@ async fn fetch_offset(
             render_records(conn, base, record, &t, &[], &[]).await
         }
         Record::User => {
-            let u: Vec<User> = search::offset_page(conn, record, f, by, desc, offset, limit).await?;
+            let u: Vec<User> = search::offset_page(conn, record, f, by, desc, offset, limit, false).await?;
             render_records(conn, base, record, &[], &u, &[]).await
         }
         Record::Organization => {
-            let o: Vec<Organization> = search::offset_page(conn, record, f, by, desc, offset, limit).await?;
+            let o: Vec<Organization> = search::offset_page(conn, record, f, by, desc, offset, limit, false).await?;
             render_records(conn, base, record, &[], &[], &o).await
         }
     }
@@ -285,9 +285,17 @@ async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, 
     let mut conn = state.db.read().await?;
     let filters = resolve(&mut conn, &raw, Some(Record::User), asker(&state, &actor)).await?;
     let total = search::count(&mut conn, Record::User, &filters[0].1).await?;
-    let users: Vec<User> =
-        search::offset_page(&mut conn, Record::User, &filters[0].1, SortBy::Id, false, (page - 1) * per_page, per_page)
-            .await?;
+    let users: Vec<User> = search::offset_page(
+        &mut conn,
+        Record::User,
+        &filters[0].1,
+        SortBy::Id,
+        false,
+        (page - 1) * per_page,
+        per_page,
+        total < 2_000,
+    )
+    .await?;
     let tz = account::get(&mut conn).await?.time_zone;
     let items = render::users(&mut conn, &base, &users, &tz).await?;
     let next = (page * per_page < total).then(|| {
