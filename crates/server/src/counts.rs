@@ -72,12 +72,19 @@ impl Members {
                 self.seq = Some(seq);
             }
             Some(after) => {
-                let mut seq = after;
-                for (id, s, hit) in search::changed_tickets(conn, f, after).await? {
-                    self.set(id, hit != 0);
-                    seq = seq.max(s);
+                // Which tickets changed comes from the change_seq index alone; only those
+                // are checked against the filter, and nothing runs when none did.
+                let changed = search::changed_ids(conn, after).await?;
+                if changed.is_empty() {
+                    return Ok(());
                 }
-                self.seq = Some(seq);
+                let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+                let hits: std::collections::HashSet<i64> =
+                    search::matching_among(conn, f, &ids).await?.into_iter().collect();
+                for id in &ids {
+                    self.set(*id, hits.contains(id));
+                }
+                self.seq = Some(changed.iter().map(|(_, s)| *s).max().unwrap_or(after).max(after));
             }
         }
         Ok(())

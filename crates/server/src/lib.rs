@@ -146,7 +146,8 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut workers = jobs::spawn_workers(self.state.clone(), stop_rx.clone());
-        workers.push(batcher::spawn(self.state.clone(), stop_rx));
+        workers.push(batcher::spawn(self.state.clone(), stop_rx.clone()));
+        workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());
         let service = http::into_service(router);
         axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
@@ -157,6 +158,21 @@ impl App {
         self.state.db.close().await;
         Ok(())
     }
+}
+
+/// Keeps the planner's statistics fresh: at start, then every hour.
+fn spawn_optimizer(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = state.db.optimize().await {
+                tracing::warn!(error = %e, "refreshing planner statistics failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(3_600)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

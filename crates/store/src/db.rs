@@ -161,6 +161,19 @@ impl Db {
         Ok(self.write.begin_with(statement).await?)
     }
 
+    /// Refreshes the query planner's statistics where they are stale, so it knows that a
+    /// requester narrows tickets down more than a status does. On SQLite that is `PRAGMA
+    /// optimize` with a bounded sample per index (cheap even at millions of rows); PostgreSQL's
+    /// autovacuum keeps its own.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.dialect == Dialect::Sqlite {
+            let mut conn = self.write.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     /// A connection for reads: it sees everything committed before it was handed out.
     pub async fn read(&self) -> Result<Conn> {
         Ok(self.read.acquire().await?)

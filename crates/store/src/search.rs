@@ -262,6 +262,32 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
         Predicate::ExternalId(x) => {
             q.push(&format!("({a}.external_id IS NOT NULL AND {a}.external_id = ")).bind(x.as_str()).push(")");
         }
+        Predicate::Text(section, text) if shape == Shape::Row && record == Record::Ticket => {
+            // A ticket's documents found by rowid (subject id*4, custom fields -(id*4), each
+            // comment its id*4+1), so a check of one ticket reads only its own documents.
+            let mut parts: Vec<String> = Vec::new();
+            if *section != Section::Comments {
+                parts.push(format!("d.rowid = {a}.id * 4"));
+            }
+            if *section == Section::Any {
+                parts.push(format!("d.rowid = -({a}.id * 4)"));
+            }
+            q.push("(1 = 0");
+            for rowid in parts {
+                q.push(&format!(" OR EXISTS (SELECT 1 FROM search_documents d WHERE {rowid} AND "));
+                push_like(q, "d.body", text);
+                q.push(")");
+            }
+            if *section != Section::Subject {
+                q.push(&format!(
+                    " OR EXISTS (SELECT 1 FROM ticket_comments c, search_documents d \
+                     WHERE c.ticket_id = {a}.id AND d.rowid = c.id * 4 + 1 AND "
+                ));
+                push_like(q, "d.body", text);
+                q.push(")");
+            }
+            q.push(")");
+        }
         Predicate::Text(section, text) => {
             q.push(&format!("{a}.id IN (SELECT record_id FROM search_documents WHERE record_kind = "))
                 .bind(record.as_str());
@@ -380,12 +406,21 @@ pub async fn ticket_ids(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<i64>
     Ok(q.query_as::<(i64,)>().fetch_all(conn).await?.into_iter().map(|r| r.0).collect())
 }
 
-/// Tickets changed after `after` in commit order: `(id, change_seq, matches now)`.
-pub async fn changed_tickets(conn: &mut AnyConnection, f: &Filter, after: i64) -> Result<Vec<(i64, i64, i64)>> {
-    let mut q = Sql::new("SELECT t.id, t.change_seq, CASE WHEN t.deleted_at IS NULL AND ");
-    compile_as(f, Record::Ticket, Shape::Row, &mut q);
-    q.push(" THEN 1 ELSE 0 END FROM tickets t WHERE t.change_seq > ").bind(after);
-    Ok(q.query_as().fetch_all(conn).await?)
+/// Tickets changed after `after` in commit order: `(id, change_seq)`, from the index alone.
+pub async fn changed_ids(conn: &mut AnyConnection, after: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT id, change_seq FROM tickets WHERE change_seq > $1").bind(after).fetch_all(conn).await?)
+}
+
+/// Which of these tickets a filter matches now (live ones only).
+pub async fn matching_among(conn: &mut AnyConnection, f: &Filter, ids: &[i64]) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut q = Sql::new("SELECT t.id FROM tickets t WHERE t.id IN ");
+        q.bind_list(chunk).push(" AND t.deleted_at IS NULL AND ");
+        compile_as(f, Record::Ticket, Shape::Row, &mut q);
+        out.extend(q.query_as::<(i64,)>().fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
+    }
+    Ok(out)
 }
 
 /// Live tickets' ids in an order (newest update first, etc.), streamed to `keep` until it says

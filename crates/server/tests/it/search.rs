@@ -309,6 +309,11 @@ async fn compiled_sql_and_in_memory_evaluation_agree() {
         .unwrap();
         let got: Vec<i64> = page.items.iter().map(|t| t.id).collect();
         assert_eq!(got, want, "round {round}: {filter:?}");
+        // The row-by-row form (EXISTS probes, used to re-check changed tickets) agrees too.
+        let all: Vec<i64> = facts.iter().map(|(id, _)| *id).collect();
+        let mut rows = frontdesk_store::search::matching_among(&mut conn, &filter, &all).await.unwrap();
+        rows.sort();
+        assert_eq!(rows, want, "round {round}, row form: {filter:?}");
         nonempty += usize::from(!want.is_empty() && want.len() < facts.len());
     }
     assert!(nonempty > 50, "the random filters should discriminate ({nonempty} of 300 did)");

@@ -14,3 +14,5 @@ CREATE INDEX ticket_audits_by_created_at ON ticket_audits (created_at, id);
 -- Pages of broad views and searches walk live tickets in time order (see server/src/counts.rs).
 CREATE INDEX tickets_by_updated_at ON tickets (updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_by_created_at ON tickets (created_at, id) WHERE deleted_at IS NULL;
+-- `requester:Ana` finds people by name, ignoring case.
+CREATE INDEX users_by_lower_name ON users (LOWER(name));
