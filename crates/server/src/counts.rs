@@ -25,6 +25,8 @@ const CAPACITY: usize = 128;
 /// Above this many matches, a page of a filter sorted by time is found by walking the time
 /// index and keeping members, rather than by sorting every match.
 const BROAD: i64 = 2_000;
+/// At most this many matches, a page is read by the members' ids.
+const SMALL: i64 = 500;
 
 #[derive(Default)]
 struct Members {
@@ -39,6 +41,19 @@ impl Members {
     fn contains(&self, id: i64) -> bool {
         let (w, b) = ((id / 64) as usize, id % 64);
         id >= 0 && self.bits.get(w).is_some_and(|x| x & (1 << b) != 0)
+    }
+
+    fn ids(&self) -> Vec<i64> {
+        let mut out = Vec::with_capacity(self.count.max(0) as usize);
+        for (w, word) in self.bits.iter().enumerate() {
+            let mut x = *word;
+            while x != 0 {
+                let b = x.trailing_zeros() as i64;
+                out.push(w as i64 * 64 + b);
+                x &= x - 1;
+            }
+        }
+        out
     }
 
     fn set(&mut self, id: i64, on: bool) {
@@ -151,6 +166,12 @@ impl Counts {
             return Ok((items, total));
         };
         let total = m.count;
+        if total <= SMALL {
+            // The members are known and few: read them by id, not by the filter again.
+            let ids = m.ids();
+            drop(m);
+            return Ok((search::page_among(conn, &ids, sort, desc, offset, limit).await?, total));
+        }
         let walkable = matches!(sort, SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt);
         if total < BROAD || !walkable || offset >= total {
             drop(m);

@@ -325,7 +325,8 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
                     q.push(&format!(" AND number IS NOT NULL AND number {} ", sql_op(*op))).bind(*n);
                 }
                 FieldTest::Date(op, d) => {
-                    q.push(&format!(" AND value {} ", sql_op(*op))).bind(d.as_str());
+                    // A date's search key is the date itself, and (field_id, search_key) is indexed.
+                    q.push(&format!(" AND search_key {} ", sql_op(*op))).bind(d.as_str());
                 }
                 FieldTest::Empty => {}
             }
@@ -486,12 +487,44 @@ where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
     let (cols, _) = base_select(record);
-    let a = alias(record);
     let w = where_sql(record, f);
+    let order = order_by(record, sort, desc, few);
+    let mut q = Sql {
+        text: format!("SELECT {}{} ORDER BY {order} LIMIT ", qualified(cols, alias(record)), w.text),
+        args: w.args,
+    };
+    q.bind(limit).push(" OFFSET ").bind(offset);
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
+/// One offset page of the live tickets among `ids` (a known, small set), in the given order.
+pub async fn page_among(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    sort: SortBy,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<crate::tickets::Ticket>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(format!(
+        "SELECT {} FROM tickets t WHERE t.deleted_at IS NULL AND t.id IN ",
+        qualified(crate::tickets::COLUMNS, "t")
+    ));
+    q.bind_list(ids).push(&format!(" ORDER BY {} LIMIT ", order_by(Record::Ticket, sort, desc, true)));
+    q.bind(limit).push(" OFFSET ").bind(offset);
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
+/// The `ORDER BY` of a sort, ties broken by id. With `few`, columns become expressions
+/// (`+ 0`), which no index orders, so the planner finds matches first and sorts them.
+fn order_by(record: Record, sort: SortBy, desc: bool, few: bool) -> String {
+    let a = alias(record);
     let dir = if desc { "DESC" } else { "ASC" };
-    // `+ 0` makes a column an expression, which no index orders.
     let plain = if few { " + 0" } else { "" };
-    let order = match (record, sort) {
+    match (record, sort) {
         (_, SortBy::Id) => format!("{a}.id{plain} {dir}"),
         (_, SortBy::CreatedAt) => format!("{a}.created_at{plain} {dir}, {a}.id {dir}"),
         (_, SortBy::UpdatedAt) => format!("{a}.updated_at{plain} {dir}, {a}.id {dir}"),
@@ -503,10 +536,7 @@ where
         ),
         (Record::Ticket, SortBy::TicketType) => format!("COALESCE({a}.ticket_type, '') {dir}, {a}.id {dir}"),
         _ => format!("{a}.id {dir}"),
-    };
-    let mut q = Sql { text: format!("SELECT {}{} ORDER BY {order} LIMIT ", qualified(cols, a), w.text), args: w.args };
-    q.bind(limit).push(" OFFSET ").bind(offset);
-    Ok(q.query_as().fetch_all(conn).await?)
+    }
 }
 
 /// Matching records by id, cursor-paged: no window, no cap.
