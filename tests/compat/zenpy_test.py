@@ -26,7 +26,7 @@ os.environ["ZENPY_FORCE_NETLOC"] = _url.netloc
 
 import zenpy  # noqa: E402
 from zenpy import Zenpy  # noqa: E402
-from zenpy.lib.api_objects import Comment, JobStatus, Ticket, User  # noqa: E402
+from zenpy.lib.api_objects import Comment, JobStatus, Ticket, TicketField, User, View  # noqa: E402
 from zenpy.lib.exception import RecordNotFoundException  # noqa: E402
 
 assert zenpy.__version__ == "2.0.57", f"expected zenpy 2.0.57, got {zenpy.__version__}"
@@ -210,6 +210,52 @@ def _():
     check(not missing, f"{len(missing)} created tickets missing from the listing, e.g. {sorted(missing)[:5]}")
     check(seen == sorted(seen), "tickets are not in ascending id order")
     return f"{len(seen)} tickets listed, all {len(mine)} of ours present"
+
+
+@step("ticket field (drop-down): create, set on a ticket, search by its key")
+def _():
+    tid = need("ticket_id")
+    key, value = f"plan_{RUN}", f"ent_{RUN}"
+    tf = client.ticket_fields.create(TicketField(
+        type="tagger", title=f"Plan {RUN}", key=key,
+        custom_field_options=[{"name": "Basic", "value": f"basic_{RUN}"}, {"name": "Enterprise plus", "value": value}],
+    ))
+    check(isinstance(tf, TicketField) and tf.id, f"ticket_fields.create returned {tf!r}")
+    t = client.tickets(id=tid)
+    t.custom_fields = [{"id": tf.id, "value": value}]
+    client.tickets.update(t)
+    got = [f for f in client.tickets(id=tid).custom_fields if f["id"] == tf.id]
+    check(got and got[0]["value"] == value, f"custom_fields after update: {got!r}")
+    found = [r.id for r in client.search(f"{key}:{value}", type="ticket")]
+    check(found == [tid], f"search {key}:{value} found {found!r}, want [{tid}]")
+    return f"field {tf.id}, ticket {tid} found by {key}:{value}"
+
+
+@step("view: create, count_many (zenpy sends ?count_many=), tickets")
+def _():
+    tid = need("ticket_id")
+    v = client.views.create(View(title=f"Compat {RUN}", all=[
+        {"field": "status", "operator": "less_than", "value": "solved"},
+        {"field": "current_tags", "operator": "includes", "value": f"run_{RUN}"},
+    ]))
+    check(isinstance(v, View) and v.id, f"views.create returned {v!r}")
+    counts = list(client.views.count_many([v.id]))
+    check(len(counts) == 1 and counts[0].value == 1 and counts[0].fresh, f"count_many gave {[c.to_dict() for c in counts]!r}")
+    ids = [t.id for t in client.views.tickets(v.id)]
+    check(ids == [tid], f"views.tickets gave {ids!r}, want [{tid}]")
+    return f"view {v.id}: count 1, tickets {ids}"
+
+
+@step("incremental export (cursor) has a change made a moment ago")
+def _():
+    tid = need("ticket_id")
+    start = int(time.time()) - 60
+    t = client.tickets(id=tid)
+    t.subject = f"Changed just now {RUN}"
+    client.tickets.update(t)
+    seen = {x.id: x.subject for x in client.tickets.incremental(start_time=start)}
+    check(seen.get(tid) == f"Changed just now {RUN}", f"export has {seen.get(tid)!r} for ticket {tid}")
+    return f"{len(seen)} tickets exported, ticket {tid} with its new subject"
 
 
 @step("404 for a missing ticket raises RecordNotFoundException")
