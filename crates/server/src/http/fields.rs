@@ -34,7 +34,7 @@ const USER: Names = Names { kind: Record::User, plural: "user_fields", singular:
 const ORG: Names = Names { kind: Record::Organization, plural: "organization_fields", singular: "organization_field" };
 
 macro_rules! kind_routes {
-    ($n:expr, $list:literal, $one:literal, $options:literal, $reorder:literal) => {{
+    ($n:expr, $list:literal, $one:literal, $options:literal, $option:literal, $reorder:literal) => {{
         let n: &'static Names = &$n;
         vec![
             ep(Method::GET, $list, T, "List fields", get(move |s, a, b| list(n, s, a, b))),
@@ -50,6 +50,8 @@ macro_rules! kind_routes {
                 "Add an option, or update the one with this id",
                 post(move |s, a, b, p, body| upsert_option(n, s, a, b, p, body)),
             ),
+            ep(Method::GET, $option, T, "Show one option", get(move |s, a, b, p| option(n, s, a, b, p))),
+            ep(Method::DELETE, $option, T, "Remove one option", delete(move |s, a, p| remove_option(n, s, a, p))),
             ep(Method::PUT, $reorder, T, "Set the fields' order", put(move |s, a, body| reorder(n, s, a, body))),
         ]
     }};
@@ -61,6 +63,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         "/api/v2/ticket_fields",
         "/api/v2/ticket_fields/{id}",
         "/api/v2/ticket_fields/{id}/options",
+        "/api/v2/ticket_fields/{id}/options/{option_id}",
         "/api/v2/ticket_fields/reorder"
     );
     out.extend(kind_routes!(
@@ -68,6 +71,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         "/api/v2/user_fields",
         "/api/v2/user_fields/{id}",
         "/api/v2/user_fields/{id}/options",
+        "/api/v2/user_fields/{id}/options/{option_id}",
         "/api/v2/user_fields/reorder"
     ));
     out.extend(kind_routes!(
@@ -75,6 +79,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         "/api/v2/organization_fields",
         "/api/v2/organization_fields/{id}",
         "/api/v2/organization_fields/{id}/options",
+        "/api/v2/organization_fields/{id}/options/{option_id}",
         "/api/v2/organization_fields/reorder"
     ));
     out
@@ -265,6 +270,50 @@ async fn upsert_option(
     } else {
         ok(body)
     })
+}
+
+async fn option(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path((id, option_id)): Path<(String, String)>,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let f = find(&state, n, &id).await?;
+    let oid = path_id(&option_id)?;
+    let o = f.options().into_iter().find(|o| o.id == oid).ok_or(ApiError::NotFound)?;
+    Ok(ok(json!({"custom_field_option": option_json(&base, n, f.id, &o)})))
+}
+
+/// Removes an option; records that chose it keep their value until it is next changed.
+async fn remove_option(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    Path((id, option_id)): Path<(String, String)>,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let oid = path_id(&option_id)?;
+    let now = state.now();
+    in_tx(&state, async |tx| {
+        let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
+        let options = f.options();
+        if !options.iter().any(|o| o.id == oid) {
+            return Err(ApiError::NotFound);
+        }
+        let list: Vec<Value> = options
+            .iter()
+            .filter(|o| o.id != oid)
+            .map(|o| json!({"id": o.id, "name": o.name, "value": o.value}))
+            .collect();
+        let mut body = serde_json::Map::new();
+        body.insert("custom_field_options".into(), Value::Array(list));
+        app::save(tx, n.kind, Some(f), &body, now).await
+    })
+    .await?;
+    Ok(no_content())
 }
 
 /// `{"<singular>_ids": [..]}`: positions follow the list.

@@ -128,6 +128,11 @@ async fn ticket_fields_checked_rendered_required_to_solve_and_searchable() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
+    let gold = r.body["custom_field_option"]["id"].as_i64().unwrap();
+    let r = app.get(&format!("/api/v2/ticket_fields/{plan_id}/options/{gold}")).await;
+    assert_eq!(r.body["custom_field_option"]["value"], "gold");
+    assert_eq!(app.delete(&format!("/api/v2/ticket_fields/{plan_id}/options/{gold}")).await.status, 204);
+    assert_eq!(app.get(&format!("/api/v2/ticket_fields/{plan_id}/options/{gold}")).await.status, 404);
     let r = app.put(&format!("/api/v2/ticket_fields/{seats}"), json!({"ticket_field": {"type": "text"}})).await;
     assert_eq!(r.status, 422, "a type never changes");
     assert_eq!(app.delete(&format!("/api/v2/ticket_fields/{order}")).await.status, 204);
