@@ -21,7 +21,8 @@
 //!
 //! Free text (phrases and words that are not `name:value`) matches, ignoring case and accents,
 //! anywhere inside the record's searchable text, so `eletronico` finds `eletrônico` and `請求`
-//! finds `請求書`. Field names are case-insensitive; unknown names are errors, except in the
+//! finds `請求書`. `order_by:<created|updated|priority|status|ticket_type>` and `sort:<asc|desc>`
+//! at the top level order the results rather than filter them. Field names are case-insensitive; unknown names are errors, except in the
 //! record's own custom fields, which the caller lists. A query is at most
 //! [`MAX_QUERY_LEN`] characters and [`MAX_DEPTH`] levels of parentheses deep.
 
@@ -324,9 +325,69 @@ pub fn parse(query: &str) -> Result<Condition, SearchError> {
     Ok(c)
 }
 
+/// How a query asks its results to be ordered: `order_by:updated sort:asc`. These say nothing
+/// about what matches, so they are taken out of the tree; each may appear once, at the top.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ordering {
+    pub order_by: Option<String>,
+    pub sort: Option<String>,
+}
+
+const ORDER_FIELDS: [&str; 2] = ["order_by", "sort"];
+
+/// Splits `order_by:` and `sort:` terms from a parsed query.
+pub fn split_ordering(c: Condition) -> Result<(Condition, Ordering), SearchError> {
+    let top = match c {
+        Condition::All(v) => v,
+        other => vec![other],
+    };
+    let mut ordering = Ordering::default();
+    let mut rest = Vec::new();
+    for term in top {
+        match term {
+            Condition::Field { field, op: Op::Eq, value, at } if ORDER_FIELDS.contains(&field.as_str()) => {
+                let slot = if field == "order_by" { &mut ordering.order_by } else { &mut ordering.sort };
+                if slot.is_some() {
+                    return Err(SearchError { position: at, message: format!("{field} is given twice") });
+                }
+                *slot = Some(value.to_lowercase());
+            }
+            other => {
+                let mut nested = None;
+                other.walk(&mut |c| {
+                    if let Condition::Field { field, at, .. } = c
+                        && ORDER_FIELDS.contains(&field.as_str())
+                    {
+                        nested.get_or_insert(*at);
+                    }
+                });
+                if let Some(at) = nested {
+                    return Err(SearchError {
+                        position: at,
+                        message: "order_by and sort apply to the whole query: use them outside parentheses, OR and -"
+                            .into(),
+                    });
+                }
+                rest.push(other);
+            }
+        }
+    }
+    Ok((Condition::All(rest), ordering))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordering_terms_are_split_out() {
+        let (c, o) = split_ordering(parse("status:open order_by:updated sort:asc").unwrap()).unwrap();
+        assert_eq!(o, Ordering { order_by: Some("updated".into()), sort: Some("asc".into()) });
+        assert!(matches!(c, Condition::All(v) if v.len() == 1));
+        let e = split_ordering(parse("status:open OR order_by:updated").unwrap()).unwrap_err();
+        assert_eq!(e.position, 15);
+        assert!(split_ordering(parse("sort:asc sort:desc").unwrap()).is_err());
+    }
 
     /// Every kind of bad query, with its message and a caret under the position it names.
     /// The snapshot (`snapshots/`) is what a user sees; review changes to it with care.

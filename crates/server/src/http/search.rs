@@ -57,8 +57,8 @@ pub async fn resolve(
     raw: &str,
     only: Option<Record>,
     asker: Asker,
-) -> Result<Vec<(Record, Filter)>> {
-    let cond = query::parse(raw)?;
+) -> Result<(Vec<(Record, Filter)>, query::Ordering)> {
+    let (cond, ordering) = query::split_ordering(query::parse(raw)?)?;
     let named: Vec<Record> = cond.record_types().iter().filter_map(|t| Record::parse(t)).collect();
     let candidates: Vec<Record> = match only {
         Some(r) => vec![r],
@@ -79,7 +79,7 @@ pub async fn resolve(
     }
     match (out.is_empty(), first_error) {
         (true, Some(e)) => Err(e.into()),
-        _ => Ok(out),
+        _ => Ok((out, ordering)),
     }
 }
 
@@ -102,11 +102,12 @@ fn asker(state: &State, actor: &Actor) -> Asker {
     Asker { now: state.now(), me: actor.id() }
 }
 
-fn sort(params: &Params) -> Result<(SortBy, bool)> {
-    let by = match params.get("sort_by").unwrap_or("") {
+/// The order: `order_by:`/`sort:` in the query, else `sort_by`/`sort_order` parameters.
+fn sort(params: &Params, ordering: &query::Ordering) -> Result<(SortBy, bool)> {
+    let by = match ordering.order_by.as_deref().or(params.get("sort_by")).unwrap_or("") {
         "" | "relevance" => SortBy::UpdatedAt,
-        "updated_at" => SortBy::UpdatedAt,
-        "created_at" => SortBy::CreatedAt,
+        "updated_at" | "updated" => SortBy::UpdatedAt,
+        "created_at" | "created" => SortBy::CreatedAt,
         "priority" => SortBy::Priority,
         "status" => SortBy::Status,
         "ticket_type" => SortBy::TicketType,
@@ -116,7 +117,7 @@ fn sort(params: &Params) -> Result<(SortBy, bool)> {
             )));
         }
     };
-    let desc = match params.get("sort_order").unwrap_or("desc") {
+    let desc = match ordering.sort.as_deref().or(params.get("sort_order")).unwrap_or("desc") {
         "desc" | "" => true,
         "asc" => false,
         other => return Err(ApiError::BadRequest(format!("sort_order must be asc or desc, not {other:?}"))),
@@ -179,11 +180,11 @@ async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     require_staff(&actor)?;
     let raw = query_param(&params)?;
     let only = params.get("filter[type]").and_then(Record::parse);
-    let (by, desc) = sort(&params)?;
     let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = params.int("page")?.unwrap_or(1).max(1);
     let mut conn = state.db.read().await?;
-    let filters = resolve(&mut conn, &raw, only, asker(&state, &actor)).await?;
+    let (filters, ordering) = resolve(&mut conn, &raw, only, asker(&state, &actor)).await?;
+    let (by, desc) = sort(&params, &ordering)?;
     let mut counts = Vec::new();
     for (r, f) in &filters {
         counts.push(count_of(&state, &mut conn, *r, f).await?);
@@ -228,7 +229,7 @@ async fn count(AxState(state): AxState<State>, actor: Actor, params: Params) -> 
     require_staff(&actor)?;
     let raw = query_param(&params)?;
     let mut conn = state.db.read().await?;
-    let filters = resolve(&mut conn, &raw, None, asker(&state, &actor)).await?;
+    let (filters, _) = resolve(&mut conn, &raw, None, asker(&state, &actor)).await?;
     let mut total = 0;
     for (r, f) in &filters {
         total += count_of(&state, &mut conn, *r, f).await?;
@@ -249,7 +250,7 @@ async fn export(AxState(state): AxState<State>, actor: Actor, base: Base, params
     };
     let paging = Paging::cursor_only(&params)?;
     let mut conn = state.db.read().await?;
-    let filters = resolve(&mut conn, &raw, Some(record), asker(&state, &actor)).await?;
+    let (filters, _) = resolve(&mut conn, &raw, Some(record), asker(&state, &actor)).await?;
     let f = &filters[0].1;
     let body = match record {
         Record::Ticket => {
@@ -283,7 +284,7 @@ async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, 
     let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = params.int("page")?.unwrap_or(1).max(1);
     let mut conn = state.db.read().await?;
-    let filters = resolve(&mut conn, &raw, Some(Record::User), asker(&state, &actor)).await?;
+    let (filters, _) = resolve(&mut conn, &raw, Some(Record::User), asker(&state, &actor)).await?;
     let total = search::count(&mut conn, Record::User, &filters[0].1).await?;
     let users: Vec<User> = search::offset_page(
         &mut conn,

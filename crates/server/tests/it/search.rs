@@ -102,6 +102,19 @@ async fn field_queries() {
     let r = app.get("/api/v2/search.json?query=type%3Aticket&sort_by=status&sort_order=asc").await;
     assert_eq!(ids(&r.body), vec![t1, t2, t3]);
     assert_eq!(r.body["results"][2]["id"], t3);
+    // order_by/sort inside the query.
+    let order = |q: &str| {
+        let q = form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>();
+        let app = &app;
+        async move {
+            let r = app.get(&format!("/api/v2/search.json?query={q}")).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["results"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(order("type:ticket order_by:created sort:asc").await, vec![t1, t2, t3]);
+    assert_eq!(order("type:ticket order_by:created sort:desc").await, vec![t3, t2, t1]);
+    assert_eq!(order("type:ticket order_by:priority sort:desc").await[0], t1);
 }
 
 #[tokio::test]
