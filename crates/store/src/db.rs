@@ -161,15 +161,20 @@ impl Db {
         Ok(self.write.begin_with(statement).await?)
     }
 
-    /// Refreshes the query planner's statistics where they are stale, so it knows that a
-    /// requester narrows tickets down more than a status does. On SQLite that is `PRAGMA
-    /// optimize` with a bounded sample per index (cheap even at millions of rows); PostgreSQL's
-    /// autovacuum keeps its own.
+    /// Refreshes the query planner's statistics, so it knows that a requester narrows tickets
+    /// down more than a status does. On SQLite that is `PRAGMA optimize` with a bounded sample
+    /// per index; on PostgreSQL `ANALYZE`, which samples too (autovacuum also runs it, but only
+    /// after enough changes, which a bulk load may not have made yet).
     pub async fn optimize(&self) -> Result<()> {
-        if self.dialect == Dialect::Sqlite {
-            let mut conn = self.write.acquire().await?;
-            sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *conn).await?;
+        let mut conn = self.write.acquire().await?;
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+                sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *conn).await?;
+            }
+            Dialect::Postgres => {
+                sqlx::query("ANALYZE").execute(&mut *conn).await?;
+            }
         }
         Ok(())
     }
