@@ -158,12 +158,18 @@ pub type Values = HashMap<i64, BTreeMap<i64, Vec<String>>>;
 /// The values of many records of one kind, in one query.
 pub async fn values(conn: &mut AnyConnection, kind: Record, ids: &[i64]) -> Result<Values> {
     let mut out: Values = HashMap::new();
+    // By (field, record): the primary key's order, so each value is one index lookup.
+    let fields: Vec<(i64,)> = sqlx::query_as("SELECT id FROM custom_fields WHERE record_kind = $1")
+        .bind(kind.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    let fields: Vec<i64> = fields.into_iter().map(|f| f.0).collect();
+    if fields.is_empty() || ids.is_empty() {
+        return Ok(out);
+    }
     for chunk in ids.chunks(500) {
-        let mut q = Sql::new(
-            "SELECT v.record_id, v.field_id, v.value FROM custom_field_values v \
-             JOIN custom_fields f ON f.id = v.field_id WHERE f.record_kind = ",
-        );
-        q.bind(kind.as_str()).push(" AND v.record_id IN ").bind_list(chunk).push(" ORDER BY v.value");
+        let mut q = Sql::new("SELECT record_id, field_id, value FROM custom_field_values WHERE field_id IN ");
+        q.bind_list(&fields).push(" AND record_id IN ").bind_list(chunk).push(" ORDER BY value");
         let rows: Vec<(i64, i64, String)> = q.query_as().fetch_all(&mut *conn).await?;
         for (record, field, value) in rows {
             out.entry(record).or_default().entry(field).or_default().push(value);

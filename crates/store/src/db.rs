@@ -202,18 +202,19 @@ impl Db {
     }
 
     /// The schema as `(table, column, normalised type)`, for the test that both databases
-    /// agree. `search_documents` is left out: it is an FTS5 table on SQLite by design.
+    /// agree. The search document tables are left out: they are FTS5 tables on SQLite by design.
     pub async fn schema(&self) -> Result<Vec<(String, String, String)>> {
         let sql = match self.dialect {
             Dialect::Sqlite => {
                 "SELECT m.name, p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p \
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\' \
-                 AND m.name NOT LIKE 'search\\_documents%' ESCAPE '\\' ORDER BY m.name, p.name"
+                 AND m.name NOT LIKE 'search\\_documents%' ESCAPE '\\' \
+                 AND m.name NOT LIKE 'people\\_documents%' ESCAPE '\\' ORDER BY m.name, p.name"
             }
             Dialect::Postgres => {
                 "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%' \
-                 AND table_name <> 'search_documents' ORDER BY table_name, column_name"
+                 AND table_name NOT IN ('search_documents', 'people_documents') ORDER BY table_name, column_name"
             }
         };
         let rows: Vec<(String, String, String)> = sqlx::query_as(sql).fetch_all(&self.read).await?;

@@ -54,10 +54,32 @@ pub async fn put(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
     insert(conn, docs).await
 }
 
+/// The table a record kind's documents live in: tickets' (subjects, comments, custom field
+/// values) in one, people's (users, organizations) in another.
+fn table(record: Record) -> &'static str {
+    match record {
+        Record::Ticket => "search_documents",
+        Record::User | Record::Organization => "people_documents",
+    }
+}
+
+/// The table of a document, from its rowid (users are id*4+2, organizations id*4+3).
+fn table_of_rowid(rowid: i64) -> &'static str {
+    if matches!(rowid.rem_euclid(4), 2 | 3) { table(Record::User) } else { table(Record::Ticket) }
+}
+
 /// Writes documents known to be new (a new ticket's subject, a new comment).
 pub async fn insert(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
+    for t in [table(Record::Ticket), table(Record::User)] {
+        let mine: Vec<&Document> = docs.iter().filter(|d| table_of_rowid(d.rowid) == t).collect();
+        insert_into(conn, t, &mine).await?;
+    }
+    Ok(())
+}
+
+async fn insert_into(conn: &mut AnyConnection, table: &str, docs: &[&Document]) -> Result<()> {
     for chunk in docs.chunks(200) {
-        let mut q = Sql::new("INSERT INTO search_documents (rowid, record_kind, record_id, section, body) VALUES ");
+        let mut q = Sql::new(format!("INSERT INTO {table} (rowid, record_kind, record_id, section, body) VALUES "));
         for (i, d) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
@@ -71,10 +93,13 @@ pub async fn insert(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
 }
 
 pub async fn delete(conn: &mut AnyConnection, rowids: &[i64]) -> Result<()> {
-    for chunk in rowids.chunks(500) {
-        let mut q = Sql::new("DELETE FROM search_documents WHERE rowid IN ");
-        q.bind_list(chunk);
-        q.query().execute(&mut *conn).await?;
+    for t in [table(Record::Ticket), table(Record::User)] {
+        let mine: Vec<i64> = rowids.iter().copied().filter(|r| table_of_rowid(*r) == t).collect();
+        for chunk in mine.chunks(500) {
+            let mut q = Sql::new(format!("DELETE FROM {t} WHERE rowid IN "));
+            q.bind_list(chunk);
+            q.query().execute(&mut *conn).await?;
+        }
     }
     Ok(())
 }
@@ -289,7 +314,7 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
             q.push(")");
         }
         Predicate::Text(section, text) => {
-            q.push(&format!("{a}.id IN (SELECT record_id FROM search_documents WHERE record_kind = "))
+            q.push(&format!("{a}.id IN (SELECT record_id FROM {} WHERE record_kind = ", table(record)))
                 .bind(record.as_str());
             match section {
                 Section::Subject => {

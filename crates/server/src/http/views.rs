@@ -263,8 +263,9 @@ async fn count_many(AxState(state): AxState<State>, actor: Actor, base: Base, pa
         .filter(|v| app::visible(v, actor.id(), actor.is_admin(), &groups))
         .collect();
     let mut out = Vec::new();
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     for v in &list {
-        let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(v)).await?;
+        let f = app::compile(&app::conditions_of(v), state.now(), actor.id(), &defs)?;
         out.push(count_json(&base, v.id, state.counts.count(&mut conn, &f).await?));
     }
     Ok(ok(json!({"view_counts": out})))
