@@ -308,6 +308,13 @@ impl HasId for OrganizationMembership {
 const MEMBERSHIP_COLUMNS: &str = "id, user_id, organization_id, is_default, created_at, updated_at";
 
 /// Adds a membership (no-op if present) and returns it.
+/// Users whose primary organization is `org`.
+pub async fn ids_in_organization(conn: &mut AnyConnection, org: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM users WHERE organization_id = $1 ORDER BY id").bind(org).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 pub async fn add_organization_membership(
     conn: &mut AnyConnection,
     user_id: i64,

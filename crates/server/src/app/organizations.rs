@@ -42,6 +42,7 @@ pub async fn save(
 ) -> Result<Organization> {
     let o = &input.0;
     let is_new = org.is_none();
+    let old_name = org.as_ref().map(|o| o.name.clone());
     let mut org = org.unwrap_or_else(|| Organization { created_at: now, ..Default::default() });
     match o.str("name", 255)?.set() {
         Some(n) => org.name = n.trim().to_string(),
@@ -88,6 +89,12 @@ pub async fn save(
     }
     super::fields::save_values(conn, Record::Organization, org.id, field_values.as_ref()).await?;
     super::search_index::refresh_organization(conn, org.id).await?;
+    // A user's document holds its organization's name and custom field values.
+    if !is_new && (old_name.as_deref() != Some(org.name.as_str()) || field_values.is_some()) {
+        for user in frontdesk_store::users::ids_in_organization(conn, org.id).await? {
+            super::search_index::refresh_user(conn, user).await?;
+        }
+    }
     Ok(org)
 }
 

@@ -178,6 +178,19 @@ async fn user_and_organization_fields_by_key() {
     assert_eq!(search_ids(&app, "type:user renewal_date<2027-01-01").await, vec![uid]);
     assert_eq!(search_ids(&app, "type:organization segment:varejo").await, vec![org_id]);
     assert_eq!(search_ids(&app, "type:user varejo").await, vec![uid], "a user's text holds its organization's values");
+    let r = app
+        .put(
+            &format!("/api/v2/organizations/{org_id}"),
+            json!({"organization": {"name": "Loja Verde", "organization_fields": {"segment": ["industria"]}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        search_ids(&app, "type:user verde industria").await,
+        vec![uid],
+        "members' documents follow their organization"
+    );
+    assert!(search_ids(&app, "type:user varejo").await.is_empty());
 
     for (body, needle) in [
         (json!({"user_fields": {"renewal_date": "soon"}}), "Renewal date (renewal_date): \"soon\" is not a date"),
