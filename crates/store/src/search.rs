@@ -149,6 +149,25 @@ pub fn compile_as(f: &Filter, record: Record, shape: Shape, q: &mut Sql) {
         Filter::All(v) | Filter::Any(v) if v.is_empty() => {
             q.push(if matches!(f, Filter::All(_)) { "1 = 1" } else { "1 = 0" });
         }
+        Filter::All(v) if shape == Shape::Set && v.iter().filter(|c| positive_lookup(c)).count() >= 2 => {
+            // Several lookups in other tables (tags, custom field values): intersect their id
+            // lists first, so only the ids in all of them are looked up among the records.
+            q.push(&format!("({}.id IN (", alias(record)));
+            for (i, c) in v.iter().filter(|c| positive_lookup(c)).enumerate() {
+                if i > 0 {
+                    q.push(" INTERSECT ");
+                }
+                if let Filter::Pred(p) = c {
+                    lookup_select(p, record, q);
+                }
+            }
+            q.push(")");
+            for c in v.iter().filter(|c| !positive_lookup(c)) {
+                q.push(" AND ");
+                compile_as(c, record, shape, q);
+            }
+            q.push(")");
+        }
         Filter::All(v) | Filter::Any(v) => {
             let joiner = if matches!(f, Filter::All(_)) { " AND " } else { " OR " };
             q.push("(");
@@ -233,14 +252,12 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
             let v: Vec<Option<&'static str>> = list.iter().map(|p| p.map(|p| p.as_str())).collect();
             nullable_in(q, &format!("{a}.ticket_type"), &v);
         }
-        Predicate::Tag(tag) => {
-            let (table, col) = match record {
-                Record::Ticket => ("ticket_tags", "ticket_id"),
-                Record::User => ("user_tags", "user_id"),
-                Record::Organization => ("organization_tags", "organization_id"),
-            };
-            lookup(q, a, shape, false, col, table);
-            q.push(" AND tag = ").bind(tag.as_str()).push(")");
+        Predicate::Tag(_) | Predicate::Custom(..) => {
+            let negate = matches!(p, Predicate::Custom(_, FieldTest::Empty | FieldTest::Checked(false)));
+            let (col, table) = lookup_source(p, record);
+            lookup(q, a, shape, negate, col, table);
+            lookup_conditions(p, q);
+            q.push(")");
         }
         Predicate::User(role, r) => {
             let col = match role {
@@ -335,9 +352,42 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
         Predicate::RecordType(b) => {
             q.push(if *b { "1 = 1" } else { "1 = 0" });
         }
+    }
+}
+
+/// A tag or a custom field value that must be present (not `none`, not an unticked box).
+fn positive_lookup(f: &Filter) -> bool {
+    match f {
+        Filter::Pred(Predicate::Tag(_)) => true,
+        Filter::Pred(Predicate::Custom(_, test)) => !matches!(test, FieldTest::Empty | FieldTest::Checked(false)),
+        _ => false,
+    }
+}
+
+/// The id column and table a lookup predicate reads.
+fn lookup_source(p: &Predicate, record: Record) -> (&'static str, &'static str) {
+    match (p, record) {
+        (Predicate::Tag(_), Record::Ticket) => ("ticket_id", "ticket_tags"),
+        (Predicate::Tag(_), Record::User) => ("user_id", "user_tags"),
+        (Predicate::Tag(_), Record::Organization) => ("organization_id", "organization_tags"),
+        _ => ("record_id", "custom_field_values"),
+    }
+}
+
+/// `SELECT <id> FROM <table> WHERE …` for a lookup predicate.
+fn lookup_select(p: &Predicate, record: Record, q: &mut Sql) {
+    let (col, table) = lookup_source(p, record);
+    q.push(&format!("SELECT {col} FROM {table} WHERE 1 = 1"));
+    lookup_conditions(p, q);
+}
+
+/// The conditions (` AND …`) a lookup predicate puts on its table's rows.
+fn lookup_conditions(p: &Predicate, q: &mut Sql) {
+    match p {
+        Predicate::Tag(tag) => {
+            q.push(" AND tag = ").bind(tag.as_str());
+        }
         Predicate::Custom(field, test) => {
-            let negate = matches!(test, FieldTest::Empty | FieldTest::Checked(false));
-            lookup(q, a, shape, negate, "record_id", "custom_field_values");
             q.push(" AND field_id = ").bind(*field);
             match test {
                 FieldTest::Is(k) => {
@@ -355,8 +405,8 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
                 }
                 FieldTest::Empty => {}
             }
-            q.push(")");
         }
+        _ => {}
     }
 }
 
