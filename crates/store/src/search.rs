@@ -499,29 +499,40 @@ pub async fn matching_among(conn: &mut AnyConnection, f: &Filter, ids: &[i64]) -
     Ok(out)
 }
 
-/// Live tickets' ids in an order (newest update first, etc.), streamed to `keep` until it says
-/// stop: for pages of broad filters whose members are known.
+/// Live tickets' ids in an order (newest update first, etc.), handed to `keep` until it says
+/// stop: for pages of broad filters whose members are known. Read in keyset chunks, so
+/// stopping early reads little (a single query would make PostgreSQL send every row).
 pub async fn scan_ticket_ids(
     conn: &mut AnyConnection,
     sort: SortBy,
     desc: bool,
     mut keep: impl FnMut(i64) -> bool,
 ) -> Result<()> {
-    use futures_util::TryStreamExt;
-    let dir = if desc { "DESC" } else { "ASC" };
-    let order = match sort {
-        SortBy::CreatedAt => format!("t.created_at {dir}, t.id {dir}"),
-        SortBy::UpdatedAt => format!("t.updated_at {dir}, t.id {dir}"),
-        _ => format!("t.id {dir}"),
+    const CHUNK: i64 = 1_000;
+    let (dir, cmp) = if desc { ("DESC", "<") } else { ("ASC", ">") };
+    let key = match sort {
+        SortBy::CreatedAt => "t.created_at",
+        SortBy::UpdatedAt => "t.updated_at",
+        _ => "t.id",
     };
-    let sql = format!("SELECT t.id FROM tickets t WHERE t.deleted_at IS NULL ORDER BY {order}");
-    let mut rows = sqlx::query_as::<_, (i64,)>(&sql).fetch(conn);
-    while let Some((id,)) = rows.try_next().await? {
-        if !keep(id) {
-            break;
+    let mut after: Option<(i64, i64)> = None;
+    loop {
+        let mut q = Sql::new(format!("SELECT t.id, {key} FROM tickets t WHERE t.deleted_at IS NULL"));
+        if let Some((k, id)) = after {
+            q.push(&format!(" AND ({key}, t.id) {cmp} (")).bind(k).push(", ").bind(id).push(")");
+        }
+        q.push(&format!(" ORDER BY {key} {dir}, t.id {dir} LIMIT ")).bind(CHUNK);
+        let rows: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        for (id, _) in &rows {
+            if !keep(*id) {
+                return Ok(());
+            }
+        }
+        match rows.last() {
+            Some((id, k)) if rows.len() as i64 == CHUNK => after = Some((*k, *id)),
+            _ => return Ok(()),
         }
     }
-    Ok(())
 }
 
 /// Live tickets by id, in the order the ids are given.
