@@ -160,15 +160,23 @@ impl App {
     }
 }
 
-/// Keeps the planner's statistics fresh: at start, then every hour.
+/// Keeps the planner's statistics fresh: at start and every ten minutes, once the database
+/// holds enough tickets for statistics to mean something. Statistics taken from a nearly empty
+/// database mislead the planner later (it took the status index for `requester:… status<solved`
+/// and answered in 94 ms instead of 2 at 100,000 tickets).
 fn spawn_optimizer(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    const ENOUGH_TICKETS: i64 = 10_000;
     tokio::spawn(async move {
         loop {
-            if let Err(e) = state.db.optimize().await {
+            let big_enough = match state.db.read().await {
+                Ok(mut conn) => frontdesk_store::tickets::max_id(&mut conn).await.unwrap_or(0) >= ENOUGH_TICKETS,
+                Err(_) => false,
+            };
+            if big_enough && let Err(e) = state.db.optimize().await {
                 tracing::warn!(error = %e, "refreshing planner statistics failed");
             }
             tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(3_600)) => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
                 _ = stop.changed() => return,
             }
         }

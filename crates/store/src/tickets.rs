@@ -168,6 +168,12 @@ pub async fn update(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
     Ok(())
 }
 
+/// The highest ticket id (0 when there are none): the size of the table, cheaply.
+pub async fn max_id(conn: &mut AnyConnection) -> Result<i64> {
+    let (v,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM tickets").fetch_one(conn).await?;
+    Ok(v.unwrap_or(0))
+}
+
 /// A ticket (deleted ones included: the caller decides what a deleted ticket means).
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Ticket>> {
     Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1")).bind(id).fetch_optional(conn).await?)
