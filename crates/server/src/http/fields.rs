@@ -7,7 +7,9 @@ use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
 
+use frontdesk_domain::fields::FieldOption;
 use frontdesk_domain::filter::Record;
+use frontdesk_store::AnyConnection;
 use frontdesk_store::custom_fields::{self, CustomField};
 
 use super::extract::{Base, JsonBody, path_id};
@@ -85,7 +87,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     out
 }
 
-fn option_json(base: &Base, n: &Names, field_id: i64, o: &frontdesk_domain::fields::FieldOption) -> Value {
+fn option_json(base: &Base, n: &Names, field_id: i64, o: &FieldOption) -> Value {
     json!({
         "url": base.url(&format!("/api/v2/{}/{field_id}/options/{}.json", n.plural, o.id)),
         "id": o.id,
@@ -226,6 +228,24 @@ async fn options(
     Ok(ok(json!({"custom_field_options": items, "next_page": null, "previous_page": null, "count": count})))
 }
 
+/// Options as a field body gives them (`{"id", "name", "value"}`), to edit and save back.
+fn option_inputs<'a>(options: impl Iterator<Item = &'a FieldOption>) -> Vec<Value> {
+    options.map(|o| json!({"id": o.id, "name": o.name, "value": o.value})).collect()
+}
+
+/// Saves a field with this option list, checked as a field update checks it.
+async fn save_options(
+    tx: &mut AnyConnection,
+    n: &Names,
+    f: CustomField,
+    list: Vec<Value>,
+    now: i64,
+) -> Result<CustomField> {
+    let mut body = serde_json::Map::new();
+    body.insert("custom_field_options".into(), Value::Array(list));
+    app::save(tx, n.kind, Some(f), &body, now).await
+}
+
 /// `{"custom_field_option": {"id"?, "name", "value"}}`: updates the option with that id, or adds one.
 async fn upsert_option(
     n: &Names,
@@ -241,8 +261,7 @@ async fn upsert_option(
     let now = state.now();
     let (f, option_id, is_new) = in_tx(&state, async |tx| {
         let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
-        let mut list: Vec<Value> =
-            f.options().iter().map(|o| json!({"id": o.id, "name": o.name, "value": o.value})).collect();
+        let mut list = option_inputs(f.options().iter());
         let given = m.get("id").and_then(Value::as_i64);
         let is_new = !given.is_some_and(|g| list.iter().any(|o| o["id"].as_i64() == Some(g)));
         if is_new {
@@ -255,9 +274,7 @@ async fn upsert_option(
             }
         }
         let value = m.get("value").or(m.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
-        let mut body = serde_json::Map::new();
-        body.insert("custom_field_options".into(), Value::Array(list));
-        let f = app::save(tx, n.kind, Some(f), &body, now).await?;
+        let f = save_options(tx, n, f, list, now).await?;
         let tag = frontdesk_domain::normalize_tag(&value).unwrap_or(value);
         let option_id = f.options().iter().find(|o| Some(o.id) == given || o.value == tag).map(|o| o.id);
         Ok((f, option_id, is_new))
@@ -303,14 +320,8 @@ async fn remove_option(
         if !options.iter().any(|o| o.id == oid) {
             return Err(ApiError::NotFound);
         }
-        let list: Vec<Value> = options
-            .iter()
-            .filter(|o| o.id != oid)
-            .map(|o| json!({"id": o.id, "name": o.name, "value": o.value}))
-            .collect();
-        let mut body = serde_json::Map::new();
-        body.insert("custom_field_options".into(), Value::Array(list));
-        app::save(tx, n.kind, Some(f), &body, now).await
+        let list = option_inputs(options.iter().filter(|o| o.id != oid));
+        save_options(tx, n, f, list, now).await
     })
     .await?;
     Ok(no_content())

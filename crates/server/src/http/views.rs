@@ -11,6 +11,7 @@ use axum::routing::{delete, get, post, put};
 use serde_json::{Map, Value, json};
 
 use frontdesk_domain::conditions::Conditions;
+use frontdesk_domain::fields::FieldDef;
 use frontdesk_domain::filter::{Filter, Record};
 use frontdesk_store::search;
 use frontdesk_store::tickets::Ticket;
@@ -50,7 +51,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn column_title(id: &Value, defs: &[frontdesk_domain::fields::FieldDef]) -> String {
+fn column_title(id: &Value, defs: &[FieldDef]) -> String {
     match id {
         Value::String(s) => COLUMNS.iter().find(|(k, _)| k == s).map_or(s.clone(), |(_, t)| t.to_string()),
         Value::Number(n) => defs.iter().find(|d| Some(d.id) == n.as_i64()).map_or(n.to_string(), |d| d.title.clone()),
@@ -58,7 +59,7 @@ fn column_title(id: &Value, defs: &[frontdesk_domain::fields::FieldDef]) -> Stri
     }
 }
 
-fn view_json(base: &Base, v: &View, defs: &[frontdesk_domain::fields::FieldDef]) -> Value {
+fn view_json(base: &Base, v: &View, defs: &[FieldDef]) -> Value {
     let out = Output::parse(&v.output);
     let conditions = app::conditions_of(v);
     let columns: Vec<Value> = out
@@ -310,16 +311,14 @@ async fn tickets(
 async fn rows(
     conn: &mut AnyConnection,
     state: &State,
-    actor: &Actor,
     base: &Base,
     params: &Params,
-    c: &Conditions,
+    f: &Filter,
     out: &Output,
+    defs: &[FieldDef],
 ) -> Result<Map<String, Value>> {
     let paging = Paging::from_params(params)?;
-    let f = filter_of(conn, state, actor, c).await?;
-    let page = ticket_page(conn, state, &f, out, paging).await?;
-    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let page = ticket_page(conn, state, f, out, paging).await?;
     let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
     let values = frontdesk_store::custom_fields::values(conn, Record::Ticket, &ids).await?;
     let mut user_ids = BTreeSet::new();
@@ -368,7 +367,7 @@ async fn rows(
             };
             row.insert(key, value);
         }
-        row.insert("custom_fields".into(), fields::ticket_json(&defs, values.get(&t.id)));
+        row.insert("custom_fields".into(), fields::ticket_json(defs, values.get(&t.id)));
         rows.push(Value::Object(row));
     }
     let users: Vec<i64> = user_ids.into_iter().collect();
@@ -377,7 +376,7 @@ async fn rows(
         .iter()
         .map(|u| json!({"id": u.id, "name": u.name, "url": base.url(&format!("/api/v2/users/{}.json", u.id))}))
         .collect();
-    let columns: Vec<Value> = out.columns.iter().map(|c| json!({"id": c, "title": column_title(c, &defs)})).collect();
+    let columns: Vec<Value> = out.columns.iter().map(|c| json!({"id": c, "title": column_title(c, defs)})).collect();
     let mut body = paging.respond(base, params, "rows", rows, &page);
     body.insert("columns".into(), Value::Array(columns));
     body.insert("groups".into(), json!([]));
@@ -396,8 +395,9 @@ async fn execute(
     let mut conn = state.db.read().await?;
     let v = find(&mut conn, &actor, &id).await?;
     let out = Output::parse(&v.output);
-    let mut body = rows(&mut conn, &state, &actor, &base, &params, &app::conditions_of(&v), &out).await?;
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let f = app::compile(&app::conditions_of(&v), state.now(), actor.id(), &defs)?;
+    let mut body = rows(&mut conn, &state, &base, &params, &f, &out, &defs).await?;
     body.insert("view".into(), view_json(&base, &v, &defs));
     Ok(ok(Value::Object(body)))
 }
@@ -424,7 +424,9 @@ async fn preview(
     let v = unsaved(&state, &actor, &body).await?;
     let mut conn = state.db.read().await?;
     let out = Output::parse(&v.output);
-    let body = rows(&mut conn, &state, &actor, &base, &params, &app::conditions_of(&v), &out).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let f = app::compile(&app::conditions_of(&v), state.now(), actor.id(), &defs)?;
+    let body = rows(&mut conn, &state, &base, &params, &f, &out, &defs).await?;
     Ok(ok(Value::Object(body)))
 }
 
