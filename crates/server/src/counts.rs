@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use frontdesk_domain::filter::{Filter, Record};
 use frontdesk_store::AnyConnection;
-use frontdesk_store::search::{self, SortBy};
+use frontdesk_store::search::{self, Order};
 use frontdesk_store::tickets::Ticket;
 
 use crate::error::Result;
@@ -155,14 +155,14 @@ impl Counts {
         &self,
         conn: &mut AnyConnection,
         f: &Filter,
-        (sort, desc): (SortBy, bool),
+        order: Order,
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<Ticket>, i64)> {
         let Some(m) = self.members(conn, f).await? else {
             let total = search::count(conn, Record::Ticket, f).await?;
             let few = total < BROAD;
-            let items = search::offset_page(conn, Record::Ticket, f, sort, desc, offset, limit, few).await?;
+            let items = search::offset_page(conn, Record::Ticket, f, order, offset, limit, few).await?;
             return Ok((items, total));
         };
         let total = m.count;
@@ -170,18 +170,17 @@ impl Counts {
             // The members are known and few: read them by id, not by the filter again.
             let ids = m.ids();
             drop(m);
-            return Ok((search::page_among(conn, &ids, sort, desc, offset, limit).await?, total));
+            return Ok((search::page_among(conn, &ids, order, offset, limit).await?, total));
         }
-        let walkable = matches!(sort, SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt);
-        if total < BROAD || !walkable || offset >= total {
+        if total < BROAD || !order.walkable() || offset >= total {
             drop(m);
             let few = total < BROAD;
-            let items = search::offset_page(conn, Record::Ticket, f, sort, desc, offset, limit, few).await?;
+            let items = search::offset_page(conn, Record::Ticket, f, order, offset, limit, few).await?;
             return Ok((items, total));
         }
         let mut skip = offset;
         let mut ids = Vec::with_capacity(limit as usize);
-        search::scan_ticket_ids(conn, sort, desc, |id| {
+        search::scan_ticket_ids(conn, order, |id| {
             if m.contains(id) {
                 if skip > 0 {
                     skip -= 1;

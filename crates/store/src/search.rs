@@ -150,16 +150,26 @@ pub fn compile_as(f: &Filter, record: Record, shape: Shape, q: &mut Sql) {
             q.push(if matches!(f, Filter::All(_)) { "1 = 1" } else { "1 = 0" });
         }
         Filter::All(v) if shape == Shape::Set && v.iter().filter(|c| positive_lookup(c)).count() >= 2 => {
-            // Several lookups in other tables (tags, custom field values): intersect their id
-            // lists first, so only the ids in all of them are looked up among the records.
-            q.push(&format!("({}.id IN (", alias(record)));
-            for (i, c) in v.iter().filter(|c| positive_lookup(c)).enumerate() {
-                if i > 0 {
-                    q.push(" INTERSECT ");
-                }
-                if let Filter::Pred(p) = c {
-                    lookup_select(p, record, q);
-                }
+            // Several lookups in other tables (tags, custom field values): the most selective
+            // one drives (an equality before a range), and each other one is a probe by id on
+            // the driver's rows, so only ids in all of them reach the records. Building each
+            // list and intersecting them read every row of the broad ones.
+            let lookups: Vec<&Predicate> = v
+                .iter()
+                .filter_map(|c| match c {
+                    Filter::Pred(p) if positive_lookup(c) => Some(p),
+                    _ => None,
+                })
+                .collect();
+            let driver = lookups.iter().position(|p| exact_lookup(p)).unwrap_or(0);
+            let (col, table) = lookup_source(lookups[driver], record);
+            q.push(&format!("({}.id IN (SELECT d.{col} FROM {table} d WHERE 1 = 1", alias(record)));
+            lookup_conditions(lookups[driver], q);
+            for (i, p) in lookups.iter().enumerate().filter(|(i, _)| *i != driver) {
+                let (pcol, ptable) = lookup_source(p, record);
+                q.push(&format!(" AND EXISTS (SELECT 1 FROM {ptable} p{i} WHERE p{i}.{pcol} = d.{col}"));
+                lookup_conditions(p, q);
+                q.push(")");
             }
             q.push(")");
             for c in v.iter().filter(|c| !positive_lookup(c)) {
@@ -364,6 +374,15 @@ fn positive_lookup(f: &Filter) -> bool {
     }
 }
 
+/// Whether a lookup names one key (a tag, an option, a date, a number), so it likely matches
+/// fewer rows than a range.
+fn exact_lookup(p: &Predicate) -> bool {
+    match p {
+        Predicate::Custom(_, FieldTest::Number(op, _) | FieldTest::Date(op, _)) => *op == Op::Eq,
+        _ => true,
+    }
+}
+
 /// The id column and table a lookup predicate reads.
 fn lookup_source(p: &Predicate, record: Record) -> (&'static str, &'static str) {
     match (p, record) {
@@ -372,13 +391,6 @@ fn lookup_source(p: &Predicate, record: Record) -> (&'static str, &'static str) 
         (Predicate::Tag(_), Record::Organization) => ("organization_id", "organization_tags"),
         _ => ("record_id", "custom_field_values"),
     }
-}
-
-/// `SELECT <id> FROM <table> WHERE …` for a lookup predicate.
-fn lookup_select(p: &Predicate, record: Record, q: &mut Sql) {
-    let (col, table) = lookup_source(p, record);
-    q.push(&format!("SELECT {col} FROM {table} WHERE 1 = 1"));
-    lookup_conditions(p, q);
 }
 
 /// The conditions (` AND …`) a lookup predicate puts on its table's rows.
@@ -420,7 +432,7 @@ fn sql_op(op: Op) -> &'static str {
     }
 }
 
-/// How search results are ordered.
+/// A column records are ordered or grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {
     Id,
@@ -429,6 +441,34 @@ pub enum SortBy {
     Priority,
     Status,
     TicketType,
+    /// The ticket's group, by name.
+    Group,
+    /// The ticket's assignee, by name.
+    Assignee,
+    /// The ticket's requester, by name.
+    Requester,
+    /// The ticket's organization, by name.
+    Organization,
+}
+
+/// The order of a list: an optional grouping first (a view's `group_by`), then the sort, ties
+/// broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub group: Option<(SortBy, bool)>,
+    pub by: SortBy,
+    pub desc: bool,
+}
+
+impl Order {
+    pub fn new(by: SortBy, desc: bool) -> Order {
+        Order { group: None, by, desc }
+    }
+
+    /// Whether the order is one of the indexed keys a page can be walked along.
+    pub fn walkable(&self) -> bool {
+        self.group.is_none() && matches!(self.by, SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt)
+    }
 }
 
 fn base_select(record: Record) -> (&'static str, &'static str) {
@@ -502,15 +542,10 @@ pub async fn matching_among(conn: &mut AnyConnection, f: &Filter, ids: &[i64]) -
 /// Live tickets' ids in an order (newest update first, etc.), handed to `keep` until it says
 /// stop: for pages of broad filters whose members are known. Read in keyset chunks, so
 /// stopping early reads little (a single query would make PostgreSQL send every row).
-pub async fn scan_ticket_ids(
-    conn: &mut AnyConnection,
-    sort: SortBy,
-    desc: bool,
-    mut keep: impl FnMut(i64) -> bool,
-) -> Result<()> {
+pub async fn scan_ticket_ids(conn: &mut AnyConnection, order: Order, mut keep: impl FnMut(i64) -> bool) -> Result<()> {
     const CHUNK: i64 = 1_000;
-    let (dir, cmp) = if desc { ("DESC", "<") } else { ("ASC", ">") };
-    let key = match sort {
+    let (dir, cmp) = if order.desc { ("DESC", "<") } else { ("ASC", ">") };
+    let key = match order.by {
         SortBy::CreatedAt => "t.created_at",
         SortBy::UpdatedAt => "t.updated_at",
         _ => "t.id",
@@ -548,6 +583,47 @@ pub async fn tickets_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
+/// One group of a grouped ticket list: its key (`None` for tickets without one), its name
+/// (a group's, user's or organization's name; the key itself for status, priority and type),
+/// and how many live tickets match.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct GroupCount {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+/// The groups of matching live tickets by `by`, in key order. `None` when `by` does not group.
+pub async fn group_counts(conn: &mut AnyConnection, f: &Filter, by: SortBy) -> Result<Option<Vec<GroupCount>>> {
+    let (col, names) = match by {
+        SortBy::Status => ("status", None),
+        SortBy::Priority => ("priority", None),
+        SortBy::TicketType => ("ticket_type", None),
+        SortBy::Group => ("group_id", Some("groups")),
+        SortBy::Assignee => ("assignee_id", Some("users")),
+        SortBy::Requester => ("requester_id", Some("users")),
+        SortBy::Organization => ("organization_id", Some("organizations")),
+        SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt => return Ok(None),
+    };
+    let name = match names {
+        Some(table) => format!("(SELECT n.name FROM {table} n WHERE n.id = t.{col})"),
+        None => format!("CAST(t.{col} AS TEXT)"),
+    };
+    // The counted groups are named `t` with the column's own name, so they sort by the same
+    // keys as the tickets in them.
+    let order: Vec<String> = sort_keys(Record::Ticket, by, false).iter().map(|k| format!("{k} ASC")).collect();
+    let w = where_sql(Record::Ticket, f);
+    let q = Sql {
+        text: format!(
+            "SELECT CAST(t.{col} AS TEXT) AS key, {name} AS name, t.n AS count FROM (SELECT t.{col} AS {col}, COUNT(*) AS n{} GROUP BY t.{col}) t ORDER BY {}",
+            w.text,
+            order.join(", ")
+        ),
+        args: w.args,
+    };
+    Ok(Some(q.query_as().fetch_all(conn).await?))
+}
+
 pub async fn count(conn: &mut AnyConnection, record: Record, f: &Filter) -> Result<i64> {
     let w = where_sql(record, f);
     let q = Sql { text: format!("SELECT COUNT(*){}", w.text), args: w.args };
@@ -563,8 +639,7 @@ pub async fn offset_page<T>(
     conn: &mut AnyConnection,
     record: Record,
     f: &Filter,
-    sort: SortBy,
-    desc: bool,
+    order: Order,
     offset: i64,
     limit: i64,
     few: bool,
@@ -574,7 +649,7 @@ where
 {
     let (cols, _) = base_select(record);
     let w = where_sql(record, f);
-    let order = order_by(record, sort, desc, few);
+    let order = order_by(record, order, few);
     let mut q = Sql {
         text: format!("SELECT {}{} ORDER BY {order} LIMIT ", qualified(cols, alias(record)), w.text),
         args: w.args,
@@ -587,8 +662,7 @@ where
 pub async fn page_among(
     conn: &mut AnyConnection,
     ids: &[i64],
-    sort: SortBy,
-    desc: bool,
+    order: Order,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<crate::tickets::Ticket>> {
@@ -599,30 +673,56 @@ pub async fn page_among(
         "SELECT {} FROM tickets t WHERE t.deleted_at IS NULL AND t.id IN ",
         qualified(crate::tickets::COLUMNS, "t")
     ));
-    q.bind_list(ids).push(&format!(" ORDER BY {} LIMIT ", order_by(Record::Ticket, sort, desc, true)));
+    q.bind_list(ids).push(&format!(" ORDER BY {} LIMIT ", order_by(Record::Ticket, order, true)));
     q.bind(limit).push(" OFFSET ").bind(offset);
     Ok(q.query_as().fetch_all(conn).await?)
 }
 
-/// The `ORDER BY` of a sort, ties broken by id. With `few`, columns become expressions
+/// The `ORDER BY` of an order, ties broken by id. With `few`, columns become expressions
 /// (`+ 0`), which no index orders, so the planner finds matches first and sorts them.
-fn order_by(record: Record, sort: SortBy, desc: bool, few: bool) -> String {
+fn order_by(record: Record, order: Order, few: bool) -> String {
     let a = alias(record);
-    let dir = if desc { "DESC" } else { "ASC" };
+    let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+    let mut keys = String::new();
+    if let Some((by, desc)) = order.group {
+        keys.extend(sort_keys(record, by, few).iter().map(|k| format!("{k} {}, ", dir(desc))));
+    }
+    if order.by != SortBy::Id {
+        keys.extend(sort_keys(record, order.by, few).iter().map(|k| format!("{k} {}, ", dir(order.desc))));
+    }
+    let plain = if few && keys.is_empty() { " + 0" } else { "" };
+    format!("{keys}{a}.id{plain} {}", dir(order.desc))
+}
+
+/// The expressions a column orders by; none where the record has no such column. References
+/// order by the name, then the id, so a group stays together.
+fn sort_keys(record: Record, by: SortBy, few: bool) -> Vec<String> {
+    let a = alias(record);
     let plain = if few { " + 0" } else { "" };
-    match (record, sort) {
-        (_, SortBy::Id) => format!("{a}.id{plain} {dir}"),
-        (_, SortBy::CreatedAt) => format!("{a}.created_at{plain} {dir}, {a}.id {dir}"),
-        (_, SortBy::UpdatedAt) => format!("{a}.updated_at{plain} {dir}, {a}.id {dir}"),
+    let named = |table: &str, col: &str| {
+        vec![
+            format!("COALESCE((SELECT n.name FROM {table} n WHERE n.id = {a}.{col}), '')"),
+            format!("COALESCE({a}.{col}, 0)"),
+        ]
+    };
+    let one = match (record, by) {
+        (_, SortBy::Id) => format!("{a}.id{plain}"),
+        (_, SortBy::CreatedAt) => format!("{a}.created_at{plain}"),
+        (_, SortBy::UpdatedAt) => format!("{a}.updated_at{plain}"),
         (Record::Ticket, SortBy::Status) => format!(
-            "CASE {a}.status WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 WHEN 'hold' THEN 3 WHEN 'solved' THEN 4 ELSE 5 END {dir}, {a}.id {dir}"
+            "CASE {a}.status WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 WHEN 'hold' THEN 3 WHEN 'solved' THEN 4 ELSE 5 END"
         ),
         (Record::Ticket, SortBy::Priority) => format!(
-            "CASE {a}.priority WHEN 'low' THEN 1 WHEN 'normal' THEN 2 WHEN 'high' THEN 3 WHEN 'urgent' THEN 4 ELSE 0 END {dir}, {a}.id {dir}"
+            "CASE {a}.priority WHEN 'low' THEN 1 WHEN 'normal' THEN 2 WHEN 'high' THEN 3 WHEN 'urgent' THEN 4 ELSE 0 END"
         ),
-        (Record::Ticket, SortBy::TicketType) => format!("COALESCE({a}.ticket_type, '') {dir}, {a}.id {dir}"),
-        _ => format!("{a}.id {dir}"),
-    }
+        (Record::Ticket, SortBy::TicketType) => format!("COALESCE({a}.ticket_type, '')"),
+        (Record::Ticket, SortBy::Group) => return named("groups", "group_id"),
+        (Record::Ticket, SortBy::Assignee) => return named("users", "assignee_id"),
+        (Record::Ticket, SortBy::Requester) => return named("users", "requester_id"),
+        (Record::Ticket, SortBy::Organization) => return named("organizations", "organization_id"),
+        _ => return Vec::new(),
+    };
+    vec![one]
 }
 
 /// Matching records by id, cursor-paged: no window, no cap.

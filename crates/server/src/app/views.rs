@@ -7,7 +7,7 @@ use frontdesk_domain::conditions::{Conditions, RuleCondition, place};
 use frontdesk_domain::fields::FieldDef;
 use frontdesk_domain::filter::{self, Context, Filter, Record};
 use frontdesk_store::AnyConnection;
-use frontdesk_store::search::SortBy;
+use frontdesk_store::search::{Order, SortBy};
 use frontdesk_store::views::View;
 
 use super::input::Obj;
@@ -63,10 +63,23 @@ impl Output {
         })
     }
 
-    /// The order tickets are listed in.
-    pub fn sort(&self) -> (SortBy, bool) {
-        (sort_by(&self.sort_by).unwrap_or(SortBy::CreatedAt), self.sort_order == "desc")
+    /// The order tickets are listed in: by the group column first when grouped, then the sort.
+    pub fn order(&self) -> Order {
+        Order {
+            group: self.group_by.as_deref().and_then(group_by).map(|g| (g, self.group_order == "desc")),
+            by: sort_by(&self.sort_by).unwrap_or(SortBy::CreatedAt),
+            desc: self.sort_order == "desc",
+        }
     }
+}
+
+/// Columns a view can sort by, and those it can group by.
+const ORDER_COLUMNS: &str =
+    "nice_id, created, updated, priority, status, type, group, assignee, requester, organization";
+const GROUP_COLUMNS: &str = "priority, status, type, group, assignee, requester, organization";
+
+fn group_by(s: &str) -> Option<SortBy> {
+    sort_by(s).filter(|g| !matches!(g, SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt))
 }
 
 fn sort_by(s: &str) -> Option<SortBy> {
@@ -77,6 +90,10 @@ fn sort_by(s: &str) -> Option<SortBy> {
         "priority" => SortBy::Priority,
         "status" => SortBy::Status,
         "type" | "ticket_type" => SortBy::TicketType,
+        "group" | "group_id" => SortBy::Group,
+        "assignee" | "assignee_id" => SortBy::Assignee,
+        "requester" | "requester_id" => SortBy::Requester,
+        "organization" | "organization_id" => SortBy::Organization,
         _ => return None,
     })
 }
@@ -150,7 +167,7 @@ fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> 
         if sort_by(&s).is_none() {
             return Err(ApiError::invalid(
                 "output.sort_by",
-                format!("output.sort_by: {s:?} is not one of nice_id, created_at, updated_at, priority, status, type"),
+                format!("output.sort_by: {s:?} is not one of {ORDER_COLUMNS}"),
             ));
         }
         next.sort_by = s;
@@ -163,7 +180,13 @@ fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> 
             *slot = s;
         }
     }
-    next.group_by = out.str("group_by", 64)?.apply(next.group_by);
+    next.group_by = out.str("group_by", 64)?.apply(next.group_by).filter(|g| !g.is_empty());
+    if let Some(g) = next.group_by.as_deref().filter(|g| group_by(g).is_none()) {
+        return Err(ApiError::invalid(
+            "output.group_by",
+            format!("output.group_by: {g:?} is not one of {GROUP_COLUMNS}"),
+        ));
+    }
     Ok(next)
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use frontdesk_domain::filter::{self, Context, Filter, Record};
 use frontdesk_domain::search::{self as query, SearchError};
 use frontdesk_store::organizations::Organization;
-use frontdesk_store::search::{self, SortBy};
+use frontdesk_store::search::{self, Order, SortBy};
 use frontdesk_store::tickets::Ticket;
 use frontdesk_store::users::User;
 use frontdesk_store::{AnyConnection, account};
@@ -103,7 +103,7 @@ fn asker(state: &State, actor: &Actor) -> Asker {
 }
 
 /// The order: `order_by:`/`sort:` in the query, else `sort_by`/`sort_order` parameters.
-fn sort(params: &Params, ordering: &query::Ordering) -> Result<(SortBy, bool)> {
+fn sort(params: &Params, ordering: &query::Ordering) -> Result<Order> {
     let by = match ordering.order_by.as_deref().or(params.get("sort_by")).unwrap_or("") {
         "" | "relevance" => SortBy::UpdatedAt,
         "updated_at" | "updated" => SortBy::UpdatedAt,
@@ -122,7 +122,7 @@ fn sort(params: &Params, ordering: &query::Ordering) -> Result<(SortBy, bool)> {
         "asc" => false,
         other => return Err(ApiError::BadRequest(format!("sort_order must be asc or desc, not {other:?}"))),
     };
-    Ok((by, desc))
+    Ok(Order::new(by, desc))
 }
 
 /// Renders records of one type with `result_type`.
@@ -154,22 +154,23 @@ async fn fetch_offset(
     base: &Base,
     record: Record,
     f: &Filter,
-    (by, desc): (SortBy, bool),
+    order: Order,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Value>> {
-    let by = if record == Record::Ticket || by == SortBy::CreatedAt { by } else { SortBy::UpdatedAt };
+    let by = if record == Record::Ticket || order.by == SortBy::CreatedAt { order.by } else { SortBy::UpdatedAt };
+    let order = Order { by, ..order };
     match record {
         Record::Ticket => {
-            let (t, _) = state.counts.page(conn, f, (by, desc), offset, limit).await?;
+            let (t, _) = state.counts.page(conn, f, order, offset, limit).await?;
             render_records(conn, base, record, &t, &[], &[]).await
         }
         Record::User => {
-            let u: Vec<User> = search::offset_page(conn, record, f, by, desc, offset, limit, false).await?;
+            let u: Vec<User> = search::offset_page(conn, record, f, order, offset, limit, false).await?;
             render_records(conn, base, record, &[], &u, &[]).await
         }
         Record::Organization => {
-            let o: Vec<Organization> = search::offset_page(conn, record, f, by, desc, offset, limit, false).await?;
+            let o: Vec<Organization> = search::offset_page(conn, record, f, order, offset, limit, false).await?;
             render_records(conn, base, record, &[], &[], &o).await
         }
     }
@@ -184,7 +185,7 @@ async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     let page = params.int("page")?.unwrap_or(1).max(1);
     let mut conn = state.db.read().await?;
     let (filters, ordering) = resolve(&mut conn, &raw, only, asker(&state, &actor)).await?;
-    let (by, desc) = sort(&params, &ordering)?;
+    let order = sort(&params, &ordering)?;
     let mut counts = Vec::new();
     for (r, f) in &filters {
         counts.push(count_of(&state, &mut conn, *r, f).await?);
@@ -201,7 +202,7 @@ async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, pa
             offset -= n;
             continue;
         }
-        let got = fetch_offset(&state, &mut conn, &base, *r, f, (by, desc), offset, want).await?;
+        let got = fetch_offset(&state, &mut conn, &base, *r, f, order, offset, want).await?;
         want -= got.len() as i64;
         offset = 0;
         results.extend(got);
@@ -290,8 +291,7 @@ async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, 
         &mut conn,
         Record::User,
         &filters[0].1,
-        SortBy::Id,
-        false,
+        Order::new(SortBy::Id, false),
         (page - 1) * per_page,
         per_page,
         total < 2_000,

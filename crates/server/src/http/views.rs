@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use frontdesk_domain::conditions::Conditions;
 use frontdesk_domain::fields::FieldDef;
 use frontdesk_domain::filter::{Filter, Record};
-use frontdesk_store::search;
+use frontdesk_store::search::{self, SortBy};
 use frontdesk_store::tickets::Ticket;
 use frontdesk_store::views::{self, View};
 use frontdesk_store::{AnyConnection, Page, PageRequest};
@@ -283,7 +283,7 @@ async fn ticket_page(
 ) -> Result<Page<Ticket>> {
     Ok(match paging.req {
         PageRequest::Offset { page, per_page } => {
-            let (items, total) = state.counts.page(conn, f, out.sort(), (page - 1) * per_page, per_page).await?;
+            let (items, total) = state.counts.page(conn, f, out.order(), (page - 1) * per_page, per_page).await?;
             Page { items, has_more: page * per_page < total, count: Some(total) }
         }
         req => search::cursor_page(conn, Record::Ticket, f, req).await?,
@@ -379,9 +379,30 @@ async fn rows(
     let columns: Vec<Value> = out.columns.iter().map(|c| json!({"id": c, "title": column_title(c, defs)})).collect();
     let mut body = paging.respond(base, params, "rows", rows, &page);
     body.insert("columns".into(), Value::Array(columns));
-    body.insert("groups".into(), json!([]));
+    body.insert("groups".into(), groups(conn, f, out).await?);
     body.insert("users".into(), Value::Array(users));
     Ok(body)
+}
+
+/// A grouped view's groups, each with its key, name and number of tickets; `[]` when the view
+/// is not grouped.
+async fn groups(conn: &mut AnyConnection, f: &Filter, out: &Output) -> Result<Value> {
+    let Some((by, desc)) = out.order().group else { return Ok(json!([])) };
+    let mut groups = search::group_counts(conn, f, by).await?.unwrap_or_default();
+    if desc {
+        groups.reverse();
+    }
+    let numeric = !matches!(by, SortBy::Status | SortBy::Priority | SortBy::TicketType);
+    Ok(groups
+        .into_iter()
+        .map(|g| {
+            let id = match (&g.key, numeric) {
+                (Some(k), true) => json!(k.parse::<i64>().ok()),
+                (k, _) => json!(k),
+            };
+            json!({"id": id, "name": g.name, "count": g.count})
+        })
+        .collect())
 }
 
 async fn execute(

@@ -159,6 +159,10 @@ async fn bad_views_name_the_condition_and_save_nothing() {
             json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "output": {"sort_by": "colour"}}),
             "output.sort_by",
         ),
+        (
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "output": {"group_by": "created"}}),
+            "output.group_by: \"created\" is not one of priority, status",
+        ),
     ] {
         let r = app.post("/api/v2/views", json!({ "view": body })).await;
         assert_eq!(r.status, 422, "{}", r.body);
@@ -233,4 +237,62 @@ async fn a_view_has_no_cap() {
         }
     }
     assert_eq!(seen, 2300);
+}
+
+#[tokio::test]
+async fn a_grouped_view_lists_each_group_together_with_its_count() {
+    let app = TestApp::spawn().await;
+    let (ana, _) = app.user("Ana", "ana@example.com", Role::Agent).await;
+    let (bruno, _) = app.user("Bruno", "bruno@example.com", Role::Agent).await;
+    let mut made = Vec::new();
+    for (i, who) in [Some(bruno), Some(ana), None, Some(bruno), Some(ana), Some(bruno)].into_iter().enumerate() {
+        let t = app
+            .ticket(json!({"subject": format!("g{i}"), "comment": {"body": "x"}, "tags": ["grp"], "assignee_id": who}))
+            .await;
+        made.push((t["id"].as_i64().unwrap(), who));
+    }
+    let r = app
+        .post(
+            "/api/v2/views",
+            json!({"view": {"title": "By assignee", "all": [{"field": "current_tags", "operator": "includes", "value": "grp"}],
+                "output": {"columns": ["nice_id", "assignee"], "group_by": "assignee", "group_order": "desc", "sort_by": "nice_id", "sort_order": "asc"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["view"]["execution"]["group_by"], "assignee");
+    let v = r.body["view"]["id"].as_i64().unwrap();
+    // Groups by the assignee's name, descending (Bruno, Ana, then no assignee), each by id.
+    let of = |who: Option<i64>| made.iter().filter(|(_, w)| *w == who).map(|(id, _)| *id).collect::<Vec<_>>();
+    let expected: Vec<i64> = [of(Some(bruno)), of(Some(ana)), of(None)].concat();
+    let r = app.get(&format!("/api/v2/views/{v}/tickets")).await;
+    assert_eq!(ids(&r.body["tickets"]), expected);
+    let r = app.get(&format!("/api/v2/views/{v}/execute")).await;
+    let rows: Vec<i64> =
+        r.body["rows"].as_array().unwrap().iter().map(|row| row["ticket"]["id"].as_i64().unwrap()).collect();
+    assert_eq!(rows, expected);
+    assert_eq!(
+        r.body["groups"],
+        json!([{"id": bruno, "name": "Bruno", "count": 3}, {"id": ana, "name": "Ana", "count": 2}, {"id": null, "name": null, "count": 1}]),
+    );
+    // A write moves a ticket between groups at once.
+    let moved = of(None)[0];
+    app.put(&format!("/api/v2/tickets/{moved}"), json!({"ticket": {"assignee_id": ana, "status": "pending"}})).await;
+    let r = app.get(&format!("/api/v2/views/{v}/execute")).await;
+    assert_eq!(
+        r.body["groups"],
+        json!([{"id": bruno, "name": "Bruno", "count": 3}, {"id": ana, "name": "Ana", "count": 3}])
+    );
+    // Grouped by status ascending: open before pending.
+    let r = app
+        .put(&format!("/api/v2/views/{v}"), json!({"view": {"output": {"group_by": "status", "group_order": "asc"}}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.get(&format!("/api/v2/views/{v}/execute")).await;
+    assert_eq!(
+        r.body["groups"],
+        json!([{"id": "open", "name": "open", "count": 5}, {"id": "pending", "name": "pending", "count": 1}])
+    );
+    let rows: Vec<i64> =
+        r.body["rows"].as_array().unwrap().iter().map(|row| row["ticket"]["id"].as_i64().unwrap()).collect();
+    assert_eq!(rows.last(), Some(&moved));
 }
