@@ -1,4 +1,5 @@
 //! `cargo run --release -p frontdesk-bench [-- --postgres URL] [--tickets N]`
+//! `cargo run --release -p frontdesk-bench -- --search [--tickets N] [--postgres URL | --data-dir DIR]`
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
 //! this process and prints a Markdown report: create throughput (1 ticket a request, 8
@@ -46,9 +47,24 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(bin: &Path, database_url: Option<&str>, sync: &str, seed: Option<usize>) -> anyhow::Result<Server> {
-    let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
+/// Starts a release server. With `keep`, its data dir is that directory, kept between runs:
+/// a database already seeded there is used as it is (seeding 1,000,000 tickets takes a while).
+fn start(
+    bin: &Path,
+    database_url: Option<&str>,
+    sync: &str,
+    seed: Option<usize>,
+    keep: Option<&Path>,
+) -> anyhow::Result<Server> {
+    let data_dir = match keep {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::temp_dir().join(format!("frontdesk-bench-{}", std::process::id())),
+    };
+    let seeded = keep.is_some() && data_dir.join("frontdesk.db").exists();
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    let seed = seed.filter(|_| !seeded);
     let cmd = |args: &[&str]| {
         let mut c = Command::new(bin);
         c.arg("--data-dir").arg(&data_dir).args(args).env("FRONTDESK_LOG", "warn");
@@ -73,7 +89,7 @@ fn start(bin: &Path, database_url: Option<&str>, sync: &str, seed: Option<usize>
     let out =
         cmd(&["admin", "create", "--email", "bench@example.com", "--name", "Bench", "--password", "bench password"])
             .output()?;
-    if !out.status.success() {
+    if !out.status.success() && !seeded {
         bail!("admin create failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     let out = cmd(&["token", "create", "--email", "bench@example.com"]).output()?;
@@ -215,6 +231,7 @@ async fn main() -> anyhow::Result<()> {
     let search_mode = args.iter().any(|a| a == "--search");
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
+    let keep = flag("--data-dir");
     let root = workspace_root();
     eprintln!("building the release server…");
     let status = Command::new(env!("CARGO"))
@@ -233,13 +250,16 @@ async fn main() -> anyhow::Result<()> {
         psql(&format!("DROP DATABASE IF EXISTS {name}"))?;
         psql(&format!("CREATE DATABASE {name}"))?;
         let url = format!("{base}/{name}");
-        let report =
-            if search_mode { search_run(&bin, Some(&url), big).await } else { run(&bin, Some(&url), &sync, big).await };
+        let report = if search_mode {
+            search_run(&bin, Some(&url), big, None).await
+        } else {
+            run(&bin, Some(&url), &sync, big).await
+        };
         psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
         return report;
     }
     if search_mode {
-        return search_run(&bin, None, big).await;
+        return search_run(&bin, None, big, keep.as_deref().map(Path::new)).await;
     }
     run(&bin, None, &sync, big).await
 }
@@ -268,8 +288,8 @@ fn bench_views() -> Vec<Value> {
 }
 
 /// Search and views on a seeded database of `n` tickets with 3 comments each.
-async fn search_run(bin: &Path, database_url: Option<&str>, n: usize) -> anyhow::Result<()> {
-    let server = start(bin, database_url, "NORMAL", Some(n))?;
+async fn search_run(bin: &Path, database_url: Option<&str>, n: usize, keep: Option<&Path>) -> anyhow::Result<()> {
+    let server = start(bin, database_url, "NORMAL", Some(n), keep)?;
     let pid = server.child.id();
     let ctx = connect(server).await?;
     let mut view_ids = Vec::new();
@@ -373,7 +393,7 @@ async fn connect(server: Server) -> anyhow::Result<Arc<Ctx>> {
 }
 
 async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> anyhow::Result<()> {
-    let server = start(bin, database_url, sync, None)?;
+    let server = start(bin, database_url, sync, None, None)?;
     let pid = server.child.id();
     let ctx = connect(server).await?;
     let idle_rss = rss_kib(pid);

@@ -164,11 +164,11 @@ pub fn compile_as(f: &Filter, record: Record, shape: Shape, q: &mut Sql) {
             let driver = lookups.iter().position(|p| exact_lookup(p)).unwrap_or(0);
             let (col, table) = lookup_source(lookups[driver], record);
             q.push(&format!("({}.id IN (SELECT d.{col} FROM {table} d WHERE 1 = 1", alias(record)));
-            lookup_conditions(lookups[driver], q);
+            lookup_conditions(lookups[driver], false, q);
             for (i, p) in lookups.iter().enumerate().filter(|(i, _)| *i != driver) {
                 let (pcol, ptable) = lookup_source(p, record);
                 q.push(&format!(" AND EXISTS (SELECT 1 FROM {ptable} p{i} WHERE p{i}.{pcol} = d.{col}"));
-                lookup_conditions(p, q);
+                lookup_conditions(p, true, q);
                 q.push(")");
             }
             q.push(")");
@@ -266,7 +266,7 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
             let negate = matches!(p, Predicate::Custom(_, FieldTest::Empty | FieldTest::Checked(false)));
             let (col, table) = lookup_source(p, record);
             lookup(q, a, shape, negate, col, table);
-            lookup_conditions(p, q);
+            lookup_conditions(p, shape == Shape::Row, q);
             q.push(")");
         }
         Predicate::User(role, r) => {
@@ -394,7 +394,12 @@ fn lookup_source(p: &Predicate, record: Record) -> (&'static str, &'static str) 
 }
 
 /// The conditions (` AND …`) a lookup predicate puts on its table's rows.
-fn lookup_conditions(p: &Predicate, q: &mut Sql) {
+///
+/// A `probe` checks one record's rows, found by the table's key on (field, record): the
+/// compared values are then expressions (`+ 0`, `|| ''`), which no index serves, so no planner
+/// (without statistics, say) scans a value index's range for each record instead.
+fn lookup_conditions(p: &Predicate, probe: bool, q: &mut Sql) {
+    let (number, key) = if probe { ("number + 0", "search_key || ''") } else { ("number", "search_key") };
     match p {
         Predicate::Tag(tag) => {
             q.push(" AND tag = ").bind(tag.as_str());
@@ -403,17 +408,17 @@ fn lookup_conditions(p: &Predicate, q: &mut Sql) {
             q.push(" AND field_id = ").bind(*field);
             match test {
                 FieldTest::Is(k) => {
-                    q.push(" AND search_key = ").bind(k.as_str());
+                    q.push(&format!(" AND {key} = ")).bind(k.as_str());
                 }
                 FieldTest::Checked(_) => {
                     q.push(" AND value = 'true'");
                 }
                 FieldTest::Number(op, n) => {
-                    q.push(&format!(" AND number IS NOT NULL AND number {} ", sql_op(*op))).bind(*n);
+                    q.push(&format!(" AND {number} {} ", sql_op(*op))).bind(*n);
                 }
                 FieldTest::Date(op, d) => {
                     // A date's search key is the date itself, and (field_id, search_key) is indexed.
-                    q.push(&format!(" AND search_key {} ", sql_op(*op))).bind(d.as_str());
+                    q.push(&format!(" AND {key} {} ", sql_op(*op))).bind(d.as_str());
                 }
                 FieldTest::Empty => {}
             }
