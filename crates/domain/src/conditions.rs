@@ -42,7 +42,7 @@ pub fn place(c: &Conditions, at: usize) -> String {
     if at < c.all.len() { format!("all[{at}]") } else { format!("any[{}]", at - c.all.len()) }
 }
 
-fn text_of(v: &Value) -> String {
+pub(crate) fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -52,7 +52,7 @@ fn text_of(v: &Value) -> String {
 }
 
 /// Zendesk's numeric `via_id`s for the channels we have.
-fn via_name(v: &str) -> String {
+pub(crate) fn via_name(v: &str) -> String {
     match v {
         "0" => "web".into(),
         "4" => "email".into(),
@@ -92,25 +92,47 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
     let raw = text_of(&c.value);
     let value = raw.trim();
     let field = c.field.as_str();
-    // Hours since a time (`updated_at greater_than 24`: updated more than 24 hours ago).
+    // Hours since a time (`updated_at greater_than 24`: updated more than 24 hours ago); for a
+    // status in capitals, hours since the ticket took that status (and it still has it).
     let time_field = match field {
-        "created_at" | "created" => Some("created"),
-        "updated_at" | "updated" => Some("updated"),
-        "SOLVED" | "solved_at" => Some("solved"),
-        "due_date" => Some("due_date"),
+        "created_at" | "created" => Some(("created", None)),
+        "updated_at" | "updated" => Some(("updated", None)),
+        "solved_at" => Some(("solved", None)),
+        "due_date" => Some(("due_date", None)),
+        "assigned_at" => Some(("assigned", None)),
+        "requester_updated_at" => Some(("requester_updated", None)),
+        "assignee_updated_at" => Some(("assignee_updated", None)),
+        "status_changed_at" => Some(("status_changed", None)),
+        "NEW" | "OPEN" | "PENDING" | "HOLD" | "SOLVED" | "CLOSED" => Some(("status_changed", Some(field))),
         _ => None,
     };
-    if let Some(tf) = time_field {
-        let n: u32 = value.parse().map_err(|_| format!("{field} needs a number of hours or days, not {value:?}"))?;
-        return match c.operator.as_str() {
-            "greater_than" => Ok(term(tf, Op::Lt, format!("{n}hours"), at)),
-            "less_than" => Ok(term(tf, Op::Gt, format!("{n}hours"), at)),
-            "within_previous_n_days" => Ok(term(tf, Op::Gt, format!("{n}days"), at)),
-            "is" => Ok(Condition::All(vec![
+    if let Some((tf, status)) = time_field {
+        let n: u32 = value.parse().map_err(|_| format!("{field} needs a number of hours, not {value:?}"))?;
+        let since = match c.operator.as_str() {
+            "greater_than" => term(tf, Op::Lt, format!("{n}hours"), at),
+            "less_than" => term(tf, Op::Gt, format!("{n}hours"), at),
+            "within_previous_n_days" => term(tf, Op::Gt, format!("{n}days"), at),
+            "is" => Condition::All(vec![
                 term(tf, Op::Le, format!("{n}hours"), at),
                 term(tf, Op::Gt, format!("{}hours", n + 1), at),
-            ])),
-            op => Err(format!("{field} takes greater_than, less_than, is or within_previous_n_days, not {op:?}")),
+            ]),
+            op => {
+                return Err(format!("{field} takes greater_than, less_than, is or within_previous_n_days, not {op:?}"));
+            }
+        };
+        return Ok(match status {
+            Some(s) => Condition::All(vec![term("status", Op::Eq, s.to_lowercase(), at), since]),
+            None => since,
+        });
+    }
+    if field == "until_due_date" {
+        // Hours until the due date: `less_than 24` is due within a day (and not yet past).
+        let n: u32 = value.parse().map_err(|_| format!("{field} needs a number of hours, not {value:?}"))?;
+        let (due, ahead) = ("due_date", format!("in{n}hours"));
+        return match c.operator.as_str() {
+            "less_than" => Ok(Condition::All(vec![term(due, Op::Lt, ahead, at), term(due, Op::Ge, "in0hours", at)])),
+            "greater_than" => Ok(term(due, Op::Gt, ahead, at)),
+            op => Err(format!("{field} takes greater_than or less_than, not {op:?}")),
         };
     }
     let name = match field {

@@ -56,6 +56,14 @@ pub enum TimeField {
     Updated,
     Solved,
     Due,
+    /// When the status last changed.
+    StatusChanged,
+    /// When the current assignee was assigned.
+    Assigned,
+    /// When the requester last commented.
+    RequesterUpdated,
+    /// When the assignee last commented.
+    AssigneeUpdated,
 }
 
 /// Where free text may be looked for.
@@ -126,7 +134,7 @@ fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
     Err(SearchError { position: at, message })
 }
 
-const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, via, external_id, subject, description, comment, type";
+const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, status_changed, assigned, requester_updated, assignee_updated, via, external_id, subject, description, comment, type";
 const USER_FIELDS: &str =
     "name, email, role, organization, tags, phone, external_id, notes, details, created, updated, type";
 const ORGANIZATION_FIELDS: &str = "name, tags, external_id, notes, details, created, updated, type";
@@ -255,6 +263,10 @@ fn field_predicate(
             "organization" => eq_only(field, op, at).map(|_| Predicate::Organization(reference(value, ctx))),
             "solved" => time_range(TimeField::Solved, op, value, at, ctx),
             "due_date" => time_range(TimeField::Due, op, value, at, ctx),
+            "status_changed" => time_range(TimeField::StatusChanged, op, value, at, ctx),
+            "assigned" => time_range(TimeField::Assigned, op, value, at, ctx),
+            "requester_updated" => time_range(TimeField::RequesterUpdated, op, value, at, ctx),
+            "assignee_updated" => time_range(TimeField::AssigneeUpdated, op, value, at, ctx),
             "via" => eq_only(field, op, at).map(|_| Predicate::Via(value.to_lowercase())),
             "subject" => eq_only(field, op, at).map(|_| text(Section::Subject)),
             "description" | "comment" => eq_only(field, op, at).map(|_| text(Section::Comments)),
@@ -321,8 +333,9 @@ fn custom_test(def: &FieldDef, op: Op, value: &str, at: usize) -> Result<FieldTe
 
 const DAY: i64 = 86_400;
 
-/// Parses `2026-01-01`, `2026-01-15T10:00:00Z` or a relative `3days`/`4hours` (that long ago)
-/// into `(instant, length)`: a date is a whole day, the others an instant.
+/// Parses `2026-01-01`, `2026-01-15T10:00:00Z`, a relative `3days`/`4hours` (that long ago) or
+/// `in3days` (that long from now) into `(instant, length)`: a date is a whole day, the others
+/// an instant.
 fn parse_time_value(value: &str, now: i64) -> Option<(i64, i64)> {
     let v = value.trim();
     if let Ok(ts) = v.parse::<jiff::Timestamp>() {
@@ -332,6 +345,11 @@ fn parse_time_value(value: &str, now: i64) -> Option<(i64, i64)> {
         let start = d.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second();
         return Some((start, DAY));
     }
+    // `in3days`: that long from now (rules' "hours until due").
+    let (ahead, v) = match v.strip_prefix("in") {
+        Some(rest) => (true, rest),
+        None => (false, v),
+    };
     let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
     let n: i64 = digits.parse().ok()?;
     let unit = v[digits.len()..].trim().trim_end_matches('s');
@@ -344,7 +362,8 @@ fn parse_time_value(value: &str, now: i64) -> Option<(i64, i64)> {
         "year" => 365 * DAY,
         _ => return None,
     };
-    Some((now - n.checked_mul(secs)?, 0))
+    let span = n.checked_mul(secs)?;
+    Some((if ahead { now + span } else { now - span }, 0))
 }
 
 fn time_range(field: TimeField, op: Op, value: &str, at: usize, ctx: Context<'_>) -> Result<Predicate, SearchError> {
@@ -386,6 +405,10 @@ pub struct TicketFacts {
     pub updated_at: i64,
     pub solved_at: Option<i64>,
     pub due_at: Option<i64>,
+    pub status_changed_at: i64,
+    pub assigned_at: Option<i64>,
+    pub requester_updated_at: Option<i64>,
+    pub assignee_updated_at: Option<i64>,
     pub via: String,
     pub external_id: Option<String>,
     pub subject: String,
@@ -436,6 +459,10 @@ impl Predicate {
             Predicate::Time(TimeField::Updated, f, to) => in_range(Some(t.updated_at), f, to),
             Predicate::Time(TimeField::Solved, f, to) => in_range(t.solved_at, f, to),
             Predicate::Time(TimeField::Due, f, to) => in_range(t.due_at, f, to),
+            Predicate::Time(TimeField::StatusChanged, f, to) => in_range(Some(t.status_changed_at), f, to),
+            Predicate::Time(TimeField::Assigned, f, to) => in_range(t.assigned_at, f, to),
+            Predicate::Time(TimeField::RequesterUpdated, f, to) => in_range(t.requester_updated_at, f, to),
+            Predicate::Time(TimeField::AssigneeUpdated, f, to) => in_range(t.assignee_updated_at, f, to),
             Predicate::Via(v) => &t.via == v,
             Predicate::ExternalId(x) => t.external_id.as_deref() == Some(x.as_str()),
             Predicate::Text(Section::Subject, s) => contains(&t.subject, s),

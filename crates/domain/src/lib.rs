@@ -9,6 +9,7 @@ pub mod fields;
 pub mod filter;
 pub mod identity;
 pub mod locale;
+pub mod rules;
 pub mod search;
 pub mod text;
 pub mod ticket;

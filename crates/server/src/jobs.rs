@@ -171,7 +171,29 @@ fn object(item: &Value) -> Result<&serde_json::Map<String, Value>> {
     item.as_object().ok_or_else(|| ApiError::BadRequest("not an object".into()))
 }
 
+/// Runs a job whose effect is outside the database (a webhook call), then completes it. A
+/// worker killed between the two sends again when the job is re-run, with the same delivery
+/// id, so the receiver can tell.
+async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()> {
+    let message = if job.kind == crate::app::rules::WEBHOOK_JOB {
+        crate::webhooks::deliver(state, job).await?
+    } else {
+        "recorded in the ticket's audit; email delivery arrives with the email channel".to_string()
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if jobs::complete(&mut tx, job.id, owner, &message, None, now).await? {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(())
+}
+
 async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
+    if job.kind == crate::app::rules::WEBHOOK_JOB || job.kind == crate::app::rules::NOTIFY_JOB {
+        return execute_outside(state, job, owner).await;
+    }
     let payload: Value =
         serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
     let now = state.now();

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod seed;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +38,10 @@ pub struct Config {
     pub sqlite_synchronous: String,
     /// How many background job workers this server runs (0 turns the runner off).
     pub job_workers: usize,
+    /// Seconds between automation passes (0 turns the scheduler off).
+    pub automation_interval: u64,
+    /// Let webhooks call loopback and private addresses (off: only public ones).
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -49,6 +54,8 @@ impl Config {
             body_limit: 10 * 1024 * 1024,
             sqlite_synchronous: "NORMAL".into(),
             job_workers: 2,
+            automation_interval: 60,
+            webhook_allow_private: false,
         }
     }
 
@@ -147,6 +154,10 @@ impl App {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut workers = jobs::spawn_workers(self.state.clone(), stop_rx.clone());
         workers.push(batcher::spawn(self.state.clone(), stop_rx.clone()));
+        if self.state.config.automation_interval > 0 {
+            let every = std::time::Duration::from_secs(self.state.config.automation_interval);
+            workers.push(app::rules::spawn_scheduler(self.state.clone(), every, stop_rx.clone()));
+        }
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());
         let service = http::into_service(router);

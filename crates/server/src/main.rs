@@ -50,6 +50,12 @@ enum Command {
         /// Background job workers in this server (0 disables them).
         #[arg(long, env = "FRONTDESK_JOB_WORKERS", default_value_t = 2)]
         job_workers: usize,
+        /// Seconds between automation passes (0 turns them off).
+        #[arg(long, env = "FRONTDESK_AUTOMATION_INTERVAL", default_value_t = 60)]
+        automation_interval: u64,
+        /// Let webhooks call loopback and private network addresses.
+        #[arg(long, env = "FRONTDESK_WEBHOOK_ALLOW_PRIVATE")]
+        webhook_allow_private: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -116,7 +122,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     config.database_url = cli.database_url.filter(|s| !s.is_empty());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::Serve { bind, rate_limit, body_limit, sqlite_synchronous, job_workers } => {
+        Command::Serve {
+            bind,
+            rate_limit,
+            body_limit,
+            sqlite_synchronous,
+            job_workers,
+            automation_interval,
+            webhook_allow_private,
+        } => {
+            config.automation_interval = automation_interval;
+            config.webhook_allow_private = webhook_allow_private;
             config.bind = bind;
             config.rate_limit = rate_limit.max(1);
             config.body_limit = body_limit;

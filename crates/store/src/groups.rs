@@ -191,3 +191,13 @@ pub async fn remove_user(conn: &mut AnyConnection, user_id: i64) -> Result<()> {
     sqlx::query("DELETE FROM group_memberships WHERE user_id = $1").bind(user_id).execute(conn).await?;
     Ok(())
 }
+
+/// The users in a group, by id.
+pub async fn member_ids(conn: &mut AnyConnection, group_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT user_id FROM group_memberships WHERE group_id = $1 ORDER BY user_id")
+            .bind(group_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

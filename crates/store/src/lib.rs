@@ -17,6 +17,7 @@ pub mod groups;
 pub mod incremental;
 pub mod jobs;
 pub mod organizations;
+pub mod rules;
 pub mod search;
 pub mod sql;
 pub mod tags;

@@ -298,6 +298,10 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
                 TimeField::Updated => "updated_at",
                 TimeField::Solved => "solved_at",
                 TimeField::Due => "due_at",
+                TimeField::StatusChanged => "status_changed_at",
+                TimeField::Assigned => "assigned_at",
+                TimeField::RequesterUpdated => "requester_updated_at",
+                TimeField::AssigneeUpdated => "assignee_updated_at",
             };
             q.push(&format!("({a}.{col} IS NOT NULL"));
             if let Some(f) = from {

@@ -391,3 +391,21 @@ pub async fn list_organization_memberships(
     });
     page(conn, select, "id", count, req).await
 }
+
+/// The first admin, by id: who a rule's comments come from when a ticket has no assignee.
+pub async fn first_admin(conn: &mut AnyConnection) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id LIMIT 1")
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Every active agent and admin.
+pub async fn staff_ids(conn: &mut AnyConnection) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM users WHERE role IN ('agent', 'admin') AND active = 1 ORDER BY id")
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

@@ -5,6 +5,7 @@ pub mod fields;
 pub mod groups;
 pub mod input;
 pub mod organizations;
+pub mod rules;
 pub mod search_index;
 pub mod tickets;
 pub mod users;

@@ -74,6 +74,8 @@ pub struct TicketInput {
     pub resolved_requester: Option<User>,
     /// The first comment, already rendered by [`pre_resolve`].
     pub rendered: Option<RenderedBody>,
+    /// Events a rule adds to the update's audit (notifications, assignment reasons…).
+    pub extra_events: Vec<Value>,
 }
 
 fn parse_comment(o: &Obj) -> Result<Option<CommentInput>> {
@@ -154,6 +156,7 @@ impl TicketInput {
             updated_stamp: o.str("updated_stamp", 64)?.set(),
             resolved_requester: None,
             rendered: None,
+            extra_events: Vec::new(),
         })
     }
 }
@@ -168,8 +171,11 @@ pub struct Saved {
     pub tags: Vec<String>,
     pub collaborators: Vec<(i64, String)>,
     pub comment: Option<Comment>,
-    /// The ticket's custom field values as JSON (`[{"id", "value"}]`).
+    /// The ticket's custom field values as JSON (`[{"id", "value"}]`), and as stored.
     pub custom_fields: Value,
+    pub values: Values,
+    /// The ticket before an update, as triggers see it (none after a create).
+    pub before: Option<frontdesk_domain::filter::TicketFacts>,
 }
 
 async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
@@ -429,6 +435,8 @@ async fn collaborator_lists(conn: &mut AnyConnection, input: &TicketInput) -> Re
 
 /// A ticket that passed every check and is ready to insert (its id is taken at insert time).
 pub struct Prepared {
+    actor: Actor,
+    values: Values,
     ticket: Ticket,
     tags: Vec<String>,
     collaborators: Vec<(i64, String)>,
@@ -580,6 +588,7 @@ pub async fn prepare(
     events.insert(0, json!({"type": "Comment"}));
     let comment = comment_row(rendered, 0, author, public, via, now);
     Ok(Prepared {
+        actor: actor.clone(),
         ticket: t,
         tags,
         collaborators,
@@ -590,6 +599,7 @@ pub async fn prepare(
         fields_json: fields::ticket_json(defs, Some(&values)),
         fields_text: fields::search_text(defs, &values),
         changes,
+        values,
     })
 }
 
@@ -615,7 +625,7 @@ pub async fn pre_resolve(conn: &mut AnyConnection, actor: &Actor, input: &mut Ti
 
 /// Inserts prepared tickets with a handful of statements, whatever their number: ids, tickets,
 /// tags, audits, comments.
-pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Result<Vec<Saved>> {
+async fn insert_rows(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Result<Vec<(Actor, Via, Saved)>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
@@ -685,16 +695,43 @@ pub async fn insert_prepared(conn: &mut AnyConnection, mut items: Vec<Prepared>)
         .map(|((p, audit), cid)| {
             let mut comment = p.comment;
             comment.id = cid;
-            Saved {
-                ticket: p.ticket,
-                audit: Some(audit),
-                tags: p.tags,
-                collaborators: p.collaborators,
-                comment: Some(comment),
-                custom_fields: p.fields_json,
-            }
+            (
+                p.actor,
+                p.via,
+                Saved {
+                    ticket: p.ticket,
+                    audit: Some(audit),
+                    tags: p.tags,
+                    collaborators: p.collaborators,
+                    comment: Some(comment),
+                    custom_fields: p.fields_json,
+                    values: p.values,
+                    before: None,
+                },
+            )
         })
         .collect())
+}
+
+/// Inserts prepared tickets, then runs the triggers on each new ticket.
+pub async fn insert_prepared(conn: &mut AnyConnection, items: Vec<Prepared>) -> Result<Vec<Saved>> {
+    let Some(first) = items.first() else { return Ok(Vec::new()) };
+    let now = first.ticket.created_at;
+    let inserted = insert_rows(conn, items).await?;
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    // Compiled once per actor (`current_user` in a condition is the actor).
+    let mut compiled: Vec<(i64, Vec<super::rules::Compiled>)> = Vec::new();
+    let mut out = Vec::with_capacity(inserted.len());
+    for (actor, via, saved) in inserted {
+        if !compiled.iter().any(|(id, _)| *id == actor.id()) {
+            compiled.push((actor.id(), super::rules::active_triggers(conn, now, actor.id(), &defs).await?));
+        }
+        let triggers = &compiled.iter().find(|(id, _)| *id == actor.id()).expect("compiled above").1;
+        let w = super::rules::Write { actor: &actor, created: true, via: &via, before: None };
+        let (saved, _) = super::rules::run_triggers(conn, triggers, w, saved, &defs, now).await?;
+        out.push(saved);
+    }
+    Ok(out)
 }
 
 /// Creates a ticket with its first comment.
@@ -757,8 +794,68 @@ pub async fn load(conn: &mut AnyConnection, actor: &Actor, id: i64, lock: bool) 
     Ok(t)
 }
 
-/// Applies an update: fields, tags and an optional comment, as one audit.
+/// A ticket as a [`Saved`] that changed nothing: its tags, values and collaborators read back.
+pub async fn saved_now(conn: &mut AnyConnection, t: Ticket) -> Result<Saved> {
+    let tags = tags::list(conn, Tagged::Ticket, t.id).await?;
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let values = fields::load(conn, Record::Ticket, t.id).await?;
+    let collaborators = tickets::collaborators(conn, &[t.id]).await?.remove(&t.id).unwrap_or_default();
+    Ok(Saved {
+        ticket: t,
+        audit: None,
+        tags,
+        collaborators,
+        comment: None,
+        custom_fields: fields::ticket_json(&defs, Some(&values)),
+        values,
+        before: None,
+    })
+}
+
+/// Applies an update, then runs the triggers on it.
 pub async fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    input: TicketInput,
+    via: &Via,
+    now: i64,
+) -> Result<Saved> {
+    let saved = apply_update(conn, actor, id, input, via, now).await?;
+    if saved.audit.is_none() {
+        return Ok(saved);
+    }
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let triggers = super::rules::active_triggers(conn, now, actor.id(), &defs).await?;
+    let before = saved.before.clone();
+    let w = super::rules::Write { actor, created: false, via, before };
+    Ok(super::rules::run_triggers(conn, &triggers, w, saved, &defs, now).await?.0)
+}
+
+/// Writes one audit holding a single event (a note from the system, such as a stopped rule
+/// loop) without changing the ticket.
+pub async fn note_event(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    author_id: i64,
+    event: Value,
+    now: i64,
+) -> Result<()> {
+    write_audit(
+        conn,
+        ticket_id,
+        author_id,
+        &Via { channel: "rule", source: json!({"from": {}, "to": {}, "rel": "trigger"}) },
+        vec![event],
+        None,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Applies an update: fields, tags and an optional comment, as one audit. Triggers do not run.
+pub async fn apply_update(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i64,
@@ -908,6 +1005,7 @@ pub async fn update(
 
     let mut events = change_events(Some((&before, &sorted_before)), (&t, &sorted_after));
     events.extend(field_events(&defs, Some(&before_values), &values));
+    events.extend(input.extra_events.iter().cloned());
     let collaborators_changed =
         input.collaborator_ids.is_some() || input.email_cc_ids.is_some() || input.follower_ids.is_some();
     let comment = match &input.comment {
@@ -934,6 +1032,8 @@ pub async fn update(
             collaborators,
             comment: None,
             custom_fields: fields::ticket_json(&defs, Some(&before_values)),
+            values: before_values,
+            before: None,
         });
     }
     t.generated_at = now;
@@ -965,6 +1065,7 @@ pub async fn update(
     }
     frontdesk_store::search::put(conn, &docs).await?;
     let collaborators = tickets::collaborators(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    let before_facts = super::rules::facts(&before, &sorted_before, &before_values, None);
     Ok(Saved {
         ticket: t,
         audit,
@@ -972,6 +1073,8 @@ pub async fn update(
         collaborators,
         comment,
         custom_fields: fields::ticket_json(&defs, Some(&values)),
+        values,
+        before: Some(before_facts),
     })
 }
 

@@ -14,10 +14,12 @@ pub mod openapi;
 pub mod organizations;
 pub mod paging;
 pub mod render;
+pub mod rules;
 pub mod search;
 pub mod tickets;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -69,6 +71,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(custom_statuses::endpoints());
     all.extend(fields::endpoints());
     all.extend(views::endpoints());
+    all.extend(rules::endpoints());
+    all.extend(webhooks::endpoints());
     all.extend(incremental::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all

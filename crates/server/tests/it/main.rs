@@ -9,6 +9,7 @@ mod cli;
 mod fields;
 mod helpers;
 mod incremental;
+mod rules;
 mod search;
 mod storage;
 mod tickets;

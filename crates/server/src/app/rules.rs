@@ -1,0 +1,736 @@
+//! Business rules at work: saving triggers, automations and macros (checked against what they
+//! refer to), running triggers on every ticket write, automations on a schedule, and macros as
+//! previews. Every rule's actions become a [`TicketInput`] applied through the ticket update
+//! itself, so a rule can do nothing a ticket update could not, and is checked the same way.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::conditions::{Conditions, RuleCondition};
+use frontdesk_domain::fields::FieldDef;
+use frontdesk_domain::filter::{Context, Record, TicketFacts};
+use frontdesk_domain::rules::{self as domain, Action, Pick, Recipient, RuleAction, RuleKind, Test, Update};
+use frontdesk_domain::{Priority, Role, Status, TicketType};
+use frontdesk_store::AnyConnection;
+use frontdesk_store::jobs::{self, NewJob};
+use frontdesk_store::rules::{self as store, Rule};
+use frontdesk_store::tickets::Ticket;
+use frontdesk_store::{groups, users};
+
+use super::Via;
+use super::fields::{FieldRef, Values};
+use super::input::Obj;
+use super::tickets::{CommentInput, Saved, TicketInput};
+use super::views::parse_conditions;
+use crate::auth::Actor;
+use crate::error::{ApiError, Result};
+
+/// The job kinds rules enqueue.
+pub const WEBHOOK_JOB: &str = "webhook";
+pub const NOTIFY_JOB: &str = "notification";
+
+/// A rule ready to run: its conditions and actions checked and compiled.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub rule: Rule,
+    pub test: Test,
+    pub actions: Vec<Action>,
+}
+
+pub fn conditions_of(r: &Rule) -> Conditions {
+    serde_json::from_str(&r.conditions).unwrap_or_default()
+}
+
+pub fn actions_of(r: &Rule) -> Vec<RuleAction> {
+    serde_json::from_str(&r.actions).unwrap_or_default()
+}
+
+fn kind_of(r: &Rule) -> RuleKind {
+    RuleKind::parse(&r.kind).unwrap_or(RuleKind::Trigger)
+}
+
+/// Compiles a stored rule for a write by `me` at `now`.
+pub fn compile(r: &Rule, now: i64, me: i64, defs: &[FieldDef]) -> Result<Compiled> {
+    let test = domain::compile(&conditions_of(r), kind_of(r), Context { now, me, fields: defs })
+        .map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
+    let actions = domain::parse_actions(&actions_of(r))
+        .map_err(|(i, m)| ApiError::invalid("actions", format!("actions[{i}]: {m}")))?;
+    Ok(Compiled { rule: r.clone(), test, actions })
+}
+
+/// The active triggers, compiled for `me` (a rule that no longer compiles — its field was
+/// deleted, say — is skipped and logged, not allowed to block every ticket write).
+pub async fn active_triggers(conn: &mut AnyConnection, now: i64, me: i64, defs: &[FieldDef]) -> Result<Vec<Compiled>> {
+    let rules = store::list(conn, RuleKind::Trigger.as_str(), true).await?;
+    Ok(rules
+        .iter()
+        .filter_map(|r| match compile(r, now, me, defs) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(rule = r.id, error = %e, "trigger skipped: it no longer compiles");
+                None
+            }
+        })
+        .collect())
+}
+
+fn condition_list(c: &Conditions) -> impl Iterator<Item = (usize, &RuleCondition)> {
+    c.all.iter().chain(&c.any).enumerate()
+}
+
+/// Checks that the groups, users, organizations and statuses conditions name by id exist.
+async fn check_condition_refs(conn: &mut AnyConnection, c: &Conditions) -> Result<()> {
+    for (i, cond) in condition_list(c) {
+        let raw = match &cond.value {
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        let Ok(id) = raw.parse::<i64>() else { continue };
+        let exists = match cond.field.as_str() {
+            "group_id" => groups::get(conn, id).await?.is_some_and(|g| g.deleted == 0),
+            "assignee_id" | "requester_id" | "submitter_id" => users::get(conn, id).await?.is_some(),
+            "organization_id" => frontdesk_store::organizations::get(conn, id).await?.is_some(),
+            "custom_status_id" => frontdesk_store::custom_statuses::get(conn, id).await?.is_some(),
+            _ => true,
+        };
+        if !exists {
+            let place = frontdesk_domain::conditions::place(c, i);
+            return Err(ApiError::invalid(
+                "conditions",
+                format!("conditions.{place}: {} {id} does not exist", cond.field.trim_end_matches("_id")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks what actions refer to: groups, users, statuses, fields and their values, webhooks.
+async fn check_action_refs(conn: &mut AnyConnection, actions: &[Action], defs: &[FieldDef]) -> Result<()> {
+    for (i, a) in actions.iter().enumerate() {
+        let problem = match a {
+            Action::Group(Some(g)) | Action::NotifyGroup { group: g, .. } | Action::AssignWithin { group: g, .. } => {
+                groups::get(conn, *g).await?.is_none_or(|x| x.deleted != 0).then(|| format!("group {g} does not exist"))
+            }
+            Action::Assignee(Some(u)) => match users::get(conn, *u).await? {
+                Some(user) if user.role != "end-user" => None,
+                Some(_) => Some(format!("user {u} is not an agent")),
+                None => Some(format!("user {u} does not exist")),
+            },
+            Action::Requester(u) | Action::NotifyUser { to: Recipient::User(u), .. } => {
+                users::get(conn, *u).await?.is_none().then(|| format!("user {u} does not exist"))
+            }
+            Action::CustomStatus(s) => frontdesk_store::custom_statuses::get(conn, *s)
+                .await?
+                .is_none()
+                .then(|| format!("custom status {s} does not exist")),
+            Action::Custom(f, v) => super::fields::check(Record::Ticket, defs, &vec![(FieldRef::Id(*f), v.clone())])
+                .err()
+                .map(|e| e.to_string()),
+            Action::Webhook { id, .. } => {
+                store::webhook(conn, *id).await?.is_none().then(|| format!("webhook {id} does not exist"))
+            }
+            _ => None,
+        };
+        if let Some(m) = problem {
+            return Err(ApiError::invalid("actions", format!("actions[{i}]: {m}")));
+        }
+    }
+    Ok(())
+}
+
+/// Whether some action changes a field some condition tests, so an automation stops matching
+/// once it has acted (Zendesk's rule: an automation must nullify one of its conditions).
+fn nullifies(c: &Conditions, actions: &[Action]) -> bool {
+    let tested: HashSet<&str> = condition_list(c).map(|(_, x)| x.field.as_str()).collect();
+    let hits = |f: &str| tested.contains(f);
+    let status_fields = ["status", "NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED", "custom_status_id"];
+    actions.iter().any(|a| match a {
+        Action::Status(_) | Action::CustomStatus(_) => status_fields.iter().any(|f| hits(f)),
+        Action::Priority(_) => hits("priority"),
+        Action::Type(_) => hits("type"),
+        Action::Group(_) => hits("group_id"),
+        Action::Assignee(_) | Action::AssigneeCurrentUser => hits("assignee_id") || hits("assigned_at"),
+        Action::AssignWithin { .. } => hits("assignee_id") || hits("group_id") || hits("assigned_at"),
+        Action::Requester(_) => hits("requester_id"),
+        Action::SetTags(_) | Action::AddTags(_) | Action::RemoveTags(_) => hits("current_tags") || hits("tags"),
+        Action::Custom(id, _) => hits(&format!("custom_fields_{id}")),
+        _ => false,
+    })
+}
+
+/// Applies a create or update body to `rule` (a new rule has id 0), checking everything.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    kind: RuleKind,
+    rule: &mut Rule,
+    m: &Map<String, Value>,
+    now: i64,
+    me: i64,
+) -> Result<()> {
+    let o = Obj(m);
+    let is_new = rule.id == 0;
+    rule.kind = kind.as_str().to_string();
+    match o.str("title", 255)?.set() {
+        Some(t) if !t.trim().is_empty() => rule.title = t.trim().to_string(),
+        Some(_) => return Err(ApiError::blank("title", "Title")),
+        None if is_new => return Err(ApiError::blank("title", "Title")),
+        None => {}
+    }
+    rule.description = o.str("description", 65_535)?.apply(rule.description.take());
+    match o.bool("active")? {
+        Some(a) => rule.active = i64::from(a),
+        None if is_new => rule.active = 1,
+        None => {}
+    }
+    match o.raw("position").filter(|v| !v.is_null()) {
+        Some(p) => {
+            rule.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?
+        }
+        None if is_new => rule.position = store::next_position(conn, kind.as_str()).await?,
+        None => {}
+    }
+    if let Some(c) = o.raw("category_id").filter(|v| !v.is_null()) {
+        let id = c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
+        rule.category_id = Some(id.ok_or_else(|| ApiError::invalid("category_id", "category_id: must be an id"))?);
+    }
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let conditions = match parse_conditions(&o)? {
+        Some(c) => c,
+        None => conditions_of(rule),
+    };
+    if kind == RuleKind::Macro && !(conditions.all.is_empty() && conditions.any.is_empty()) {
+        return Err(ApiError::invalid("conditions", "conditions: a macro has no conditions; an agent applies it"));
+    }
+    if kind != RuleKind::Macro && conditions.all.is_empty() && conditions.any.is_empty() {
+        return Err(ApiError::invalid("conditions", format!("conditions: a {} needs at least one condition", kind)));
+    }
+    domain::compile(&conditions, kind, Context { now, me, fields: &defs })
+        .map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
+    check_condition_refs(conn, &conditions).await?;
+    rule.conditions = serde_json::to_string(&conditions).unwrap_or_default();
+    let raw_actions: Vec<RuleAction> = match o.raw("actions") {
+        None | Some(Value::Null) => actions_of(rule),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                serde_json::from_value(a.clone()).map_err(|_| {
+                    ApiError::invalid(
+                        "actions",
+                        format!("actions[{i}]: an action is {{\"field\", \"value\"}}, not {a}"),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => return Err(ApiError::invalid("actions", "actions: must be a list of actions")),
+    };
+    if raw_actions.is_empty() {
+        return Err(ApiError::invalid("actions", format!("actions: a {kind} needs at least one action")));
+    }
+    let actions = domain::parse_actions(&raw_actions)
+        .map_err(|(i, m)| ApiError::invalid("actions", format!("actions[{i}]: {m}")))?;
+    check_action_refs(conn, &actions, &defs).await?;
+    if kind == RuleKind::Automation && !nullifies(&conditions, &actions) {
+        return Err(ApiError::invalid(
+            "actions",
+            "actions: an automation must change something its conditions test (a status, tag, field…), \
+             so it acts on each ticket once",
+        ));
+    }
+    rule.actions = serde_json::to_string(&raw_actions).unwrap_or_default();
+    if kind == RuleKind::Macro
+        && let Some(r) = o.raw("restriction")
+    {
+        rule.restriction = match r {
+            Value::Null => None,
+            Value::Object(_) => Some(r.to_string()),
+            _ => return Err(ApiError::invalid("restriction", "restriction: must be an object or null")),
+        };
+    }
+    rule.updated_at = now;
+    if is_new {
+        rule.created_at = now;
+    }
+    Ok(())
+}
+
+/// The facts the in-memory evaluator sees of a saved ticket.
+pub fn facts(t: &Ticket, tags: &[String], values: &Values, comment: Option<&str>) -> TicketFacts {
+    TicketFacts {
+        status: Status::parse(&t.status).ok(),
+        custom_status_id: t.custom_status_id,
+        priority: t.priority.as_deref().and_then(|p| Priority::parse(p).ok()),
+        ticket_type: t.ticket_type.as_deref().and_then(|p| TicketType::parse(p).ok()),
+        tags: tags.to_vec(),
+        requester_id: t.requester_id,
+        assignee_id: t.assignee_id,
+        submitter_id: t.submitter_id,
+        group_id: t.group_id,
+        organization_id: t.organization_id,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        solved_at: t.solved_at,
+        due_at: t.due_at,
+        status_changed_at: t.status_changed_at,
+        assigned_at: t.assigned_at,
+        requester_updated_at: t.requester_updated_at,
+        assignee_updated_at: t.assignee_updated_at,
+        via: t.via_channel.clone(),
+        external_id: t.external_id.clone(),
+        subject: t.subject.clone().unwrap_or_default(),
+        comments: comment.map(|c| vec![c.to_string()]).unwrap_or_default(),
+        custom: values.iter().map(|(k, v)| (*k, v.clone())).collect(),
+    }
+}
+
+/// The via of a rule's change: `rule`, from the rule (`zendesk-api.md` §6.5).
+pub fn via_rule(r: &Rule) -> Via {
+    Via { channel: "rule", source: json!({"from": {"id": r.id, "title": r.title}, "to": {}, "rel": r.kind}) }
+}
+
+/// The user a rule's comments and notifications come from: the ticket's assignee, else the
+/// first admin.
+async fn rule_author(conn: &mut AnyConnection, t: &Ticket) -> Result<i64> {
+    if let Some(a) = t.assignee_id {
+        return Ok(a);
+    }
+    Ok(users::first_admin(conn).await?.unwrap_or(t.submitter_id))
+}
+
+/// Chooses an agent of `group` for a ticket, and says why.
+async fn pick_agent(conn: &mut AnyConnection, group: i64, pick: Pick) -> Result<Option<(i64, String)>> {
+    let members = groups::member_ids(conn, group).await?;
+    let agents: Vec<i64> = users::get_many(conn, &members)
+        .await?
+        .into_iter()
+        .filter(|u| u.role != "end-user" && u.active == 1)
+        .map(|u| u.id)
+        .collect();
+    if agents.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(match pick {
+        Pick::RoundRobin => {
+            let last = store::last_rotation(conn, group).await?;
+            let next = last.and_then(|l| agents.iter().find(|a| **a > l)).copied().unwrap_or(agents[0]);
+            store::set_rotation(conn, group, next).await?;
+            (next, format!("round robin in group {group}: the member after user {}", last.unwrap_or(0)))
+        }
+        Pick::Random => {
+            let a = agents[rand::thread_rng().gen_range(0..agents.len())];
+            (a, format!("picked at random among the {} agents of group {group}", agents.len()))
+        }
+        Pick::LeastLoaded => {
+            let loads = store::open_loads(conn, &agents).await?;
+            let load = |a: i64| loads.iter().find(|(u, _)| *u == a).map_or(0, |(_, n)| *n);
+            let a = *agents.iter().min_by_key(|a| (load(**a), **a)).unwrap_or(&agents[0]);
+            (a, format!("least loaded agent of group {group}, with {} unsolved tickets", load(a)))
+        }
+    }))
+}
+
+/// What placeholders in a rule's text can name.
+async fn placeholders(conn: &mut AnyConnection, s: &Saved, current: &Actor, defs: &[FieldDef]) -> Result<Value> {
+    let t = &s.ticket;
+    let person = |u: Option<&frontdesk_store::users::User>| match u {
+        Some(u) => json!({
+            "id": u.id,
+            "name": u.name,
+            "first_name": u.name.split_whitespace().next().unwrap_or(""),
+            "last_name": u.name.split_whitespace().skip(1).collect::<Vec<_>>().join(" "),
+            "email": u.email,
+        }),
+        None => json!({}),
+    };
+    let ids: Vec<i64> = [Some(t.requester_id), t.assignee_id].into_iter().flatten().collect();
+    let people = users::get_many(conn, &ids).await?;
+    let find = |id: Option<i64>| id.and_then(|id| people.iter().find(|u| u.id == id));
+    let group = match t.group_id {
+        Some(g) => groups::get(conn, g).await?.map(|g| g.name),
+        None => None,
+    };
+    let organization = match t.organization_id {
+        Some(o) => frontdesk_store::organizations::get(conn, o).await?.map(|o| o.name),
+        None => None,
+    };
+    let mut ticket = json!({
+        "id": t.id,
+        "subject": t.subject,
+        "status": t.status,
+        "priority": t.priority,
+        "ticket_type": t.ticket_type,
+        "tags": s.tags.join(" "),
+        "requester": person(find(Some(t.requester_id))),
+        "assignee": person(find(t.assignee_id)),
+        "group": {"name": group},
+        "organization": {"name": organization},
+    });
+    for d in defs {
+        let stored = s.values.get(&d.id).cloned().unwrap_or_default().join(", ");
+        ticket[format!("ticket_field_{}", d.id)] = json!(stored);
+        ticket[d.key.as_str()] = json!(stored);
+    }
+    Ok(json!({"ticket": ticket, "current_user": person(Some(&current.user))}))
+}
+
+/// Renders `{{ ticket.requester.first_name }}`-style placeholders, escaping values for HTML.
+pub fn render_placeholders(text: &str, ctx: &Value) -> Result<String> {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    env.render_str(text, ctx).map_err(|e| ApiError::invalid("comment_value", format!("comment_value: {e}")))
+}
+
+/// The ticket update a rule's actions make, and what they do besides (events for the audit,
+/// jobs to enqueue).
+pub struct Effect {
+    pub input: TicketInput,
+    pub events: Vec<Value>,
+    pub jobs: Vec<NewJob>,
+}
+
+/// Turns actions into a ticket update for the ticket `s`, applied by `actor`.
+pub async fn effect(
+    conn: &mut AnyConnection,
+    rule: Option<&Rule>,
+    actions: &[Action],
+    s: &Saved,
+    actor: &Actor,
+    defs: &[FieldDef],
+) -> Result<Effect> {
+    use super::input::Patch;
+    let mut input = TicketInput::default();
+    let mut events = Vec::new();
+    let mut jobs = Vec::new();
+    let mut comment: Option<CommentInput> = None;
+    let mut public = None;
+    let mut context = None;
+    let rule_json = rule.map(|r| json!({"id": r.id, "title": r.title, "kind": r.kind}));
+    for a in actions {
+        match a {
+            Action::Status(st) => input.status = Patch::Set(*st),
+            Action::CustomStatus(id) => input.custom_status_id = Patch::Set(*id),
+            Action::Priority(p) => input.priority = p.map_or(Patch::Null, Patch::Set),
+            Action::Type(t) => input.ticket_type = t.map_or(Patch::Null, Patch::Set),
+            Action::Group(g) => input.group_id = g.map_or(Patch::Null, Patch::Set),
+            Action::Assignee(u) => input.assignee_id = u.map_or(Patch::Null, Patch::Set),
+            Action::AssigneeCurrentUser => input.assignee_id = Patch::Set(actor.id()),
+            Action::Requester(u) => input.requester_id = Patch::Set(*u),
+            Action::Subject(x) => input.subject = Patch::Set(x.clone()),
+            Action::SetTags(t) => input.tags = Some(t.clone()),
+            Action::AddTags(t) => input.additional_tags.get_or_insert_with(Vec::new).extend(t.iter().cloned()),
+            Action::RemoveTags(t) => input.remove_tags.get_or_insert_with(Vec::new).extend(t.iter().cloned()),
+            Action::Custom(id, v) => {
+                input.custom_fields.get_or_insert_with(Vec::new).push((FieldRef::Id(*id), v.clone()))
+            }
+            Action::Comment { body, html } => {
+                if context.is_none() {
+                    context = Some(placeholders(conn, s, actor, defs).await?);
+                }
+                let text = render_placeholders(body, context.as_ref().unwrap_or(&Value::Null))?;
+                let c = comment.get_or_insert_with(Default::default);
+                if *html {
+                    c.html_body = Some(text);
+                } else {
+                    c.body = Some(text);
+                }
+            }
+            Action::CommentPublic(p) => public = Some(*p),
+            Action::AssignWithin { group, pick } => match pick_agent(conn, *group, *pick).await? {
+                Some((agent, reason)) => {
+                    input.group_id = Patch::Set(*group);
+                    input.assignee_id = Patch::Set(agent);
+                    events.push(json!({"type": "AssignmentReason", "method": pick.as_str(), "assignee_id": agent,
+                        "group_id": group, "body": reason, "rule": rule_json}));
+                }
+                None => events.push(json!({"type": "AssignmentReason", "method": pick.as_str(), "group_id": group,
+                    "body": format!("group {group} has no active agents: nobody assigned"), "rule": rule_json})),
+            },
+            Action::NotifyUser { .. } | Action::NotifyGroup { .. } => {
+                if context.is_none() {
+                    context = Some(placeholders(conn, s, actor, defs).await?);
+                }
+                let ctx = context.as_ref().unwrap_or(&Value::Null);
+                let (to, subject, body) = match a {
+                    Action::NotifyUser { to, subject, body } => {
+                        (recipients(conn, to, &s.ticket, actor).await?, subject, body)
+                    }
+                    Action::NotifyGroup { group, subject, body } => {
+                        (groups::member_ids(conn, *group).await?, subject, body)
+                    }
+                    _ => unreachable!(),
+                };
+                let subject = render_placeholders(subject, ctx)?;
+                let body = render_placeholders(body, ctx)?;
+                events.push(json!({"type": "Notification", "subject": subject, "body": body, "recipients": to, "rule": rule_json}));
+                jobs.push(NewJob {
+                    kind: NOTIFY_JOB.into(),
+                    payload: json!({"ticket_id": s.ticket.id, "recipients": to, "subject": subject, "body": body})
+                        .to_string(),
+                    max_attempts: 5,
+                    ..Default::default()
+                });
+            }
+            Action::Webhook { id, body } => {
+                if context.is_none() {
+                    context = Some(placeholders(conn, s, actor, defs).await?);
+                }
+                let body = render_placeholders(body, context.as_ref().unwrap_or(&Value::Null))?;
+                events.push(json!({"type": "WebhookCall", "webhook_id": id, "rule": rule_json}));
+                jobs.push(NewJob {
+                    kind: WEBHOOK_JOB.into(),
+                    payload: json!({"webhook_id": id, "ticket_id": s.ticket.id, "body": body}).to_string(),
+                    max_attempts: 8,
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    if let Some(mut c) = comment {
+        c.public = public.or(Some(true));
+        c.author_id = Some(rule_author(conn, &s.ticket).await?);
+        input.comment = Some(c);
+    }
+    Ok(Effect { input, events, jobs })
+}
+
+async fn recipients(conn: &mut AnyConnection, to: &Recipient, t: &Ticket, actor: &Actor) -> Result<Vec<i64>> {
+    Ok(match to {
+        Recipient::User(u) => vec![*u],
+        Recipient::Requester => vec![t.requester_id],
+        Recipient::Assignee => t.assignee_id.into_iter().collect(),
+        Recipient::CurrentUser => vec![actor.id()],
+        Recipient::AllAgents => users::staff_ids(conn).await?,
+    })
+}
+
+/// Applies a rule's actions to a saved ticket through the ticket update, as the rule; with
+/// `then_triggers` (an automation's change) the triggers run on that update.
+async fn fire(
+    conn: &mut AnyConnection,
+    c: &Compiled,
+    s: &Saved,
+    actor: &Actor,
+    defs: &[FieldDef],
+    now: i64,
+    then_triggers: bool,
+) -> Result<Saved> {
+    let Effect { mut input, events, jobs } = effect(conn, Some(&c.rule), &c.actions, s, actor, defs).await?;
+    input.extra_events = events;
+    // A rule may do what an admin may, whoever's write set it off.
+    let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
+    let via = via_rule(&c.rule);
+    let saved = if then_triggers {
+        Box::pin(super::tickets::update(conn, &as_rule, s.ticket.id, input, &via, now)).await?
+    } else {
+        super::tickets::apply_update(conn, &as_rule, s.ticket.id, input, &via, now).await?
+    };
+    for mut j in jobs {
+        j.run_at_ms = now * 1000;
+        j.requested_by = Some(actor.id());
+        jobs::enqueue(conn, &j, now).await?;
+    }
+    Ok(saved)
+}
+
+/// What a write did, for the triggers that run after it.
+pub struct Write<'a> {
+    pub actor: &'a Actor,
+    pub created: bool,
+    pub via: &'a Via,
+    pub before: Option<TicketFacts>,
+}
+
+/// The most times triggers may fire on one write: each trigger fires at most once, so this is
+/// only reached by a very long list.
+const MAX_FIRINGS: usize = 100;
+
+/// Runs the active triggers on a write that produced `saved`: in position order, restarting
+/// after each one that fires, each at most once, until none matches. Returns the ticket as the
+/// triggers left it, and the ids of those that fired.
+pub async fn run_triggers(
+    conn: &mut AnyConnection,
+    triggers: &[Compiled],
+    w: Write<'_>,
+    saved: Saved,
+    defs: &[FieldDef],
+    now: i64,
+) -> Result<(Saved, Vec<i64>)> {
+    if triggers.is_empty() {
+        return Ok((saved, Vec::new()));
+    }
+    let requester_role = users::get(conn, saved.ticket.requester_id).await?.and_then(|u| Role::parse(&u.role).ok());
+    let update = Update {
+        created: w.created,
+        via: w.via.channel.to_string(),
+        role: Some(w.actor.role),
+        requester_role,
+        comment: saved.comment.as_ref().map(|c| (c.plain_body.clone(), c.public == 1)),
+        before: w.before,
+    };
+    let comment_text = update.comment.as_ref().map(|(t, _)| t.clone());
+    let mut fired: Vec<i64> = Vec::new();
+    let mut current = saved;
+    loop {
+        let now_facts = facts(&current.ticket, &current.tags, &current.values, comment_text.as_deref());
+        let next = triggers.iter().find(|t| !fired.contains(&t.rule.id) && t.test.holds(&now_facts, &update));
+        let Some(t) = next else { break };
+        fired.push(t.rule.id);
+        if fired.len() > MAX_FIRINGS {
+            tracing::warn!(ticket = current.ticket.id, "trigger cycle stopped after {MAX_FIRINGS} firings");
+            break;
+        }
+        let after = fire(conn, t, &current, w.actor, defs, now, false).await?;
+        // The comment a trigger adds is the write's comment for the triggers after it.
+        current = Saved { comment: after.comment.clone().or(current.comment), ..after };
+    }
+    // A trigger that fired and matches again had its change undone by another: the pair would
+    // loop forever without the once-per-write rule. Record it where admins look: the audit.
+    let end = facts(&current.ticket, &current.tags, &current.values, comment_text.as_deref());
+    let again: Vec<i64> = triggers
+        .iter()
+        .filter(|t| fired.contains(&t.rule.id) && t.test.holds(&end, &update) && would_change(&t.actions, &end))
+        .map(|t| t.rule.id)
+        .collect();
+    if !again.is_empty() {
+        tracing::warn!(ticket = current.ticket.id, rules = ?again, "triggers undo each other; each ran once");
+        super::tickets::note_event(
+            conn,
+            current.ticket.id,
+            w.actor.id(),
+            json!({"type": "RuleLoop", "rule_ids": again,
+                "body": "these triggers undo each other's changes; each ran once for this update"}),
+            now,
+        )
+        .await?;
+    }
+    Ok((current, fired))
+}
+
+/// Whether actions would change a ticket's fields or tags as it is (comments, notifications
+/// and calls are not changes of state: a trigger that sends one and still matches is no loop).
+fn would_change(actions: &[Action], t: &TicketFacts) -> bool {
+    actions.iter().any(|a| match a {
+        Action::Status(s) => t.status != Some(*s),
+        Action::CustomStatus(id) => t.custom_status_id != Some(*id),
+        Action::Priority(p) => t.priority != *p,
+        Action::Type(x) => t.ticket_type != *x,
+        Action::Group(g) => t.group_id != *g,
+        Action::Assignee(u) => t.assignee_id != *u,
+        Action::Requester(u) => t.requester_id != *u,
+        Action::Subject(x) => &t.subject != x,
+        Action::AddTags(tags) => tags.iter().any(|x| !t.tags.contains(x)),
+        Action::RemoveTags(tags) => tags.iter().any(|x| t.tags.contains(x)),
+        Action::SetTags(tags) => {
+            let (mut a, mut b) = (tags.clone(), t.tags.clone());
+            a.sort();
+            b.sort();
+            a != b
+        }
+        _ => false,
+    })
+}
+
+/// What one automation pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Tickets the automations matched, in all.
+    pub matched: usize,
+    /// Tickets acted on (one automation, one ticket: one count).
+    pub acted: usize,
+}
+
+/// How many tickets an automation acts on per transaction.
+const PASS_CHUNK: usize = 200;
+
+/// One automation pass at the clock's now: each active automation, in position order, acts on
+/// every ticket it matches that it has not acted on in the ticket's current matching period
+/// (no cap). A ticket that stopped matching starts a new period. Two servers may run passes at
+/// once: the firing row each action claims first makes them act once between them.
+pub async fn run_automations(state: &crate::AppState) -> Result<PassReport> {
+    let now = state.now();
+    let mut report = PassReport::default();
+    let mut conn = state.db.read().await?;
+    let automations = store::list(&mut conn, RuleKind::Automation.as_str(), true).await?;
+    if automations.is_empty() {
+        return Ok(report);
+    }
+    let Some(admin) = users::first_admin(&mut conn).await? else { return Ok(report) };
+    let Some(user) = users::get(&mut conn, admin).await? else { return Ok(report) };
+    let actor = Actor { user, role: Role::Admin };
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    for a in &automations {
+        let c = match compile(a, now, admin, &defs) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(rule = a.id, error = %e, "automation skipped: it no longer compiles");
+                continue;
+            }
+        };
+        let Some(filter) = c.test.as_filter() else { continue };
+        let matching: HashSet<i64> =
+            frontdesk_store::search::ticket_ids(&mut conn, &filter).await?.into_iter().collect();
+        let fired: HashSet<i64> = store::fired_tickets(&mut conn, a.id).await?.into_iter().collect();
+        report.matched += matching.len();
+        let gone: Vec<i64> = fired.difference(&matching).copied().collect();
+        let mut todo: Vec<i64> = matching.difference(&fired).copied().collect();
+        todo.sort_unstable();
+        drop(conn);
+        if !gone.is_empty() {
+            super::in_tx(state, async |tx| store::forget_firings(tx, a.id, &gone).await.map_err(Into::into)).await?;
+        }
+        for chunk in todo.chunks(PASS_CHUNK) {
+            report.acted += super::in_tx(state, async |tx| {
+                let mut acted = 0;
+                for id in chunk {
+                    // Claimed first: another server's pass that got here first wins.
+                    if !store::claim_firing(tx, a.id, *id, now).await? {
+                        continue;
+                    }
+                    let Some(t) = frontdesk_store::tickets::get(tx, *id).await? else { continue };
+                    // Re-checked under the write lock: the ticket may have changed since.
+                    let current = super::tickets::saved_now(tx, t).await?;
+                    if t_deleted(&current)
+                        || !filter.matches(&facts(&current.ticket, &current.tags, &current.values, None))
+                    {
+                        continue;
+                    }
+                    fire(tx, &c, &current, &actor, &defs, now, true).await?;
+                    acted += 1;
+                }
+                Ok(acted)
+            })
+            .await?;
+        }
+        conn = state.db.read().await?;
+    }
+    Ok(report)
+}
+
+fn t_deleted(s: &Saved) -> bool {
+    s.ticket.deleted_at.is_some() || s.ticket.status == "closed"
+}
+
+/// Runs an automation pass every `every` until stopped.
+pub fn spawn_scheduler(
+    state: crate::State,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => return,
+            }
+            match run_automations(&state).await {
+                Ok(r) if r.acted > 0 => tracing::info!(matched = r.matched, acted = r.acted, "automations ran"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "automation pass failed"),
+            }
+        }
+    })
+}

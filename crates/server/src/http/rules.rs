@@ -1,0 +1,431 @@
+//! Triggers, automations and macros (`zendesk-api.md` §11.2, §12): one set of handlers for the
+//! three kinds, macro previews, and the rule simulator (which tickets a rule matches now; per
+//! ticket, which rules match and why).
+
+use axum::extract::{Path, State as AxState};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::{delete, get, post, put};
+use serde_json::{Value, json};
+
+use frontdesk_domain::conditions::Conditions;
+use frontdesk_domain::filter::{Context, Record};
+use frontdesk_domain::rules::{self as domain, Action, RuleKind, Update};
+use frontdesk_store::PageRequest;
+use frontdesk_store::rules::{self as store, Rule};
+use frontdesk_store::search;
+
+use super::extract::{Base, JsonBody, Params, path_id};
+use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
+use crate::State;
+use crate::app::in_tx;
+use crate::app::input::root;
+use crate::app::rules as app;
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "business rules";
+
+struct Names {
+    kind: RuleKind,
+    singular: &'static str,
+    plural: &'static str,
+}
+
+static TRIGGER: Names = Names { kind: RuleKind::Trigger, singular: "trigger", plural: "triggers" };
+static AUTOMATION: Names = Names { kind: RuleKind::Automation, singular: "automation", plural: "automations" };
+static MACRO: Names = Names { kind: RuleKind::Macro, singular: "macro", plural: "macros" };
+
+macro_rules! kind_routes {
+    ($n:expr, $list:literal, $active:literal, $one:literal, $reorder:literal, $destroy_many:literal) => {{
+        let n: &'static Names = &$n;
+        vec![
+            ep(Method::GET, $list, T, "List rules", get(move |s, a, b| list(n, false, s, a, b))),
+            ep(Method::POST, $list, T, "Create a rule", post(move |s, a, b, body| create(n, s, a, b, body))),
+            ep(Method::GET, $active, T, "List active rules", get(move |s, a, b| list(n, true, s, a, b))),
+            ep(Method::PUT, $reorder, T, "Set the rules' order", put(move |s, a, body| reorder(n, s, a, body))),
+            ep(
+                Method::DELETE,
+                $destroy_many,
+                T,
+                "Delete several rules (?ids=)",
+                delete(move |s, a, p| destroy_many(n, s, a, p)),
+            ),
+            ep(Method::GET, $one, T, "Show a rule", get(move |s, a, b, p| show(n, s, a, b, p))),
+            ep(Method::PUT, $one, T, "Update a rule", put(move |s, a, b, p, body| update(n, s, a, b, p, body))),
+            ep(Method::DELETE, $one, T, "Delete a rule", delete(move |s, a, p| destroy(n, s, a, p))),
+        ]
+    }};
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut out = kind_routes!(
+        TRIGGER,
+        "/api/v2/triggers",
+        "/api/v2/triggers/active",
+        "/api/v2/triggers/{id}",
+        "/api/v2/triggers/reorder",
+        "/api/v2/triggers/destroy_many"
+    );
+    out.extend(kind_routes!(
+        AUTOMATION,
+        "/api/v2/automations",
+        "/api/v2/automations/active",
+        "/api/v2/automations/{id}",
+        "/api/v2/automations/reorder",
+        "/api/v2/automations/destroy_many"
+    ));
+    out.extend(kind_routes!(
+        MACRO,
+        "/api/v2/macros",
+        "/api/v2/macros/active",
+        "/api/v2/macros/{id}",
+        "/api/v2/macros/reorder",
+        "/api/v2/macros/destroy_many"
+    ));
+    out.extend([
+        ep(
+            Method::GET,
+            "/api/v2/triggers/{id}/matches",
+            T,
+            "Simulator: tickets the trigger's ticket conditions match now",
+            get(move |s, a, b, p, q| matches(&TRIGGER, s, a, b, p, q)),
+        ),
+        ep(
+            Method::GET,
+            "/api/v2/automations/{id}/matches",
+            T,
+            "Simulator: tickets the automation would act on now",
+            get(move |s, a, b, p, q| matches(&AUTOMATION, s, a, b, p, q)),
+        ),
+        ep(
+            Method::GET,
+            "/api/v2/tickets/{id}/rules_trace",
+            T,
+            "Simulator: which rules match the ticket, and why",
+            get(trace),
+        ),
+        ep(Method::GET, "/api/v2/macros/{id}/apply", T, "What a macro sets (changes nothing)", get(apply_alone)),
+        ep(
+            Method::GET,
+            "/api/v2/tickets/{ticket_id}/macros/{id}/apply",
+            T,
+            "The ticket as a macro would leave it (changes nothing)",
+            get(apply_to_ticket),
+        ),
+    ]);
+    out
+}
+
+fn rule_json(base: &Base, n: &Names, r: &Rule) -> Value {
+    let conditions = app::conditions_of(r);
+    let mut v = json!({
+        "url": base.url(&format!("/api/v2/{}/{}.json", n.plural, r.id)),
+        "id": r.id,
+        "title": r.title,
+        "raw_title": r.title,
+        "active": r.active != 0,
+        "default": false,
+        "position": r.position,
+        "description": r.description,
+        "actions": app::actions_of(r),
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.updated_at),
+    });
+    if n.kind != RuleKind::Macro {
+        v["conditions"] = json!(conditions);
+    } else {
+        v["restriction"] = r.restriction.as_deref().and_then(|x| serde_json::from_str::<Value>(x).ok()).into();
+    }
+    if n.kind == RuleKind::Trigger {
+        v["category_id"] = json!(r.category_id.map(|c| c.to_string()));
+    }
+    v
+}
+
+/// Admins manage triggers and automations; agents read them. Macros: agents read and apply.
+fn may_read(actor: &Actor) -> Result<()> {
+    require_staff(actor)
+}
+
+async fn find(conn: &mut frontdesk_store::AnyConnection, n: &Names, id: &str) -> Result<Rule> {
+    store::get(conn, n.kind.as_str(), path_id(id)?).await?.ok_or(ApiError::NotFound)
+}
+
+async fn list(
+    n: &Names,
+    active_only: bool,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+) -> Result<Response> {
+    may_read(&actor)?;
+    let mut conn = state.db.read().await?;
+    let rules = store::list(&mut conn, n.kind.as_str(), active_only).await?;
+    let items: Vec<Value> = rules.iter().map(|r| rule_json(&base, n, r)).collect();
+    let count = items.len();
+    Ok(ok(json!({n.plural: items, "next_page": null, "previous_page": null, "count": count})))
+}
+
+async fn show(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    may_read(&actor)?;
+    let mut conn = state.db.read().await?;
+    let r = find(&mut conn, n, &id).await?;
+    Ok(ok(json!({n.singular: rule_json(&base, n, &r)})))
+}
+
+async fn create(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let m = root(&body, n.singular)?;
+    let now = state.now();
+    let r = in_tx(&state, async |tx| {
+        let mut r = Rule::default();
+        app::apply(tx, n.kind, &mut r, m, now, actor.id()).await?;
+        r.id = store::insert(tx, &r).await?;
+        Ok(r)
+    })
+    .await?;
+    let url = base.url(&format!("/api/v2/{}/{}.json", n.plural, r.id));
+    Ok(created(json!({n.singular: rule_json(&base, n, &r)}), &url))
+}
+
+async fn update(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let m = root(&body, n.singular)?;
+    let now = state.now();
+    let r = in_tx(&state, async |tx| {
+        let mut r = find(tx, n, &id).await?;
+        app::apply(tx, n.kind, &mut r, m, now, actor.id()).await?;
+        store::update(tx, &r).await?;
+        Ok(r)
+    })
+    .await?;
+    Ok(ok(json!({n.singular: rule_json(&base, n, &r)})))
+}
+
+async fn destroy(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    in_tx(&state, async |tx| {
+        let r = find(tx, n, &id).await?;
+        store::delete(tx, n.kind.as_str(), &[r.id]).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(no_content())
+}
+
+async fn destroy_many(n: &Names, AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
+    require_admin(&actor)?;
+    let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?;
+    in_tx(&state, async |tx| Ok(store::delete(tx, n.kind.as_str(), &ids).await?)).await?;
+    Ok(no_content())
+}
+
+async fn reorder(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let key = format!("{}_ids", n.singular);
+    let ids: Vec<i64> = body
+        .get(&key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::BadRequest(format!("The body needs a \"{key}\" list")))?
+        .iter()
+        .map(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| ApiError::invalid(&key, format!("{key}: {v} is not an id")))
+        })
+        .collect::<Result<_>>()?;
+    let now = state.now();
+    in_tx(&state, async |tx| {
+        for (pos, id) in ids.iter().enumerate() {
+            store::get(tx, n.kind.as_str(), *id)
+                .await?
+                .ok_or_else(|| ApiError::invalid(&key, format!("{key}: there is no {} {id}", n.singular)))?;
+            store::set_position(tx, *id, pos as i64 + 1, now).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(ok(json!({})))
+}
+
+/// The simulator's first question: which tickets a rule's ticket conditions match now (for a
+/// trigger, leaving aside what it asks of the write), cursor-paged with no cap.
+async fn matches(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    let r = find(&mut conn, n, &id).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let c = app::compile(&r, state.now(), actor.id(), &defs)?;
+    let filter = ticket_part(&c.test);
+    let size = params.int("page[size]")?.or(params.int("per_page")?).unwrap_or(100).clamp(1, 1000);
+    let after = params.int("after")?;
+    let page = search::cursor_page::<frontdesk_store::tickets::Ticket>(
+        &mut conn,
+        Record::Ticket,
+        &filter,
+        PageRequest::After { id: after, size },
+    )
+    .await?;
+    let count = state.counts.count(&mut conn, &filter).await?;
+    let items = render::tickets(&mut conn, &base, &page.items).await?;
+    let next = page
+        .items
+        .last()
+        .filter(|_| page.has_more)
+        .map(|t| base.url(&format!("/api/v2/{}/{}/matches.json?after={}&page[size]={size}", n.plural, r.id, t.id)));
+    Ok(ok(json!({"tickets": items, "count": count, "next_page": next})))
+}
+
+/// The part of a rule's test that is about the ticket alone: what a trigger asks of a write is
+/// left out (taken as true), so the simulator shows the tickets it could fire on.
+fn ticket_part(t: &domain::Test) -> frontdesk_domain::filter::Filter {
+    use frontdesk_domain::filter::Filter;
+    use frontdesk_domain::rules::Test;
+    match t {
+        Test::All(v) => Filter::All(v.iter().map(ticket_part).collect()),
+        Test::Any(v) => Filter::Any(v.iter().map(ticket_part).collect()),
+        Test::Not(x) => match x.as_ref() {
+            Test::Now(f) => Filter::Not(Box::new(f.clone())),
+            _ => Filter::All(vec![]),
+        },
+        Test::Now(f) => f.clone(),
+        _ => Filter::All(vec![]),
+    }
+}
+
+/// The simulator's second question: for one ticket as it is now, each active trigger and
+/// automation, whether it matches, and each condition's answer.
+async fn trace(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let t = crate::app::tickets::load(&mut conn, &actor, path_id(&id)?, false).await?;
+    let tags = frontdesk_store::tags::list(&mut conn, frontdesk_store::tags::Tagged::Ticket, t.id).await?;
+    let values = crate::app::fields::load(&mut conn, Record::Ticket, t.id).await?;
+    let facts = app::facts(&t, &tags, &values, None);
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let ctx = Context { now: state.now(), me: actor.id(), fields: &defs };
+    // As an update that changes nothing, by this caller.
+    let update = Update {
+        created: false,
+        via: "api".into(),
+        role: Some(actor.role),
+        before: Some(facts.clone()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for kind in [RuleKind::Trigger, RuleKind::Automation] {
+        for r in store::list(&mut conn, kind.as_str(), true).await? {
+            let c = app::conditions_of(&r);
+            let mut conditions = Vec::new();
+            for (i, cond) in c.all.iter().chain(&c.any).enumerate() {
+                let one = Conditions { all: vec![cond.clone()], any: vec![] };
+                let holds = match domain::compile(&one, RuleKind::Trigger, ctx) {
+                    Ok(test) => json!(test.holds(&facts, &update)),
+                    Err(e) => json!(e.message),
+                };
+                let list = if i < c.all.len() { "all" } else { "any" };
+                conditions.push(json!({"list": list, "field": cond.field, "operator": cond.operator, "value": cond.value, "holds": holds}));
+            }
+            let matched = domain::compile(&c, kind, ctx).map(|t| t.holds(&facts, &update)).unwrap_or(false);
+            out.push(json!({"id": r.id, "kind": kind.as_str(), "title": r.title, "position": r.position, "matches": matched, "conditions": conditions}));
+        }
+    }
+    Ok(ok(json!({"ticket_id": t.id, "rules": out})))
+}
+
+/// `/macros/{id}/apply`: the fields a macro sets and its comment, with no ticket.
+async fn apply_alone(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_staff(&actor)?;
+    let mut conn = state.db.read().await?;
+    let r = find(&mut conn, &MACRO, &id).await?;
+    let mut ticket = serde_json::Map::new();
+    for a in app::actions_of(&r) {
+        match domain::parse_action(&a) {
+            Ok(Action::Comment { body, html }) => {
+                let key = if html { "html_body" } else { "body" };
+                ticket.insert(
+                    "comment".into(),
+                    json!({key: body, "scoped_body": [["channel:all", body]], "public": true}),
+                );
+            }
+            Ok(_) => {
+                ticket.insert(a.field.clone(), a.value.clone());
+            }
+            Err(e) => return Err(ApiError::invalid("actions", e)),
+        }
+    }
+    Ok(ok(json!({"result": {"ticket": ticket}})))
+}
+
+/// `/tickets/{id}/macros/{id}/apply`: the whole ticket as the macro would leave it, and its
+/// comment. The macro runs through the ticket update in a transaction that is rolled back, so
+/// the preview is exactly what submitting it would do, and nothing changes.
+async fn apply_to_ticket(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path((ticket_id, id)): Path<(String, String)>,
+) -> Result<Response> {
+    require_staff(&actor)?;
+    let ticket_id = path_id(&ticket_id)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let r = find(&mut tx, &MACRO, &id).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut tx, Record::Ticket).await?;
+    let c = app::compile(&r, now, actor.id(), &defs)?;
+    let t = crate::app::tickets::load(&mut tx, &actor, ticket_id, false).await?;
+    let current = crate::app::tickets::saved_now(&mut tx, t).await?;
+    let effect = app::effect(&mut tx, Some(&r), &c.actions, &current, &actor, &defs).await?;
+    let comment_input = effect.input.comment.clone();
+    let saved =
+        crate::app::tickets::apply_update(&mut tx, &actor, ticket_id, effect.input, &crate::app::Via::web(), now)
+            .await?;
+    let mut ticket = render::tickets(&mut tx, &base, std::slice::from_ref(&saved.ticket)).await?.remove(0);
+    drop(tx); // rolled back: a preview changes nothing
+    let comment = match (comment_input, &saved.comment) {
+        (Some(ci), Some(c)) => json!({
+            "body": ci.body.clone().unwrap_or_else(|| c.plain_body.clone()),
+            "html_body": c.html_body,
+            "scoped_body": [["channel:all", ci.body.or(ci.html_body).unwrap_or_default()]],
+            "public": c.public == 1,
+        }),
+        _ => Value::Null,
+    };
+    if !comment.is_null() {
+        ticket["comment"] = comment;
+    }
+    Ok(ok(json!({"result": {"ticket": ticket}})))
+}

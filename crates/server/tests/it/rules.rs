@@ -1,0 +1,379 @@
+//! Business rules through the API: triggers on create and update (changes, comment words,
+//! loops stopped and recorded), macros previewed without changing anything, automations
+//! driven by the test clock, webhooks delivered signed to a real receiver, round-robin
+//! fairness, the simulator, and bad rules refused with the place named.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use frontdesk_domain::Role;
+
+use crate::helpers::{TestApp, TestDb};
+
+async fn group_with(app: &TestApp, name: &str, agents: &[i64]) -> i64 {
+    let g = app.post("/api/v2/groups", json!({"group": {"name": name}})).await.body["group"]["id"].as_i64().unwrap();
+    for a in agents {
+        let r = app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": a, "group_id": g}})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    g
+}
+
+async fn rule(app: &TestApp, kind: &str, body: Value) -> i64 {
+    let r = app.post(&format!("/api/v2/{kind}s"), json!({ kind: body })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body[kind]["id"].as_i64().unwrap()
+}
+
+async fn audits(app: &TestApp, id: i64) -> Vec<Value> {
+    app.get(&format!("/api/v2/tickets/{id}/audits")).await.body["audits"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn triggers_run_on_create_and_update_in_order_and_record_themselves() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = app.user("Bruna Agente", "bruna@example.com", Role::Agent).await;
+    let urgent = group_with(&app, "Urgentes", &[agent]).await;
+    let escalate = rule(
+        &app,
+        "trigger",
+        json!({"title": "Urgent to the urgent group", "conditions": {"all": [
+            {"field": "update_type", "operator": "is", "value": "Create"},
+            {"field": "priority", "operator": "is", "value": "urgent"}]},
+            "actions": [{"field": "group_id", "value": urgent.to_string()}, {"field": "current_tags", "value": "escalated"}]}),
+    )
+    .await;
+    // Fires after the first one (it tests the tag the first one adds).
+    let notify = rule(
+        &app,
+        "trigger",
+        json!({"title": "Tell the requester", "all": [{"field": "current_tags", "operator": "includes", "value": "escalated"},
+            {"field": "update_type", "operator": "is", "value": "Create"}],
+            "actions": [{"field": "comment_value", "value": "Olá {{ticket.requester.first_name}}, o chamado #{{ticket.id}} é urgente."},
+                        {"field": "comment_mode_is_public", "value": "true"}]}),
+    )
+    .await;
+    let thanks = rule(
+        &app,
+        "trigger",
+        json!({"title": "Solved on thanks", "all": [
+            {"field": "update_type", "operator": "is", "value": "Change"},
+            {"field": "comment_includes_word", "operator": "includes", "value": "obrigado thanks"},
+            {"field": "status", "operator": "is", "value": "pending"}],
+            "actions": [{"field": "status", "value": "solved"}, {"field": "assignee_id", "value": agent.to_string()}]}),
+    )
+    .await;
+
+    let t = app
+        .ticket(json!({"subject": "Servidor fora", "comment": {"body": "caiu"}, "priority": "urgent",
+            "requester": {"name": "<i>Carla</i> Souza", "email": "carla@cliente.com"}}))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    // The create's answer already shows what the triggers did.
+    assert_eq!(t["group_id"], urgent, "{t}");
+    assert!(t["tags"].as_array().unwrap().contains(&json!("escalated")));
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    let last = comments.as_array().unwrap().last().unwrap().clone();
+    // The placeholder's value is escaped: the name's markup is text, not HTML.
+    assert_eq!(last["plain_body"], format!("Olá <i>Carla</i>, o chamado #{id} é urgente."), "{last}");
+    assert!(last["html_body"].as_str().unwrap().contains("&lt;i&gt;Carla&lt;/i&gt;"), "escaped: {last}");
+    let by_rule: Vec<Value> = audits(&app, id).await.into_iter().filter(|a| a["via"]["channel"] == "rule").collect();
+    assert_eq!(by_rule.len(), 2, "one audit per firing");
+    assert_eq!(by_rule[0]["via"]["source"]["from"]["id"], escalate);
+    assert_eq!(by_rule[0]["via"]["source"]["rel"], "trigger");
+    assert_eq!(by_rule[1]["via"]["source"]["from"]["id"], notify);
+
+    // An update: thanks while pending solves it; not while open.
+    let r =
+        app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Muito obrigado!"}}})).await;
+    assert_eq!(r.body["ticket"]["status"], "new", "status was not pending before");
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"status": "pending", "assignee_id": agent}})).await;
+    let r = app
+        .put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Resolvido, obrigado!"}}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let now = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(now["status"], "solved");
+    let last = audits(&app, id).await.pop().unwrap();
+    assert_eq!(last["via"]["source"]["from"]["id"], thanks);
+
+    // The simulator: the trace names each condition's answer; matches lists the tickets.
+    let trace = app.get(&format!("/api/v2/tickets/{id}/rules_trace")).await;
+    assert_eq!(trace.status, 200, "{}", trace.body);
+    let first = trace.body["rules"].as_array().unwrap().iter().find(|r| r["id"] == escalate).unwrap().clone();
+    assert_eq!(first["matches"], false, "an update is not a create");
+    assert_eq!(first["conditions"][1]["holds"], true, "priority is urgent");
+    let m = app.get(&format!("/api/v2/triggers/{escalate}/matches")).await;
+    assert_eq!(m.status, 200, "{}", m.body);
+    assert_eq!(m.body["count"], 1);
+    assert_eq!(m.body["tickets"][0]["id"], id);
+}
+
+#[tokio::test]
+async fn triggers_that_undo_each_other_run_once_each_and_the_loop_is_recorded() {
+    let app = TestApp::spawn().await;
+    rule(
+        &app,
+        "trigger",
+        json!({"title": "Add x", "all": [{"field": "current_tags", "operator": "not_includes", "value": "x"}],
+        "actions": [{"field": "current_tags", "value": "x"}]}),
+    )
+    .await;
+    rule(
+        &app,
+        "trigger",
+        json!({"title": "Remove x", "all": [{"field": "current_tags", "operator": "includes", "value": "x"}],
+        "actions": [{"field": "remove_tags", "value": "x"}]}),
+    )
+    .await;
+    let t = app.ticket(json!({"subject": "loop", "comment": {"body": "b"}})).await;
+    let id = t["id"].as_i64().unwrap();
+    let all = audits(&app, id).await;
+    let loops: Vec<&Value> =
+        all.iter().flat_map(|a| a["events"].as_array().unwrap()).filter(|e| e["type"] == "RuleLoop").collect();
+    assert_eq!(loops.len(), 1, "{all:?}");
+    assert_eq!(loops[0]["rule_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(all.iter().filter(|a| a["via"]["channel"] == "rule").count(), 3, "two firings and the note");
+}
+
+#[tokio::test]
+async fn macros_preview_without_changing_the_ticket() {
+    let app = TestApp::spawn().await;
+    let m = rule(
+        &app,
+        "macro",
+        json!({"title": "Close politely", "actions": [
+            {"field": "status", "value": "solved"},
+            {"field": "current_tags", "value": "polite"},
+            {"field": "comment_value", "value": "Obrigado, {{ticket.requester.first_name}}! — {{current_user.name}}"}]}),
+    )
+    .await;
+    let t = app.ticket(json!({"subject": "Dúvida", "comment": {"body": "?"}, "requester": {"name": "Davi Lima", "email": "davi@cliente.com"}})).await;
+    let id = t["id"].as_i64().unwrap();
+    let r = app.get(&format!("/api/v2/tickets/{id}/macros/{m}/apply")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let preview = &r.body["result"]["ticket"];
+    assert_eq!(preview["status"], "solved");
+    assert!(preview["tags"].as_array().unwrap().contains(&json!("polite")));
+    assert_eq!(preview["comment"]["body"], "Obrigado, Davi! — Ana Admin");
+    let after = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(after["status"], "new", "the preview changed nothing");
+    assert_eq!(after["tags"], json!([]));
+    assert_eq!(audits(&app, id).await.len(), 1);
+    let alone = app.get(&format!("/api/v2/macros/{m}/apply")).await;
+    assert_eq!(alone.body["result"]["ticket"]["status"], "solved");
+    assert_eq!(app.get("/api/v2/macros/active").await.body["macros"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn automations_act_once_per_matching_period_on_the_test_clock() {
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.automation_interval = 0).await;
+    let (agent, _) = app.user("Caio", "caio@example.com", Role::Agent).await;
+    let a = rule(
+        &app,
+        "automation",
+        json!({"title": "Close pending after 2 days", "all": [{"field": "PENDING", "operator": "greater_than", "value": "48"}],
+            "actions": [{"field": "status", "value": "solved"}, {"field": "current_tags", "value": "auto_closed"}]}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let t = app.ticket(json!({"subject": format!("p{i}"), "comment": {"body": "b"}, "status": "pending", "assignee_id": agent})).await;
+        ids.push(t["id"].as_i64().unwrap());
+    }
+    let pass = async || frontdesk_server::app::rules::run_automations(&app.state).await.unwrap();
+    assert_eq!(pass().await.acted, 0, "not pending long enough");
+    app.clock.advance_secs(47 * 3600);
+    app.put(&format!("/api/v2/tickets/{}", ids[2]), json!({"ticket": {"status": "open"}})).await;
+    app.put(&format!("/api/v2/tickets/{}", ids[2]), json!({"ticket": {"status": "pending"}})).await;
+    app.clock.advance_secs(2 * 3600);
+    let r = pass().await;
+    assert_eq!((r.matched, r.acted), (2, 2));
+    for id in &ids[..2] {
+        let t = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+        assert_eq!(t["status"], "solved");
+        assert_eq!(audits(&app, *id).await.last().unwrap()["via"]["source"]["from"]["id"], a);
+    }
+    assert_eq!(app.get(&format!("/api/v2/tickets/{}", ids[2])).await.body["ticket"]["status"], "pending");
+    assert_eq!(pass().await.acted, 0, "nothing is done twice");
+    app.clock.advance_secs(48 * 3600);
+    assert_eq!(pass().await.acted, 1, "the third one's time came");
+
+    // An automation whose actions would not stop it matching is refused.
+    let r = app
+        .post("/api/v2/automations", json!({"automation": {"title": "Forever", "all": [{"field": "PENDING", "operator": "greater_than", "value": "1"}],
+            "actions": [{"field": "priority", "value": "high"}]}}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.to_string().contains("must change something its conditions test"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn round_robin_shares_100_tickets_fairly_and_says_why() {
+    let app = TestApp::spawn().await;
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        agents.push(app.user(&format!("Agente {i}"), &format!("rr{i}@example.com"), Role::Agent).await.0);
+    }
+    let g = group_with(&app, "Fila", &agents).await;
+    rule(
+        &app,
+        "trigger",
+        json!({"title": "Share", "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+        "actions": [{"field": "assign_within_group", "value": [g.to_string(), "round_robin"]}]}),
+    )
+    .await;
+    let many: Vec<Value> = (0..100).map(|i| json!({"subject": format!("rr {i}"), "comment": {"body": "b"}})).collect();
+    let r = app.post("/api/v2/tickets/create_many", json!({"tickets": many})).await;
+    app.wait_job(r.body["job_status"]["id"].as_str().unwrap()).await;
+    let mut counts = Vec::new();
+    for a in &agents {
+        counts.push(app.count(&format!("SELECT COUNT(*) FROM tickets WHERE assignee_id = {a}")).await);
+    }
+    counts.sort();
+    assert_eq!(counts, vec![33, 33, 34]);
+    let events: Vec<Value> =
+        audits(&app, 1).await.into_iter().flat_map(|a| a["events"].as_array().unwrap().clone()).collect();
+    let reason = events.iter().find(|e| e["type"] == "AssignmentReason").expect("the reason is in the audit");
+    assert!(reason["body"].as_str().unwrap().contains("round robin"), "{reason}");
+}
+
+/// A real HTTP receiver on a random port that keeps what it gets.
+async fn receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
+    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push((headers, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+#[tokio::test]
+async fn webhooks_are_delivered_signed_and_private_addresses_need_leave() {
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.webhook_allow_private = true).await;
+    let (url, got) = receiver().await;
+    let r = app.post("/api/v2/webhooks", json!({"webhook": {"name": "CRM", "endpoint": url}})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let hook: i64 = r.body["webhook"]["id"].as_str().unwrap().parse().unwrap();
+    let secret = app.get(&format!("/api/v2/webhooks/{hook}/signing_secret")).await.body["signing_secret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    rule(&app, "trigger", json!({"title": "Tell the CRM", "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+        "actions": [{"field": "notification_webhook", "value": [hook.to_string(), "{\"ticket\": {{ticket.id}}, \"subject\": \"{{ticket.subject}}\"}"]}]}))
+    .await;
+    let t = app.ticket(json!({"subject": "Pedido", "comment": {"body": "b"}})).await;
+    let id = t["id"].as_i64().unwrap();
+    let mut waited = 0;
+    while got.lock().unwrap().is_empty() && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let (headers, body) = got.lock().unwrap()[0].clone();
+    assert_eq!(body, format!("{{\"ticket\": {id}, \"subject\": \"Pedido\"}}"));
+    let ts = headers["x-zendesk-webhook-signature-timestamp"].to_str().unwrap();
+    let sig = headers["x-zendesk-webhook-signature"].to_str().unwrap();
+    // Verified the way a receiver does, with the secret from the API.
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}{body}").as_bytes());
+    let expected = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, mac.finalize().into_bytes());
+    assert_eq!(sig, expected);
+
+    // Without the operator's leave, loopback and private addresses are refused.
+    let local = reqwest::Url::parse(&url).unwrap();
+    let e = frontdesk_server::webhooks::resolve(&local, false).await.unwrap_err();
+    assert!(e.contains("refused"), "{e}");
+    for private in ["http://10.1.2.3/x", "http://192.168.0.1/x", "http://[::1]/x", "http://169.254.169.254/latest"] {
+        assert!(
+            frontdesk_server::webhooks::resolve(&reqwest::Url::parse(private).unwrap(), false).await.is_err(),
+            "{private}"
+        );
+    }
+    let bad = app.post("/api/v2/webhooks", json!({"webhook": {"name": "x", "endpoint": "ftp://example.com/x"}})).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.to_string().contains("must be http or https"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn bad_rules_name_the_problem_and_save_nothing() {
+    let app = TestApp::spawn().await;
+    for (kind, body, needle) in [
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "group_id", "operator": "is", "value": "999"}], "actions": [{"field": "status", "value": "open"}]}),
+            "conditions.all[0]: group 999 does not exist",
+        ),
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "status", "operator": "includes_sometimes", "value": "open"}], "actions": [{"field": "status", "value": "open"}]}),
+            "conditions.all[0]: operator",
+        ),
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": [{"field": "group_id", "value": "999"}]}),
+            "actions[0]: group 999 does not exist",
+        ),
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": [{"field": "custom_status_id", "value": "999"}]}),
+            "actions[0]: custom status 999 does not exist",
+        ),
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": [{"field": "custom_fields_999", "value": "a"}]}),
+            "actions[0]:",
+        ),
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": [{"field": "paint", "value": "red"}]}),
+            "unknown action field \"paint\"",
+        ),
+        (
+            "trigger",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": []}),
+            "needs at least one action",
+        ),
+        (
+            "automation",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "pending"}], "actions": [{"field": "status", "value": "solved"}]}),
+            "time-based condition",
+        ),
+        (
+            "automation",
+            json!({"title": "x", "all": [{"field": "PENDING", "operator": "greater_than", "value": "2"}, {"field": "update_type", "operator": "is", "value": "Change"}], "actions": [{"field": "status", "value": "solved"}]}),
+            "conditions.all[1]: update_type",
+        ),
+        (
+            "macro",
+            json!({"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": [{"field": "status", "value": "solved"}]}),
+            "a macro has no conditions",
+        ),
+    ] {
+        let r = app.post(&format!("/api/v2/{kind}s"), json!({ kind: body })).await;
+        assert_eq!(r.status, 422, "{kind} {body}: {}", r.body);
+        let text = r.body.to_string().replace("\\\"", "\"");
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    for kind in ["triggers", "automations", "macros"] {
+        assert_eq!(app.get(&format!("/api/v2/{kind}")).await.body[kind].as_array().unwrap().len(), 0, "nothing saved");
+    }
+    // Agents read rules but do not write them.
+    let (_, token) = app.user("Agente", "agente@example.com", Role::Agent).await;
+    let r = app
+        .req_as("agente@example.com", &token, reqwest::Method::POST, "/api/v2/triggers",
+            Some(json!({"trigger": {"title": "x", "all": [{"field": "status", "operator": "is", "value": "open"}], "actions": [{"field": "status", "value": "pending"}]}})))
+        .await;
+    assert_eq!(r.status, 403);
+}
