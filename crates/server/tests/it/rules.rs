@@ -377,3 +377,100 @@ async fn bad_rules_name_the_problem_and_save_nothing() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+/// A receiver that answers 500 to its first `fail` requests, then 200.
+async fn flaky_receiver(fail: usize) -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
+    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                let mut k = keep.lock().unwrap();
+                k.push((headers, body));
+                if k.len() <= fail { axum::http::StatusCode::INTERNAL_SERVER_ERROR } else { axum::http::StatusCode::OK }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+async fn hook_on_create(app: &TestApp, url: &str) {
+    let r = app.post("/api/v2/webhooks", json!({"webhook": {"name": "CRM", "endpoint": url}})).await;
+    let hook = r.body["webhook"]["id"].as_str().unwrap().to_string();
+    rule(
+        app,
+        "trigger",
+        json!({"title": "Tell the CRM", "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+        "actions": [{"field": "notification_webhook", "value": [hook, "{\"ticket\": {{ticket.id}}}"]}]}),
+    )
+    .await;
+}
+
+async fn wait_for(got: &Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>, n: usize) {
+    for _ in 0..200 {
+        if got.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_retries_with_the_same_delivery_id() {
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.webhook_allow_private = true).await;
+    let (url, got) = flaky_receiver(2).await;
+    hook_on_create(&app, &url).await;
+    app.ticket(json!({"subject": "retry", "comment": {"body": "b"}})).await;
+    wait_for(&got, 1).await;
+    // Backoff is on the server's clock: move it past each retry's time.
+    for n in 2..=3 {
+        app.clock.advance_secs(60);
+        wait_for(&got, n).await;
+    }
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3, "two failures, then delivered");
+    let ids: Vec<&str> = got.iter().map(|(h, _)| h["x-frontdesk-delivery"].to_str().unwrap()).collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "one delivery id across retries: {ids:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'webhook' AND state = 'completed'").await, 1);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_deliver_each_webhook_once() {
+    let a = TestApp::spawn_with(TestDb::new().await, |c| {
+        c.webhook_allow_private = true;
+        c.job_workers = 3;
+    })
+    .await;
+    let b = TestApp::spawn_with(a.db.shared(), |c| {
+        c.webhook_allow_private = true;
+        c.job_workers = 3;
+    })
+    .await;
+    let (url, got) = receiver().await;
+    hook_on_create(&a, &url).await;
+    // Creates through both servers; both servers' workers take jobs from the one table.
+    for i in 0..20 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        app.ticket(json!({"subject": format!("two {i}"), "comment": {"body": "b"}})).await;
+    }
+    wait_for(&got, 20).await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let got = got.lock().unwrap().clone();
+    let mut ids: Vec<String> =
+        got.iter().map(|(h, _)| h["x-frontdesk-delivery"].to_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 20, "none lost, none twice");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20);
+    let mut bodies: Vec<String> = got.iter().map(|(_, b)| b.clone()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 20, "each ticket's call once");
+    drop(b);
+}
