@@ -26,7 +26,7 @@ os.environ["ZENPY_FORCE_NETLOC"] = _url.netloc
 
 import zenpy  # noqa: E402
 from zenpy import Zenpy  # noqa: E402
-from zenpy.lib.api_objects import Comment, JobStatus, Ticket, TicketField, User, View  # noqa: E402
+from zenpy.lib.api_objects import Comment, JobStatus, Macro, Ticket, TicketField, Trigger, User, View  # noqa: E402
 from zenpy.lib.exception import RecordNotFoundException  # noqa: E402
 
 assert zenpy.__version__ == "2.0.57", f"expected zenpy 2.0.57, got {zenpy.__version__}"
@@ -244,6 +244,26 @@ def _():
     ids = [t.id for t in client.views.tickets(v.id)]
     check(ids == [tid], f"views.tickets gave {ids!r}, want [{tid}]")
     return f"view {v.id}: count 1, tickets {ids}"
+
+
+@step("trigger tags a new ticket; macro effect previewed without changing the ticket")
+def _():
+    tag = f"compat_{RUN}".lower()
+    trig = client.triggers.create(Trigger(
+        title=f"Compat trigger {RUN}",
+        conditions={"all": [{"field": "update_type", "operator": "is", "value": "Create"},
+                            {"field": "subject_includes_word", "operator": "includes", "value": f"trig{RUN}"}], "any": []},
+        actions=[{"field": "current_tags", "value": tag}]))
+    check(isinstance(trig, Trigger) and trig.id, f"triggers.create returned {trig!r}")
+    made = client.tickets.create(Ticket(subject=f"trig{RUN} fires", comment=Comment(body="b"))).ticket
+    t = client.tickets(id=made.id)
+    check(tag in t.tags, f"ticket tags {t.tags!r} lack {tag}")
+    m = client.macros.create(Macro(title=f"Compat macro {RUN}", actions=[{"field": "status", "value": "pending"}]))
+    effect = client.tickets.show_macro_effect(t, m)
+    check(effect.ticket.status == "pending", f"macro preview status {effect.ticket.status!r}")
+    check(client.tickets(id=made.id).status != "pending", "the preview changed the ticket")
+    client.triggers.delete(trig)
+    return f"trigger {trig.id} tagged ticket {made.id}; macro {m.id} previewed status pending"
 
 
 @step("incremental export (cursor) has a change made a moment ago")

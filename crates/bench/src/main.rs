@@ -1,5 +1,6 @@
 //! `cargo run --release -p frontdesk-bench [-- --postgres URL] [--tickets N]`
 //! `cargo run --release -p frontdesk-bench -- --search [--tickets N] [--postgres URL | --data-dir DIR]`
+//! `cargo run --release -p frontdesk-bench -- --rules [--tickets N] [--postgres URL]`
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
 //! this process and prints a Markdown report: create throughput (1 ticket a request, 8
@@ -229,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let postgres = flag("--postgres");
     let search_mode = args.iter().any(|a| a == "--search");
+    let rules_mode = args.iter().any(|a| a == "--rules");
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
     let keep = flag("--data-dir");
@@ -252,6 +254,8 @@ async fn main() -> anyhow::Result<()> {
         let url = format!("{base}/{name}");
         let report = if search_mode {
             search_run(&bin, Some(&url), big, None).await
+        } else if rules_mode {
+            rules_run(&bin, Some(&url), big).await
         } else {
             run(&bin, Some(&url), &sync, big).await
         };
@@ -260,6 +264,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if search_mode {
         return search_run(&bin, None, big, keep.as_deref().map(Path::new)).await;
+    }
+    if rules_mode {
+        return rules_run(&bin, None, big).await;
     }
     run(&bin, None, &sync, big).await
 }
@@ -392,21 +399,16 @@ async fn connect(server: Server) -> anyhow::Result<Arc<Ctx>> {
     Ok(ctx)
 }
 
-async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> anyhow::Result<()> {
-    let server = start(bin, database_url, sync, None, None)?;
-    let pid = server.child.id();
-    let ctx = connect(server).await?;
-    let idle_rss = rss_kib(pid);
-
-    // 1. Create: one ticket a request, 8 concurrent clients, 10,000 tickets.
-    let n_create = 10_000usize;
-    // Bodies are serialised up front and responses only checked for 201, so the load
-    // generator spends as little of the shared CPU as it can.
+/// Creates `n` tickets (numbered from `from`), one a request from 8 concurrent clients: the
+/// rate, and the sorted latencies. Bodies are serialised up front and responses only checked
+/// for 201, so the load generator spends as little of the shared CPU as it can.
+async fn creates(ctx: &Arc<Ctx>, from: usize, n_create: usize) -> anyhow::Result<(f64, Vec<f64>)> {
     let bodies: Vec<Vec<u8>> =
-        (0..n_create).map(|i| serde_json::to_vec(&json!({"ticket": ticket(i)})).unwrap()).collect();
+        (from..from + n_create).map(|i| serde_json::to_vec(&json!({"ticket": ticket(i)})).unwrap()).collect();
     let bodies = Arc::new(bodies);
     let start = Instant::now();
     let mut tasks = Vec::new();
+
     for c in 0..CLIENTS {
         let ctx = ctx.clone();
         let bodies = bodies.clone();
@@ -429,12 +431,25 @@ async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> 
             anyhow::Ok(lat)
         }));
     }
+
     let mut create_lat = Vec::new();
     for t in tasks {
         create_lat.extend(t.await??);
     }
     let create_rate = n_create as f64 / start.elapsed().as_secs_f64();
     create_lat.sort_by(f64::total_cmp);
+    Ok((create_rate, create_lat))
+}
+
+async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> anyhow::Result<()> {
+    let server = start(bin, database_url, sync, None, None)?;
+    let pid = server.child.id();
+    let ctx = connect(server).await?;
+    let idle_rss = rss_kib(pid);
+
+    // 1. Create: one ticket a request, 8 concurrent clients, 10,000 tickets.
+    let n_create = 10_000usize;
+    let (create_rate, create_lat) = creates(&ctx, 0, n_create).await?;
     let bytes_10k = db_bytes(&ctx.server);
 
     // 2. Show latency.
@@ -490,5 +505,138 @@ async fn run(bin: &Path, database_url: Option<&str>, sync: &str, big: usize) -> 
         );
     }
     let _ = std::fs::remove_dir_all(&ctx.server.data_dir);
+    Ok(())
+}
+
+/// Fifty triggers of the kinds a support team keeps: most test something the bench's tickets
+/// do not have (a tag, a priority, an update rather than a create); `firing` of them match
+/// every new ticket (each adds a tag).
+fn bench_triggers(firing: usize) -> Vec<Value> {
+    let c = |f: &str, o: &str, v: &str| json!({"field": f, "operator": o, "value": v});
+    (0..50)
+        .map(|i| {
+            let (all, actions) = if i < firing {
+                (
+                    vec![c("update_type", "is", "Create"), c("current_tags", "includes", "billing")],
+                    vec![json!({"field": "current_tags", "value": format!("triaged_{i}")})],
+                )
+            } else if i % 3 == 0 {
+                (
+                    vec![c("update_type", "is", "Change"), c("status", "value", "solved")],
+                    vec![json!({"field": "current_tags", "value": format!("solved_{i}")})],
+                )
+            } else if i % 3 == 1 {
+                (
+                    vec![c("update_type", "is", "Create"), c("current_tags", "includes", &format!("vip_{i}"))],
+                    vec![json!({"field": "priority", "value": "high"})],
+                )
+            } else {
+                (
+                    vec![c("priority", "is", "urgent"), c("comment_includes_word", "includes", "cancelar cancel")],
+                    vec![json!({"field": "current_tags", "value": format!("churn_{i}")})],
+                )
+            };
+            json!({"trigger": {"title": format!("Bench trigger {i}"), "all": all, "actions": actions}})
+        })
+        .collect()
+}
+
+/// Automations a team keeps, each with a time condition and an action that ends its match.
+fn bench_automations() -> Vec<Value> {
+    let c = |f: &str, o: &str, v: &str| json!({"field": f, "operator": o, "value": v});
+    let a = |f: &str, v: &str| json!({"field": f, "value": v});
+    [
+        ("Solve pending after 4 days", vec![c("PENDING", "greater_than", "96")], vec![a("status", "solved")]),
+        (
+            "Nudge stale new tickets",
+            vec![c("NEW", "greater_than", "24"), c("priority", "is_not", "high")],
+            vec![a("priority", "high"), a("current_tags", "stale_new")],
+        ),
+        (
+            "Tag month-old open tickets",
+            vec![
+                c("updated_at", "greater_than", "720"),
+                c("status", "less_than", "solved"),
+                c("current_tags", "not_includes", "stale"),
+            ],
+            vec![a("current_tags", "stale")],
+        ),
+        ("Close solved after 10 days", vec![c("SOLVED", "greater_than", "240")], vec![a("status", "closed")]),
+        (
+            "Due within a day",
+            vec![c("until_due_date", "less_than", "24"), c("priority", "less_than", "urgent")],
+            vec![a("priority", "urgent")],
+        ),
+    ]
+    .into_iter()
+    .map(|(title, all, actions)| json!({"automation": {"title": title, "all": all, "actions": actions}}))
+    .collect()
+}
+
+/// Business rules: ticket create throughput with 50 active triggers against none, on a
+/// database seeded with `n` tickets; then automation passes over those tickets.
+async fn rules_run(bin: &Path, database_url: Option<&str>, n: usize) -> anyhow::Result<()> {
+    let server = start(bin, database_url, "NORMAL", Some(n), None)?;
+    let ctx = connect(server).await?;
+    let mut rows = Vec::new();
+    let (plain, plain_lat) = creates(&ctx, 0, 10_000).await?;
+    rows.push(format!(
+        "| ticket create, no triggers | **{plain:.0} tickets/s** (p50 {:.2} ms, p95 {:.2} ms) |",
+        percentile(&plain_lat, 0.5),
+        percentile(&plain_lat, 0.95)
+    ));
+    let mut ids = Vec::new();
+    for (round, firing) in [(1, 0usize), (2, 1), (3, 2)] {
+        for id in ids.drain(..) {
+            ctx.req(reqwest::Method::DELETE, &format!("/api/v2/triggers/{id}")).send().await?.error_for_status()?;
+        }
+        for t in bench_triggers(firing) {
+            let r = ctx.json(reqwest::Method::POST, "/api/v2/triggers", Some(t)).await?;
+            ids.push(r["trigger"]["id"].as_i64().context("trigger id")?);
+        }
+        let (rate, lat) = creates(&ctx, round * 10_000, 10_000).await?;
+        rows.push(format!(
+            "| ticket create, 50 active triggers, {firing} firing on each ticket | **{rate:.0} tickets/s** ({:+.0}% against none; p50 {:.2} ms, p95 {:.2} ms) |",
+            (rate / plain - 1.0) * 100.0,
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.95)
+        ));
+    }
+    for id in ids.drain(..) {
+        ctx.req(reqwest::Method::DELETE, &format!("/api/v2/triggers/{id}")).send().await?.error_for_status()?;
+    }
+    for a in bench_automations() {
+        ctx.json(reqwest::Method::POST, "/api/v2/automations", Some(a)).await?;
+    }
+    let t = Instant::now();
+    let first = ctx.json(reqwest::Method::POST, "/api/v2/automations/run", None).await?;
+    let first_ms = ms(t.elapsed());
+    let run = &first["automation_run"];
+    rows.push(format!(
+        "| automation pass, first (5 automations; {} matches, {} tickets acted on) | **{first_ms:.0} ms** ({:.0} tickets acted on per second) |",
+        run["matched"],
+        run["acted"],
+        run["acted"].as_f64().unwrap_or(0.0) / (first_ms / 1000.0)
+    ));
+    let mut samples = Vec::new();
+    let mut acted = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let r = ctx.json(reqwest::Method::POST, "/api/v2/automations/run", None).await?;
+        samples.push(ms(t.elapsed()));
+        acted += r["automation_run"]["acted"].as_i64().unwrap_or(0);
+    }
+    samples.sort_by(f64::total_cmp);
+    rows.push(format!(
+        "| automation pass, steady (every ticket checked, {acted} acted on in 20 passes) | p50 {:.0} ms, p95 **{:.0} ms** |",
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.95)
+    ));
+    let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite (WAL, synchronous=NORMAL)" };
+    println!("### Business rules, {backend}, {n} tickets seeded\n");
+    println!("| measure | value |\n|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
     Ok(())
 }

@@ -183,6 +183,16 @@ impl Test {
         }
     }
 
+    /// Whether the test asks for the requester's role (which costs a lookup to know).
+    pub fn uses_requester_role(&self) -> bool {
+        match self {
+            Test::All(v) | Test::Any(v) => v.iter().any(Test::uses_requester_role),
+            Test::Not(t) => t.uses_requester_role(),
+            Test::RequesterRole(_) => true,
+            _ => false,
+        }
+    }
+
     /// The conditions as a filter on the ticket alone (for SQL), if they ask nothing of a write.
     pub fn as_filter(&self) -> Option<Filter> {
         Some(match self {

@@ -29,6 +29,17 @@ pub struct Rule {
 const COLUMNS: &str = "id, kind, title, description, active, position, category_id, conditions, actions, restriction, \
                        created_at, updated_at";
 
+/// Which database this is and how many rule writes it has seen: compiled rules stay good while
+/// both stay the same.
+pub async fn version(conn: &mut AnyConnection) -> Result<(String, i64)> {
+    Ok(sqlx::query_as("SELECT instance, version FROM rules_version WHERE id = 1").fetch_one(conn).await?)
+}
+
+async fn bump(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE rules_version SET version = version + 1 WHERE id = 1").execute(conn).await?;
+    Ok(())
+}
+
 /// Rules of one kind (or only the active ones), in position order.
 pub async fn list(conn: &mut AnyConnection, kind: &str, active_only: bool) -> Result<Vec<Rule>> {
     let active = if active_only { " AND active = 1" } else { "" };
@@ -70,8 +81,9 @@ pub async fn insert(conn: &mut AnyConnection, r: &Rule) -> Result<i64> {
     .bind(&r.actions)
     .bind(&r.restriction)
     .bind(r.created_at)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    bump(conn).await?;
     Ok(id)
 }
 
@@ -90,9 +102,9 @@ pub async fn update(conn: &mut AnyConnection, r: &Rule) -> Result<()> {
     .bind(&r.actions)
     .bind(&r.restriction)
     .bind(r.updated_at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    bump(conn).await
 }
 
 pub async fn set_position(conn: &mut AnyConnection, id: i64, position: i64, now: i64) -> Result<()> {
@@ -100,9 +112,9 @@ pub async fn set_position(conn: &mut AnyConnection, id: i64, position: i64, now:
         .bind(id)
         .bind(position)
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    bump(conn).await
 }
 
 /// Deletes rules of one kind; how many went.
@@ -115,7 +127,8 @@ pub async fn delete(conn: &mut AnyConnection, kind: &str, ids: &[i64]) -> Result
     let n = q.query().execute(&mut *conn).await?.rows_affected();
     let mut q = Sql::new("DELETE FROM automation_firings WHERE rule_id IN ");
     q.bind_list(ids);
-    q.query().execute(conn).await?;
+    q.query().execute(&mut *conn).await?;
+    bump(conn).await?;
     Ok(n)
 }
 

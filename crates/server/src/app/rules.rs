@@ -60,9 +60,35 @@ pub fn compile(r: &Rule, now: i64, me: i64, defs: &[FieldDef]) -> Result<Compile
     Ok(Compiled { rule: r.clone(), test, actions })
 }
 
+/// Compiled triggers by (database, rules version, actor, second): writes in the same second by
+/// the same actor reuse them, and any rule write moves the version. Compiled rules are pure
+/// data, so the cache is shared by every server in the process.
+type TriggerKey = (String, i64, i64, i64);
+static TRIGGERS: std::sync::Mutex<Vec<(TriggerKey, std::sync::Arc<Vec<Compiled>>)>> = std::sync::Mutex::new(Vec::new());
+
 /// The active triggers, compiled for `me` (a rule that no longer compiles — its field was
 /// deleted, say — is skipped and logged, not allowed to block every ticket write).
-pub async fn active_triggers(conn: &mut AnyConnection, now: i64, me: i64, defs: &[FieldDef]) -> Result<Vec<Compiled>> {
+pub async fn active_triggers(
+    conn: &mut AnyConnection,
+    now: i64,
+    me: i64,
+    defs: &[FieldDef],
+) -> Result<std::sync::Arc<Vec<Compiled>>> {
+    let (instance, version) = store::version(conn).await?;
+    let key = (instance, version, me, now);
+    if let Some((_, hit)) = TRIGGERS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(k, _)| *k == key) {
+        return Ok(hit.clone());
+    }
+    let compiled = std::sync::Arc::new(compile_triggers(conn, now, me, defs).await?);
+    let mut cache = TRIGGERS.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= 16 {
+        cache.remove(0);
+    }
+    cache.push((key, compiled.clone()));
+    Ok(compiled)
+}
+
+async fn compile_triggers(conn: &mut AnyConnection, now: i64, me: i64, defs: &[FieldDef]) -> Result<Vec<Compiled>> {
     let rules = store::list(conn, RuleKind::Trigger.as_str(), true).await?;
     Ok(rules
         .iter()
@@ -544,6 +570,99 @@ pub struct Write<'a> {
     pub before: Option<TicketFacts>,
 }
 
+/// What triggers see of a write; the requester's role is looked up only when a trigger asks.
+pub async fn write_update(
+    conn: &mut AnyConnection,
+    triggers: &[Compiled],
+    w: &Write<'_>,
+    requester_id: i64,
+    comment: Option<(String, bool)>,
+) -> Result<Update> {
+    let requester_role = if triggers.iter().any(|t| t.test.uses_requester_role()) {
+        users::get(conn, requester_id).await?.and_then(|u| Role::parse(&u.role).ok())
+    } else {
+        None
+    };
+    Ok(Update {
+        created: w.created,
+        via: w.via.channel.to_string(),
+        role: Some(w.actor.role),
+        requester_role,
+        comment,
+        before: w.before.clone(),
+    })
+}
+
+/// Whether a trigger's actions only set tags, priority or type: a new ticket can take them
+/// before it is written.
+fn simple(actions: &[Action]) -> bool {
+    actions.iter().all(|a| {
+        matches!(
+            a,
+            Action::AddTags(_) | Action::RemoveTags(_) | Action::SetTags(_) | Action::Priority(_) | Action::Type(_)
+        )
+    })
+}
+
+/// The triggers a new ticket meets before it is written, as far as they only set tags,
+/// priority or type: applied to the ticket in memory (no second write), their changes going
+/// into the create's own audit with the rule named in each event's `via`. Stops at the first
+/// matching trigger that does more; it and the rest run after the insert ([`run_triggers`]).
+/// Returns the ids of the triggers applied.
+pub fn apply_before_insert(
+    triggers: &[Compiled],
+    update: &Update,
+    t: &mut Ticket,
+    tags: &mut Vec<String>,
+    values: &Values,
+    events: &mut Vec<Value>,
+) -> Vec<i64> {
+    let comment = update.comment.as_ref().map(|(c, _)| c.as_str());
+    let mut fired = Vec::new();
+    loop {
+        let now = facts(t, tags, values, comment);
+        let Some(next) = triggers.iter().find(|x| !fired.contains(&x.rule.id) && x.test.holds(&now, update)) else {
+            break;
+        };
+        if !simple(&next.actions) {
+            break;
+        }
+        fired.push(next.rule.id);
+        let via = json!({"channel": "rule", "source": via_rule(&next.rule).source});
+        for a in &next.actions {
+            let (field, previous, value) = match a {
+                Action::AddTags(_) | Action::RemoveTags(_) | Action::SetTags(_) => {
+                    let previous = json!(tags);
+                    match a {
+                        Action::AddTags(add) => tags.extend(add.iter().cloned()),
+                        Action::RemoveTags(remove) => tags.retain(|x| !remove.contains(x)),
+                        Action::SetTags(set) => *tags = set.clone(),
+                        _ => {}
+                    }
+                    tags.sort();
+                    tags.dedup();
+                    ("tags", previous, json!(tags))
+                }
+                Action::Priority(p) => {
+                    let previous = json!(t.priority);
+                    t.priority = p.map(|p| p.as_str().to_string());
+                    ("priority", previous, json!(t.priority))
+                }
+                Action::Type(x) => {
+                    let previous = json!(t.ticket_type);
+                    t.ticket_type = x.map(|x| x.as_str().to_string());
+                    ("type", previous, json!(t.ticket_type))
+                }
+                _ => continue,
+            };
+            if previous != value {
+                events.push(json!({"type": "Change", "field_name": field, "value": value, "previous_value": previous, "via": via}));
+            }
+        }
+    }
+    fired
+}
+
 /// The most times triggers may fire on one write: each trigger fires at most once, so this is
 /// only reached by a very long list.
 const MAX_FIRINGS: usize = 100;
@@ -551,28 +670,23 @@ const MAX_FIRINGS: usize = 100;
 /// Runs the active triggers on a write that produced `saved`: in position order, restarting
 /// after each one that fires, each at most once, until none matches. Returns the ticket as the
 /// triggers left it, and the ids of those that fired.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_triggers(
     conn: &mut AnyConnection,
     triggers: &[Compiled],
     w: Write<'_>,
     saved: Saved,
+    already: Vec<i64>,
     defs: &[FieldDef],
     now: i64,
 ) -> Result<(Saved, Vec<i64>)> {
     if triggers.is_empty() {
-        return Ok((saved, Vec::new()));
+        return Ok((saved, already));
     }
-    let requester_role = users::get(conn, saved.ticket.requester_id).await?.and_then(|u| Role::parse(&u.role).ok());
-    let update = Update {
-        created: w.created,
-        via: w.via.channel.to_string(),
-        role: Some(w.actor.role),
-        requester_role,
-        comment: saved.comment.as_ref().map(|c| (c.plain_body.clone(), c.public == 1)),
-        before: w.before,
-    };
+    let comment = saved.comment.as_ref().map(|c| (c.plain_body.clone(), c.public == 1));
+    let update = write_update(conn, triggers, &w, saved.ticket.requester_id, comment).await?;
     let comment_text = update.comment.as_ref().map(|(t, _)| t.clone());
-    let mut fired: Vec<i64> = Vec::new();
+    let mut fired: Vec<i64> = already;
     let mut current = saved;
     loop {
         let now_facts = facts(&current.ticket, &current.tags, &current.values, comment_text.as_deref());

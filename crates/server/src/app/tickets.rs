@@ -714,21 +714,43 @@ async fn insert_rows(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Resu
 }
 
 /// Inserts prepared tickets, then runs the triggers on each new ticket.
-pub async fn insert_prepared(conn: &mut AnyConnection, items: Vec<Prepared>) -> Result<Vec<Saved>> {
+pub async fn insert_prepared(
+    conn: &mut AnyConnection,
+    mut items: Vec<Prepared>,
+    defs: &[FieldDef],
+) -> Result<Vec<Saved>> {
     let Some(first) = items.first() else { return Ok(Vec::new()) };
     let now = first.ticket.created_at;
-    let inserted = insert_rows(conn, items).await?;
-    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     // Compiled once per actor (`current_user` in a condition is the actor).
-    let mut compiled: Vec<(i64, Vec<super::rules::Compiled>)> = Vec::new();
-    let mut out = Vec::with_capacity(inserted.len());
-    for (actor, via, saved) in inserted {
-        if !compiled.iter().any(|(id, _)| *id == actor.id()) {
-            compiled.push((actor.id(), super::rules::active_triggers(conn, now, actor.id(), &defs).await?));
+    let mut compiled: Vec<(i64, std::sync::Arc<Vec<super::rules::Compiled>>)> = Vec::new();
+    for p in &items {
+        if !compiled.iter().any(|(id, _)| *id == p.actor.id()) {
+            compiled.push((p.actor.id(), super::rules::active_triggers(conn, now, p.actor.id(), defs).await?));
         }
-        let triggers = &compiled.iter().find(|(id, _)| *id == actor.id()).expect("compiled above").1;
+    }
+    let triggers_of = |id: i64| &compiled.iter().find(|(a, _)| *a == id).expect("compiled above").1;
+    // Triggers that only set tags, priority or type shape the ticket before it is written.
+    let mut applied = Vec::with_capacity(items.len());
+    for p in items.iter_mut() {
+        let triggers = triggers_of(p.actor.id());
+        if triggers.is_empty() {
+            applied.push(Vec::new());
+            continue;
+        }
+        let Prepared {
+            ref actor, ref via, ref mut ticket, ref mut tags, ref values, ref mut events, ref comment, ..
+        } = *p;
+        let w = super::rules::Write { actor, created: true, via, before: None };
+        let said = Some((comment.plain_body.clone(), comment.public == 1));
+        let update = super::rules::write_update(conn, triggers, &w, ticket.requester_id, said).await?;
+        applied.push(super::rules::apply_before_insert(triggers, &update, ticket, tags, values, events));
+    }
+    let inserted = insert_rows(conn, items).await?;
+    let mut out = Vec::with_capacity(inserted.len());
+    for ((actor, via, saved), already) in inserted.into_iter().zip(applied) {
         let w = super::rules::Write { actor: &actor, created: true, via: &via, before: None };
-        let (saved, _) = super::rules::run_triggers(conn, triggers, w, saved, &defs, now).await?;
+        let triggers = triggers_of(actor.id());
+        let (saved, _) = super::rules::run_triggers(conn, triggers, w, saved, already, defs, now).await?;
         out.push(saved);
     }
     Ok(out)
@@ -738,7 +760,7 @@ pub async fn insert_prepared(conn: &mut AnyConnection, items: Vec<Prepared>) -> 
 pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput, via: &Via, now: i64) -> Result<Saved> {
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let prepared = prepare(conn, actor, input, via, now, &defs).await?;
-    Ok(insert_prepared(conn, vec![prepared]).await?.remove(0))
+    Ok(insert_prepared(conn, vec![prepared], &defs).await?.remove(0))
 }
 
 /// Creates many tickets in the caller's transaction: each input is checked on its own (a bad
@@ -762,7 +784,7 @@ pub async fn create_batch(
             Err(e) => outcomes.push(Some(Err(e))),
         }
     }
-    for (slot, saved) in slots.into_iter().zip(insert_prepared(conn, ready).await?) {
+    for (slot, saved) in slots.into_iter().zip(insert_prepared(conn, ready, &defs).await?) {
         outcomes[slot] = Some(Ok(saved));
     }
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(ApiError::Internal("lost batch item".into())))).collect())
@@ -829,7 +851,7 @@ pub async fn update(
     let triggers = super::rules::active_triggers(conn, now, actor.id(), &defs).await?;
     let before = saved.before.clone();
     let w = super::rules::Write { actor, created: false, via, before };
-    Ok(super::rules::run_triggers(conn, &triggers, w, saved, &defs, now).await?.0)
+    Ok(super::rules::run_triggers(conn, &triggers, w, saved, Vec::new(), &defs, now).await?.0)
 }
 
 /// Writes one audit holding a single event (a note from the system, such as a stopped rule

@@ -99,6 +99,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Simulator: tickets the automation would act on now",
             get(move |s, a, b, p, q| matches(&AUTOMATION, s, a, b, p, q)),
         ),
+        ep(Method::POST, "/api/v2/automations/run", T, "Run an automation pass now (admins)", post(run_now)),
         ep(
             Method::GET,
             "/api/v2/tickets/{id}/rules_trace",
@@ -428,4 +429,13 @@ async fn apply_to_ticket(
         ticket["comment"] = comment;
     }
     Ok(ok(json!({"result": {"ticket": ticket}})))
+}
+
+/// Runs an automation pass now, as the scheduler would, and reports it.
+async fn run_now(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_admin(&actor)?;
+    let started = std::time::Instant::now();
+    let r = app::run_automations(&state).await?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(ok(json!({"automation_run": {"matched": r.matched, "acted": r.acted, "duration_ms": ms}})))
 }

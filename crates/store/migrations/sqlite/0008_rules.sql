@@ -45,3 +45,12 @@ CREATE TABLE webhooks (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- Bumped by every rule write, so servers can keep compiled rules until it moves; `instance`
+-- tells databases apart.
+CREATE TABLE rules_version (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    instance TEXT NOT NULL,
+    version BIGINT NOT NULL
+);
+INSERT INTO rules_version (id, instance, version) VALUES (1, lower(hex(randomblob(16))), 0);
