@@ -19,6 +19,76 @@ fn frontdesk(db: &TestDb) -> Command {
     c
 }
 
+/// Starts `frontdesk serve` on a free port; the child and its base URL.
+async fn serve(db: &TestDb, extra: &[&str]) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::from(frontdesk(db));
+    child.args(["serve", "--bind", "127.0.0.1:0"]).args(extra).stderr(std::process::Stdio::piped()).kill_on_drop(true);
+    let mut child = child.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(i) = line.find("listening on ") {
+                return line[i + "listening on ".len()..].trim().to_string();
+            }
+        }
+        panic!("serve exited without logging its URL");
+    })
+    .await
+    .unwrap();
+    // Keep draining its log so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
+
+#[tokio::test]
+async fn two_server_processes_run_the_jobs_of_one_database_once() {
+    let db = TestDb::new().await;
+    assert!(frontdesk(&db).args(["migrate"]).status().unwrap().success());
+    let out = frontdesk(&db)
+        .args(["admin", "create", "--email", "ops@example.com", "--name", "Ops", "--password", "long enough pw"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = frontdesk(&db).args(["token", "create", "--email", "ops@example.com"]).output().unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let flags = ["--webhook-allow-private", "--job-workers", "2"];
+    let (_a, base_a) = serve(&db, &flags).await;
+    let (_b, base_b) = serve(&db, &flags).await;
+    let http = reqwest::Client::new();
+    let post = |base: &str, path: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}")).basic_auth("ops@example.com/token", Some(&token)).json(&body).send()
+    };
+    let (url, got) = crate::rules::receiver().await;
+    let r = post(&base_a, "/api/v2/webhooks", serde_json::json!({"webhook": {"name": "CRM", "endpoint": url}}))
+        .await
+        .unwrap();
+    let hook: serde_json::Value = r.json().await.unwrap();
+    let hook = hook["webhook"]["id"].as_str().unwrap().to_string();
+    let trigger = serde_json::json!({"trigger": {"title": "Tell the CRM",
+        "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+        "actions": [{"field": "notification_webhook", "value": [hook, "{\"ticket\": {{ticket.id}}}"]}]}});
+    assert_eq!(post(&base_a, "/api/v2/triggers", trigger).await.unwrap().status(), 201);
+    // Tickets through both processes; each process's workers take jobs from the one table.
+    for i in 0..30 {
+        let base = if i % 2 == 0 { &base_a } else { &base_b };
+        let t = serde_json::json!({"ticket": {"subject": format!("proc {i}"), "comment": {"body": "b"}}});
+        assert_eq!(post(base, "/api/v2/tickets", t).await.unwrap().status(), 201);
+    }
+    for _ in 0..300 {
+        if got.lock().unwrap().len() >= 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = got.lock().unwrap().clone();
+    let mut bodies: Vec<String> = got.iter().map(|(_, b)| b.clone()).collect();
+    assert_eq!(bodies.len(), 30, "none lost, none twice: {bodies:?}");
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 30);
+}
+
 #[tokio::test]
 async fn admin_token_serve_and_graceful_stop() {
     let db = TestDb::new().await;
@@ -51,20 +121,7 @@ async fn admin_token_serve_and_graceful_stop() {
     let token = stdout.trim().to_string();
     assert_eq!(token.len(), 40);
 
-    let mut child = tokio::process::Command::from(frontdesk(&db));
-    child.args(["serve", "--bind", "127.0.0.1:0"]).stderr(std::process::Stdio::piped()).kill_on_drop(true);
-    let mut child = child.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(i) = line.find("listening on ") {
-                return line[i + "listening on ".len()..].trim().to_string();
-            }
-        }
-        panic!("serve exited without logging its URL");
-    })
-    .await
-    .unwrap();
+    let (mut child, base) = serve(&db, &[]).await;
     let http = reqwest::Client::new();
     assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
     let r = http

@@ -248,7 +248,7 @@ async fn round_robin_shares_100_tickets_fairly_and_says_why() {
 }
 
 /// A real HTTP receiver on a random port that keeps what it gets.
-async fn receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
+pub async fn receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
     let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
     let keep = got.clone();
     let app = axum::Router::new().route(
