@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::conditions::{ConditionError, Conditions, RuleCondition, text_of};
+use crate::fields::FieldDef;
 use crate::filter::{Context, Filter, Record, TicketFacts, resolve};
 use crate::search::normalize_text;
 use crate::{Priority, Role, Status, TicketType, normalize_tags};
@@ -40,6 +41,19 @@ pub struct Update {
     pub comment: Option<(String, bool)>,
     /// The ticket before the write (none on create).
     pub before: Option<TicketFacts>,
+    /// The requester's and the organization's custom field values (as `custom` facts), looked
+    /// up when a trigger asks.
+    pub requester: Option<TicketFacts>,
+    pub organization: Option<TicketFacts>,
+}
+
+/// What rule conditions resolve against: the ticket context, and the custom fields of users and
+/// organizations (for `requester.custom_fields.<key>` and `organization.custom_fields.<key>`).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleContext<'a> {
+    pub ticket: Context<'a>,
+    pub user_fields: &'a [FieldDef],
+    pub organization_fields: &'a [FieldDef],
 }
 
 /// A ticket field whose change a trigger can watch.
@@ -151,6 +165,10 @@ pub enum Test {
     },
     Role(RoleTest),
     RequesterRole(RoleTest),
+    /// The requester's custom fields pass this filter (of custom field predicates).
+    Requester(Filter),
+    /// The ticket's organization's custom fields pass this filter.
+    Organization(Filter),
 }
 
 impl Test {
@@ -180,15 +198,17 @@ impl Test {
             }),
             Test::Role(r) => r.holds(u.role),
             Test::RequesterRole(r) => r.holds(u.requester_role),
+            Test::Requester(f) => f.matches(u.requester.as_ref().unwrap_or(&TicketFacts::default())),
+            Test::Organization(f) => f.matches(u.organization.as_ref().unwrap_or(&TicketFacts::default())),
         }
     }
 
-    /// Whether the test asks for the requester's role (which costs a lookup to know).
-    pub fn uses_requester_role(&self) -> bool {
+    /// Whether the test asks about the requester or the organization (which costs lookups).
+    pub fn uses_people(&self) -> bool {
         match self {
-            Test::All(v) | Test::Any(v) => v.iter().any(Test::uses_requester_role),
-            Test::Not(t) => t.uses_requester_role(),
-            Test::RequesterRole(_) => true,
+            Test::All(v) | Test::Any(v) => v.iter().any(Test::uses_people),
+            Test::Not(t) => t.uses_people(),
+            Test::RequesterRole(_) | Test::Requester(_) | Test::Organization(_) => true,
             _ => false,
         }
     }
@@ -238,16 +258,22 @@ pub const TIME_FIELDS: [&str; 16] = [
 ];
 
 /// Checks a rule's conditions for its kind and turns them into a [`Test`].
-pub fn compile(c: &Conditions, kind: RuleKind, ctx: Context<'_>) -> Result<Test, ConditionError> {
+pub fn compile(c: &Conditions, kind: RuleKind, ctx: RuleContext<'_>) -> Result<Test, ConditionError> {
     let fail = |i: usize, message: String| ConditionError { place: crate::conditions::place(c, i), message };
     let mut tests = Vec::new();
     for (i, cond) in c.all.iter().chain(&c.any).enumerate() {
-        let is_write =
-            WRITE_FIELDS.contains(&cond.field.as_str()) || CHANGE_OPERATORS.contains(&cond.operator.as_str());
+        let is_write = WRITE_FIELDS.contains(&cond.field.as_str())
+            || CHANGE_OPERATORS.contains(&cond.operator.as_str())
+            || cond.field.starts_with("requester.")
+            || cond.field.starts_with("organization.");
         if is_write && kind != RuleKind::Trigger {
             return Err(fail(
                 i,
-                format!("{} {} describes a ticket update: only triggers can test it", cond.field, cond.operator),
+                if cond.field.contains('.') {
+                    format!("{}: only triggers can test the requester's or organization's fields", cond.field)
+                } else {
+                    format!("{} {} describes a ticket update: only triggers can test it", cond.field, cond.operator)
+                },
             ));
         }
         tests.push(one(cond, ctx).map_err(|m| fail(i, m))?);
@@ -291,7 +317,39 @@ fn role_test(field: &str, v: &str) -> Result<RoleTest, String> {
     }
 }
 
-fn one(c: &RuleCondition, ctx: Context<'_>) -> Result<Test, String> {
+/// `requester.custom_fields.<key>` or `organization.custom_fields.<key>`: the custom field
+/// resolved among the user's or organization's fields, as a search on them would.
+fn people_field(c: &RuleCondition, ctx: RuleContext<'_>) -> Result<Option<Test>, String> {
+    let (record, fields, key) = if let Some(k) = c.field.strip_prefix("requester.custom_fields.") {
+        (Record::User, ctx.user_fields, k)
+    } else if let Some(k) = c.field.strip_prefix("organization.custom_fields.") {
+        (Record::Organization, ctx.organization_fields, k)
+    } else {
+        return Ok(None);
+    };
+    let one = Conditions { all: vec![RuleCondition { field: key.to_string(), ..c.clone() }], any: vec![] };
+    let tree = one.tree().map_err(|e| e.message)?;
+    let people = Context { fields, ..ctx.ticket };
+    let f = resolve(&tree, record, people).map_err(|e| format!("{}: {}", c.field, e.message))?;
+    // Only custom field tests make sense here: `requester.custom_fields.name` is not one.
+    fn custom_only(f: &Filter) -> bool {
+        match f {
+            Filter::All(v) | Filter::Any(v) => v.iter().all(custom_only),
+            Filter::Not(x) => custom_only(x),
+            Filter::Pred(p) => matches!(p, crate::filter::Predicate::Custom(..)),
+        }
+    }
+    if !custom_only(&f) {
+        return Err(format!("{} is not a custom field of {}s", key, record.as_str()));
+    }
+    Ok(Some(if record == Record::User { Test::Requester(f) } else { Test::Organization(f) }))
+}
+
+fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, String> {
+    if let Some(t) = people_field(c, rctx)? {
+        return Ok(t);
+    }
+    let ctx = rctx.ticket;
     let raw = text_of(&c.value);
     let v = raw.trim();
     match c.field.as_str() {
@@ -567,7 +625,11 @@ mod tests {
         RuleCondition { field: field.into(), operator: operator.into(), value }
     }
 
-    const CTX: Context<'static> = Context { now: 1_000_000, me: 9, fields: &[] };
+    const CTX: RuleContext<'static> = RuleContext {
+        ticket: Context { now: 1_000_000, me: 9, fields: &[] },
+        user_fields: &[],
+        organization_fields: &[],
+    };
 
     fn ticket(status: Status, tags: &[&str]) -> TicketFacts {
         TicketFacts { status: Some(status), tags: tags.iter().map(|t| t.to_string()).collect(), ..Default::default() }
@@ -633,11 +695,12 @@ mod tests {
         let c = Conditions { all: vec![cond("PENDING", "greater_than", json!("48"))], any: vec![] };
         let f = compile(&c, RuleKind::Automation, CTX).unwrap().as_filter().unwrap();
         let mut t = ticket(Status::Pending, &[]);
-        t.status_changed_at = CTX.now - 49 * 3600;
+        let now = CTX.ticket.now;
+        t.status_changed_at = now - 49 * 3600;
         assert!(f.matches(&t));
-        t.status_changed_at = CTX.now - 47 * 3600;
+        t.status_changed_at = now - 47 * 3600;
         assert!(!f.matches(&t));
-        t.status_changed_at = CTX.now - 49 * 3600;
+        t.status_changed_at = now - 49 * 3600;
         t.status = Some(Status::Open);
         assert!(!f.matches(&t), "no longer pending");
     }

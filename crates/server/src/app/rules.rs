@@ -11,7 +11,9 @@ use serde_json::{Map, Value, json};
 use frontdesk_domain::conditions::{Conditions, RuleCondition};
 use frontdesk_domain::fields::FieldDef;
 use frontdesk_domain::filter::{Context, Record, TicketFacts};
-use frontdesk_domain::rules::{self as domain, Action, Pick, Recipient, RuleAction, RuleKind, Test, Update};
+use frontdesk_domain::rules::{
+    self as domain, Action, Pick, Recipient, RuleAction, RuleContext, RuleKind, Test, Update,
+};
 use frontdesk_domain::{Priority, Role, Status, TicketType};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::jobs::{self, NewJob};
@@ -51,9 +53,33 @@ fn kind_of(r: &Rule) -> RuleKind {
     RuleKind::parse(&r.kind).unwrap_or(RuleKind::Trigger)
 }
 
+/// The custom fields of users and of organizations, for conditions on the requester's and the
+/// organization's fields.
+pub struct PeopleFields {
+    pub user: Vec<FieldDef>,
+    pub organization: Vec<FieldDef>,
+}
+
+impl PeopleFields {
+    pub async fn load(conn: &mut AnyConnection) -> Result<PeopleFields> {
+        Ok(PeopleFields {
+            user: frontdesk_store::custom_fields::defs(conn, Record::User).await?,
+            organization: frontdesk_store::custom_fields::defs(conn, Record::Organization).await?,
+        })
+    }
+
+    pub fn context<'a>(&'a self, now: i64, me: i64, defs: &'a [FieldDef]) -> RuleContext<'a> {
+        RuleContext {
+            ticket: Context { now, me, fields: defs },
+            user_fields: &self.user,
+            organization_fields: &self.organization,
+        }
+    }
+}
+
 /// Compiles a stored rule for a write by `me` at `now`.
-pub fn compile(r: &Rule, now: i64, me: i64, defs: &[FieldDef]) -> Result<Compiled> {
-    let test = domain::compile(&conditions_of(r), kind_of(r), Context { now, me, fields: defs })
+pub fn compile(r: &Rule, ctx: RuleContext<'_>) -> Result<Compiled> {
+    let test = domain::compile(&conditions_of(r), kind_of(r), ctx)
         .map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
     let actions = domain::parse_actions(&actions_of(r))
         .map_err(|(i, m)| ApiError::invalid("actions", format!("actions[{i}]: {m}")))?;
@@ -90,9 +116,10 @@ pub async fn active_triggers(
 
 async fn compile_triggers(conn: &mut AnyConnection, now: i64, me: i64, defs: &[FieldDef]) -> Result<Vec<Compiled>> {
     let rules = store::list(conn, RuleKind::Trigger.as_str(), true).await?;
+    let people = PeopleFields::load(conn).await?;
     Ok(rules
         .iter()
-        .filter_map(|r| match compile(r, now, me, defs) {
+        .filter_map(|r| match compile(r, people.context(now, me, defs)) {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!(rule = r.id, error = %e, "trigger skipped: it no longer compiles");
@@ -233,7 +260,8 @@ pub async fn apply(
     if kind != RuleKind::Macro && conditions.all.is_empty() && conditions.any.is_empty() {
         return Err(ApiError::invalid("conditions", format!("conditions: a {} needs at least one condition", kind)));
     }
-    domain::compile(&conditions, kind, Context { now, me, fields: &defs })
+    let people = PeopleFields::load(conn).await?;
+    domain::compile(&conditions, kind, people.context(now, me, &defs))
         .map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
     check_condition_refs(conn, &conditions).await?;
     rule.conditions = serde_json::to_string(&conditions).unwrap_or_default();
@@ -578,19 +606,31 @@ pub async fn write_update(
     requester_id: i64,
     comment: Option<(String, bool)>,
 ) -> Result<Update> {
-    let requester_role = if triggers.iter().any(|t| t.test.uses_requester_role()) {
-        users::get(conn, requester_id).await?.and_then(|u| Role::parse(&u.role).ok())
-    } else {
-        None
-    };
-    Ok(Update {
+    let mut update = Update {
         created: w.created,
         via: w.via.channel.to_string(),
         role: Some(w.actor.role),
-        requester_role,
         comment,
         before: w.before.clone(),
-    })
+        ..Default::default()
+    };
+    if triggers.iter().any(|t| t.test.uses_people()) {
+        people_facts(conn, requester_id, &mut update).await?;
+    }
+    Ok(update)
+}
+
+/// Fills in what triggers may ask about the requester and their organization.
+pub async fn people_facts(conn: &mut AnyConnection, requester_id: i64, update: &mut Update) -> Result<()> {
+    let Some(u) = users::get(conn, requester_id).await? else { return Ok(()) };
+    update.requester_role = Role::parse(&u.role).ok();
+    let values = super::fields::load(conn, Record::User, u.id).await?;
+    update.requester = Some(TicketFacts { custom: values.into_iter().collect(), ..Default::default() });
+    if let Some(o) = u.organization_id {
+        let values = super::fields::load(conn, Record::Organization, o).await?;
+        update.organization = Some(TicketFacts { custom: values.into_iter().collect(), ..Default::default() });
+    }
+    Ok(())
 }
 
 /// Whether a trigger's actions only set tags, priority or type: a new ticket can take them
@@ -776,8 +816,9 @@ pub async fn run_automations(state: &crate::AppState) -> Result<PassReport> {
     let Some(user) = users::get(&mut conn, admin).await? else { return Ok(report) };
     let actor = Actor { user, role: Role::Admin };
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let people = PeopleFields::load(&mut conn).await?;
     for a in &automations {
-        let c = match compile(a, now, admin, &defs) {
+        let c = match compile(a, people.context(now, admin, &defs)) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(rule = a.id, error = %e, "automation skipped: it no longer compiles");

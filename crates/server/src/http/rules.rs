@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
 
 use frontdesk_domain::conditions::Conditions;
-use frontdesk_domain::filter::{Context, Record};
+use frontdesk_domain::filter::Record;
 use frontdesk_domain::rules::{self as domain, Action, RuleKind, Update};
 use frontdesk_store::PageRequest;
 use frontdesk_store::rules::{self as store, Rule};
@@ -289,7 +289,8 @@ async fn matches(
     let mut conn = state.db.read().await?;
     let r = find(&mut conn, n, &id).await?;
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-    let c = app::compile(&r, state.now(), actor.id(), &defs)?;
+    let people = app::PeopleFields::load(&mut conn).await?;
+    let c = app::compile(&r, people.context(state.now(), actor.id(), &defs))?;
     let filter = ticket_part(&c.test);
     let size = params.int("page[size]")?.or(params.int("per_page")?).unwrap_or(100).clamp(1, 1000);
     let after = params.int("after")?;
@@ -337,15 +338,17 @@ async fn trace(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Stri
     let values = crate::app::fields::load(&mut conn, Record::Ticket, t.id).await?;
     let facts = app::facts(&t, &tags, &values, None);
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-    let ctx = Context { now: state.now(), me: actor.id(), fields: &defs };
+    let people = app::PeopleFields::load(&mut conn).await?;
+    let ctx = people.context(state.now(), actor.id(), &defs);
     // As an update that changes nothing, by this caller.
-    let update = Update {
+    let mut update = Update {
         created: false,
         via: "api".into(),
         role: Some(actor.role),
         before: Some(facts.clone()),
         ..Default::default()
     };
+    app::people_facts(&mut conn, t.requester_id, &mut update).await?;
     let mut out = Vec::new();
     for kind in [RuleKind::Trigger, RuleKind::Automation] {
         for r in store::list(&mut conn, kind.as_str(), true).await? {
@@ -406,7 +409,8 @@ async fn apply_to_ticket(
     let mut tx = state.db.begin().await?;
     let r = find(&mut tx, &MACRO, &id).await?;
     let defs = frontdesk_store::custom_fields::defs(&mut tx, Record::Ticket).await?;
-    let c = app::compile(&r, now, actor.id(), &defs)?;
+    let people = app::PeopleFields::load(&mut tx).await?;
+    let c = app::compile(&r, people.context(now, actor.id(), &defs))?;
     let t = crate::app::tickets::load(&mut tx, &actor, ticket_id, false).await?;
     let current = crate::app::tickets::saved_now(&mut tx, t).await?;
     let effect = app::effect(&mut tx, Some(&r), &c.actions, &current, &actor, &defs).await?;

@@ -482,3 +482,62 @@ async fn two_servers_on_one_database_deliver_each_webhook_once() {
     assert_eq!(bodies.len(), 20, "each ticket's call once");
     drop(b);
 }
+
+#[tokio::test]
+async fn triggers_test_the_requesters_and_organizations_custom_fields() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post("/api/v2/user_fields", json!({"user_field": {"type": "tagger", "title": "Plan", "key": "plan",
+            "custom_field_options": [{"name": "Free", "value": "free"}, {"name": "Enterprise", "value": "enterprise"}]}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app
+        .post(
+            "/api/v2/organization_fields",
+            json!({"organization_field": {"type": "checkbox", "title": "Strategic", "key": "strategic"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let org = app
+        .post(
+            "/api/v2/organizations",
+            json!({"organization": {"name": "Acme", "organization_fields": {"strategic": true}}}),
+        )
+        .await
+        .body["organization"]["id"]
+        .as_i64()
+        .unwrap();
+    let big = app
+        .post("/api/v2/users", json!({"user": {"name": "Eva", "email": "eva@acme.com", "organization_id": org, "user_fields": {"plan": "enterprise"}}}))
+        .await
+        .body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    let small = app
+        .post(
+            "/api/v2/users",
+            json!({"user": {"name": "Fabio", "email": "fabio@free.com", "user_fields": {"plan": "free"}}}),
+        )
+        .await
+        .body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    rule(&app, "trigger", json!({"title": "Enterprise requester", "all": [{"field": "requester.custom_fields.plan", "operator": "is", "value": "enterprise"}],
+        "actions": [{"field": "priority", "value": "high"}]}))
+    .await;
+    rule(&app, "trigger", json!({"title": "Strategic organization", "all": [{"field": "organization.custom_fields.strategic", "operator": "is", "value": "true"}],
+        "actions": [{"field": "current_tags", "value": "strategic"}]}))
+    .await;
+    let t = app.ticket(json!({"subject": "big", "comment": {"body": "b"}, "requester_id": big})).await;
+    assert_eq!(t["priority"], "high", "{t}");
+    assert_eq!(t["tags"], json!(["strategic"]));
+    let t = app.ticket(json!({"subject": "small", "comment": {"body": "b"}, "requester_id": small})).await;
+    assert_eq!(t["priority"], Value::Null);
+    assert_eq!(t["tags"], json!([]));
+    let r = app
+        .post("/api/v2/triggers", json!({"trigger": {"title": "x", "all": [{"field": "requester.custom_fields.colour", "operator": "is", "value": "red"}],
+            "actions": [{"field": "priority", "value": "high"}]}}))
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.to_string().contains("requester.custom_fields.colour"), "{}", r.body);
+}
