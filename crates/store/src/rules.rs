@@ -266,3 +266,64 @@ pub async fn update_webhook(conn: &mut AnyConnection, w: &Webhook) -> Result<()>
 pub async fn delete_webhook(conn: &mut AnyConnection, id: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(conn).await?.rows_affected())
 }
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub position: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CATEGORY_COLUMNS: &str = "id, name, position, created_at, updated_at";
+
+pub async fn categories(conn: &mut AnyConnection) -> Result<Vec<Category>> {
+    Ok(sqlx::query_as(&format!("SELECT {CATEGORY_COLUMNS} FROM trigger_categories ORDER BY position, id"))
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn category(conn: &mut AnyConnection, id: i64) -> Result<Option<Category>> {
+    Ok(sqlx::query_as(&format!("SELECT {CATEGORY_COLUMNS} FROM trigger_categories WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Saves a category: inserted when its id is 0. Returns its id.
+pub async fn save_category(conn: &mut AnyConnection, c: &Category) -> Result<i64> {
+    if c.id == 0 {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO trigger_categories (name, position, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        )
+        .bind(&c.name)
+        .bind(c.position)
+        .bind(c.created_at)
+        .fetch_one(conn)
+        .await?;
+        return Ok(id);
+    }
+    sqlx::query("UPDATE trigger_categories SET name = $2, position = $3, updated_at = $4 WHERE id = $1")
+        .bind(c.id)
+        .bind(&c.name)
+        .bind(c.position)
+        .bind(c.updated_at)
+        .execute(conn)
+        .await?;
+    Ok(c.id)
+}
+
+/// How many triggers are in a category.
+pub async fn triggers_in(conn: &mut AnyConnection, category_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rules WHERE kind = 'trigger' AND category_id = $1")
+        .bind(category_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(n)
+}
+
+pub async fn delete_category(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM trigger_categories WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}

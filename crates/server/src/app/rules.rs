@@ -247,7 +247,11 @@ pub async fn apply(
     }
     if let Some(c) = o.raw("category_id").filter(|v| !v.is_null()) {
         let id = c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
-        rule.category_id = Some(id.ok_or_else(|| ApiError::invalid("category_id", "category_id: must be an id"))?);
+        let id = id.ok_or_else(|| ApiError::invalid("category_id", "category_id: must be an id"))?;
+        if kind != RuleKind::Trigger || store::category(conn, id).await?.is_none() {
+            return Err(ApiError::invalid("category_id", format!("category_id: trigger category {id} does not exist")));
+        }
+        rule.category_id = Some(id);
     }
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let conditions = match parse_conditions(&o)? {

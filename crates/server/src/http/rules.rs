@@ -100,6 +100,23 @@ pub fn endpoints() -> Vec<Endpoint> {
             get(move |s, a, b, p, q| matches(&AUTOMATION, s, a, b, p, q)),
         ),
         ep(Method::POST, "/api/v2/automations/run", T, "Run an automation pass now (admins)", post(run_now)),
+        ep(Method::GET, "/api/v2/trigger_categories", T, "List trigger categories", get(categories)),
+        ep(Method::POST, "/api/v2/trigger_categories", T, "Create a trigger category", post(create_category)),
+        ep(Method::GET, "/api/v2/trigger_categories/{id}", T, "Show a trigger category", get(show_category)),
+        ep(
+            Method::PATCH,
+            "/api/v2/trigger_categories/{id}",
+            T,
+            "Update a trigger category",
+            axum::routing::patch(update_category),
+        ),
+        ep(
+            Method::DELETE,
+            "/api/v2/trigger_categories/{id}",
+            T,
+            "Delete an empty trigger category",
+            delete(delete_category),
+        ),
         ep(
             Method::GET,
             "/api/v2/tickets/{id}/rules_trace",
@@ -442,4 +459,94 @@ async fn run_now(AxState(state): AxState<State>, actor: Actor) -> Result<Respons
     let r = app::run_automations(&state).await?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(ok(json!({"automation_run": {"matched": r.matched, "acted": r.acted, "duration_ms": ms}})))
+}
+
+fn category_json(c: &store::Category) -> Value {
+    json!({"id": c.id.to_string(), "name": c.name, "position": c.position,
+        "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)})
+}
+
+async fn categories(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    may_read(&actor)?;
+    let mut conn = state.db.read().await?;
+    let items: Vec<Value> = store::categories(&mut conn).await?.iter().map(category_json).collect();
+    Ok(ok(json!({"trigger_categories": items, "links": {"next": null, "prev": null}, "meta": {"has_more": false}})))
+}
+
+async fn show_category(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    may_read(&actor)?;
+    let mut conn = state.db.read().await?;
+    let c = store::category(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+    Ok(ok(json!({"trigger_category": category_json(&c)})))
+}
+
+/// Applies a body's name and position.
+fn apply_category(c: &mut store::Category, body: &Value, now: i64) -> Result<()> {
+    let o = crate::app::input::Obj(root(body, "trigger_category")?);
+    match o.str("name", 255)?.set() {
+        Some(n) if !n.trim().is_empty() => c.name = n.trim().to_string(),
+        Some(_) => return Err(ApiError::blank("name", "Name")),
+        None if c.id == 0 => return Err(ApiError::blank("name", "Name")),
+        None => {}
+    }
+    if let Some(p) = o.raw("position").filter(|v| !v.is_null()) {
+        c.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?;
+    }
+    c.updated_at = now;
+    if c.id == 0 {
+        c.created_at = now;
+    }
+    Ok(())
+}
+
+async fn create_category(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut c = store::Category::default();
+    apply_category(&mut c, &body, state.now())?;
+    c.id = in_tx(&state, async |tx| Ok(store::save_category(tx, &c).await?)).await?;
+    Ok(created(
+        json!({"trigger_category": category_json(&c)}),
+        &base.url(&format!("/api/v2/trigger_categories/{}", c.id)),
+    ))
+}
+
+async fn update_category(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let now = state.now();
+    let c = in_tx(&state, async |tx| {
+        let mut c = store::category(tx, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+        apply_category(&mut c, &body, now)?;
+        store::save_category(tx, &c).await?;
+        Ok(c)
+    })
+    .await?;
+    Ok(ok(json!({"trigger_category": category_json(&c)})))
+}
+
+async fn delete_category(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    in_tx(&state, async |tx| {
+        let c = store::category(tx, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+        let n = store::triggers_in(tx, c.id).await?;
+        if n > 0 {
+            return Err(ApiError::invalid(
+                "trigger_category",
+                format!("trigger category {} still holds {n} triggers: move or delete them first", c.id),
+            ));
+        }
+        store::delete_category(tx, c.id).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(no_content())
 }

@@ -541,3 +541,28 @@ async fn triggers_test_the_requesters_and_organizations_custom_fields() {
     assert_eq!(r.status, 422);
     assert!(r.body.to_string().contains("requester.custom_fields.colour"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn trigger_categories_hold_triggers() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post("/api/v2/trigger_categories", json!({"trigger_category": {"name": "Notificações", "position": 1}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let cat = r.body["trigger_category"]["id"].as_str().unwrap().to_string();
+    let t = rule(&app, "trigger", json!({"title": "In a category", "category_id": cat,
+        "all": [{"field": "status", "operator": "is", "value": "new"}], "actions": [{"field": "priority", "value": "low"}]}))
+    .await;
+    assert_eq!(app.get(&format!("/api/v2/triggers/{t}")).await.body["trigger"]["category_id"], cat);
+    assert_eq!(app.get("/api/v2/trigger_categories").await.body["trigger_categories"][0]["name"], "Notificações");
+    let r = app.delete(&format!("/api/v2/trigger_categories/{cat}")).await;
+    assert_eq!(r.status, 422, "a category with triggers stays: {}", r.body);
+    let r = app
+        .post("/api/v2/triggers", json!({"trigger": {"title": "x", "category_id": "999",
+            "all": [{"field": "status", "operator": "is", "value": "new"}], "actions": [{"field": "priority", "value": "low"}]}}))
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.to_string().contains("trigger category 999 does not exist"), "{}", r.body);
+    app.delete(&format!("/api/v2/triggers/{t}")).await;
+    assert_eq!(app.delete(&format!("/api/v2/trigger_categories/{cat}")).await.status, 204);
+}
