@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod seed;
+pub mod ui;
 pub mod webhooks;
 
 use std::future::Future;

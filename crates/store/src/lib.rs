@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod organizations;
 pub mod rules;
 pub mod search;
+pub mod sessions;
 pub mod sql;
 pub mod tags;
 pub mod tickets;

@@ -79,7 +79,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 pub fn router(state: State) -> Router {
-    let mut r: Router<State> = Router::new().route("/healthz", get(healthz));
+    let mut r: Router<State> = Router::new().route("/healthz", get(healthz)).merge(crate::ui::routes());
     for e in endpoints() {
         r = r.route(e.path, e.handler);
     }

@@ -13,5 +13,6 @@ mod rules;
 mod search;
 mod storage;
 mod tickets;
+mod ui;
 mod users;
 mod views;

@@ -1,0 +1,129 @@
+//! The web UI: server-rendered pages on the API's port. Templates (minijinja, HTML-escaped),
+//! the stylesheet and the translations are embedded in the binary; every page is sent with a
+//! Content-Security-Policy that allows no inline script.
+//!
+//! Sign-in makes a session: a random secret in an HttpOnly, SameSite=Lax cookie (Secure behind
+//! TLS), stored as its SHA-256 with a CSRF token that every form carries. A session ends after
+//! 8 idle hours or 7 days, whichever comes first.
+
+pub mod i18n;
+mod pages;
+mod session;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use fluent_bundle::FluentValue;
+use minijinja::value::{Kwargs, Value as JinjaValue};
+use minijinja::{AutoEscape, Environment};
+
+use frontdesk_domain::Locale;
+
+use crate::State;
+
+pub use session::Session;
+
+const TEMPLATES: [(&str, &str); 6] = [
+    ("base.html", include_str!("../../ui/templates/base.html")),
+    ("login.html", include_str!("../../ui/templates/login.html")),
+    ("setup.html", include_str!("../../ui/templates/setup.html")),
+    ("agent.html", include_str!("../../ui/templates/agent.html")),
+    ("ticket.html", include_str!("../../ui/templates/ticket.html")),
+    ("error.html", include_str!("../../ui/templates/error.html")),
+];
+
+const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).expect("the embedded templates parse");
+    }
+    env
+});
+
+/// No inline script or style, nothing from elsewhere.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The UI's routes, merged into the API's router.
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", axum::routing::post(pages::logout))
+        .route("/setup", get(pages::setup_form).post(pages::setup))
+        .route("/agent", get(pages::agent_home))
+        .route("/agent/views/{id}", get(pages::view_page))
+        .route("/agent/tickets/{id}", get(pages::ticket_page))
+        .route("/assets/app.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    let mut r = STYLESHEET.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+/// Renders a template in a language; `ctx` is the page's own data.
+pub fn render(status: StatusCode, name: &str, locale: Locale, ctx: JinjaValue) -> Response {
+    let t = JinjaValue::from_function(move |key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+        let mut args: Vec<(String, FluentValue<'static>)> = Vec::new();
+        for k in kwargs.args() {
+            let v: JinjaValue = kwargs.get(k)?;
+            let fv = match v.as_i64() {
+                Some(n) => FluentValue::from(n),
+                None => FluentValue::from(v.to_string()),
+            };
+            args.push((k.to_string(), fv));
+        }
+        let args: Vec<(&str, FluentValue<'_>)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        Ok(i18n::tr(locale, key, &args))
+    });
+    let full = minijinja::context! { t => t, lang => locale.as_str(), ..ctx };
+    let html = match ENV.get_template(name).and_then(|tpl| tpl.render(full)) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "a page failed to render");
+            return html_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!doctype html><title>Error</title><p>Error</p>".into(),
+            );
+        }
+    };
+    html_response(status, html)
+}
+
+fn html_response(status: StatusCode, html: String) -> Response {
+    let mut r = (status, html).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The language of a page: the user's locale, else the browser's, else the account's.
+pub fn locale_for(user_locale: Option<&str>, headers: &HeaderMap, account_locale: &str) -> Locale {
+    user_locale
+        .and_then(|l| Locale::parse(l).ok())
+        .or_else(|| {
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::from_accept_language)
+        })
+        .or_else(|| Locale::parse(account_locale).ok())
+        .unwrap_or(Locale::EnUs)
+}
+
+/// A time in a time zone, as pages show it (`2026-11-25 14:03`), and as ISO 8601.
+pub fn local_time(ts: i64, tz: &str) -> (String, String) {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let t = jiff::Timestamp::from_second(ts).unwrap_or_default();
+    (t.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string(), crate::clock::iso(ts))
+}

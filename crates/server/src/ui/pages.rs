@@ -1,0 +1,417 @@
+//! The pages: sign-in, first run, and the agent workspace (views with live counts, a view's
+//! tickets, a ticket's conversation).
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State as AxState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use frontdesk_domain::filter::Record;
+use frontdesk_domain::{EmailAddress, Locale, Role};
+use frontdesk_store::{PageRequest, account, audits, users, views};
+
+use super::session::{self, FORM_COOKIE, NoSession, Session};
+use super::{local_time, locale_for, render};
+use crate::State;
+use crate::app::input::Patch;
+use crate::app::users::UserInput;
+use crate::auth::MIN_PASSWORD_LEN;
+use crate::error::{ApiError, Result};
+
+/// Tickets on one page of a view.
+const PAGE: i64 = 50;
+
+/// What a page knows of its reader before anything else: language and time zone.
+struct Reader {
+    locale: Locale,
+    tz: String,
+}
+
+async fn reader(state: &State, headers: &HeaderMap, user: Option<&users::User>) -> Result<Reader> {
+    let mut conn = state.db.read().await?;
+    let acc = account::get(&mut conn).await?;
+    let locale = locale_for(user.and_then(|u| u.locale.as_deref()), headers, &acc.locale);
+    let tz = user.and_then(|u| u.time_zone.clone()).unwrap_or(acc.time_zone);
+    Ok(Reader { locale, tz })
+}
+
+/// A page that failed: the error in the reader's language, never a stack trace.
+async fn error_page(state: &State, headers: &HeaderMap, status: StatusCode, key: &str) -> Response {
+    let locale = match reader(state, headers, None).await {
+        Ok(r) => r.locale,
+        Err(_) => Locale::EnUs,
+    };
+    let message = super::i18n::tr(locale, key, &[]);
+    render(status, "error.html", locale, context! { message })
+}
+
+/// The signed-in staff member, or where to send the browser instead.
+async fn staff(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
+    match session::current(state, headers).await {
+        Ok(Ok(s)) if s.actor.is_staff() => Ok(s),
+        Ok(Ok(_)) => Err(error_page(state, headers, StatusCode::FORBIDDEN, "forbidden").await),
+        Ok(Err(NoSession::Expired)) => Err(Redirect::to("/login?expired=1").into_response()),
+        Ok(Err(NoSession::Missing)) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+async fn no_users(state: &State) -> Result<bool> {
+    let mut conn = state.db.read().await?;
+    Ok(users::count(&mut conn).await? == 0)
+}
+
+pub async fn home(AxState(state): AxState<State>) -> Result<Response> {
+    if no_users(&state).await? {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    Ok(Redirect::to("/agent").into_response())
+}
+
+/// A form page before sign-in gets a CSRF token in a cookie of its own (double submit).
+fn with_form_cookie(headers: &HeaderMap, mut page: Response, token: &str) -> Response {
+    page.headers_mut().append(header::SET_COOKIE, session::set_cookie(headers, FORM_COOKIE, token, 3600));
+    page
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    expired: Option<String>,
+}
+
+pub async fn login_form(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response> {
+    if no_users(&state).await? {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    let r = reader(&state, &headers, None).await?;
+    let token = session::random_token();
+    let flash = q.expired.map(|_| super::i18n::tr(r.locale, "session-expired", &[]));
+    let page = render(StatusCode::OK, "login.html", r.locale, context! { csrf => token, flash, email => "" });
+    Ok(with_form_cookie(&headers, page, &token))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+pub async fn login(
+    AxState(state): AxState<State>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response> {
+    let r = reader(&state, &headers, None).await?;
+    let again = |key: &str, status: StatusCode| {
+        let token = session::random_token();
+        let error = super::i18n::tr(r.locale, key, &[]);
+        let page = render(status, "login.html", r.locale, context! { csrf => token, error, email => f.email.clone() });
+        with_form_cookie(&headers, page, &token)
+    };
+    let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
+    if !session::csrf_ok(&expected, f.csrf.as_deref()) {
+        return Ok(again("stale-form", StatusCode::FORBIDDEN));
+    }
+    let source = peer.ip();
+    let now = state.now();
+    if state.throttle.check(&f.email, source, now).is_some() {
+        return Ok(again("bad-credentials", StatusCode::TOO_MANY_REQUESTS));
+    }
+    let mut conn = state.db.read().await?;
+    let user = match EmailAddress::parse(&f.email) {
+        Ok(e) => users::find_by_identity(&mut conn, "email", e.as_str()).await?,
+        Err(_) => None,
+    };
+    let hash = match &user {
+        Some(u) => users::password_hash(&mut conn, u.id).await?,
+        None => None,
+    };
+    drop(conn);
+    let password = f.password.clone();
+    let ok = match hash {
+        Some(h) => {
+            tokio::task::spawn_blocking(move || crate::auth::verify_password(&h, &password)).await.unwrap_or(false)
+        }
+        None => false,
+    };
+    let Some(user) = user.filter(|u| ok && u.active == 1 && u.suspended == 0) else {
+        state.throttle.failed(&f.email, source, now);
+        return Ok(again("bad-credentials", StatusCode::UNAUTHORIZED));
+    };
+    let cookie = session::start(&state, &headers, user.id).await?;
+    let mut resp = Redirect::to("/agent").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(&headers, FORM_COOKIE, "", 0));
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+pub async fn logout(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Result<Response> {
+    if let Ok(Ok(s)) = session::current(&state, &headers).await {
+        if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+            return Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "stale-form").await);
+        }
+        session::end(&state, &headers).await?;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(&headers, session::COOKIE, "", 0));
+    Ok(resp)
+}
+
+pub async fn setup_form(AxState(state): AxState<State>, headers: HeaderMap) -> Result<Response> {
+    if !no_users(&state).await? {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let r = reader(&state, &headers, None).await?;
+    let token = session::random_token();
+    let form = HashMap::from([("name", String::new()), ("email", String::new())]);
+    let errors: HashMap<&str, String> = HashMap::new();
+    let page = render(StatusCode::OK, "setup.html", r.locale, context! { csrf => token, form, errors });
+    Ok(with_form_cookie(&headers, page, &token))
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    name: String,
+    email: String,
+    password: String,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// The first run: creates the first admin, signed in at once. Only while there are no users.
+pub async fn setup(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Result<Response> {
+    if !no_users(&state).await? {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let r = reader(&state, &headers, None).await?;
+    let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
+    let mut errors: HashMap<&str, String> = HashMap::new();
+    if !session::csrf_ok(&expected, f.csrf.as_deref()) {
+        errors.insert("name", super::i18n::tr(r.locale, "stale-form", &[]));
+    }
+    if f.name.trim().is_empty() {
+        errors.insert("name", super::i18n::tr(r.locale, "name-blank", &[]));
+    }
+    let email = EmailAddress::parse(&f.email);
+    if email.is_err() {
+        errors.insert("email", super::i18n::tr(r.locale, "email-invalid", &[]));
+    }
+    if f.password.chars().count() < MIN_PASSWORD_LEN {
+        let min = fluent_bundle::FluentValue::from(MIN_PASSWORD_LEN as i64);
+        errors.insert("password", super::i18n::tr(r.locale, "password-too-short", &[("min", min)]));
+    }
+    let (Ok(email), true) = (email, errors.is_empty()) else {
+        let token = session::random_token();
+        let form = HashMap::from([("name", f.name.clone()), ("email", f.email.clone())]);
+        let page =
+            render(StatusCode::UNPROCESSABLE_ENTITY, "setup.html", r.locale, context! { csrf => token, form, errors });
+        return Ok(with_form_cookie(&headers, page, &token));
+    };
+    let now = state.now();
+    let input = UserInput {
+        name: Patch::Set(f.name.trim().to_string()),
+        email: Patch::Set(email),
+        role: Some(Role::Admin),
+        verified: Some(true),
+        password: Some(f.password.clone()),
+        locale: Patch::Set(r.locale),
+        ..Default::default()
+    };
+    let user = crate::app::in_tx(&state, async |tx| {
+        account::ensure(tx, now).await?;
+        // Checked again under the write lock: two first runs at once make one admin.
+        if users::count(tx).await? > 0 {
+            return Err(ApiError::Forbidden("Frontdesk already has users".into()));
+        }
+        crate::app::users::create(tx, &input, Role::Admin, now).await
+    })
+    .await?;
+    let cookie = session::start(&state, &headers, user.id).await?;
+    let mut resp = Redirect::to("/agent").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(resp)
+}
+
+/// The sidebar: the views this agent sees, each with its live count.
+async fn sidebar(state: &State, s: &Session) -> Result<Vec<minijinja::Value>> {
+    let mut conn = state.db.read().await?;
+    let groups = frontdesk_store::groups::group_ids_of(&mut conn, &[s.actor.id()]).await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let mut out = Vec::new();
+    for v in views::list(&mut conn, true).await? {
+        if !crate::app::views::visible(&v, s.actor.id(), s.actor.is_admin(), &groups) {
+            continue;
+        }
+        let f = crate::app::views::compile(&crate::app::views::conditions_of(&v), state.now(), s.actor.id(), &defs)?;
+        let count = state.counts.count(&mut conn, &f).await?;
+        out.push(context! { id => v.id, title => v.title, count });
+    }
+    Ok(out)
+}
+
+pub async fn agent_home(AxState(state): AxState<State>, headers: HeaderMap) -> Result<Response> {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let views = sidebar(&state, &s).await?;
+    if let Some(first) = views.first() {
+        return Ok(Redirect::to(&format!("/agent/views/{}", first.get_attr("id").unwrap_or_default())).into_response());
+    }
+    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let me = context! { name => s.actor.user.name.clone() };
+    Ok(render(StatusCode::OK, "agent.html", r.locale, context! { me, csrf => s.csrf, views }))
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+/// A view's tickets, a page at a time, with no cap on how far the pages go.
+pub async fn view_page(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let views_list = sidebar(&state, &s).await?;
+    let mut conn = state.db.read().await?;
+    let groups = frontdesk_store::groups::group_ids_of(&mut conn, &[s.actor.id()]).await?;
+    let view = views::get(&mut conn, id)
+        .await?
+        .filter(|v| crate::app::views::visible(v, s.actor.id(), s.actor.is_admin(), &groups));
+    let Some(view) = view else {
+        drop(conn);
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let f = crate::app::views::compile(&crate::app::views::conditions_of(&view), state.now(), s.actor.id(), &defs)?;
+    let out = crate::app::views::Output::parse(&view.output);
+    let page = q.page.unwrap_or(1).max(1);
+    let (tickets, total) = state.counts.page(&mut conn, &f, out.order(), (page - 1) * PAGE, PAGE).await?;
+    let ids: Vec<i64> = tickets.iter().map(|t| t.requester_id).collect();
+    let names: HashMap<i64, String> =
+        users::get_many(&mut conn, &ids).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    drop(conn);
+    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let rows: Vec<minijinja::Value> = tickets
+        .iter()
+        .map(|t| {
+            let (updated, updated_iso) = local_time(t.updated_at, &r.tz);
+            context! {
+                id => t.id,
+                subject => t.subject.clone().unwrap_or_default(),
+                requester => names.get(&t.requester_id).cloned().unwrap_or_default(),
+                status => t.status.clone(),
+                updated, updated_iso,
+            }
+        })
+        .collect();
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let me = context! { name => s.actor.user.name.clone() };
+    let current = context! { id => view.id, title => view.title };
+    Ok(render(
+        StatusCode::OK,
+        "agent.html",
+        r.locale,
+        context! { me, csrf => s.csrf, views => views_list, view => current, tickets => rows, total, page, pages },
+    ))
+}
+
+/// A ticket: its conversation (public replies and internal notes told apart) and properties.
+pub async fn ticket_page(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let mut conn = state.db.read().await?;
+    let t = match crate::app::tickets::load(&mut conn, &s.actor, id, false).await {
+        Ok(t) => t,
+        Err(ApiError::NotFound) | Err(ApiError::Forbidden(_)) => {
+            drop(conn);
+            return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+        }
+        Err(e) => return Err(e),
+    };
+    let comments =
+        audits::list_comments(&mut conn, id, false, PageRequest::After { id: None, size: 1000 }).await?.items;
+    let tags = frontdesk_store::tags::list(&mut conn, frontdesk_store::tags::Tagged::Ticket, id).await?;
+    let mut people: Vec<i64> = comments.iter().map(|c| c.author_id).collect();
+    people.extend([Some(t.requester_id), t.assignee_id].into_iter().flatten());
+    people.sort_unstable();
+    people.dedup();
+    let names: HashMap<i64, String> =
+        users::get_many(&mut conn, &people).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let group = match t.group_id {
+        Some(g) => frontdesk_store::groups::get(&mut conn, g).await?.map(|g| g.name),
+        None => None,
+    };
+    let organization = match t.organization_id {
+        Some(o) => frontdesk_store::organizations::get(&mut conn, o).await?.map(|o| o.name),
+        None => None,
+    };
+    drop(conn);
+    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let conversation: Vec<minijinja::Value> = comments
+        .iter()
+        .map(|c| {
+            let (at, at_iso) = local_time(c.created_at, &r.tz);
+            context! {
+                author => names.get(&c.author_id).cloned().unwrap_or_default(),
+                public => c.public == 1,
+                // Sanitised when the comment was saved (ammonia): safe to show as HTML.
+                html => c.html_body.clone(),
+                at, at_iso,
+            }
+        })
+        .collect();
+    let (created, created_iso) = local_time(t.created_at, &r.tz);
+    let ticket = context! {
+        id => t.id,
+        subject => t.subject.clone().unwrap_or_default(),
+        status => t.status.clone(),
+        priority => t.priority.clone(),
+        requester => names.get(&t.requester_id).cloned().unwrap_or_default(),
+        assignee => t.assignee_id.and_then(|a| names.get(&a).cloned()),
+        group, organization, tags, created, created_iso,
+    };
+    let me = context! { name => s.actor.user.name.clone() };
+    Ok(render(
+        StatusCode::OK,
+        "ticket.html",
+        r.locale,
+        context! { me, csrf => s.csrf, ticket, comments => conversation },
+    ))
+}

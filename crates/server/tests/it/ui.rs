@@ -1,0 +1,174 @@
+//! The web UI over real HTTP with a browser's cookies: sign-in with CSRF, the views sidebar with
+//! live counts, a view's tickets, a ticket's conversation (public replies and internal notes
+//! told apart), three languages, escaping, the CSP header, session expiry and sign-out.
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use frontdesk_domain::Role;
+
+use crate::helpers::{TestApp, make_user};
+
+/// A browser: keeps cookies, follows no redirects (so each hop is checked), speaks a language.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+    lang: &'static str,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    csp: Option<String>,
+    html: String,
+}
+
+impl Browser {
+    fn new(base: &str, lang: &'static str) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { http, base: base.to_string(), cookies: Vec::new(), lang }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let r = req.header(COOKIE, cookie).header(ACCEPT_LANGUAGE, self.lang).send().await.unwrap();
+        for c in r.headers().get_all(SET_COOKIE) {
+            let first = c.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = first.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+        }
+        let location = r.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
+        let csp = r.headers().get(CONTENT_SECURITY_POLICY).map(|v| v.to_str().unwrap().to_string());
+        Page { status: r.status(), location, csp, html: r.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let csrf = hidden(&form.html, "_csrf");
+        self.post("/login", &[("email", email), ("password", password), ("_csrf", &csrf)]).await
+    }
+}
+
+/// A hidden input's value.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn an_agent_signs_in_and_works_a_view_and_a_ticket_in_three_languages() {
+    let app = TestApp::spawn().await;
+    make_user(&app.state, "Gabriela Agente", "gabi@example.com", Role::Agent, Some("senha muito boa")).await;
+    let view = app
+        .post("/api/v2/views", json!({"view": {"title": "Abertos", "all": [{"field": "status", "operator": "less_than", "value": "solved"}]}}))
+        .await
+        .body["view"]["id"]
+        .as_i64()
+        .unwrap();
+    let t = app
+        .ticket(json!({"subject": "<script>alert(1)</script> impressora", "comment": {"body": "Olá, **ajuda**"},
+            "requester": {"name": "Hugo Cliente", "email": "hugo@cliente.com"}}))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "Nota só para a equipe", "public": false}}}),
+    )
+    .await;
+
+    let mut b = Browser::new(&app.base, "pt-BR,pt;q=0.9");
+    // Not signed in: the workspace sends the browser to the sign-in page.
+    let p = b.get("/agent").await;
+    assert_eq!((p.status, p.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    // A wrong password, then a form without its token: each a message in Portuguese.
+    let p = b.sign_in("gabi@example.com", "errada").await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(p.html.contains("Esse e-mail e essa senha não correspondem a uma conta."), "{}", p.html);
+    let p =
+        b.post("/login", &[("email", "gabi@example.com"), ("password", "senha muito boa"), ("_csrf", "forged")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("Este formulário tinha expirado"), "{}", p.html);
+
+    let p = b.sign_in("gabi@example.com", "senha muito boa").await;
+    assert_eq!((p.status, p.location.as_deref()), (StatusCode::SEE_OTHER, Some("/agent")));
+    let p = b.get("/agent").await;
+    assert_eq!(p.location.as_deref(), Some(format!("/agent/views/{view}").as_str()));
+    let p = b.get(&format!("/agent/views/{view}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let csp = p.csp.expect("a CSP on every page");
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(p.html.contains("<html lang=\"pt-BR\">"));
+    assert!(p.html.contains("Visualizações"));
+    assert!(p.html.contains("1 ticket"), "the live count and the total");
+    assert!(
+        p.html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; impressora"),
+        "user content is escaped: {}",
+        p.html
+    );
+    assert!(!p.html.contains("<script>alert(1)"));
+
+    let p = b.get(&format!("/agent/tickets/{id}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("<strong>ajuda</strong>"), "Markdown rendered, sanitised at save");
+    assert!(p.html.contains("class=\"comment internal\""), "the internal note is marked apart");
+    assert!(p.html.contains("Nota interna"));
+    assert!(p.html.contains("Hugo Cliente"));
+
+    // Japanese from the browser; the user's own locale wins over it.
+    let mut ja = Browser::new(&app.base, "ja,en;q=0.5");
+    ja.sign_in("gabi@example.com", "senha muito boa").await;
+    let p = ja.get(&format!("/agent/views/{view}")).await;
+    assert!(p.html.contains("ビュー") && p.html.contains("1 件のチケット"), "{}", p.html);
+    app.put(&format!("/api/v2/users/{}", app.admin_id), json!({"user": {"locale": "en-US"}})).await;
+    let mut admin_ja = Browser::new(&app.base, "ja");
+    make_user(&app.state, "Ivo Admin", "ivo@example.com", Role::Admin, Some("another good one")).await;
+    let ivo = app.get("/api/v2/users/search?query=ivo@example.com").await.body["users"][0]["id"].as_i64().unwrap();
+    app.put(&format!("/api/v2/users/{ivo}"), json!({"user": {"locale": "en-US"}})).await;
+    admin_ja.sign_in("ivo@example.com", "another good one").await;
+    let p = admin_ja.get(&format!("/agent/views/{view}")).await;
+    assert!(p.html.contains(">Views<") && p.html.contains("1 ticket"), "{}", p.html);
+
+    // The count is live: a new ticket shows on the next page load.
+    app.ticket(json!({"subject": "segundo", "comment": {"body": "x"}})).await;
+    let p = b.get(&format!("/agent/views/{view}")).await;
+    assert!(p.html.contains("2 tickets"));
+
+    // Signing out ends the session: the old cookie no longer opens the workspace.
+    let csrf = hidden(&p.html, "_csrf");
+    let old = b.cookies.clone();
+    let p = b.post("/logout", &[("_csrf", &csrf)]).await;
+    assert_eq!(p.location.as_deref(), Some("/login"));
+    b.cookies = old;
+    assert_eq!(b.get("/agent").await.location.as_deref(), Some("/login"));
+
+    // An idle session expires and says so.
+    let mut c = Browser::new(&app.base, "en");
+    c.sign_in("gabi@example.com", "senha muito boa").await;
+    app.clock.advance_secs(9 * 3600);
+    let p = c.get("/agent").await;
+    assert_eq!(p.location.as_deref(), Some("/login?expired=1"));
+    let p = c.get("/login?expired=1").await;
+    assert!(p.html.contains("Your session has expired."));
+
+    // End users do not get the agent workspace.
+    make_user(&app.state, "Julia Cliente", "julia@cliente.com", Role::EndUser, Some("cliente senha")).await;
+    let mut eu = Browser::new(&app.base, "en");
+    eu.sign_in("julia@cliente.com", "cliente senha").await;
+    assert_eq!(eu.get("/agent").await.status, StatusCode::FORBIDDEN);
+}

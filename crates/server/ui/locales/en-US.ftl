@@ -1,0 +1,47 @@
+app-name = Frontdesk
+sign-in = Sign in
+sign-out = Sign out
+email = Email
+password = Password
+name = Name
+bad-credentials = That email and password do not match an account.
+session-expired = Your session has expired. Sign in again.
+stale-form = This form had expired, so nothing was saved. Please try again.
+forbidden = You do not have permission to see this page.
+not-found = This page does not exist.
+first-run-title = Welcome! Create the first administrator
+first-run-intro = This Frontdesk has no users yet. The account you create now administers it.
+create-admin = Create administrator
+password-too-short = The password needs at least { $min } characters.
+name-blank = Give a name.
+email-invalid = This is not an email address.
+views = Views
+no-views = No views yet.
+tickets-count = { $count ->
+    [one] { $count } ticket
+   *[other] { $count } tickets
+}
+no-tickets = No tickets here.
+subject = Subject
+requester = Requester
+assignee = Assignee
+status = Status
+priority = Priority
+updated = Updated
+created = Created
+organization = Organization
+group = Group
+tags = Tags
+unassigned = Unassigned
+public-reply = Public reply
+internal-note = Internal note
+conversation = Conversation
+previous = Previous
+next = Next
+page-of = Page { $page } of { $pages }
+status-new = New
+status-open = Open
+status-pending = Pending
+status-hold = On hold
+status-solved = Solved
+status-closed = Closed

@@ -1,0 +1,47 @@
+app-name = Frontdesk
+sign-in = Entrar
+sign-out = Sair
+email = E-mail
+password = Senha
+name = Nome
+bad-credentials = Esse e-mail e essa senha não correspondem a uma conta.
+session-expired = Sua sessão expirou. Entre novamente.
+stale-form = Este formulário tinha expirado e nada foi salvo. Tente de novo.
+forbidden = Você não tem permissão para ver esta página.
+not-found = Esta página não existe.
+first-run-title = Boas-vindas! Crie o primeiro administrador
+first-run-intro = Este Frontdesk ainda não tem usuários. A conta criada agora o administra.
+create-admin = Criar administrador
+password-too-short = A senha precisa de pelo menos { $min } caracteres.
+name-blank = Informe um nome.
+email-invalid = Este não é um endereço de e-mail.
+views = Visualizações
+no-views = Nenhuma visualização ainda.
+tickets-count = { $count ->
+    [one] { $count } ticket
+   *[other] { $count } tickets
+}
+no-tickets = Nenhum ticket aqui.
+subject = Assunto
+requester = Solicitante
+assignee = Atribuído a
+status = Status
+priority = Prioridade
+updated = Atualizado
+created = Criado
+organization = Organização
+group = Grupo
+tags = Tags
+unassigned = Não atribuído
+public-reply = Resposta pública
+internal-note = Nota interna
+conversation = Conversa
+previous = Anterior
+next = Próxima
+page-of = Página { $page } de { $pages }
+status-new = Novo
+status-open = Aberto
+status-pending = Pendente
+status-hold = Em espera
+status-solved = Resolvido
+status-closed = Fechado
