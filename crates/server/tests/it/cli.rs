@@ -8,7 +8,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::helpers::TestDb;
 
-fn frontdesk(db: &TestDb) -> Command {
+pub fn frontdesk(db: &TestDb) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_frontdesk"));
     c.arg("--data-dir").arg(&db.dir);
     match &db.url {
@@ -20,7 +20,7 @@ fn frontdesk(db: &TestDb) -> Command {
 }
 
 /// Starts `frontdesk serve` on a free port; the child and its base URL.
-async fn serve(db: &TestDb, extra: &[&str]) -> (tokio::process::Child, String) {
+pub async fn serve(db: &TestDb, extra: &[&str]) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::from(frontdesk(db));
     child.args(["serve", "--bind", "127.0.0.1:0"]).args(extra).stderr(std::process::Stdio::piped()).kill_on_drop(true);
     let mut child = child.spawn().unwrap();

@@ -172,3 +172,40 @@ async fn an_agent_signs_in_and_works_a_view_and_a_ticket_in_three_languages() {
     eu.sign_in("julia@cliente.com", "cliente senha").await;
     assert_eq!(eu.get("/agent").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_first_run_creates_the_first_admin_and_signs_them_in() {
+    let db = crate::helpers::TestDb::new().await;
+    let (_server, base) = crate::cli::serve(&db, &[]).await;
+    let mut b = Browser::new(&base, "ja");
+    let p = b.get("/").await;
+    assert_eq!(p.location.as_deref(), Some("/setup"), "an empty database starts at the first run");
+    assert_eq!(b.get("/login").await.location.as_deref(), Some("/setup"));
+    let form = b.get("/setup").await;
+    assert!(form.html.contains("最初の管理者を作成してください"), "{}", form.html);
+    let csrf = hidden(&form.html, "_csrf");
+    // Errors next to their fields, in the browser's language; nothing saved.
+    let p =
+        b.post("/setup", &[("name", " "), ("email", "not-an-email"), ("password", "short"), ("_csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("名前を入力してください。"));
+    assert!(p.html.contains("メールアドレスの形式ではありません。"));
+    assert!(p.html.contains("パスワードは 8 文字以上必要です。"));
+    let csrf = hidden(&p.html, "_csrf");
+    let p = b
+        .post(
+            "/setup",
+            &[("name", "Karin Admin"), ("email", "karin@example.com"), ("password", "good password"), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/agent"), "{}", p.html);
+    let p = b.get("/agent").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("Karin Admin"));
+    // Once there is a user, the first run is gone.
+    let mut other = Browser::new(&base, "en");
+    assert_eq!(other.get("/setup").await.location.as_deref(), Some("/login"));
+    let p =
+        other.post("/setup", &[("name", "Mallory"), ("email", "m@example.com"), ("password", "good password")]).await;
+    assert_eq!(p.location.as_deref(), Some("/login"));
+}
