@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Browser tests: a real headless Chromium (Debian's package) driven by playwright-core (npm)
+# against a real server on a fresh SQLite database.
+#
+#   tests/browser/run.sh
+#
+# Builds nothing: the server binary is $FRONTDESK_BIN (default target/debug/frontdesk).
+# playwright-core is installed once into $BROWSER_CACHE (default target/browser-cache); Chromium
+# is installed from Debian's packages when /usr/bin/chromium is missing (never downloaded by
+# Playwright). Screenshots go to $SCREENSHOTS (default target/test-output/screenshots).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/tests/browser"
+CACHE="${BROWSER_CACHE:-$ROOT/target/browser-cache}"
+PLAYWRIGHT_VERSION=1.64.1
+BIN="${FRONTDESK_BIN:-target/debug/frontdesk}"
+[[ "$BIN" = /* ]] || BIN="$ROOT/$BIN"
+export SCREENSHOTS="${SCREENSHOTS:-$ROOT/target/test-output/screenshots}"
+
+log() { echo "browser: $*" >&2; }
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  log "installing Debian's chromium"
+  if [[ $(id -u) -eq 0 ]]; then apt-get update -q && apt-get install -y -q chromium; else sudo apt-get install -y -q chromium; fi
+fi
+# Japanese text needs a CJK font, or the screenshots show empty boxes.
+if ! fc-list :lang=ja 2>/dev/null | grep -q .; then
+  log "installing Debian's fonts-noto-cjk"
+  if [[ $(id -u) -eq 0 ]]; then apt-get install -y -q fonts-noto-cjk; else sudo apt-get install -y -q fonts-noto-cjk; fi
+fi
+pkg="$CACHE/node_modules/playwright-core/package.json"
+if [[ ! -f "$pkg" ]] || [[ "$(node -p "require('$pkg').version")" != "$PLAYWRIGHT_VERSION" ]]; then
+  log "installing playwright-core@$PLAYWRIGHT_VERSION into $CACHE"
+  mkdir -p "$CACHE"
+  [[ -f "$CACHE/package.json" ]] || echo '{"name":"frontdesk-browser-tests","private":true}' >"$CACHE/package.json"
+  (cd "$CACHE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION")
+fi
+
+DATA=$(mktemp -d /tmp/frontdesk-browser.XXXXXX)
+PID=
+cleanup() {
+  [[ -z "$PID" ]] || { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+export DATABASE_URL=
+unset DATABASE_URL
+fd() { "$BIN" --data-dir "$DATA" "$@"; }
+fd migrate
+fd admin create --email agent@example.com --name "Ana Agent" --password "browser password" >/dev/null
+TOKEN=$(fd token create --email agent@example.com)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FRONTDESK_LOG=warn "$BIN" --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" &
+PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+mkdir -p "$SCREENSHOTS"
+BASE="http://127.0.0.1:$PORT" EMAIL=agent@example.com PASSWORD="browser password" TOKEN="$TOKEN" \
+  NODE_PATH="$CACHE/node_modules" node "$HERE/workspace.mjs"

@@ -1,0 +1,68 @@
+// An agent's day in a real browser, in English, Portuguese and Japanese: sign in, see the views
+// with their counts, open a view and a ticket (public reply and internal note told apart), sign
+// out. Screenshots of each page in each language go to $SCREENSHOTS.
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(process.env.NODE_PATH + "/playwright-core");
+const { BASE, EMAIL, PASSWORD, TOKEN, SCREENSHOTS } = process.env;
+
+async function api(method, path, body) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { "Content-Type": "application/json", Authorization: "Basic " + Buffer.from(`${EMAIL}/token:${TOKEN}`).toString("base64") },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(r.ok, `${method} ${path}: ${r.status}`);
+  return r.json();
+}
+
+const view = (await api("POST", "/api/v2/views", { view: { title: "Open queue", all: [{ field: "status", operator: "less_than", value: "solved" }] } })).view;
+const ticket = (await api("POST", "/api/v2/tickets", { ticket: { subject: "A impressora não imprime", comment: { body: "Olá, **preciso de ajuda**" }, requester: { name: "João Silva", email: "joao@example.com" } } })).ticket;
+await api("PUT", `/api/v2/tickets/${ticket.id}`, { ticket: { comment: { body: "Internal: check the driver", public: false } } });
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const languages = [
+  { locale: "en-US", views: "Views", count: "1 ticket", note: "Internal note", signIn: "Sign in" },
+  { locale: "pt-BR", views: "Visualizações", count: "1 ticket", note: "Nota interna", signIn: "Entrar" },
+  { locale: "ja", views: "ビュー", count: "1 件のチケット", note: "社内メモ", signIn: "サインイン" },
+];
+let failed = 0;
+for (const lang of languages) {
+  const context = await browser.newContext({ locale: lang.locale, extraHTTPHeaders: { "Accept-Language": lang.locale } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  try {
+    await page.goto(BASE + "/agent");
+    assert.equal(new URL(page.url()).pathname, "/login");
+    await page.screenshot({ path: `${SCREENSHOTS}/login-${lang.locale}.png`, fullPage: true });
+    await page.locator("#email").fill(EMAIL);
+    await page.locator("#password").fill(PASSWORD);
+    await page.getByRole("button", { name: lang.signIn }).click();
+    await page.waitForURL(`**/agent/views/${view.id}`);
+    assert.equal(await page.locator(".sidebar h2").textContent(), lang.views);
+    assert.match(await page.locator("h1 small").textContent(), new RegExp(lang.count));
+    await page.screenshot({ path: `${SCREENSHOTS}/view-${lang.locale}.png`, fullPage: true });
+    await page.getByRole("link", { name: ticket.subject }).click();
+    await page.waitForURL(`**/agent/tickets/${ticket.id}`);
+    assert.equal(await page.locator(".comment.internal").count(), 1);
+    assert.equal(await page.locator(".comment.public").count(), 1);
+    assert.match(await page.locator(".comment.internal .badge").textContent(), new RegExp(lang.note));
+    assert.equal(await page.locator(".comment.public strong").last().textContent(), "preciso de ajuda");
+    await page.screenshot({ path: `${SCREENSHOTS}/ticket-${lang.locale}.png`, fullPage: true });
+    assert.deepEqual(errors, [], "no console errors (a CSP violation would show here)");
+    console.log(`PASS  ${lang.locale}: sign in, view, ticket`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL  ${lang.locale}: ${e.stack || e}`);
+  }
+  await context.close();
+}
+await browser.close();
+console.log(`browser: ${languages.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
