@@ -55,6 +55,24 @@ for (const lang of languages) {
     assert.match(await page.locator(".comment.internal .badge").textContent(), new RegExp(lang.note));
     assert.equal(await page.locator(".comment.public strong").last().textContent(), "preciso de ajuda");
     await page.screenshot({ path: `${SCREENSHOTS}/ticket-${lang.locale}.png`, fullPage: true });
+    if (lang.locale === "ja") {
+      // Take it, leave an internal note and submit as pending: one update, as the API shows.
+      await page.locator("input[name=public][value=false]").check();
+      await page.locator("#body").fill("**Driver** reinstalled; waiting for the customer.");
+      await page.getByText("自分に割り当てる").click();
+      assert.ok(await page.locator("input[name=assign_to_me]").isChecked());
+      await page.getByRole("button", { name: "保留中として送信" }).click();
+      await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
+      assert.equal(await page.locator(".comment.internal").count(), 2);
+      const now = (await api("GET", `/api/v2/tickets/${ticket.id}`)).ticket;
+      assert.equal(now.status, "pending");
+      assert.ok(now.assignee_id, "assigned to the agent");
+      const comments = (await api("GET", `/api/v2/tickets/${ticket.id}/comments`)).comments;
+      const last = comments[comments.length - 1];
+      assert.equal(last.public, false);
+      assert.equal(last.plain_body, "Driver reinstalled; waiting for the customer.");
+      await page.screenshot({ path: `${SCREENSHOTS}/ticket-submitted-${lang.locale}.png`, fullPage: true });
+    }
     assert.deepEqual(errors, [], "no console errors (a CSP violation would show here)");
     console.log(`PASS  ${lang.locale}: sign in, view, ticket`);
   } catch (e) {

@@ -298,3 +298,11 @@ pub async fn set_collaborators(conn: &mut AnyConnection, ticket_id: i64, kind: &
     }
     Ok(())
 }
+
+/// A ticket's place in commit order: any write to it moves this (forms use it to tell a ticket
+/// changed since they were shown).
+pub async fn change_seq(conn: &mut AnyConnection, id: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT change_seq FROM tickets WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    Ok(row.map(|r| r.0))
+}

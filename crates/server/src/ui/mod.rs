@@ -59,7 +59,7 @@ pub fn routes() -> Router<State> {
         .route("/setup", get(pages::setup_form).post(pages::setup))
         .route("/agent", get(pages::agent_home))
         .route("/agent/views/{id}", get(pages::view_page))
-        .route("/agent/tickets/{id}", get(pages::ticket_page))
+        .route("/agent/tickets/{id}", get(pages::ticket_page).post(pages::submit_ticket))
         .route("/assets/app.css", get(stylesheet))
 }
 

@@ -343,11 +343,18 @@ pub async fn view_page(
     ))
 }
 
-/// A ticket: its conversation (public replies and internal notes told apart) and properties.
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// A ticket: its conversation (public replies and internal notes told apart), properties and
+/// the composer.
 pub async fn ticket_page(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
 ) -> Result<Response> {
     let s = match staff(&state, &headers).await {
         Ok(s) => s,
@@ -356,15 +363,140 @@ pub async fn ticket_page(
     let Ok(id) = id.parse::<i64>() else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
+    let flash = q.saved.is_some().then_some("saved");
+    ticket_view(&state, &headers, &s, id, StatusCode::OK, flash, None, Draft::default()).await
+}
+
+/// What the agent had written, shown again when a submit is refused.
+#[derive(Default, serde::Serialize)]
+struct Draft {
+    body: String,
+    internal: bool,
+    assign: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    body: Option<String>,
+    public: Option<String>,
+    status: Option<String>,
+    assign_to_me: Option<String>,
+    /// The ticket's `change_seq` when the page was shown: any write since moves it.
+    version: Option<i64>,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// "Submit as <status>": the reply or note, the status and "Assign to me", saved as one update
+/// (triggers included). A ticket changed since the page was shown is refused, never overwritten.
+pub async fn submit_ticket(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let draft = Draft {
+        body: f.body.clone().unwrap_or_default(),
+        internal: f.public.as_deref() == Some("false"),
+        assign: f.assign_to_me.is_some(),
+    };
+    if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+        return ticket_view(
+            &state,
+            &headers,
+            &s,
+            id,
+            StatusCode::FORBIDDEN,
+            None,
+            Some(Problem::Key("stale-form")),
+            draft,
+        )
+        .await;
+    }
+    let mut input = crate::app::tickets::TicketInput::default();
+    if !draft.body.trim().is_empty() {
+        input.comment = Some(crate::app::tickets::CommentInput {
+            body: Some(draft.body.clone()),
+            public: Some(!draft.internal),
+            ..Default::default()
+        });
+    }
+    if let Some(st) = f.status.as_deref().filter(|x| !x.is_empty()) {
+        match frontdesk_domain::Status::parse(st) {
+            Ok(st) => input.status = Patch::Set(st),
+            Err(e) => {
+                let code = StatusCode::UNPROCESSABLE_ENTITY;
+                return ticket_view(&state, &headers, &s, id, code, None, Some(Problem::Text(e.0)), draft).await;
+            }
+        }
+    }
+    if draft.assign {
+        input.assignee_id = Patch::Set(s.actor.id());
+    }
+    let now = state.now();
+    let actor = s.actor.clone();
+    let shown = f.version;
+    let saved = crate::app::in_tx(&state, async |tx| {
+        // Compared under the ticket's write lock, so no write can slip in between.
+        crate::app::tickets::load(tx, &actor, id, true).await?;
+        if shown != frontdesk_store::tickets::change_seq(tx, id).await? {
+            return Err(ApiError::UpdateConflict);
+        }
+        crate::app::tickets::update(tx, &actor, id, input, &crate::app::Via::web(), now).await
+    })
+    .await;
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/agent/tickets/{id}?saved=1")).into_response()),
+        Err(ApiError::UpdateConflict) => {
+            ticket_view(&state, &headers, &s, id, StatusCode::CONFLICT, None, Some(Problem::Key("conflict")), draft)
+                .await
+        }
+        Err(ApiError::Invalid(errors)) => {
+            let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
+            let code = StatusCode::UNPROCESSABLE_ENTITY;
+            ticket_view(&state, &headers, &s, id, code, None, Some(Problem::Text(message)), draft).await
+        }
+        Err(ApiError::NotFound) => Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await),
+        Err(ApiError::Forbidden(_)) => Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "forbidden").await),
+        Err(e) => Err(e),
+    }
+}
+
+/// Why a submit was refused: a message of ours (translated) or one from the ticket's checks.
+enum Problem {
+    Key(&'static str),
+    Text(String),
+}
+
+/// Renders the ticket page, with a refused submit's problem next to the composer.
+#[allow(clippy::too_many_arguments)]
+async fn ticket_view(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    id: i64,
+    status: StatusCode,
+    flash_key: Option<&str>,
+    error: Option<Problem>,
+    draft: Draft,
+) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let t = match crate::app::tickets::load(&mut conn, &s.actor, id, false).await {
         Ok(t) => t,
         Err(ApiError::NotFound) | Err(ApiError::Forbidden(_)) => {
             drop(conn);
-            return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+            return Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await);
         }
         Err(e) => return Err(e),
     };
+    let version = frontdesk_store::tickets::change_seq(&mut conn, id).await?;
     let comments =
         audits::list_comments(&mut conn, id, false, PageRequest::After { id: None, size: 1000 }).await?.items;
     let tags = frontdesk_store::tags::list(&mut conn, frontdesk_store::tags::Tagged::Ticket, id).await?;
@@ -383,7 +515,13 @@ pub async fn ticket_page(
         None => None,
     };
     drop(conn);
-    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let r = reader(state, headers, Some(&s.actor.user)).await?;
+    let tr = |key: &str| super::i18n::tr(r.locale, key, &[]);
+    let flash = flash_key.map(tr);
+    let error = error.map(|e| match e {
+        Problem::Key(k) => tr(k),
+        Problem::Text(t) => t,
+    });
     let conversation: Vec<minijinja::Value> = comments
         .iter()
         .map(|c| {
@@ -406,12 +544,15 @@ pub async fn ticket_page(
         requester => names.get(&t.requester_id).cloned().unwrap_or_default(),
         assignee => t.assignee_id.and_then(|a| names.get(&a).cloned()),
         group, organization, tags, created, created_iso,
+        version,
+        assignee_is_me => t.assignee_id == Some(s.actor.id()),
     };
     let me = context! { name => s.actor.user.name.clone() };
+    let statuses = ["open", "pending", "hold", "solved"];
     Ok(render(
-        StatusCode::OK,
+        status,
         "ticket.html",
         r.locale,
-        context! { me, csrf => s.csrf, ticket, comments => conversation },
+        context! { me, csrf => s.csrf.clone(), ticket, comments => conversation, statuses, draft, flash, error },
     ))
 }

@@ -209,3 +209,79 @@ async fn the_first_run_creates_the_first_admin_and_signs_them_in() {
         other.post("/setup", &[("name", "Mallory"), ("email", "m@example.com"), ("password", "good password")]).await;
     assert_eq!(p.location.as_deref(), Some("/login"));
 }
+
+#[tokio::test]
+async fn submit_as_saves_reply_status_and_assignment_at_once_and_refuses_a_stale_form() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = make_user(&app.state, "Lia Agente", "lia@example.com", Role::Agent, Some("senha da lia")).await;
+    let t = app
+        .ticket(json!({"subject": "Fatura duplicada", "comment": {"body": "Cobraram duas vezes"},
+        "requester": {"name": "Nina Cliente", "email": "nina@cliente.com"}}))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let mut b = Browser::new(&app.base, "pt-BR");
+    b.sign_in("lia@example.com", "senha da lia").await;
+    let page = b.get(&format!("/agent/tickets/{id}")).await;
+    assert!(page.html.contains("Atribuir a mim") && page.html.contains("Enviar como Pendente"), "{}", page.html);
+    let csrf = hidden(&page.html, "_csrf");
+    let stamp = hidden(&page.html, "version");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("version", stamp.as_str()),
+        ("public", "true"),
+        ("body", "Vamos estornar a cobrança."),
+        ("assign_to_me", "1"),
+        ("status", "pending"),
+    ];
+    let p = b.post(&format!("/agent/tickets/{id}"), &form).await;
+    assert_eq!(p.location.as_deref(), Some(format!("/agent/tickets/{id}?saved=1").as_str()), "{}", p.html);
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(api["status"], "pending");
+    assert_eq!(api["assignee_id"], agent);
+    let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body["audits"].as_array().unwrap().clone();
+    assert_eq!(audits.len(), 2, "one update, one audit");
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    assert_eq!(comments[1]["plain_body"], "Vamos estornar a cobrança.");
+    assert_eq!(comments[1]["public"], true);
+    let p = b.get(&format!("/agent/tickets/{id}?saved=1")).await;
+    assert!(p.html.contains("Salvo."));
+
+    // An internal note from a page shown before someone else's change is refused, kept, and
+    // the page shows the ticket as it is now.
+    let stale = hidden(&p.html, "version");
+    let csrf = hidden(&p.html, "_csrf");
+    // In the same second: the check is on the commit order, not on the time.
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"priority": "high"}})).await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("version", stale.as_str()),
+        ("public", "false"),
+        ("body", "Nota: cliente VIP"),
+        ("status", "open"),
+    ];
+    let p = b.post(&format!("/agent/tickets/{id}"), &form).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.html.contains("Alguém alterou este ticket enquanto você escrevia."), "{}", p.html);
+    assert!(p.html.contains(">Nota: cliente VIP</textarea>"), "the draft is kept");
+    assert!(p.html.contains("high"), "the new state is shown");
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(api["status"], "pending", "nothing saved");
+    // Submitting again from the fresh page works, as an internal note.
+    let fresh = hidden(&p.html, "version");
+    let csrf = hidden(&p.html, "_csrf");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("version", fresh.as_str()),
+        ("public", "false"),
+        ("body", "Nota: cliente VIP"),
+        ("status", "open"),
+    ];
+    let p = b.post(&format!("/agent/tickets/{id}"), &form).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    assert_eq!(comments[2]["public"], false);
+    // A form without its token saves nothing.
+    let p = b.post(&format!("/agent/tickets/{id}"), &[("body", "forjado"), ("status", "solved")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["status"], "open");
+}
