@@ -20,14 +20,17 @@ export SCREENSHOTS="${SCREENSHOTS:-$ROOT/target/test-output/screenshots}"
 
 log() { echo "browser: $*" >&2; }
 
-if [[ ! -x /usr/bin/chromium ]]; then
-  log "installing Debian's chromium"
-  if [[ $(id -u) -eq 0 ]]; then apt-get update -q && apt-get install -y -q chromium; else sudo apt-get install -y -q chromium; fi
-fi
-# Japanese text needs a CJK font, or the screenshots show empty boxes.
-if ! fc-list :lang=ja 2>/dev/null | grep -q .; then
-  log "installing Debian's fonts-noto-cjk"
-  if [[ $(id -u) -eq 0 ]]; then apt-get install -y -q fonts-noto-cjk; else sudo apt-get install -y -q fonts-noto-cjk; fi
+# Debian's Chromium (never a browser downloaded by Playwright), and a CJK font, or Japanese
+# text shows as empty boxes in the screenshots.
+need=()
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
+if [[ ${#need[@]} -gt 0 ]]; then
+  log "installing Debian's ${need[*]}"
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q "${need[@]}"
 fi
 pkg="$CACHE/node_modules/playwright-core/package.json"
 if [[ ! -f "$pkg" ]] || [[ "$(node -p "require('$pkg').version")" != "$PLAYWRIGHT_VERSION" ]]; then
