@@ -21,6 +21,7 @@ async function api(method, path, body) {
 const view = (await api("POST", "/api/v2/views", { view: { title: "Open queue", all: [{ field: "status", operator: "less_than", value: "solved" }] } })).view;
 const ticket = (await api("POST", "/api/v2/tickets", { ticket: { subject: "A impressora não imprime", comment: { body: "Olá, **preciso de ajuda**" }, requester: { name: "João Silva", email: "joao@example.com" } } })).ticket;
 await api("PUT", `/api/v2/tickets/${ticket.id}`, { ticket: { comment: { body: "Internal: check the driver", public: false } } });
+const triage = (await api("POST", "/api/v2/macros", { macro: { title: "Triage: hardware", actions: [{ field: "priority", value: "high" }, { field: "current_tags", value: "hardware" }] } })).macro;
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -56,7 +57,16 @@ for (const lang of languages) {
     assert.equal(await page.locator(".comment.public strong").last().textContent(), "preciso de ajuda");
     await page.screenshot({ path: `${SCREENSHOTS}/ticket-${lang.locale}.png`, fullPage: true });
     if (lang.locale === "ja") {
-      // Take it, leave an internal note and submit as pending: one update, as the API shows.
+      // Preview a macro, apply it; then take the ticket, leave an internal note and submit as
+      // pending — and the API shows exactly those changes.
+      await page.locator("#macro").selectOption(String(triage.id));
+      await page.getByRole("button", { name: "プレビュー" }).click();
+      await page.waitForURL(`**/agent/tickets/${ticket.id}?macro=${triage.id}`);
+      assert.match(await page.locator(".macro-preview h2").textContent(), /Triage: hardware/);
+      assert.equal((await api("GET", `/api/v2/tickets/${ticket.id}`)).ticket.priority, null, "a preview changes nothing");
+      await page.screenshot({ path: `${SCREENSHOTS}/macro-preview-${lang.locale}.png`, fullPage: true });
+      await page.getByRole("button", { name: "このマクロを適用" }).click();
+      await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
       await page.locator("input[name=public][value=false]").check();
       await page.locator("#body").fill("**Driver** reinstalled; waiting for the customer.");
       await page.getByText("自分に割り当てる").click();
@@ -66,6 +76,8 @@ for (const lang of languages) {
       assert.equal(await page.locator(".comment.internal").count(), 2);
       const now = (await api("GET", `/api/v2/tickets/${ticket.id}`)).ticket;
       assert.equal(now.status, "pending");
+      assert.equal(now.priority, "high");
+      assert.deepEqual(now.tags, ["hardware"]);
       assert.ok(now.assignee_id, "assigned to the agent");
       const comments = (await api("GET", `/api/v2/tickets/${ticket.id}/comments`)).comments;
       const last = comments[comments.length - 1];

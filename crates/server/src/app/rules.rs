@@ -893,3 +893,39 @@ pub fn spawn_scheduler(
         }
     })
 }
+
+/// Applies macro `macro_id` to a ticket through the ticket update, as `actor`; the comment input
+/// it made comes back too. For a preview the caller rolls the transaction back; to apply it for
+/// real, `then_triggers` runs the triggers as any update does.
+pub async fn apply_macro(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    macro_id: i64,
+    now: i64,
+    then_triggers: bool,
+) -> Result<(Saved, Option<CommentInput>)> {
+    let r = store::get(conn, RuleKind::Macro.as_str(), macro_id).await?.ok_or(ApiError::NotFound)?;
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let people = PeopleFields::load(conn).await?;
+    let c = compile(&r, people.context(now, actor.id(), &defs))?;
+    let t = super::tickets::load(conn, actor, ticket_id, true).await?;
+    let current = super::tickets::saved_now(conn, t).await?;
+    let Effect { mut input, events, jobs } = effect(conn, Some(&r), &c.actions, &current, actor, &defs).await?;
+    input.extra_events = events;
+    let comment = input.comment.clone();
+    let via = Via::web();
+    let saved = if then_triggers {
+        super::tickets::update(conn, actor, ticket_id, input, &via, now).await?
+    } else {
+        super::tickets::apply_update(conn, actor, ticket_id, input, &via, now).await?
+    };
+    if then_triggers {
+        for mut j in jobs {
+            j.run_at_ms = now * 1000;
+            j.requested_by = Some(actor.id());
+            jobs::enqueue(conn, &j, now).await?;
+        }
+    }
+    Ok((saved, comment))
+}

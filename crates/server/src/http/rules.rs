@@ -424,17 +424,7 @@ async fn apply_to_ticket(
     let ticket_id = path_id(&ticket_id)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let r = find(&mut tx, &MACRO, &id).await?;
-    let defs = frontdesk_store::custom_fields::defs(&mut tx, Record::Ticket).await?;
-    let people = app::PeopleFields::load(&mut tx).await?;
-    let c = app::compile(&r, people.context(now, actor.id(), &defs))?;
-    let t = crate::app::tickets::load(&mut tx, &actor, ticket_id, false).await?;
-    let current = crate::app::tickets::saved_now(&mut tx, t).await?;
-    let effect = app::effect(&mut tx, Some(&r), &c.actions, &current, &actor, &defs).await?;
-    let comment_input = effect.input.comment.clone();
-    let saved =
-        crate::app::tickets::apply_update(&mut tx, &actor, ticket_id, effect.input, &crate::app::Via::web(), now)
-            .await?;
+    let (saved, comment_input) = app::apply_macro(&mut tx, &actor, ticket_id, path_id(&id)?, now, false).await?;
     let mut ticket = render::tickets(&mut tx, &base, std::slice::from_ref(&saved.ticket)).await?.remove(0);
     drop(tx); // rolled back: a preview changes nothing
     let comment = match (comment_input, &saved.comment) {

@@ -60,6 +60,7 @@ pub fn routes() -> Router<State> {
         .route("/agent", get(pages::agent_home))
         .route("/agent/views/{id}", get(pages::view_page))
         .route("/agent/tickets/{id}", get(pages::ticket_page).post(pages::submit_ticket))
+        .route("/agent/tickets/{id}/macro", axum::routing::post(pages::apply_macro))
         .route("/assets/app.css", get(stylesheet))
 }
 

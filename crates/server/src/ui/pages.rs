@@ -346,6 +346,9 @@ pub async fn view_page(
 #[derive(Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
+    /// A macro to preview on the ticket.
+    #[serde(rename = "macro")]
+    macro_id: Option<i64>,
 }
 
 /// A ticket: its conversation (public replies and internal notes told apart), properties and
@@ -364,7 +367,107 @@ pub async fn ticket_page(
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let flash = q.saved.is_some().then_some("saved");
-    ticket_view(&state, &headers, &s, id, StatusCode::OK, flash, None, Draft::default()).await
+    let preview = match q.macro_id {
+        Some(m) => macro_preview(&state, &s, id, m).await?,
+        None => None,
+    };
+    let page = TicketPage { status: StatusCode::OK, flash_key: flash, error: None, draft: Draft::default(), preview };
+    ticket_view(&state, &headers, &s, id, page).await
+}
+
+/// What a macro would do to the ticket: run through the real update in a transaction that is
+/// then rolled back.
+async fn macro_preview(state: &State, s: &Session, id: i64, macro_id: i64) -> Result<Option<minijinja::Value>> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let Some(m) = frontdesk_store::rules::get(&mut tx, "macro", macro_id).await? else { return Ok(None) };
+    let (saved, comment) = crate::app::rules::apply_macro(&mut tx, &s.actor, id, macro_id, now, false).await?;
+    drop(tx); // rolled back: a preview changes nothing
+    let shown = saved.comment.filter(|_| comment.is_some());
+    Ok(Some(context! {
+        id => m.id,
+        title => m.title,
+        status => saved.ticket.status,
+        priority => saved.ticket.priority,
+        tags => saved.tags,
+        comment => shown.as_ref().map(|c| c.html_body.clone()),
+        public => shown.as_ref().is_some_and(|c| c.public == 1),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct MacroForm {
+    #[serde(rename = "macro")]
+    macro_id: i64,
+    version: Option<i64>,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// Applies a previewed macro for real, if the ticket has not changed since the preview.
+pub async fn apply_macro(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<MacroForm>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+        return ticket_view(
+            &state,
+            &headers,
+            &s,
+            id,
+            refused(StatusCode::FORBIDDEN, Some(Problem::Key("stale-form")), Draft::default()),
+        )
+        .await;
+    }
+    let now = state.now();
+    let actor = s.actor.clone();
+    let shown = f.version;
+    let applied = crate::app::in_tx(&state, async |tx| {
+        crate::app::tickets::load(tx, &actor, id, true).await?;
+        if shown != frontdesk_store::tickets::change_seq(tx, id).await? {
+            return Err(ApiError::UpdateConflict);
+        }
+        crate::app::rules::apply_macro(tx, &actor, id, f.macro_id, now, true).await
+    })
+    .await;
+    match applied {
+        Ok(_) => Ok(Redirect::to(&format!("/agent/tickets/{id}?saved=1")).into_response()),
+        Err(ApiError::UpdateConflict) => {
+            ticket_view(
+                &state,
+                &headers,
+                &s,
+                id,
+                refused(StatusCode::CONFLICT, Some(Problem::Key("conflict")), Draft::default()),
+            )
+            .await
+        }
+        Err(ApiError::NotFound) => Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await),
+        Err(e) => Err(e),
+    }
+}
+
+fn refused(status: StatusCode, error: Option<Problem>, draft: Draft) -> TicketPage {
+    TicketPage { status, flash_key: None, error, draft, preview: None }
+}
+
+/// How the ticket page is shown: its status, a flash, a refused submit's problem, the draft and
+/// a macro preview.
+struct TicketPage {
+    status: StatusCode,
+    flash_key: Option<&'static str>,
+    error: Option<Problem>,
+    draft: Draft,
+    preview: Option<minijinja::Value>,
 }
 
 /// What the agent had written, shown again when a submit is refused.
@@ -413,10 +516,7 @@ pub async fn submit_ticket(
             &headers,
             &s,
             id,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(Problem::Key("stale-form")),
-            draft,
+            refused(StatusCode::FORBIDDEN, Some(Problem::Key("stale-form")), draft),
         )
         .await;
     }
@@ -433,7 +533,8 @@ pub async fn submit_ticket(
             Ok(st) => input.status = Patch::Set(st),
             Err(e) => {
                 let code = StatusCode::UNPROCESSABLE_ENTITY;
-                return ticket_view(&state, &headers, &s, id, code, None, Some(Problem::Text(e.0)), draft).await;
+                let page = refused(code, Some(Problem::Text(e.0)), draft);
+                return ticket_view(&state, &headers, &s, id, page).await;
             }
         }
     }
@@ -455,13 +556,14 @@ pub async fn submit_ticket(
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/agent/tickets/{id}?saved=1")).into_response()),
         Err(ApiError::UpdateConflict) => {
-            ticket_view(&state, &headers, &s, id, StatusCode::CONFLICT, None, Some(Problem::Key("conflict")), draft)
+            ticket_view(&state, &headers, &s, id, refused(StatusCode::CONFLICT, Some(Problem::Key("conflict")), draft))
                 .await
         }
         Err(ApiError::Invalid(errors)) => {
             let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
             let code = StatusCode::UNPROCESSABLE_ENTITY;
-            ticket_view(&state, &headers, &s, id, code, None, Some(Problem::Text(message)), draft).await
+            let page = refused(code, Some(Problem::Text(message)), draft);
+            ticket_view(&state, &headers, &s, id, page).await
         }
         Err(ApiError::NotFound) => Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await),
         Err(ApiError::Forbidden(_)) => Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "forbidden").await),
@@ -476,17 +578,8 @@ enum Problem {
 }
 
 /// Renders the ticket page, with a refused submit's problem next to the composer.
-#[allow(clippy::too_many_arguments)]
-async fn ticket_view(
-    state: &State,
-    headers: &HeaderMap,
-    s: &Session,
-    id: i64,
-    status: StatusCode,
-    flash_key: Option<&str>,
-    error: Option<Problem>,
-    draft: Draft,
-) -> Result<Response> {
+async fn ticket_view(state: &State, headers: &HeaderMap, s: &Session, id: i64, page: TicketPage) -> Result<Response> {
+    let TicketPage { status, flash_key, error, draft, preview } = page;
     let mut conn = state.db.read().await?;
     let t = match crate::app::tickets::load(&mut conn, &s.actor, id, false).await {
         Ok(t) => t,
@@ -497,6 +590,11 @@ async fn ticket_view(
         Err(e) => return Err(e),
     };
     let version = frontdesk_store::tickets::change_seq(&mut conn, id).await?;
+    let macros: Vec<minijinja::Value> = frontdesk_store::rules::list(&mut conn, "macro", true)
+        .await?
+        .into_iter()
+        .map(|m| context! { id => m.id, title => m.title })
+        .collect();
     let comments =
         audits::list_comments(&mut conn, id, false, PageRequest::After { id: None, size: 1000 }).await?.items;
     let tags = frontdesk_store::tags::list(&mut conn, frontdesk_store::tags::Tagged::Ticket, id).await?;
@@ -553,6 +651,6 @@ async fn ticket_view(
         status,
         "ticket.html",
         r.locale,
-        context! { me, csrf => s.csrf.clone(), ticket, comments => conversation, statuses, draft, flash, error },
+        context! { me, csrf => s.csrf.clone(), ticket, comments => conversation, statuses, draft, flash, error, macros, preview },
     ))
 }

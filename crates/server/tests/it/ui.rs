@@ -285,3 +285,52 @@ async fn submit_as_saves_reply_status_and_assignment_at_once_and_refuses_a_stale
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["status"], "open");
 }
+
+#[tokio::test]
+async fn a_macro_is_previewed_on_the_ticket_page_then_applied() {
+    let app = TestApp::spawn().await;
+    make_user(&app.state, "Otto Agente", "otto@example.com", Role::Agent, Some("senha do otto")).await;
+    let m = app
+        .post(
+            "/api/v2/macros",
+            json!({"macro": {"title": "Aguardar cliente", "actions": [
+            {"field": "status", "value": "pending"}, {"field": "current_tags", "value": "aguardando"},
+            {"field": "comment_value", "value": "Olá {{ticket.requester.first_name}}, aguardamos sua resposta."}]}}),
+        )
+        .await
+        .body["macro"]["id"]
+        .as_i64()
+        .unwrap();
+    let t = app.ticket(json!({"subject": "Senha", "comment": {"body": "esqueci"}, "requester": {"name": "Paula Lima", "email": "paula@cliente.com"}})).await;
+    let id = t["id"].as_i64().unwrap();
+    let mut b = Browser::new(&app.base, "pt-BR");
+    b.sign_in("otto@example.com", "senha do otto").await;
+    let p = b.get(&format!("/agent/tickets/{id}")).await;
+    assert!(p.html.contains(&format!("<option value=\"{m}\"")), "the macro picker lists it");
+    let p = b.get(&format!("/agent/tickets/{id}?macro={m}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("O que “Aguardar cliente” faria"), "{}", p.html);
+    assert!(p.html.contains("Olá Paula, aguardamos sua resposta."));
+    assert!(p.html.contains(">aguardando<"));
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(api["status"], "new", "the preview saved nothing");
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].as_array().unwrap().len(), 1);
+    let csrf = hidden(&p.html, "_csrf");
+    let version = hidden(&p.html, "version");
+    let mid = m.to_string();
+    let p = b
+        .post(&format!("/agent/tickets/{id}/macro"), &[("_csrf", &csrf), ("version", &version), ("macro", &mid)])
+        .await;
+    assert_eq!(p.location.as_deref(), Some(format!("/agent/tickets/{id}?saved=1").as_str()), "{}", p.html);
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(api["status"], "pending");
+    assert_eq!(api["tags"], json!(["aguardando"]));
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    assert_eq!(comments[1]["plain_body"], "Olá Paula, aguardamos sua resposta.");
+    // The same preview applied again from the old page is refused: the ticket moved on.
+    let p = b
+        .post(&format!("/agent/tickets/{id}/macro"), &[("_csrf", &csrf), ("version", &version), ("macro", &mid)])
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].as_array().unwrap().len(), 2);
+}

@@ -53,3 +53,7 @@ submit-as = Submit as { $status }
 saved = Saved.
 conflict = Someone changed this ticket while you were writing. Nothing was saved: here it is now; your text is kept below.
 error-field = { $field }: { $message }
+macro = Macro
+preview = Preview
+apply-macro = Apply this macro
+macro-preview = What “{ $title }” would do (nothing is saved yet)

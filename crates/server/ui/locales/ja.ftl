@@ -50,3 +50,7 @@ submit-as = { $status }として送信
 saved = 保存しました。
 conflict = 入力中に他の人がこのチケットを変更しました。何も保存されていません。現在の状態を表示しています。入力した文章は下に残っています。
 error-field = { $field }: { $message }
+macro = マクロ
+preview = プレビュー
+apply-macro = このマクロを適用
+macro-preview = 「{ $title }」を適用した場合の結果（まだ保存されていません）

@@ -53,3 +53,7 @@ submit-as = Enviar como { $status }
 saved = Salvo.
 conflict = Alguém alterou este ticket enquanto você escrevia. Nada foi salvo: veja como ele está agora; seu texto continua abaixo.
 error-field = { $field }: { $message }
+macro = Macro
+preview = Pré-visualizar
+apply-macro = Aplicar esta macro
+macro-preview = O que “{ $title }” faria (nada foi salvo ainda)
