@@ -93,6 +93,36 @@ for (const lang of languages) {
   }
   await context.close();
 }
+// A customer submits the web form and sees their own request, without the internal note.
+try {
+  await api("POST", "/api/v2/users", { user: { name: "Carla Cliente", email: "carla@example.com", role: "end-user", password: "customer password" } });
+  const context = await browser.newContext({ locale: "pt-BR", extraHTTPHeaders: { "Accept-Language": "pt-BR" } });
+  const page = await context.newPage();
+  await page.goto(BASE + "/login");
+  await page.locator("#email").fill("carla@example.com");
+  await page.locator("#password").fill("customer password");
+  await page.getByRole("button", { name: "Entrar" }).click();
+  await page.waitForURL("**/portal");
+  assert.equal(await page.locator("table").count(), 0, "another customer's requests are not listed");
+  await page.locator("#subject").fill("Boleto não chegou");
+  await page.locator("#description").fill("Não recebi o boleto de novembro.");
+  await page.getByRole("button", { name: "Enviar solicitação" }).click();
+  await page.waitForURL("**/portal/requests/*");
+  const id = Number(page.url().split("/").pop());
+  await api("PUT", `/api/v2/tickets/${id}`, { ticket: { comment: { body: "Internal: VIP customer", public: false } } });
+  await api("PUT", `/api/v2/tickets/${id}`, { ticket: { comment: { body: "Enviamos o boleto por e-mail." } } });
+  await page.reload();
+  assert.equal(await page.locator(".comment").count(), 2, "her request and the public reply");
+  assert.equal(await page.getByText("Internal: VIP customer").count(), 0, "no internal note");
+  await page.screenshot({ path: `${SCREENSHOTS}/portal-request-pt-BR.png`, fullPage: true });
+  const mine = (await api("GET", `/api/v2/tickets/${id}`)).ticket;
+  assert.equal(mine.via.channel, "web");
+  console.log("PASS  portal: a customer's request, public replies only");
+  await context.close();
+} catch (e) {
+  failed++;
+  console.log(`FAIL  portal: ${e.stack || e}`);
+}
 await browser.close();
-console.log(`browser: ${languages.length - failed} passed, ${failed} failed`);
+console.log(`browser: ${languages.length + 1 - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

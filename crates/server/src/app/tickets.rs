@@ -517,6 +517,9 @@ pub async fn prepare(
         _ => Status::New,
     };
     let rendered = input.rendered.clone().unwrap_or_else(|| render(&comment));
+    if rendered.plain_body.trim().is_empty() {
+        return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank"));
+    }
     let public = if staff { comment.public.unwrap_or(true) } else { true };
     let mut t = Ticket {
         id: 0,

@@ -8,6 +8,7 @@
 
 pub mod i18n;
 mod pages;
+mod portal;
 mod session;
 
 use std::sync::LazyLock;
@@ -26,13 +27,15 @@ use crate::State;
 
 pub use session::Session;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
     ("agent.html", include_str!("../../ui/templates/agent.html")),
     ("ticket.html", include_str!("../../ui/templates/ticket.html")),
     ("error.html", include_str!("../../ui/templates/error.html")),
+    ("portal.html", include_str!("../../ui/templates/portal.html")),
+    ("request.html", include_str!("../../ui/templates/request.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
@@ -61,6 +64,9 @@ pub fn routes() -> Router<State> {
         .route("/agent/views/{id}", get(pages::view_page))
         .route("/agent/tickets/{id}", get(pages::ticket_page).post(pages::submit_ticket))
         .route("/agent/tickets/{id}/macro", axum::routing::post(pages::apply_macro))
+        .route("/portal", get(portal::requests))
+        .route("/portal/requests", axum::routing::post(portal::create))
+        .route("/portal/requests/{id}", get(portal::request).post(portal::reply))
         .route("/assets/app.css", get(stylesheet))
 }
 

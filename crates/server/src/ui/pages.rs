@@ -26,12 +26,12 @@ use crate::error::{ApiError, Result};
 const PAGE: i64 = 50;
 
 /// What a page knows of its reader before anything else: language and time zone.
-struct Reader {
-    locale: Locale,
-    tz: String,
+pub(super) struct Reader {
+    pub locale: Locale,
+    pub tz: String,
 }
 
-async fn reader(state: &State, headers: &HeaderMap, user: Option<&users::User>) -> Result<Reader> {
+pub(super) async fn reader(state: &State, headers: &HeaderMap, user: Option<&users::User>) -> Result<Reader> {
     let mut conn = state.db.read().await?;
     let acc = account::get(&mut conn).await?;
     let locale = locale_for(user.and_then(|u| u.locale.as_deref()), headers, &acc.locale);
@@ -40,7 +40,7 @@ async fn reader(state: &State, headers: &HeaderMap, user: Option<&users::User>) 
 }
 
 /// A page that failed: the error in the reader's language, never a stack trace.
-async fn error_page(state: &State, headers: &HeaderMap, status: StatusCode, key: &str) -> Response {
+pub(super) async fn error_page(state: &State, headers: &HeaderMap, status: StatusCode, key: &str) -> Response {
     let locale = match reader(state, headers, None).await {
         Ok(r) => r.locale,
         Err(_) => Locale::EnUs,
@@ -53,7 +53,8 @@ async fn error_page(state: &State, headers: &HeaderMap, status: StatusCode, key:
 async fn staff(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
     match session::current(state, headers).await {
         Ok(Ok(s)) if s.actor.is_staff() => Ok(s),
-        Ok(Ok(_)) => Err(error_page(state, headers, StatusCode::FORBIDDEN, "forbidden").await),
+        // End users have the portal.
+        Ok(Ok(_)) => Err(Redirect::to("/portal").into_response()),
         Ok(Err(NoSession::Expired)) => Err(Redirect::to("/login?expired=1").into_response()),
         Ok(Err(NoSession::Missing)) => Err(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into_response()),
@@ -150,7 +151,8 @@ pub async fn login(
         return Ok(again("bad-credentials", StatusCode::UNAUTHORIZED));
     };
     let cookie = session::start(&state, &headers, user.id).await?;
-    let mut resp = Redirect::to("/agent").into_response();
+    let home = if user.role == "end-user" { "/portal" } else { "/agent" };
+    let mut resp = Redirect::to(home).into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(&headers, FORM_COOKIE, "", 0));
     Ok(resp)

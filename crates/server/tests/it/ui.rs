@@ -166,11 +166,12 @@ async fn an_agent_signs_in_and_works_a_view_and_a_ticket_in_three_languages() {
     let p = c.get("/login?expired=1").await;
     assert!(p.html.contains("Your session has expired."));
 
-    // End users do not get the agent workspace.
+    // End users do not get the agent workspace: they have the portal.
     make_user(&app.state, "Julia Cliente", "julia@cliente.com", Role::EndUser, Some("cliente senha")).await;
     let mut eu = Browser::new(&app.base, "en");
-    eu.sign_in("julia@cliente.com", "cliente senha").await;
-    assert_eq!(eu.get("/agent").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(eu.sign_in("julia@cliente.com", "cliente senha").await.location.as_deref(), Some("/portal"));
+    assert_eq!(eu.get("/agent").await.location.as_deref(), Some("/portal"));
+    assert_eq!(eu.get(&format!("/agent/tickets/{id}")).await.location.as_deref(), Some("/portal"));
 }
 
 #[tokio::test]
@@ -333,4 +334,56 @@ async fn a_macro_is_previewed_on_the_ticket_page_then_applied() {
         .await;
     assert_eq!(p.status, StatusCode::CONFLICT);
     assert_eq!(app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_customer_submits_a_request_and_sees_only_their_own_and_public_replies() {
+    let app = TestApp::spawn().await;
+    let (rosa, _) =
+        make_user(&app.state, "Rosa Cliente", "rosa@cliente.com", Role::EndUser, Some("senha da rosa")).await;
+    make_user(&app.state, "Saulo Cliente", "saulo@cliente.com", Role::EndUser, Some("senha do saulo")).await;
+    let mut b = Browser::new(&app.base, "pt-BR");
+    b.sign_in("rosa@cliente.com", "senha da rosa").await;
+    let p = b.get("/portal").await;
+    assert!(p.html.contains("Você ainda não tem solicitações."), "{}", p.html);
+    let csrf = hidden(&p.html, "_csrf");
+    // A blank subject is refused next to the form, and nothing is saved.
+    let p = b.post("/portal/requests", &[("_csrf", &csrf), ("subject", "Nota fiscal"), ("description", " ")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    let p = b
+        .post(
+            "/portal/requests",
+            &[("_csrf", &csrf), ("subject", "Nota fiscal"), ("description", "Não recebi a nota fiscal.")],
+        )
+        .await;
+    let at = p.location.clone().expect("to the new request");
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(api["requester_id"], rosa);
+    assert_eq!(api["via"]["channel"], "web");
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "Nota interna: cliente antiga", "public": false}}}),
+    )
+    .await;
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Reenviamos a nota."}}})).await;
+    let p = b.get(&at).await;
+    assert!(p.html.contains("Reenviamos a nota.") && p.html.contains("Não recebi a nota fiscal."));
+    assert!(!p.html.contains("Nota interna"), "the internal note never reaches the customer");
+    let csrf = hidden(&p.html, "_csrf");
+    let p = b.post(&at, &[("_csrf", &csrf), ("body", "Recebi, obrigada!")]).await;
+    assert_eq!(p.location.as_deref(), Some(at.as_str()));
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    assert_eq!(comments[3]["plain_body"], "Recebi, obrigada!");
+    assert_eq!(comments[3]["author_id"], rosa);
+    let p = b.get("/portal").await;
+    assert!(p.html.contains("Nota fiscal"));
+    // Another customer sees neither the request nor its page.
+    let mut other = Browser::new(&app.base, "pt-BR");
+    other.sign_in("saulo@cliente.com", "senha do saulo").await;
+    assert!(!other.get("/portal").await.html.contains("Nota fiscal"));
+    assert_eq!(other.get(&at).await.status, StatusCode::NOT_FOUND);
+    let csrf = hidden(&other.get("/portal").await.html, "_csrf");
+    assert_eq!(other.post(&at, &[("_csrf", &csrf), ("body", "intruso")]).await.status, StatusCode::NOT_FOUND);
 }

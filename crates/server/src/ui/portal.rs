@@ -1,0 +1,214 @@
+//! The customer portal: an end user's own requests (public replies only), a web form for a new
+//! request, and replies. Everything goes through the same ticket use cases as the API.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use frontdesk_store::tickets::TicketFilter;
+use frontdesk_store::{PageRequest, audits, users};
+
+use super::pages::{error_page, reader};
+use super::session::{self, NoSession, Session};
+use super::{local_time, render};
+use crate::State;
+use crate::app::input::Patch;
+use crate::app::tickets::{CommentInput, TicketInput};
+use crate::error::{ApiError, Result};
+
+/// The signed-in user (any role: agents may look at the portal too).
+async fn signed_in(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
+    match session::current(state, headers).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(NoSession::Expired)) => Err(Redirect::to("/login?expired=1").into_response()),
+        Ok(Err(NoSession::Missing)) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+/// The requests list and the new-request form (with what was typed, and why it was refused).
+async fn requests_page(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    status: StatusCode,
+    form: HashMap<&str, String>,
+    error: Option<String>,
+) -> Result<Response> {
+    let mut conn = state.db.read().await?;
+    let filter = TicketFilter { requester_id: Some(s.actor.id()), ..Default::default() };
+    let page =
+        frontdesk_store::tickets::list(&mut conn, &filter, PageRequest::Offset { page: 1, per_page: 100 }).await?;
+    drop(conn);
+    let r = reader(state, headers, Some(&s.actor.user)).await?;
+    let mut items = page.items;
+    items.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+    let list: Vec<minijinja::Value> = items
+        .iter()
+        .map(|t| {
+            let (updated, updated_iso) = local_time(t.updated_at, &r.tz);
+            context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), updated, updated_iso }
+        })
+        .collect();
+    let me = context! { name => s.actor.user.name.clone() };
+    Ok(render(status, "portal.html", r.locale, context! { me, csrf => s.csrf.clone(), requests => list, form, error }))
+}
+
+pub async fn requests(AxState(state): AxState<State>, headers: HeaderMap) -> Result<Response> {
+    let s = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let form = HashMap::from([("subject", String::new()), ("description", String::new())]);
+    requests_page(&state, &headers, &s, StatusCode::OK, form, None).await
+}
+
+#[derive(Deserialize)]
+pub struct NewRequest {
+    subject: String,
+    description: String,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// A request from the web form: a ticket with the end user as requester.
+pub async fn create(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<NewRequest>) -> Result<Response> {
+    let s = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let form = HashMap::from([("subject", f.subject.clone()), ("description", f.description.clone())]);
+    let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
+    if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+        let e = super::i18n::tr(locale, "stale-form", &[]);
+        return requests_page(&state, &headers, &s, StatusCode::FORBIDDEN, form, Some(e)).await;
+    }
+    let input = TicketInput {
+        subject: Patch::Set(f.subject.trim().to_string()),
+        comment: Some(CommentInput { body: Some(f.description.clone()), ..Default::default() }),
+        ..Default::default()
+    };
+    let now = state.now();
+    let actor = s.actor.clone();
+    let made = crate::app::in_tx(&state, async |tx| {
+        crate::app::tickets::create(tx, &actor, input, &crate::app::Via::web(), now).await
+    })
+    .await;
+    match made {
+        Ok(saved) => Ok(Redirect::to(&format!("/portal/requests/{}", saved.ticket.id)).into_response()),
+        Err(ApiError::Invalid(errors)) => {
+            let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
+            requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One of the user's requests: public replies only.
+async fn request_page(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response> {
+    let mut conn = state.db.read().await?;
+    let t = match frontdesk_store::tickets::get(&mut conn, id).await? {
+        Some(t) if t.requester_id == s.actor.id() && t.deleted_at.is_none() => t,
+        _ => {
+            drop(conn);
+            return Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await);
+        }
+    };
+    let comments = audits::list_comments(&mut conn, id, true, PageRequest::After { id: None, size: 1000 }).await?.items;
+    let ids: Vec<i64> = comments.iter().map(|c| c.author_id).collect();
+    let people = users::get_many(&mut conn, &ids).await?;
+    drop(conn);
+    let r = reader(state, headers, Some(&s.actor.user)).await?;
+    let support = super::i18n::tr(r.locale, "support-team", &[]);
+    let list: Vec<minijinja::Value> = comments
+        .iter()
+        .map(|c| {
+            let (at, at_iso) = local_time(c.created_at, &r.tz);
+            // Staff appear by name; the customer sees their own name too.
+            let author = people.iter().find(|u| u.id == c.author_id).map_or(support.clone(), |u| u.name.clone());
+            context! { author, html => c.html_body.clone(), at, at_iso }
+        })
+        .collect();
+    let ticket = context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone() };
+    let me = context! { name => s.actor.user.name.clone() };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render(
+        status,
+        "request.html",
+        r.locale,
+        context! { me, csrf => s.csrf.clone(), ticket, comments => list, error },
+    ))
+}
+
+pub async fn request(AxState(state): AxState<State>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response> {
+    let s = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    request_page(&state, &headers, &s, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    body: String,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// The customer's reply: a public comment on their own request.
+pub async fn reply(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Result<Response> {
+    let s = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
+    if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+        return request_page(&state, &headers, &s, id, Some(super::i18n::tr(locale, "stale-form", &[]))).await;
+    }
+    let mut conn = state.db.read().await?;
+    let own = frontdesk_store::tickets::get(&mut conn, id).await?.is_some_and(|t| t.requester_id == s.actor.id());
+    drop(conn);
+    if !own {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    }
+    let input = TicketInput {
+        comment: Some(CommentInput { body: Some(f.body.clone()), public: Some(true), ..Default::default() }),
+        ..Default::default()
+    };
+    let now = state.now();
+    let actor = s.actor.clone();
+    let done = crate::app::in_tx(&state, async |tx| {
+        crate::app::tickets::update(tx, &actor, id, input, &crate::app::Via::web(), now).await
+    })
+    .await;
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response()),
+        Err(ApiError::Invalid(errors)) => {
+            let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
+            request_page(&state, &headers, &s, id, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
