@@ -565,8 +565,9 @@ async fn recipients(conn: &mut AnyConnection, to: &Recipient, t: &Ticket, actor:
     })
 }
 
-/// Applies a rule's actions to a saved ticket through the ticket update, as the rule; with
-/// `then_triggers` (an automation's change) the triggers run on that update.
+/// Applies a rule's actions to a saved ticket through the ticket update, as the rule (with an
+/// admin's rights, whoever's write set it off); with `then_triggers` (an automation's change)
+/// the triggers run on that update.
 async fn fire(
     conn: &mut AnyConnection,
     c: &Compiled,
@@ -576,22 +577,40 @@ async fn fire(
     now: i64,
     then_triggers: bool,
 ) -> Result<Saved> {
-    let Effect { mut input, events, jobs } = effect(conn, Some(&c.rule), &c.actions, s, actor, defs).await?;
-    input.extra_events = events;
-    // A rule may do what an admin may, whoever's write set it off.
     let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
     let via = via_rule(&c.rule);
+    Ok(act(conn, &c.rule, &c.actions, s, &as_rule, &via, defs, now, then_triggers).await?.0)
+}
+
+/// Applies `rule`'s actions to the saved ticket `s` as one ticket update by `actor` (triggers
+/// after it with `then_triggers`), and enqueues the jobs they call for. Returns the ticket as
+/// updated and the comment input the actions made.
+#[allow(clippy::too_many_arguments)]
+async fn act(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    actions: &[Action],
+    s: &Saved,
+    actor: &Actor,
+    via: &Via,
+    defs: &[FieldDef],
+    now: i64,
+    then_triggers: bool,
+) -> Result<(Saved, Option<CommentInput>)> {
+    let Effect { mut input, events, jobs } = effect(conn, Some(rule), actions, s, actor, defs).await?;
+    input.extra_events = events;
+    let comment = input.comment.clone();
     let saved = if then_triggers {
-        Box::pin(super::tickets::update(conn, &as_rule, s.ticket.id, input, &via, now)).await?
+        Box::pin(super::tickets::update(conn, actor, s.ticket.id, input, via, now)).await?
     } else {
-        super::tickets::apply_update(conn, &as_rule, s.ticket.id, input, &via, now).await?
+        super::tickets::apply_update(conn, actor, s.ticket.id, input, via, now).await?
     };
     for mut j in jobs {
         j.run_at_ms = now * 1000;
         j.requested_by = Some(actor.id());
         jobs::enqueue(conn, &j, now).await?;
     }
-    Ok(saved)
+    Ok((saved, comment))
 }
 
 /// What a write did, for the triggers that run after it.
@@ -895,8 +914,8 @@ pub fn spawn_scheduler(
 }
 
 /// Applies macro `macro_id` to a ticket through the ticket update, as `actor`; the comment input
-/// it made comes back too. For a preview the caller rolls the transaction back; to apply it for
-/// real, `then_triggers` runs the triggers as any update does.
+/// it made comes back too. For a preview the caller rolls the transaction back (its jobs with
+/// it); to apply it for real, `then_triggers` runs the triggers as any update does.
 pub async fn apply_macro(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -911,21 +930,5 @@ pub async fn apply_macro(
     let c = compile(&r, people.context(now, actor.id(), &defs))?;
     let t = super::tickets::load(conn, actor, ticket_id, true).await?;
     let current = super::tickets::saved_now(conn, t).await?;
-    let Effect { mut input, events, jobs } = effect(conn, Some(&r), &c.actions, &current, actor, &defs).await?;
-    input.extra_events = events;
-    let comment = input.comment.clone();
-    let via = Via::web();
-    let saved = if then_triggers {
-        super::tickets::update(conn, actor, ticket_id, input, &via, now).await?
-    } else {
-        super::tickets::apply_update(conn, actor, ticket_id, input, &via, now).await?
-    };
-    if then_triggers {
-        for mut j in jobs {
-            j.run_at_ms = now * 1000;
-            j.requested_by = Some(actor.id());
-            jobs::enqueue(conn, &j, now).await?;
-        }
-    }
-    Ok((saved, comment))
+    act(conn, &r, &c.actions, &current, actor, &Via::web(), &defs, now, then_triggers).await
 }
