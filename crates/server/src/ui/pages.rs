@@ -20,7 +20,7 @@ use crate::State;
 use crate::app::input::Patch;
 use crate::app::users::UserInput;
 use crate::auth::MIN_PASSWORD_LEN;
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, FieldError, Result};
 
 /// Tickets on one page of a view.
 const PAGE: i64 = 50;
@@ -49,16 +49,42 @@ pub(super) async fn error_page(state: &State, headers: &HeaderMap, status: Statu
     render(status, "error.html", locale, context! { message })
 }
 
-/// The signed-in staff member, or where to send the browser instead.
-async fn staff(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
+/// The signed-in user, or where to send the browser instead.
+pub(super) async fn signed_in(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
     match session::current(state, headers).await {
-        Ok(Ok(s)) if s.actor.is_staff() => Ok(s),
-        // End users have the portal.
-        Ok(Ok(_)) => Err(Redirect::to("/portal").into_response()),
+        Ok(Ok(s)) => Ok(s),
         Ok(Err(NoSession::Expired)) => Err(Redirect::to("/login?expired=1").into_response()),
         Ok(Err(NoSession::Missing)) => Err(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into_response()),
     }
+}
+
+/// The signed-in staff member, or where to send the browser instead (end users have the portal).
+async fn staff(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
+    match signed_in(state, headers).await? {
+        s if s.actor.is_staff() => Ok(s),
+        _ => Err(Redirect::to("/portal").into_response()),
+    }
+}
+
+/// The signed-in user (staff with `staff_only`) and the record id in the path, or the page to
+/// answer instead: a redirect to sign in, or "not found" for an id that is not a number.
+pub(super) async fn caller_and_id(
+    state: &State,
+    headers: &HeaderMap,
+    staff_only: bool,
+    raw: &str,
+) -> std::result::Result<(Session, i64), Response> {
+    let s = if staff_only { staff(state, headers).await? } else { signed_in(state, headers).await? };
+    match raw.parse::<i64>() {
+        Ok(id) => Ok((s, id)),
+        Err(_) => Err(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await),
+    }
+}
+
+/// The messages of a refused write, as one line next to the form.
+pub(super) fn invalid_message(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ")
 }
 
 async fn no_users(state: &State) -> Result<bool> {
@@ -294,12 +320,9 @@ pub async fn view_page(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
-    let s = match staff(&state, &headers).await {
-        Ok(s) => s,
+    let (s, id) = match caller_and_id(&state, &headers, true, &id).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let views_list = sidebar(&state, &s).await?;
     let mut conn = state.db.read().await?;
@@ -361,12 +384,9 @@ pub async fn ticket_page(
     Path(id): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response> {
-    let s = match staff(&state, &headers).await {
-        Ok(s) => s,
+    let (s, id) = match caller_and_id(&state, &headers, true, &id).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let flash = q.saved.is_some().then_some("saved");
     let preview = match q.macro_id {
@@ -413,12 +433,9 @@ pub async fn apply_macro(
     Path(id): Path<String>,
     Form(f): Form<MacroForm>,
 ) -> Result<Response> {
-    let s = match staff(&state, &headers).await {
-        Ok(s) => s,
+    let (s, id) = match caller_and_id(&state, &headers, true, &id).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         return ticket_view(
@@ -500,12 +517,9 @@ pub async fn submit_ticket(
     Path(id): Path<String>,
     Form(f): Form<ReplyForm>,
 ) -> Result<Response> {
-    let s = match staff(&state, &headers).await {
-        Ok(s) => s,
+    let (s, id) = match caller_and_id(&state, &headers, true, &id).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let draft = Draft {
         body: f.body.clone().unwrap_or_default(),
@@ -562,7 +576,7 @@ pub async fn submit_ticket(
                 .await
         }
         Err(ApiError::Invalid(errors)) => {
-            let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
+            let message = invalid_message(&errors);
             let code = StatusCode::UNPROCESSABLE_ENTITY;
             let page = refused(code, Some(Problem::Text(message)), draft);
             ticket_view(&state, &headers, &s, id, page).await

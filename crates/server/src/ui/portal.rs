@@ -13,23 +13,13 @@ use serde::Deserialize;
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, users};
 
-use super::pages::{error_page, reader};
-use super::session::{self, NoSession, Session};
+use super::pages::{caller_and_id, error_page, invalid_message, reader, signed_in};
+use super::session::{self, Session};
 use super::{local_time, render};
 use crate::State;
 use crate::app::input::Patch;
 use crate::app::tickets::{CommentInput, TicketInput};
 use crate::error::{ApiError, Result};
-
-/// The signed-in user (any role: agents may look at the portal too).
-async fn signed_in(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
-    match session::current(state, headers).await {
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(NoSession::Expired)) => Err(Redirect::to("/login?expired=1").into_response()),
-        Ok(Err(NoSession::Missing)) => Err(Redirect::to("/login").into_response()),
-        Err(e) => Err(e.into_response()),
-    }
-}
 
 /// The requests list and the new-request form (with what was typed, and why it was refused).
 async fn requests_page(
@@ -102,7 +92,7 @@ pub async fn create(AxState(state): AxState<State>, headers: HeaderMap, Form(f):
     match made {
         Ok(saved) => Ok(Redirect::to(&format!("/portal/requests/{}", saved.ticket.id)).into_response()),
         Err(ApiError::Invalid(errors)) => {
-            let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
+            let message = invalid_message(&errors);
             requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message)).await
         }
         Err(e) => Err(e),
@@ -152,12 +142,9 @@ async fn request_page(
 }
 
 pub async fn request(AxState(state): AxState<State>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response> {
-    let s = match signed_in(&state, &headers).await {
-        Ok(s) => s,
+    let (s, id) = match caller_and_id(&state, &headers, false, &id).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     request_page(&state, &headers, &s, id, None).await
 }
@@ -176,12 +163,9 @@ pub async fn reply(
     Path(id): Path<String>,
     Form(f): Form<ReplyForm>,
 ) -> Result<Response> {
-    let s = match signed_in(&state, &headers).await {
-        Ok(s) => s,
+    let (s, id) = match caller_and_id(&state, &headers, false, &id).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
@@ -206,7 +190,7 @@ pub async fn reply(
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response()),
         Err(ApiError::Invalid(errors)) => {
-            let message = errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ");
+            let message = invalid_message(&errors);
             request_page(&state, &headers, &s, id, Some(message)).await
         }
         Err(e) => Err(e),
