@@ -247,24 +247,12 @@ async fn round_robin_shares_100_tickets_fairly_and_says_why() {
     assert!(reason["body"].as_str().unwrap().contains("round robin"), "{reason}");
 }
 
+/// What a receiver got: each request's headers and body.
+type Received = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
+
 /// A real HTTP receiver on a random port that keeps what it gets.
-pub async fn receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
-    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
-    let keep = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let keep = keep.clone();
-            async move {
-                keep.lock().unwrap().push((headers, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/hook"), got)
+pub async fn receiver() -> (String, Received) {
+    flaky_receiver(0).await
 }
 
 #[tokio::test]
@@ -386,9 +374,9 @@ async fn bad_rules_name_the_problem_and_save_nothing() {
     assert_eq!(r.status, 403);
 }
 
-/// A receiver that answers 500 to its first `fail` requests, then 200.
-async fn flaky_receiver(fail: usize) -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>) {
-    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+/// A real receiver that answers 500 to its first `fail` requests, then 200, keeping them all.
+async fn flaky_receiver(fail: usize) -> (String, Received) {
+    let got: Received = Arc::default();
     let keep = got.clone();
     let app = axum::Router::new().route(
         "/hook",
@@ -419,7 +407,7 @@ async fn hook_on_create(app: &TestApp, url: &str) {
     .await;
 }
 
-async fn wait_for(got: &Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>, n: usize) {
+async fn wait_for(got: &Received, n: usize) {
     for _ in 0..200 {
         if got.lock().unwrap().len() >= n {
             break;
