@@ -146,6 +146,8 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
         "organization_id" => "organization",
         "custom_status_id" => "custom_status_id",
         "via_id" => "via",
+        "recipient" => "recipient",
+        "brand_id" => "brand",
         "current_tags" | "tags" => "tags",
         "subject_includes_word" => "subject",
         "comment_includes_word" => "comment",
@@ -161,7 +163,7 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
     };
     let value = match (name, value) {
         ("assignee" | "requester" | "submitter", "current_user") => "me".to_string(),
-        ("group" | "assignee" | "organization", "") => "none".to_string(),
+        ("group" | "assignee" | "organization" | "brand", "") => "none".to_string(),
         ("via", v) => via_name(v),
         (_, v) => v.to_string(),
     };

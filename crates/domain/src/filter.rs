@@ -90,6 +90,10 @@ pub enum Predicate {
     Time(TimeField, Option<i64>, Option<i64>),
     Via(String),
     ExternalId(String),
+    /// The address an emailed ticket was received at (lowercased).
+    Recipient(String),
+    /// The ticket's brand (`None`: no brand).
+    Brand(Option<i64>),
     Text(Section, String),
     Role(Role),
     /// `type:` naming this record's type (always true) or another (always false).
@@ -134,7 +138,7 @@ fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
     Err(SearchError { position: at, message })
 }
 
-const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, status_changed, assigned, requester_updated, assignee_updated, via, external_id, subject, description, comment, type";
+const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, status_changed, assigned, requester_updated, assignee_updated, via, recipient, brand, external_id, subject, description, comment, type";
 const USER_FIELDS: &str =
     "name, email, role, organization, tags, phone, external_id, notes, details, created, updated, type";
 const ORGANIZATION_FIELDS: &str = "name, tags, external_id, notes, details, created, updated, type";
@@ -268,6 +272,18 @@ fn field_predicate(
             "requester_updated" => time_range(TimeField::RequesterUpdated, op, value, at, ctx),
             "assignee_updated" => time_range(TimeField::AssigneeUpdated, op, value, at, ctx),
             "via" => eq_only(field, op, at).map(|_| Predicate::Via(value.to_lowercase())),
+            "recipient" => eq_only(field, op, at).map(|_| Predicate::Recipient(value.trim().to_lowercase())),
+            "brand" => {
+                eq_only(field, op, at)?;
+                if value.eq_ignore_ascii_case("none") {
+                    return Ok(Predicate::Brand(None));
+                }
+                value
+                    .trim()
+                    .parse::<i64>()
+                    .map(|b| Predicate::Brand(Some(b)))
+                    .or_else(|_| err(at, format!("brand needs a brand id, not {value:?}")))
+            }
             "subject" => eq_only(field, op, at).map(|_| text(Section::Subject)),
             "description" | "comment" => eq_only(field, op, at).map(|_| text(Section::Comments)),
             _ => unknown(field, at, "tickets", TICKET_FIELDS, ctx),
@@ -410,6 +426,8 @@ pub struct TicketFacts {
     pub requester_updated_at: Option<i64>,
     pub assignee_updated_at: Option<i64>,
     pub via: String,
+    pub recipient: Option<String>,
+    pub brand_id: Option<i64>,
     pub external_id: Option<String>,
     pub subject: String,
     pub comments: Vec<String>,
@@ -465,6 +483,8 @@ impl Predicate {
             Predicate::Time(TimeField::AssigneeUpdated, f, to) => in_range(t.assignee_updated_at, f, to),
             Predicate::Via(v) => &t.via == v,
             Predicate::ExternalId(x) => t.external_id.as_deref() == Some(x.as_str()),
+            Predicate::Recipient(r) => t.recipient.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(r)),
+            Predicate::Brand(b) => t.brand_id == *b,
             Predicate::Text(Section::Subject, s) => contains(&t.subject, s),
             Predicate::Text(Section::Comments, s) => t.comments.iter().any(|c| contains(c, s)),
             Predicate::Text(Section::Any, s) => contains(&t.subject, s) || t.comments.iter().any(|c| contains(c, s)),

@@ -315,6 +315,15 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
         Predicate::Via(v) => {
             q.push(&format!("{a}.via_channel = ")).bind(v.as_str());
         }
+        Predicate::Recipient(r) => {
+            q.push(&format!("({a}.recipient IS NOT NULL AND LOWER({a}.recipient) = ")).bind(r.as_str()).push(")");
+        }
+        Predicate::Brand(None) => {
+            q.push(&format!("{a}.brand_id IS NULL"));
+        }
+        Predicate::Brand(Some(b)) => {
+            q.push(&format!("({a}.brand_id IS NOT NULL AND {a}.brand_id = ")).bind(*b).push(")");
+        }
         Predicate::ExternalId(x) => {
             q.push(&format!("({a}.external_id IS NOT NULL AND {a}.external_id = ")).bind(x.as_str()).push(")");
         }

@@ -337,6 +337,8 @@ pub fn facts(t: &Ticket, tags: &[String], values: &Values, comment: Option<&str>
         requester_updated_at: t.requester_updated_at,
         assignee_updated_at: t.assignee_updated_at,
         via: t.via_channel.clone(),
+        recipient: t.recipient.clone(),
+        brand_id: t.brand_id,
         external_id: t.external_id.clone(),
         subject: t.subject.clone().unwrap_or_default(),
         comments: comment.map(|c| vec![c.to_string()]).unwrap_or_default(),

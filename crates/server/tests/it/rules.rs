@@ -554,3 +554,26 @@ async fn trigger_categories_hold_triggers() {
     app.delete(&format!("/api/v2/triggers/{t}")).await;
     assert_eq!(app.delete(&format!("/api/v2/trigger_categories/{cat}")).await.status, 204);
 }
+
+#[tokio::test]
+async fn triggers_route_by_the_address_a_ticket_was_received_at_and_its_brand() {
+    let app = TestApp::spawn().await;
+    rule(&app, "trigger", json!({"title": "Billing inbox", "all": [{"field": "recipient", "operator": "is", "value": "Billing@Example.com"}],
+        "actions": [{"field": "current_tags", "value": "billing_inbox"}]}))
+    .await;
+    rule(&app, "trigger", json!({"title": "No brand", "all": [{"field": "brand_id", "operator": "is", "value": ""}, {"field": "update_type", "operator": "is", "value": "Create"}],
+        "actions": [{"field": "current_tags", "value": "unbranded"}]}))
+    .await;
+    let billed =
+        app.ticket(json!({"subject": "fatura", "comment": {"body": "b"}, "recipient": "billing@example.com"})).await;
+    assert_eq!(billed["tags"], json!(["billing_inbox", "unbranded"]), "{billed}");
+    let other = app
+        .ticket(json!({"subject": "outro", "comment": {"body": "b"}, "recipient": "help@example.com", "brand_id": 7}))
+        .await;
+    assert_eq!(other["tags"], json!([]), "{other}");
+    // The same fields in the search language.
+    let r = app.get("/api/v2/search.json?query=recipient%3Abilling%40example.com").await;
+    assert_eq!(r.body["count"], 1, "{}", r.body);
+    let r = app.get("/api/v2/search.json?query=brand%3A7").await;
+    assert_eq!(r.body["results"][0]["id"], other["id"]);
+}
