@@ -26,6 +26,10 @@ pub const DESTROY_MANY: &str = "tickets.destroy_many";
 pub const PURGE: &str = "tickets.purge";
 pub const USERS_CREATE_MANY: &str = "users.create_many";
 pub const ORGANIZATIONS_CREATE_MANY: &str = "organizations.create_many";
+/// A bulk action from the workspace: any number of tickets, in chunks.
+pub const BULK_UI: &str = crate::ui::BULK_JOB;
+/// Tickets a chunked job changes per transaction.
+const CHUNK: usize = 100;
 
 /// How long a claimed job belongs to its worker before another may take it over.
 pub const LEASE_MS: i64 = 60_000;
@@ -194,6 +198,9 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     if job.kind == crate::app::rules::WEBHOOK_JOB || job.kind == crate::app::rules::NOTIFY_JOB {
         return execute_outside(state, job, owner).await;
     }
+    if job.kind == BULK_UI {
+        return execute_in_chunks(state, job, owner).await;
+    }
     let payload: Value =
         serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
     let now = state.now();
@@ -284,5 +291,59 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
         return Ok(());
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// A workspace bulk action over any number of tickets: a chunk per transaction, each commit
+/// carrying the chunk's changes, the job's progress and a renewed lease together. A worker
+/// that dies mid-way leaves whole chunks behind, and the next run goes on from the progress.
+async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<()> {
+    let payload: Value =
+        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let ids: Vec<i64> = payload["ids"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
+    let change = payload["ticket"].clone();
+    let macro_id = payload["macro_id"].as_i64();
+    let mut results: Vec<Value> = job.results.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    let mut done = job.progress.unwrap_or(0).max(0) as usize;
+    let via = Via::web();
+    while done < ids.len() {
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        let actor = job_actor(&mut tx, job).await?;
+        let now_ms = state.clock.now_ms();
+        if !jobs::renew(&mut tx, job.id, owner, now_ms + LEASE_MS).await? {
+            return Ok(()); // another worker has it now
+        }
+        let chunk = &ids[done..(done + CHUNK).min(ids.len())];
+        for &id in chunk {
+            let r = savepoint(&mut tx, async |c| {
+                if let Some(m) = macro_id {
+                    crate::app::rules::apply_macro(c, &actor, id, m, now, true).await?;
+                }
+                let m = object(&change)?;
+                if !m.is_empty() {
+                    crate::app::tickets::update(c, &actor, id, TicketInput::parse(m)?, &via, now).await?;
+                }
+                Ok(json!({"success": true, "status": "Updated"}))
+            })
+            .await?;
+            // Only failures are kept: a job over 100,000 tickets keeps its results small.
+            let entry = outcome(r, json!({"action": "update", "id": id}));
+            if entry["success"] == json!(false) {
+                results.push(entry);
+            }
+        }
+        done += chunk.len();
+        let message = format!("{done} of {}", ids.len());
+        jobs::set_progress(&mut tx, job.id, done as i64, &message, &Value::Array(results.clone()).to_string(), now)
+            .await?;
+        tx.commit().await?;
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let results = Value::Array(results).to_string();
+    if jobs::complete(&mut tx, job.id, owner, &completed_message(now), Some(&results), now).await? {
+        tx.commit().await?;
+    }
     Ok(())
 }

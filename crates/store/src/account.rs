@@ -78,3 +78,10 @@ pub async fn next_values(conn: &mut AnyConnection, name: &str, n: i64) -> Result
         .await?;
     Ok(v - n + 1)
 }
+
+/// The change sequence's latest value: it moves whenever a ticket, user or organization is
+/// written, so a page can tell cheaply whether anything it shows may have changed.
+pub async fn changes_now(conn: &mut AnyConnection) -> Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("SELECT value FROM counters WHERE name = 'changes'").fetch_one(conn).await?;
+    Ok(v)
+}

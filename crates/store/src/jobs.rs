@@ -156,6 +156,17 @@ pub async fn fail(
     Ok(())
 }
 
+/// Extends the lease of a job `owner` still holds; false when it was lost.
+pub async fn renew(conn: &mut AnyConnection, id: i64, owner: &str, lease_until_ms: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE jobs SET lease_until_ms = $3 WHERE id = $1 AND lease_owner = $2")
+        .bind(id)
+        .bind(owner)
+        .bind(lease_until_ms)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Saves progress (and the results so far) for a job the caller holds.
 pub async fn set_progress(
     conn: &mut AnyConnection,

@@ -17,6 +17,7 @@ pub mod groups;
 pub mod incremental;
 pub mod jobs;
 pub mod organizations;
+pub mod presence;
 pub mod rules;
 pub mod search;
 pub mod sessions;

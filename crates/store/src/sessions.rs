@@ -41,3 +41,9 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
+
+/// Signs a user out everywhere (after a password change).
+pub async fn delete_for_user(conn: &mut AnyConnection, user_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(conn).await?;
+    Ok(())
+}

@@ -82,7 +82,7 @@ fn group_by(s: &str) -> Option<SortBy> {
     sort_by(s).filter(|g| !matches!(g, SortBy::Id | SortBy::CreatedAt | SortBy::UpdatedAt))
 }
 
-fn sort_by(s: &str) -> Option<SortBy> {
+pub fn sort_by(s: &str) -> Option<SortBy> {
     Some(match s {
         "nice_id" | "id" => SortBy::Id,
         "created" | "created_at" => SortBy::CreatedAt,

@@ -68,6 +68,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_string_a_template_names_exists() {
+        for (name, source) in crate::ui::TEMPLATES {
+            for part in source.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap_or("");
+                // `t("status-" ~ x)` names a family: one of its members must exist.
+                let found = SOURCES[0].1.lines().any(|l| {
+                    l.split_once(" =")
+                        .is_some_and(|(k, _)| if key.ends_with('-') { k.starts_with(key) } else { k == key })
+                });
+                assert!(found, "{name} uses {key:?}, which en-US.ftl lacks");
+            }
+        }
+    }
+
+    #[test]
     fn every_language_has_every_string_and_its_plurals() {
         let keys: Vec<&str> = SOURCES[0]
             .1

@@ -7,16 +7,20 @@
 //! 8 idle hours or 7 days, whichever comes first.
 
 pub mod i18n;
+mod lists;
+mod live;
 mod pages;
+mod people;
 mod portal;
 mod session;
+mod ticket;
 
 use std::sync::LazyLock;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use fluent_bundle::FluentValue;
 use minijinja::value::{Kwargs, Value as JinjaValue};
 use minijinja::{AutoEscape, Environment};
@@ -25,9 +29,10 @@ use frontdesk_domain::Locale;
 
 use crate::State;
 
+pub use lists::BULK_JOB;
 pub use session::Session;
 
-const TEMPLATES: [(&str, &str); 8] = [
+pub(crate) const TEMPLATES: [(&str, &str); 18] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
@@ -36,9 +41,20 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("error.html", include_str!("../../ui/templates/error.html")),
     ("portal.html", include_str!("../../ui/templates/portal.html")),
     ("request.html", include_str!("../../ui/templates/request.html")),
+    ("history.html", include_str!("../../ui/templates/history.html")),
+    ("search.html", include_str!("../../ui/templates/search.html")),
+    ("job.html", include_str!("../../ui/templates/job.html")),
+    ("tickets.html", include_str!("../../ui/templates/tickets.html")),
+    ("custom_fields.html", include_str!("../../ui/templates/custom_fields.html")),
+    ("ticket_list.html", include_str!("../../ui/templates/ticket_list.html")),
+    ("person.html", include_str!("../../ui/templates/person.html")),
+    ("organization.html", include_str!("../../ui/templates/organization.html")),
+    ("new_ticket.html", include_str!("../../ui/templates/new_ticket.html")),
+    ("admin.html", include_str!("../../ui/templates/admin.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
+const SCRIPT: &str = include_str!("../../ui/assets/app.js");
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -58,22 +74,35 @@ pub fn routes() -> Router<State> {
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", axum::routing::post(pages::logout))
+        .route("/logout", post(pages::logout))
         .route("/setup", get(pages::setup_form).post(pages::setup))
         .route("/agent", get(pages::agent_home))
-        .route("/agent/views/{id}", get(pages::view_page))
-        .route("/agent/tickets/{id}", get(pages::ticket_page).post(pages::submit_ticket))
-        .route("/agent/tickets/{id}/macro", axum::routing::post(pages::apply_macro))
+        .route("/agent/views/{id}", get(lists::view_page))
+        .route("/agent/search", get(lists::search_page))
+        .route("/agent/bulk", post(lists::bulk))
+        .route("/agent/jobs/{id}", get(lists::job_page))
+        .route("/agent/live", get(live::counts))
+        .route("/agent/markdown", post(live::markdown))
+        .route("/agent/tickets/new", get(people::new_ticket_form).post(people::create_ticket))
+        .route("/agent/users/{id}", get(people::user_page))
+        .route("/agent/organizations/{id}", get(people::organization_page))
+        .route("/agent/tickets/{id}", get(ticket::page).post(ticket::submit))
+        .route("/agent/tickets/{id}/history", get(ticket::history))
+        .route("/agent/tickets/{id}/macro", post(ticket::apply_macro))
+        .route("/agent/tickets/{id}/presence", post(live::beat))
+        .route("/agent/tickets/{id}/leave", post(live::leave))
         .route("/portal", get(portal::requests))
-        .route("/portal/requests", axum::routing::post(portal::create))
+        .route("/portal/requests", post(portal::create))
         .route("/portal/requests/{id}", get(portal::request).post(portal::reply))
-        .route("/assets/app.css", get(stylesheet))
+        .route("/assets/app.css", get(|| asset(STYLESHEET, "text/css; charset=utf-8")))
+        .route("/assets/app.js", get(|| asset(SCRIPT, "text/javascript; charset=utf-8")))
 }
 
-async fn stylesheet() -> Response {
-    let mut r = STYLESHEET.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+async fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
 }
 

@@ -45,7 +45,7 @@ async fn requests_page(
             context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), updated, updated_iso }
         })
         .collect();
-    let me = context! { name => s.actor.user.name.clone() };
+    let me = super::pages::me(s);
     Ok(render(status, "portal.html", r.locale, context! { me, csrf => s.csrf.clone(), requests => list, form, error }))
 }
 
@@ -131,7 +131,7 @@ async fn request_page(
         })
         .collect();
     let ticket = context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone() };
-    let me = context! { name => s.actor.user.name.clone() };
+    let me = super::pages::me(s);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render(
         status,

@@ -1,0 +1,477 @@
+//! Ticket lists: a view's tickets (its columns, sortable, paged without a cap), the search
+//! page (the search language, its errors shown where they are), and bulk actions on the
+//! selection, the page or everything a view or search matches (one background job with
+//! progress).
+
+use std::collections::{HashMap, HashSet};
+
+use axum::Form;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::filter::{Filter, Record};
+use frontdesk_domain::{Priority, Status};
+use frontdesk_store::search::{Order, SortBy};
+use frontdesk_store::tickets::Ticket;
+use frontdesk_store::{AnyConnection, account, users, views};
+
+use super::pages::{caller_and_id, error_page, me, reader, sidebar, staff};
+use super::session::{self, Session};
+use super::{local_time, render};
+use crate::State;
+use crate::app::tickets::TicketInput;
+use crate::app::views::{COLUMNS, Output};
+use crate::error::{ApiError, Result};
+
+/// Tickets on one page of a list.
+pub const PAGE: i64 = 50;
+/// A view's columns when it names none.
+const DEFAULT_COLUMNS: [&str; 5] = ["subject", "requester", "status", "priority", "updated"];
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    page: Option<i64>,
+    sort: Option<String>,
+    order: Option<String>,
+    q: Option<String>,
+}
+
+/// The order a list is shown in: a column header's sort when one was clicked, else `fallback`.
+fn chosen_order(q: &ListQuery, fallback: Order) -> Order {
+    match q.sort.as_deref().and_then(crate::app::views::sort_by) {
+        Some(by) => Order { group: None, by, desc: q.order.as_deref() == Some("desc") },
+        None => fallback,
+    }
+}
+
+/// Ticket rows with the named columns, names and times resolved for the reader.
+async fn rows(
+    conn: &mut AnyConnection,
+    tickets: &[Ticket],
+    columns: &[String],
+    tz: &str,
+) -> Result<Vec<minijinja::Value>> {
+    let mut people: Vec<i64> = tickets.iter().flat_map(|t| [Some(t.requester_id), t.assignee_id]).flatten().collect();
+    people.sort_unstable();
+    people.dedup();
+    let names: HashMap<i64, String> =
+        users::get_many(conn, &people).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let group_ids: Vec<i64> = tickets.iter().filter_map(|t| t.group_id).collect::<HashSet<_>>().into_iter().collect();
+    let groups: HashMap<i64, String> =
+        frontdesk_store::groups::get_many(conn, &group_ids).await?.into_iter().map(|g| (g.id, g.name)).collect();
+    let org_ids: Vec<i64> =
+        tickets.iter().filter_map(|t| t.organization_id).collect::<HashSet<_>>().into_iter().collect();
+    let orgs: HashMap<i64, String> =
+        frontdesk_store::organizations::get_many(conn, &org_ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+    let values = if columns.iter().any(|c| c.parse::<i64>().is_ok()) {
+        frontdesk_store::custom_fields::values(conn, Record::Ticket, &ids).await?
+    } else {
+        Default::default()
+    };
+    Ok(tickets
+        .iter()
+        .map(|t| {
+            let cells: Vec<minijinja::Value> = columns
+                .iter()
+                .filter(|c| c.as_str() != "subject")
+                .map(|c| {
+                    let time = |ts: Option<i64>| ts.map(|ts| local_time(ts, tz));
+                    let (text, status, at) = match c.as_str() {
+                        "requester" => (names.get(&t.requester_id).cloned(), None, None),
+                        "assignee" => (t.assignee_id.and_then(|a| names.get(&a).cloned()), None, None),
+                        "group" => (t.group_id.and_then(|g| groups.get(&g).cloned()), None, None),
+                        "organization" => (t.organization_id.and_then(|o| orgs.get(&o).cloned()), None, None),
+                        "status" | "custom_status_id" => (None, Some(t.status.clone()), None),
+                        "priority" => (t.priority.clone().map(|p| format!("priority-{p}")), None, None),
+                        "type" => (t.ticket_type.clone().map(|p| format!("type-{p}")), None, None),
+                        "created" => (None, None, time(Some(t.created_at))),
+                        "updated" => (None, None, time(Some(t.updated_at))),
+                        "due_date" => (None, None, time(t.due_at)),
+                        other => {
+                            let v = other
+                                .parse::<i64>()
+                                .ok()
+                                .and_then(|f| values.get(&t.id).and_then(|m| m.get(&f)))
+                                .map(|v| v.join(", "));
+                            (v, None, None)
+                        }
+                    };
+                    let translate = matches!(c.as_str(), "priority" | "type");
+                    context! { text, translate, status, at => at.as_ref().map(|a| a.0.clone()), at_iso => at.map(|a| a.1) }
+                })
+                .collect();
+            context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), cells }
+        })
+        .collect())
+}
+
+/// The column headers: title (translated for ours), and the sort each one asks for.
+fn headers(columns: &[String], order: Order, defs: &[frontdesk_domain::fields::FieldDef]) -> Vec<minijinja::Value> {
+    columns
+        .iter()
+        .filter(|c| c.as_str() != "subject")
+        .map(|c| {
+            let sortable = crate::app::views::sort_by(c).is_some();
+            let current = crate::app::views::sort_by(c) == Some(order.by) && order.group.is_none();
+            let title = match c.parse::<i64>() {
+                Ok(id) => defs.iter().find(|d| d.id == id).map(|d| d.title.clone()).unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            let next = if current && !order.desc { "desc" } else { "asc" };
+            context! { id => c, key => format!("column-{c}"), title, sortable, current, desc => order.desc, next }
+        })
+        .collect()
+}
+
+fn column_names(out: &Output) -> Vec<String> {
+    let known: HashSet<&str> = COLUMNS.iter().map(|(k, _)| *k).collect();
+    let mut cols: Vec<String> = out
+        .columns
+        .iter()
+        .filter_map(|c| match c {
+            Value::String(s) if known.contains(s.as_str()) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|c| c != "nice_id")
+        .collect();
+    if cols.is_empty() {
+        cols = DEFAULT_COLUMNS.iter().map(|s| s.to_string()).collect();
+    }
+    if !cols.iter().any(|c| c == "subject") {
+        cols.insert(0, "subject".into());
+    }
+    cols
+}
+
+/// A view's tickets, a page at a time, with no cap on how far the pages go.
+pub async fn view_page(
+    AxState(state): AxState<State>,
+    headers_in: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let (s, id) = match caller_and_id(&state, &headers_in, true, &id).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let views_list = sidebar(&state, &s).await?;
+    let mut conn = state.db.read().await?;
+    let stamp = account::changes_now(&mut conn).await?;
+    let Some((view, f)) = visible_view(&state, &mut conn, &s, id).await? else {
+        drop(conn);
+        return Ok(error_page(&state, &headers_in, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+    let out = Output::parse(&view.output);
+    let order = chosen_order(&q, out.order());
+    let page = q.page.unwrap_or(1).max(1);
+    let (tickets, total) = state.counts.page(&mut conn, &f, order, (page - 1) * PAGE, PAGE).await?;
+    let columns = column_names(&out);
+    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    let list = rows(&mut conn, &tickets, &columns, &r.tz).await?;
+    let bulk = bulk_options(&mut conn).await?;
+    drop(conn);
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let current = context! { id => view.id, title => view.title };
+    let sort = q.sort.as_deref().map(|s| format!("&sort={s}&order={}", q.order.as_deref().unwrap_or("asc")));
+    Ok(render(
+        StatusCode::OK,
+        "agent.html",
+        r.locale,
+        context! {
+            me => me(&s), csrf => s.csrf, views => views_list, view => current, tickets => list, total, page, pages,
+            columns => headers(&columns, order, &defs), stamp, bulk, sort => sort.unwrap_or_default(),
+            scope_field => "view", scope_value => view.id,
+        },
+    ))
+}
+
+/// A view the agent may see, with its compiled filter.
+async fn visible_view(
+    state: &State,
+    conn: &mut AnyConnection,
+    s: &Session,
+    id: i64,
+) -> Result<Option<(views::View, Filter)>> {
+    let groups = frontdesk_store::groups::group_ids_of(conn, &[s.actor.id()]).await?;
+    let view = views::get(conn, id)
+        .await?
+        .filter(|v| crate::app::views::visible(v, s.actor.id(), s.actor.is_admin(), &groups));
+    let Some(view) = view else { return Ok(None) };
+    let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
+    let f = crate::app::views::compile(&crate::app::views::conditions_of(&view), state.now(), s.actor.id(), &defs)?;
+    Ok(Some((view, f)))
+}
+
+/// What the bulk form offers: statuses, priorities and the macros.
+async fn bulk_options(conn: &mut AnyConnection) -> Result<minijinja::Value> {
+    let macros: Vec<_> = frontdesk_store::rules::list(conn, "macro", true)
+        .await?
+        .into_iter()
+        .map(|m| context! { id => m.id, title => m.title })
+        .collect();
+    let statuses: Vec<&str> = ["open", "pending", "hold", "solved"].to_vec();
+    let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
+    Ok(context! { macros, statuses, priorities })
+}
+
+/// The search page: tickets, users and organizations matching a query in the search language,
+/// with a bad query's message shown at the place it went wrong.
+pub async fn search_page(
+    AxState(state): AxState<State>,
+    headers_in: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers_in).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    let query = q.q.clone().unwrap_or_default().trim().to_string();
+    let mut ctx = context! { me => me(&s), csrf => s.csrf.clone(), query => query.clone() };
+    if query.is_empty() {
+        return Ok(render(StatusCode::OK, "search.html", r.locale, ctx));
+    }
+    let mut conn = state.db.read().await?;
+    let asker = crate::http::search::Asker { now: state.now(), me: s.actor.id() };
+    let resolved = crate::http::search::resolve(&mut conn, &query, None, asker).await;
+    let (filters, _) = match resolved {
+        Ok(x) => x,
+        Err(ApiError::InvalidQuery { message, position }) => {
+            drop(conn);
+            let (before, after) = split_at_char(&query, position);
+            let error = context! { message, position, before, after };
+            ctx = context! { error, ..ctx };
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, "search.html", r.locale, ctx));
+        }
+        Err(e) => return Err(e),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let order = chosen_order(&q, Order::new(SortBy::UpdatedAt, true));
+    let mut tickets = None;
+    let mut people = Vec::new();
+    let mut organizations = Vec::new();
+    let mut total = 0;
+    for (record, f) in &filters {
+        match record {
+            Record::Ticket => {
+                let (list, n) = state.counts.page(&mut conn, f, order, (page - 1) * PAGE, PAGE).await?;
+                total = n;
+                let columns: Vec<String> = DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect();
+                tickets = Some((rows(&mut conn, &list, &columns, &r.tz).await?, headers(&columns, order, &[])));
+            }
+            Record::User => {
+                let list: Vec<users::User> = frontdesk_store::search::offset_page(
+                    &mut conn,
+                    *record,
+                    f,
+                    Order::new(SortBy::UpdatedAt, true),
+                    0,
+                    20,
+                    false,
+                )
+                .await?;
+                people = list
+                    .into_iter()
+                    .map(|u| context! { id => u.id, name => u.name, email => u.email, role => u.role })
+                    .collect();
+            }
+            Record::Organization => {
+                let list: Vec<frontdesk_store::organizations::Organization> = frontdesk_store::search::offset_page(
+                    &mut conn,
+                    *record,
+                    f,
+                    Order::new(SortBy::UpdatedAt, true),
+                    0,
+                    20,
+                    false,
+                )
+                .await?;
+                organizations = list.into_iter().map(|o| context! { id => o.id, name => o.name }).collect();
+            }
+        }
+    }
+    let bulk = bulk_options(&mut conn).await?;
+    drop(conn);
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let (rows_list, columns) = tickets.unwrap_or_default();
+    let encoded: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let sort = q.sort.as_deref().map(|x| format!("&sort={x}&order={}", q.order.as_deref().unwrap_or("asc")));
+    ctx = context! {
+        tickets => rows_list, columns, total, page, pages, people, organizations, bulk,
+        q_encoded => encoded, sort => sort.unwrap_or_default(), searched => true,
+        scope_field => "query", scope_value => query,
+        ..ctx
+    };
+    Ok(render(StatusCode::OK, "search.html", r.locale, ctx))
+}
+
+/// The query cut at a character position, to mark where a bad query went wrong.
+fn split_at_char(s: &str, position: usize) -> (String, String) {
+    let at = s.char_indices().nth(position).map_or(s.len(), |(i, _)| i);
+    (s[..at].to_string(), s[at..].to_string())
+}
+
+/// The job that carries out a bulk action from the workspace.
+pub const BULK_JOB: &str = "tickets.bulk_ui";
+
+/// A bulk action: on the selected rows, on the page's rows, or on every ticket the view or
+/// query matches. It is saved as a job whose progress the next page shows.
+pub async fn bulk(
+    AxState(state): AxState<State>,
+    headers_in: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers_in).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let one = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
+    let many = |k: &str| -> Vec<i64> {
+        pairs.iter().filter(|(key, _)| key == k).filter_map(|(_, v)| v.parse().ok()).collect()
+    };
+    let back = one("back").filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
+    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    let refuse = async |key: &str| -> Result<Response> {
+        let message = super::i18n::tr(r.locale, key, &[]);
+        Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.html",
+            r.locale,
+            context! { me => me(&s), csrf => s.csrf.clone(), message, back => back.clone() },
+        ))
+    };
+    if !session::csrf_ok(&s.csrf, one("_csrf").as_deref()) {
+        return refuse("stale-form").await;
+    }
+    // The change, checked as the API checks one.
+    let mut change = Map::new();
+    if let Some(st) = one("status").filter(|v| !v.is_empty()) {
+        if Status::parse(&st).is_err() {
+            return refuse("bulk-bad-status").await;
+        }
+        change.insert("status".into(), json!(st));
+    }
+    if let Some(p) = one("priority").filter(|v| !v.is_empty()) {
+        change.insert("priority".into(), json!(p));
+    }
+    let tags = |k: &str| -> Vec<String> {
+        one(k).unwrap_or_default().split([' ', ',']).filter(|t| !t.is_empty()).map(str::to_string).collect()
+    };
+    if !tags("add_tags").is_empty() {
+        change.insert("additional_tags".into(), json!(tags("add_tags")));
+    }
+    if !tags("remove_tags").is_empty() {
+        change.insert("remove_tags".into(), json!(tags("remove_tags")));
+    }
+    if let Some(note) = one("note").filter(|v| !v.is_empty()) {
+        change.insert("comment".into(), json!({"body": note, "public": false}));
+    }
+    if let Err(e) = TicketInput::parse(&change) {
+        let message = match e {
+            ApiError::Invalid(errors) => super::pages::invalid_message(&errors),
+            other => other.to_string(),
+        };
+        return Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.html",
+            r.locale,
+            context! { me => me(&s), csrf => s.csrf.clone(), message, back },
+        ));
+    }
+    let macro_id = one("macro").and_then(|m| m.parse::<i64>().ok());
+    if change.is_empty() && macro_id.is_none() {
+        return refuse("bulk-nothing").await;
+    }
+    let mut payload = json!({"ticket": change, "macro_id": macro_id});
+    let total = match one("scope").as_deref() {
+        Some("all") => {
+            let mut conn = state.db.read().await?;
+            let f = if let Some(view) = one("view").and_then(|v| v.parse::<i64>().ok()) {
+                match visible_view(&state, &mut conn, &s, view).await? {
+                    Some((_, f)) => f,
+                    None => return refuse("not-found").await,
+                }
+            } else {
+                let query = one("query").unwrap_or_default();
+                let asker = crate::http::search::Asker { now: state.now(), me: s.actor.id() };
+                let (filters, _) = crate::http::search::resolve(&mut conn, &query, Some(Record::Ticket), asker).await?;
+                match filters.into_iter().next() {
+                    Some((_, f)) => f,
+                    None => return refuse("bulk-nothing-selected").await,
+                }
+            };
+            // The tickets are fixed now: what the agent saw counted is what the job changes.
+            let ids = frontdesk_store::search::ticket_ids(&mut conn, &f).await?;
+            payload["ids"] = json!(ids);
+            ids.len() as i64
+        }
+        Some("page") => {
+            let ids = many("page_ids");
+            payload["ids"] = json!(ids);
+            ids.len() as i64
+        }
+        _ => {
+            let ids = many("ids");
+            payload["ids"] = json!(ids);
+            ids.len() as i64
+        }
+    };
+    if total == 0 {
+        return refuse("bulk-nothing-selected").await;
+    }
+    let job = crate::jobs::enqueue_bulk(&state, &s.actor, BULK_JOB, payload, total).await?;
+    let public = job.public_id.unwrap_or_default();
+    let back_q: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    Ok(Redirect::to(&format!("/agent/jobs/{public}?back={back_q}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct JobQuery {
+    back: Option<String>,
+}
+
+/// A bulk job's progress; the page refreshes itself until the job is done.
+pub async fn job_page(
+    AxState(state): AxState<State>,
+    headers_in: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<JobQuery>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers_in).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let mut conn = state.db.read().await?;
+    let job = frontdesk_store::jobs::get_public(&mut conn, &id).await?;
+    drop(conn);
+    let Some(job) = job.filter(|j| j.requested_by == Some(s.actor.id()) || s.actor.is_admin()) else {
+        return Ok(error_page(&state, &headers_in, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    let results: Vec<Value> = job.results.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    let failures: Vec<_> = results
+        .iter()
+        .filter(|x| x["success"] == json!(false))
+        .take(100)
+        .map(|x| context! { id => x["id"].as_i64(), details => x["details"].to_string() })
+        .collect();
+    let failed = results.iter().filter(|x| x["success"] == json!(false)).count();
+    let done = matches!(job.state.as_str(), "completed" | "failed");
+    let back = q.back.filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
+    let ctx = context! {
+        me => me(&s), csrf => s.csrf, back, done, failures, failed,
+        job => context! { state => job.state, total => job.total.unwrap_or(0), progress => job.progress.unwrap_or(0), error => job.last_error },
+    };
+    let mut page = render(StatusCode::OK, "job.html", r.locale, ctx);
+    if !done {
+        page.headers_mut().insert("refresh", axum::http::HeaderValue::from_static("1"));
+    }
+    Ok(page)
+}
