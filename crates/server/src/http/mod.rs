@@ -4,6 +4,7 @@
 //! A request flows: `.json` suffix stripped → auth middleware (who is asking, rate limit,
 //! headers) → handler (thin: parse input, call a use case in `crate::app`, render JSON).
 
+pub mod account;
 pub mod custom_statuses;
 pub mod extract;
 pub mod fields;
@@ -74,6 +75,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(rules::endpoints());
     all.extend(webhooks::endpoints());
     all.extend(incremental::endpoints());
+    all.extend(account::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

@@ -6,12 +6,14 @@
 //! TLS), stored as its SHA-256 with a CSRF token that every form carries. A session ends after
 //! 8 idle hours or 7 days, whichever comes first.
 
+mod admin;
 pub mod i18n;
 mod lists;
 mod live;
 mod pages;
 mod people;
 mod portal;
+mod reset;
 mod session;
 mod ticket;
 
@@ -32,7 +34,7 @@ use crate::State;
 pub use lists::BULK_JOB;
 pub use session::Session;
 
-pub(crate) const TEMPLATES: [(&str, &str); 18] = [
+pub(crate) const TEMPLATES: [(&str, &str); 19] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
@@ -51,6 +53,7 @@ pub(crate) const TEMPLATES: [(&str, &str); 18] = [
     ("organization.html", include_str!("../../ui/templates/organization.html")),
     ("new_ticket.html", include_str!("../../ui/templates/new_ticket.html")),
     ("admin.html", include_str!("../../ui/templates/admin.html")),
+    ("reset.html", include_str!("../../ui/templates/reset.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
@@ -91,6 +94,14 @@ pub fn routes() -> Router<State> {
         .route("/agent/tickets/{id}/macro", post(ticket::apply_macro))
         .route("/agent/tickets/{id}/presence", post(live::beat))
         .route("/agent/tickets/{id}/leave", post(live::leave))
+        .route("/admin", get(admin::home))
+        .route("/admin/settings", get(admin::settings).post(admin::save_settings))
+        .route("/admin/{slug}", get(admin::list))
+        .route("/admin/{slug}/{id}", get(admin::edit).post(admin::save))
+        .route("/admin/{slug}/{id}/delete", post(admin::remove))
+        .route("/admin/users/{id}/identities", post(admin::add_identity))
+        .route("/admin/users/{id}/password-link", post(admin::password_link))
+        .route("/reset/{secret}", get(reset::form).post(reset::set))
         .route("/portal", get(portal::requests))
         .route("/portal/requests", post(portal::create))
         .route("/portal/requests/{id}", get(portal::request).post(portal::reply))

@@ -105,6 +105,7 @@ fn with_form_cookie(headers: &HeaderMap, mut page: Response, token: &str) -> Res
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
     expired: Option<String>,
+    reset: Option<String>,
 }
 
 pub async fn login_form(
@@ -117,7 +118,11 @@ pub async fn login_form(
     }
     let r = reader(&state, &headers, None).await?;
     let token = session::random_token();
-    let flash = q.expired.map(|_| super::i18n::tr(r.locale, "session-expired", &[]));
+    let flash = match (q.expired, q.reset) {
+        (Some(_), _) => Some(super::i18n::tr(r.locale, "session-expired", &[])),
+        (None, Some(_)) => Some(super::i18n::tr(r.locale, "password-reset-done", &[])),
+        _ => None,
+    };
     let page = render(StatusCode::OK, "login.html", r.locale, context! { csrf => token, flash, email => "" });
     Ok(with_form_cookie(&headers, page, &token))
 }

@@ -16,3 +16,4 @@ mod tickets;
 mod ui;
 mod users;
 mod views;
+mod workspace;

@@ -11,27 +11,27 @@ use frontdesk_domain::Role;
 use crate::helpers::{TestApp, make_user};
 
 /// A browser: keeps cookies, follows no redirects (so each hop is checked), speaks a language.
-struct Browser {
+pub struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
     lang: &'static str,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    csp: Option<String>,
-    html: String,
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub csp: Option<String>,
+    pub html: String,
 }
 
 impl Browser {
-    fn new(base: &str, lang: &'static str) -> Browser {
+    pub fn new(base: &str, lang: &'static str) -> Browser {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { http, base: base.to_string(), cookies: Vec::new(), lang }
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let r = req.header(COOKIE, cookie).header(ACCEPT_LANGUAGE, self.lang).send().await.unwrap();
         for c in r.headers().get_all(SET_COOKIE) {
@@ -47,17 +47,17 @@ impl Browser {
         Page { status: r.status(), location, csp, html: r.text().await.unwrap() }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub async fn get(&mut self, path: &str) -> Page {
         let req = self.http.get(format!("{}{path}", self.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let req = self.http.post(format!("{}{path}", self.base)).form(form);
         self.send(req).await
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         let csrf = hidden(&form.html, "_csrf");
         self.post("/login", &[("email", email), ("password", password), ("_csrf", &csrf)]).await
@@ -65,7 +65,7 @@ impl Browser {
 }
 
 /// A hidden input's value.
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} in {html}"));
     let rest = &html[at + name.len() + 15..];
     rest[..rest.find('"').unwrap()].to_string()

@@ -1,0 +1,134 @@
+//! `/api/v2/account/settings` (the account's name, default time zone and default language)
+//! and `/api/v2/api_tokens` (an admin's list of API tokens; a new token is shown once).
+
+use axum::extract::{Path, State as AxState};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
+
+use frontdesk_domain::{Locale, TimeZone};
+use frontdesk_store::{account, tokens};
+
+use super::extract::{Base, JsonBody, path_id};
+use super::{Endpoint, created, ep, no_content, ok, require_admin};
+use crate::State;
+use crate::app::in_tx;
+use crate::app::input::{Obj, root};
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "account";
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::GET, "/api/v2/account/settings", T, "The account's settings", get(settings)),
+        ep(Method::PUT, "/api/v2/account/settings", T, "Change the account's settings", axum::routing::put(update)),
+        ep(Method::GET, "/api/v2/api_tokens", T, "List API tokens", get(list_tokens)),
+        ep(Method::POST, "/api/v2/api_tokens", T, "Create an API token (its value is shown once)", post(create_token)),
+        ep(Method::DELETE, "/api/v2/api_tokens/{id}", T, "Revoke an API token", delete(revoke_token)),
+    ]
+}
+
+fn settings_json(a: &account::Account) -> Value {
+    json!({"settings": {"name": a.name, "time_zone": a.time_zone, "locale": a.locale, "updated_at": iso(a.updated_at)}})
+}
+
+async fn settings(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    Ok(ok(settings_json(&account::get(&mut conn).await?)))
+}
+
+async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): JsonBody) -> Result<Response> {
+    require_admin(&actor)?;
+    let o = Obj(root(&body, "settings")?);
+    let name = o.str("name", 255)?.set();
+    if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ApiError::blank("name", "Name"));
+    }
+    let time_zone = o
+        .str("time_zone", 64)?
+        .set()
+        .map(|z| TimeZone::parse(&z).map_err(|e| ApiError::invalid("time_zone", format!("Time zone: {e}"))))
+        .transpose()?;
+    let locale = o
+        .str("locale", 16)?
+        .set()
+        .map(|l| Locale::parse(&l).map_err(|e| ApiError::invalid("locale", format!("Language: {e}"))))
+        .transpose()?;
+    let now = state.now();
+    let a = in_tx(&state, async |tx| {
+        let mut a = account::get(tx).await?;
+        if let Some(n) = name {
+            a.name = n.trim().to_string();
+        }
+        if let Some(z) = time_zone {
+            a.time_zone = z.as_str().to_string();
+        }
+        if let Some(l) = locale {
+            a.locale = l.as_str().to_string();
+        }
+        a.updated_at = now;
+        account::update(tx, &a).await?;
+        Ok(a)
+    })
+    .await?;
+    Ok(ok(settings_json(&a)))
+}
+
+fn token_json(t: &tokens::ApiToken) -> Value {
+    json!({
+        "id": t.id, "user_id": t.user_id, "description": t.description,
+        "created_at": iso(t.created_at), "last_used_at": t.last_used_at.map(iso),
+    })
+}
+
+async fn list_tokens(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    let list: Vec<Value> = tokens::list(&mut conn, None).await?.iter().map(token_json).collect();
+    Ok(ok(json!({"api_tokens": list, "count": list.len(), "next_page": null, "previous_page": null})))
+}
+
+/// A token for the caller, or for `user_id` (staff only: end users have no API access here).
+async fn create_token(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let o = Obj(root(&body, "api_token")?);
+    let description = o.str("description", 255)?.set();
+    let user_id = o.id("user_id")?.set().unwrap_or(actor.id());
+    let (token, hash) = crate::auth::new_token();
+    let now = state.now();
+    let t = in_tx(&state, async |tx| {
+        let u = frontdesk_store::users::get(tx, user_id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("user_id", format!("user_id: there is no user {user_id}")))?;
+        if !matches!(u.role.as_str(), "agent" | "admin") {
+            return Err(ApiError::invalid("user_id", "user_id: only agents and admins can have API tokens"));
+        }
+        let id = tokens::insert(tx, user_id, &hash, description.as_deref(), now).await?;
+        Ok(tokens::ApiToken { id, user_id, description: description.clone(), created_at: now, last_used_at: None })
+    })
+    .await?;
+    let mut body = token_json(&t);
+    body["token"] = json!(token);
+    Ok(created(json!({"api_token": body}), &base.url(&format!("/api/v2/api_tokens/{}.json", t.id))))
+}
+
+async fn revoke_token(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let gone = in_tx(&state, async |tx| Ok(tokens::delete(tx, id).await?)).await?;
+    if !gone {
+        return Err(ApiError::NotFound);
+    }
+    // Signed-in tokens are remembered for a few seconds: this server forgets them now.
+    state.auth_cache.clear();
+    Ok(no_content())
+}

@@ -1,0 +1,438 @@
+//! The agent workspace and the admin pages over real HTTP: ticket properties and custom
+//! fields saved with the reply, presence and live counts, the search page, bulk actions as a
+//! job, a new ticket on a customer's behalf, people pages, and admin forms that go through the
+//! API's own checks.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use frontdesk_domain::Role;
+
+use crate::helpers::{TestApp, make_user};
+use crate::ui::{Browser, hidden};
+
+async fn agent(app: &TestApp, name: &str, email: &str, role: Role, lang: &'static str) -> (i64, Browser) {
+    let (id, _) = make_user(&app.state, name, email, role, Some("a good long password")).await;
+    let mut b = Browser::new(&app.base, lang);
+    let p = b.sign_in(email, "a good long password").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    (id, b)
+}
+
+/// The ticket page's form fields as a browser would post them, with some changed.
+async fn ticket_form(b: &mut Browser, id: i64) -> (String, String) {
+    let p = b.get(&format!("/agent/tickets/{id}")).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    (hidden(&p.html, "_csrf"), hidden(&p.html, "version"))
+}
+
+#[tokio::test]
+async fn properties_custom_fields_and_tags_are_saved_with_the_reply_and_bad_values_are_shown_in_place() {
+    let app = TestApp::spawn().await;
+    let field = app
+        .post("/api/v2/ticket_fields", json!({"ticket_field": {"type": "integer", "title": "Seats"}}))
+        .await
+        .body["ticket_field"]["id"]
+        .as_i64()
+        .unwrap();
+    let group =
+        app.post("/api/v2/groups", json!({"group": {"name": "Billing"}})).await.body["group"]["id"].as_i64().unwrap();
+    let t = app
+        .ticket(json!({"subject": "Invoice is wrong", "comment": {"body": "Please fix"}, "tags": ["billing"]}))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let (me, mut b) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "en").await;
+    let m =
+        app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": me, "group_id": group}})).await;
+    assert_eq!(m.status, 201, "{}", m.body);
+
+    // A value the field refuses: the page says so next to the fields, and keeps the draft.
+    let (csrf, version) = ticket_form(&mut b, id).await;
+    let cf = format!("cf_{field}");
+    let group_s = group.to_string();
+    let p = b
+        .post(
+            &format!("/agent/tickets/{id}"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("body", "We are on it"),
+                ("public", "true"),
+                ("priority", "high"),
+                ("group_id", &group_s),
+                ("tags", "billing vip"),
+                (&cf, "twelve"),
+                ("status", "pending"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("We are on it"), "the draft is kept");
+    assert!(p.html.contains("value=\"twelve\""), "the bad value is shown again");
+    assert!(p.html.contains("class=\"error\""));
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body;
+    assert_eq!(api["ticket"]["status"], "new", "nothing was saved: {api}");
+
+    let p = b
+        .post(
+            &format!("/agent/tickets/{id}"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("body", "We are on it"),
+                ("public", "false"),
+                ("priority", "high"),
+                ("group_id", &group_s),
+                ("tags", "billing vip"),
+                (&cf, "12"),
+                ("assign_to_me", "1"),
+                ("status", "pending"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(api["status"], "pending");
+    assert_eq!(api["priority"], "high");
+    assert_eq!(api["group_id"], group);
+    assert_eq!(api["assignee_id"], me);
+    assert_eq!(api["tags"], json!(["billing", "vip"]));
+    assert_eq!(api["custom_fields"], json!([{"id": field, "value": 12}]));
+    let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body;
+    assert_eq!(audits["audits"].as_array().unwrap().len(), 2, "one audit for the whole submit");
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body;
+    assert_eq!(comments["comments"][1]["public"], false);
+
+    // The history tab lists the changes.
+    let p = b.get(&format!("/agent/tickets/{id}/history")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("priority changed from — to high"), "{}", p.html);
+    // The requester's and the organization's pages.
+    let requester = api["requester_id"].as_i64().unwrap();
+    let p = b.get(&format!("/agent/users/{requester}")).await;
+    assert!(p.html.contains("Invoice is wrong"), "{}", p.html);
+}
+
+#[tokio::test]
+async fn two_agents_on_one_ticket_see_each_other_and_the_counts_follow_changes() {
+    let app = TestApp::spawn().await;
+    let view = app
+        .post("/api/v2/views", json!({"view": {"title": "Open", "all": [{"field": "status", "operator": "less_than", "value": "solved"}]}}))
+        .await
+        .body["view"]["id"]
+        .as_i64()
+        .unwrap();
+    let t = app.ticket(json!({"subject": "Printer on fire", "comment": {"body": "Help"}})).await;
+    let id = t["id"].as_i64().unwrap();
+    let (_, mut ana) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "en").await;
+    let (_, mut bia) = agent(&app, "Bia Agente", "bia@example.com", Role::Agent, "pt-BR").await;
+
+    let (ana_csrf, version) = ticket_form(&mut ana, id).await;
+    let (bia_csrf, _) = ticket_form(&mut bia, id).await;
+    let beat = |csrf: String, typing: &'static str| {
+        let path = format!("/agent/tickets/{id}/presence");
+        (path, vec![("_csrf".to_string(), csrf), ("typing".to_string(), typing.to_string())])
+    };
+    let (path, form) = beat(ana_csrf.clone(), "1");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let p = ana.post(&path, &form).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    let (path, form) = beat(bia_csrf.clone(), "0");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let p = bia.post(&path, &form).await;
+    let seen: Value = serde_json::from_str(&p.html).unwrap();
+    assert_eq!(seen["line"], "Ana Agent está digitando…", "{seen}");
+    assert_eq!(seen["version"].to_string(), version);
+    // A forged beat is refused.
+    let p = bia.post(&path, &[("_csrf", "forged"), ("typing", "0")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // The live counts and the stamp move when a ticket changes.
+    let live: Value = serde_json::from_str(&ana.get("/agent/live").await.html).unwrap();
+    assert_eq!(live["counts"][view.to_string()], 1);
+    app.ticket(json!({"subject": "Second", "comment": {"body": "x"}})).await;
+    let after: Value = serde_json::from_str(&ana.get("/agent/live").await.html).unwrap();
+    assert_eq!(after["counts"][view.to_string()], 2);
+    assert_ne!(after["stamp"], live["stamp"]);
+
+    // Bia saves first; Ana's submit on the old version is refused, her text kept, the new
+    // state shown — and her beat now reports the ticket changed.
+    let (bia_csrf, bia_version) = ticket_form(&mut bia, id).await;
+    let p = bia
+        .post(
+            &format!("/agent/tickets/{id}"),
+            &[("_csrf", &bia_csrf), ("version", &bia_version), ("body", "Resposta da Bia"), ("status", "pending")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = ana
+        .post(
+            &format!("/agent/tickets/{id}"),
+            &[("_csrf", &ana_csrf), ("version", &version), ("body", "Ana's answer"), ("status", "solved")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.html.contains("Ana&#x27;s answer") || p.html.contains("Ana's answer"), "{}", p.html);
+    assert!(p.html.contains("Resposta da Bia"), "the new state is shown");
+    let api = app.get(&format!("/api/v2/tickets/{id}")).await.body;
+    assert_eq!(api["ticket"]["status"], "pending");
+    let (path, form) = beat(ana_csrf, "0");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let seen: Value = serde_json::from_str(&ana.post(&path, &form).await.html).unwrap();
+    assert_ne!(seen["version"].to_string(), version);
+    assert_eq!(seen["line"], "Bia Agente is viewing this ticket");
+}
+
+#[tokio::test]
+async fn the_search_page_lists_matches_and_marks_where_a_bad_query_went_wrong() {
+    let app = TestApp::spawn().await;
+    app.ticket(json!({"subject": "Refund for order 77", "comment": {"body": "please"}, "tags": ["refund"]})).await;
+    app.ticket(json!({"subject": "Login trouble", "comment": {"body": "cannot sign in"}})).await;
+    let (_, mut b) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "ja").await;
+    let p = b.get("/agent/search?q=tags%3Arefund").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("Refund for order 77") && !p.html.contains("Login trouble"), "{}", p.html);
+    assert!(p.html.contains("1 件のチケット"));
+    let p = b.get("/agent/search?q=status%3Aopen%20created%3E%3Ctomorrow").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("<mark>"), "the place is marked: {}", p.html);
+    assert!(p.html.contains("aria-invalid=\"true\""));
+}
+
+#[tokio::test]
+async fn a_bulk_action_on_everything_a_view_matches_runs_as_one_job_with_progress() {
+    let app = TestApp::spawn().await;
+    let view = app
+        .post(
+            "/api/v2/views",
+            json!({"view": {"title": "New", "all": [{"field": "status", "operator": "is", "value": "new"}]}}),
+        )
+        .await
+        .body["view"]["id"]
+        .as_i64()
+        .unwrap();
+    let tickets: Vec<Value> =
+        (0..230).map(|i| json!({"subject": format!("Ticket {i}"), "comment": {"body": "x"}})).collect();
+    for chunk in tickets.chunks(100) {
+        let job = app.post("/api/v2/tickets/create_many", json!({"tickets": chunk})).await;
+        app.wait_job(job.body["job_status"]["id"].as_str().unwrap()).await;
+    }
+    let (_, mut b) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "en").await;
+    let p = b.get(&format!("/agent/views/{view}")).await;
+    assert!(p.html.contains("230 tickets"), "{}", p.html);
+    let csrf = hidden(&p.html, "_csrf");
+    let view_s = view.to_string();
+    let p = b
+        .post(
+            "/agent/bulk",
+            &[
+                ("_csrf", &csrf),
+                ("view", &view_s),
+                ("scope", "all"),
+                ("status", "open"),
+                ("add_tags", "triaged"),
+                ("note", "Bulk-triaged"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let job_page = p.location.unwrap();
+    let public = job_page.trim_start_matches("/agent/jobs/").split('?').next().unwrap().to_string();
+    let job = app.wait_job(&public).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["total"], 230);
+    let p = b.get(&job_page).await;
+    assert!(p.html.contains("230 of 230"), "{}", p.html);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE status = 'open'").await, 230);
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket_tags WHERE tag = 'triaged'").await, 230);
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket_comments WHERE public = 0").await, 230);
+
+    // Nothing chosen, or nothing selected: a specific message, no job.
+    let p =
+        b.post("/agent/bulk", &[("_csrf", &csrf), ("view", &view_s), ("scope", "selected"), ("status", "open")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("No tickets were selected."), "{}", p.html);
+    let p = b.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", "1")]).await;
+    assert!(p.html.contains("Choose a change, a macro or a note to apply."), "{}", p.html);
+}
+
+#[tokio::test]
+async fn an_agent_opens_a_ticket_for_a_customer_with_errors_next_to_their_fields() {
+    let app = TestApp::spawn().await;
+    let (me, mut b) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "pt-BR").await;
+    let p = b.get("/agent/tickets/new").await;
+    let csrf = hidden(&p.html, "_csrf");
+    let p = b
+        .post(
+            "/agent/tickets/new",
+            &[
+                ("_csrf", &csrf),
+                ("requester_email", "not an email"),
+                ("subject", ""),
+                ("body", "Hello"),
+                ("status", "open"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.html.contains("Este não é um endereço de e-mail.") && p.html.contains("Informe um assunto."),
+        "{}",
+        p.html
+    );
+    let p = b
+        .post(
+            "/agent/tickets/new",
+            &[
+                ("_csrf", &csrf),
+                ("requester_email", "carla@cliente.com.br"),
+                ("requester_name", "Carla Cliente"),
+                ("subject", "Pedido atrasado"),
+                ("body", "A cliente ligou: o pedido **123** atrasou."),
+                ("priority", "urgent"),
+                ("assign_to_me", "1"),
+                ("status", "pending"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let id: i64 = p.location.unwrap().trim_start_matches("/agent/tickets/").split('?').next().unwrap().parse().unwrap();
+    let t = app.get(&format!("/api/v2/tickets/{id}?include=users")).await.body;
+    assert_eq!(t["ticket"]["status"], "pending");
+    assert_eq!(t["ticket"]["priority"], "urgent");
+    assert_eq!(t["ticket"]["assignee_id"], me);
+    assert_eq!(t["ticket"]["via"]["channel"], "web");
+    let requester = t["users"].as_array().unwrap().iter().find(|u| u["id"] == t["ticket"]["requester_id"]).unwrap();
+    assert_eq!(requester["email"], "carla@cliente.com.br");
+    assert_eq!(requester["name"], "Carla Cliente");
+}
+
+#[tokio::test]
+async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_field() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = agent(&app, "Ada Admin", "ada@example.com", Role::Admin, "en").await;
+    let (_, mut plain) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "en").await;
+    assert_eq!(plain.get("/admin/groups").await.status, StatusCode::FORBIDDEN);
+
+    // A group: a blank name is refused next to the field; then saved.
+    let p = admin.get("/admin/groups/new").await;
+    let csrf = hidden(&p.html, "_csrf");
+    let p = admin.post("/admin/groups/new", &[("_csrf", &csrf), ("name", " "), ("description", "")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("id=\"e-name\""), "{}", p.html);
+    let p =
+        admin.post("/admin/groups/new", &[("_csrf", &csrf), ("name", "Tier 2"), ("description", "Hard ones")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let groups = app.get("/api/v2/groups").await.body;
+    assert!(groups["groups"].as_array().unwrap().iter().any(|g| g["name"] == "Tier 2"));
+
+    // A trigger from rows of conditions and actions; a bad condition names itself.
+    let p = admin
+        .post(
+            "/admin/triggers/new",
+            &[
+                ("_csrf", &csrf),
+                ("title", "Tag VIPs"),
+                ("active", "0"),
+                ("active", "1"),
+                ("all.field", "colour"),
+                ("all.operator", "is"),
+                ("all.value", "red"),
+                ("actions.field", "set_tags"),
+                ("actions.value", "vip"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("colour"), "{}", p.html);
+    let p = admin
+        .post(
+            "/admin/triggers/new",
+            &[
+                ("_csrf", &csrf),
+                ("title", "Tag VIPs"),
+                ("active", "0"),
+                ("active", "1"),
+                ("all.field", "update_type"),
+                ("all.operator", "is"),
+                ("all.value", "Create"),
+                ("all.field", "subject_includes_word"),
+                ("all.operator", "includes"),
+                ("all.value", "vip"),
+                ("actions.field", "current_tags"),
+                ("actions.value", "vip"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let t = app.ticket(json!({"subject": "vip customer", "comment": {"body": "x"}})).await;
+    assert_eq!(t["tags"], json!(["vip"]), "the trigger made on the page runs");
+
+    // An automation's page shows which tickets it would act on now.
+    let p = admin
+        .post(
+            "/admin/automations/new",
+            &[
+                ("_csrf", &csrf),
+                ("title", "Close old new ones"),
+                ("active", "1"),
+                ("all.field", "status"),
+                ("all.operator", "is"),
+                ("all.value", "new"),
+                ("all.field", "NEW"),
+                ("all.operator", "less_than"),
+                ("all.value", "24"),
+                ("actions.field", "status"),
+                ("actions.value", "open"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let p = admin.get(p.location.as_deref().unwrap()).await;
+    assert!(p.html.contains("1 ticket matches now"), "{}", p.html);
+
+    // An API token is shown once and works.
+    let p = admin.post("/admin/api_tokens/new", &[("_csrf", &csrf), ("description", "Zapier"), ("user_id", "")]).await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.html);
+    let at = p.html.find("The new token is ").unwrap() + "The new token is ".len();
+    let token = p.html[at..at + 40].to_string();
+    let me = app.req_as("ada@example.com", &token, reqwest::Method::GET, "/api/v2/users/me", None).await;
+    assert_eq!(me.body["user"]["email"], "ada@example.com", "{}", me.body);
+
+    // Account settings: a bad time zone is refused in place; a good one is saved.
+    let p = admin
+        .post("/admin/settings", &[("_csrf", &csrf), ("name", "Acme"), ("time_zone", "Mars/Olympus"), ("locale", "ja")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"e-time_zone\""), "{}", p.html);
+    let p = admin
+        .post("/admin/settings", &[("_csrf", &csrf), ("name", "Acme"), ("time_zone", "Asia/Tokyo"), ("locale", "ja")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let s = app.get("/api/v2/account/settings").await.body;
+    assert_eq!(s["settings"]["time_zone"], "Asia/Tokyo");
+
+    // A password link: used once, it sets the password and ends the user's sessions.
+    let users = app.get("/api/v2/users?role=agent").await.body;
+    let ana = users["users"].as_array().unwrap().iter().find(|u| u["email"] == "ana@example.com").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let p = admin.post(&format!("/admin/users/{ana}/password-link"), &[("_csrf", &csrf)]).await;
+    let html = p.html.replace("&#x2f;", "/");
+    let at = html.find("/reset/").unwrap_or_else(|| panic!("a link is shown: {} {}", p.status, p.html));
+    let link = html[at..at + 7 + 64].to_string();
+    let mut visitor = Browser::new(&app.base, "en");
+    let form = visitor.get(&link).await;
+    let reset_csrf = hidden(&form.html, "_csrf");
+    let p = visitor.post(&link, &[("_csrf", &reset_csrf), ("password", "short"), ("confirm", "short")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reset_csrf = hidden(&p.html, "_csrf");
+    let p = visitor
+        .post(&link, &[("_csrf", &reset_csrf), ("password", "a brand new secret"), ("confirm", "a brand new secret")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(plain.get("/agent").await.location.as_deref(), Some("/login"), "the old session ended");
+    assert_eq!(visitor.get(&link).await.status, StatusCode::NOT_FOUND, "a link works once");
+    let p = visitor.sign_in("ana@example.com", "a brand new secret").await;
+    assert_eq!(p.location.as_deref(), Some("/agent"));
+}
