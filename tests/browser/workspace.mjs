@@ -60,16 +60,24 @@ for (const lang of languages) {
       // Preview a macro, apply it; then take the ticket, leave an internal note and submit as
       // pending — and the API shows exactly those changes.
       await page.locator("#macro").selectOption(String(triage.id));
-      await page.getByRole("button", { name: "プレビュー" }).click();
+      await page.locator(".macro-picker").getByRole("button", { name: "プレビュー" }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?macro=${triage.id}`);
       assert.match(await page.locator(".macro-preview h2").textContent(), /Triage: hardware/);
       assert.equal((await api("GET", `/api/v2/tickets/${ticket.id}`)).ticket.priority, null, "a preview changes nothing");
       await page.screenshot({ path: `${SCREENSHOTS}/macro-preview-${lang.locale}.png`, fullPage: true });
       await page.getByRole("button", { name: "このマクロを適用" }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
+      // A public reply first (its Markdown previewed before it is sent), then the note.
+      await page.locator("#body").fill("Olá João, **reinstale** o driver, por favor.");
+      await page.locator("#preview-button").click();
+      await page.locator("#markdown-preview strong").waitFor();
+      assert.equal(await page.locator("#markdown-preview strong").textContent(), "reinstale");
+      await page.getByRole("button", { name: "オープンとして送信" }).click();
+      await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
+      assert.equal(await page.locator(".comment.public").count(), 2);
       await page.locator("input[name=public][value=false]").check();
       await page.locator("#body").fill("**Driver** reinstalled; waiting for the customer.");
-      await page.getByText("自分に割り当てる").click();
+      await page.locator("#composer").getByText("自分に割り当てる").click();
       assert.ok(await page.locator("input[name=assign_to_me]").isChecked());
       await page.getByRole("button", { name: "保留中として送信" }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
@@ -85,13 +93,84 @@ for (const lang of languages) {
       assert.equal(last.plain_body, "Driver reinstalled; waiting for the customer.");
       await page.screenshot({ path: `${SCREENSHOTS}/ticket-submitted-${lang.locale}.png`, fullPage: true });
     }
+    // The other main pages, for the screenshots (and a check that each renders).
+    await page.goto(BASE + "/agent/search?q=" + encodeURIComponent("status<solved impressora"));
+    assert.equal(await page.locator("table.tickets tbody tr").count(), 1);
+    await page.screenshot({ path: `${SCREENSHOTS}/search-${lang.locale}.png`, fullPage: true });
+    await page.goto(BASE + "/agent/search?q=" + encodeURIComponent("created>"));
+    assert.equal(await page.locator("#search-error mark").count(), 1);
+    // That page answers 422 on purpose; the browser logs it as a failed load.
+    errors.splice(0, errors.length, ...errors.filter((e) => !e.includes("status of 422")));
+    await page.screenshot({ path: `${SCREENSHOTS}/search-error-${lang.locale}.png`, fullPage: true });
+    await page.goto(BASE + "/agent/tickets/new");
+    await page.screenshot({ path: `${SCREENSHOTS}/new-ticket-${lang.locale}.png`, fullPage: true });
+    await page.goto(BASE + `/agent/tickets/${ticket.id}/history`);
+    await page.screenshot({ path: `${SCREENSHOTS}/history-${lang.locale}.png`, fullPage: true });
+    await page.goto(BASE + `/agent/users/${ticket.requester_id}`);
+    await page.screenshot({ path: `${SCREENSHOTS}/user-${lang.locale}.png`, fullPage: true });
+    await page.goto(BASE + "/admin/triggers/new");
+    await page.screenshot({ path: `${SCREENSHOTS}/admin-trigger-${lang.locale}.png`, fullPage: true });
+    await page.goto(BASE + "/admin/users");
+    await page.screenshot({ path: `${SCREENSHOTS}/admin-users-${lang.locale}.png`, fullPage: true });
     assert.deepEqual(errors, [], "no console errors (a CSP violation would show here)");
-    console.log(`PASS  ${lang.locale}: sign in, view, ticket`);
+    console.log(`PASS  ${lang.locale}: sign in, view, ticket, search, new ticket, history, admin`);
   } catch (e) {
     failed++;
     console.log(`FAIL  ${lang.locale}: ${e.stack || e}`);
   }
   await context.close();
+}
+// Two agents on one ticket: each sees the other, typing shows, the list and counts follow a
+// change without a reload, and a submit against a ticket that changed meanwhile is refused.
+try {
+  await api("POST", "/api/v2/users", { user: { name: "Bruno Agente", email: "bruno@example.com", role: "agent", password: "second agent pw" } });
+  const shared = (await api("POST", "/api/v2/tickets", { ticket: { subject: "Two agents, one ticket", comment: { body: "Who takes it?" } } })).ticket;
+  const signIn = async (email, password, locale) => {
+    const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale } });
+    const page = await context.newPage();
+    await page.goto(BASE + "/login");
+    await page.locator("#email").fill(email);
+    await page.locator("#password").fill(password);
+    await page.locator("button[type=submit]").last().click();
+    await page.waitForURL("**/agent/views/*");
+    return { context, page };
+  };
+  const ana = await signIn(EMAIL, PASSWORD, "en-US");
+  const bruno = await signIn("bruno@example.com", "second agent pw", "pt-BR");
+  // Live: Ana's open view counts a new ticket without a reload.
+  const before = Number(await ana.page.locator(`[data-view-count="${view.id}"]`).textContent());
+  await api("POST", "/api/v2/tickets", { ticket: { subject: "Arrived while watching", comment: { body: "x" } } });
+  await ana.page.waitForFunction((n) => Number(document.querySelector("[data-view-count]").textContent) === n, before + 1, { timeout: 15000 });
+  await ana.page.getByRole("link", { name: "Arrived while watching" }).waitFor({ timeout: 15000 });
+  await ana.page.goto(BASE + `/agent/tickets/${shared.id}`);
+  await bruno.page.goto(BASE + `/agent/tickets/${shared.id}`);
+  await ana.page.locator("#presence", { hasText: "Bruno Agente is viewing this ticket" }).waitFor({ timeout: 15000 });
+  await bruno.page.locator("#presence", { hasText: "Ana Agent está vendo este ticket" }).waitFor({ timeout: 15000 });
+  await bruno.page.locator("#body").type("Estou respondendo");
+  await ana.page.locator("#presence", { hasText: "Bruno Agente is typing…" }).waitFor({ timeout: 15000 });
+  await ana.page.screenshot({ path: `${SCREENSHOTS}/presence-en-US.png`, fullPage: true });
+  // Bruno submits first; Ana is told the ticket changed, and her stale submit is refused.
+  await bruno.page.locator("button[name=status][value=pending]").click();
+  await bruno.page.waitForURL(`**/agent/tickets/${shared.id}?saved=1`);
+  await ana.page.locator("#changed").waitFor({ state: "visible", timeout: 15000 });
+  await ana.page.locator("#body").fill("Ana's late answer");
+  await ana.page.locator("button[name=status][value=solved]").click();
+  await ana.page.locator(".error", { hasText: "Someone changed this ticket" }).waitFor();
+  assert.equal(await ana.page.locator("#body").inputValue(), "Ana's late answer", "her text is kept");
+  assert.equal(await ana.page.getByText("Estou respondendo").count(), 1, "the new state is shown");
+  await ana.page.screenshot({ path: `${SCREENSHOTS}/stale-submit-en-US.png`, fullPage: true });
+  const now = (await api("GET", `/api/v2/tickets/${shared.id}`)).ticket;
+  assert.equal(now.status, "pending", "Bruno's update stands");
+  // Keyboard: `?` shows the shortcuts.
+  await ana.page.locator("h1").click();
+  await ana.page.keyboard.press("?");
+  await ana.page.locator("#shortcuts").waitFor({ state: "visible" });
+  console.log("PASS  live: presence, typing, live counts, stale submit refused");
+  await ana.context.close();
+  await bruno.context.close();
+} catch (e) {
+  failed++;
+  console.log(`FAIL  live: ${e.stack || e}`);
 }
 // A customer submits the web form and sees their own request, without the internal note.
 try {
@@ -124,5 +203,5 @@ try {
   console.log(`FAIL  portal: ${e.stack || e}`);
 }
 await browser.close();
-console.log(`browser: ${languages.length + 1 - failed} passed, ${failed} failed`);
+console.log(`browser: ${languages.length + 2 - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

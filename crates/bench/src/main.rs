@@ -1,6 +1,7 @@
 //! `cargo run --release -p frontdesk-bench [-- --postgres URL] [--tickets N]`
 //! `cargo run --release -p frontdesk-bench -- --search [--tickets N] [--postgres URL | --data-dir DIR]`
 //! `cargo run --release -p frontdesk-bench -- --rules [--tickets N] [--postgres URL]`
+//! `cargo run --release -p frontdesk-bench -- --pages [--tickets N] [--postgres URL | --data-dir DIR]`
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
 //! this process and prints a Markdown report: create throughput (1 ticket a request, 8
@@ -231,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
     let postgres = flag("--postgres");
     let search_mode = args.iter().any(|a| a == "--search");
     let rules_mode = args.iter().any(|a| a == "--rules");
+    let pages_mode = args.iter().any(|a| a == "--pages");
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
     let keep = flag("--data-dir");
@@ -254,6 +256,8 @@ async fn main() -> anyhow::Result<()> {
         let url = format!("{base}/{name}");
         let report = if search_mode {
             search_run(&bin, Some(&url), big, None).await
+        } else if pages_mode {
+            pages_run(&bin, Some(&url), big, None).await
         } else if rules_mode {
             rules_run(&bin, Some(&url), big).await
         } else {
@@ -267,6 +271,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if rules_mode {
         return rules_run(&bin, None, big).await;
+    }
+    if pages_mode {
+        return pages_run(&bin, None, big, keep.as_deref().map(Path::new)).await;
     }
     run(&bin, None, &sync, big).await
 }
@@ -637,6 +644,115 @@ async fn rules_run(bin: &Path, database_url: Option<&str>, n: usize) -> anyhow::
     println!("| measure | value |\n|---|---|");
     for r in rows {
         println!("{r}");
+    }
+    Ok(())
+}
+
+/// A browser session's cookie: signs in through the sign-in form as a browser does.
+async fn web_session(ctx: &Ctx) -> anyhow::Result<String> {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let form = http.get(format!("{}/login", ctx.server.base)).send().await?;
+    let cookie_of = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string)
+    };
+    let form_cookie = cookie_of(&form, "fd_form").context("the sign-in form's cookie")?;
+    let html = form.text().await?;
+    let at = html.find("name=\"_csrf\" value=\"").context("the sign-in form's token")? + 20;
+    let csrf = &html[at..at + 64];
+    let signed = http
+        .post(format!("{}/login", ctx.server.base))
+        .header("cookie", form_cookie)
+        .form(&[("email", "bench@example.com"), ("password", "bench password"), ("_csrf", csrf)])
+        .send()
+        .await?;
+    cookie_of(&signed, "fd_session").context("a session cookie after signing in")
+}
+
+/// Server time of the agent workspace's pages at `n` tickets: the ticket page of a ticket with
+/// 200 comments, a view's page of 100 rows; and what the workspace weighs.
+async fn pages_run(bin: &Path, database_url: Option<&str>, n: usize, keep: Option<&Path>) -> anyhow::Result<()> {
+    let server = start(bin, database_url, "NORMAL", Some(n), keep)?;
+    let pid = server.child.id();
+    let ctx = connect(server).await?;
+    let cookie = web_session(&ctx).await?;
+    let made = ctx.json(reqwest::Method::POST, "/api/v2/tickets", Some(json!({"ticket": ticket(0)}))).await?;
+    let long = made["ticket"]["id"].as_i64().context("ticket id")?;
+    for i in 1..200 {
+        let body = format!(
+            "Reply {i}: **olá** — the printer on floor {i} still shows _paper jam_; see [the manual](https://example.com/m/{i}).\n\n- step one\n- step two"
+        );
+        ctx.json(
+            reqwest::Method::PUT,
+            &format!("/api/v2/tickets/{long}"),
+            Some(json!({"ticket": {"comment": {"body": body, "public": i % 3 != 0}}})),
+        )
+        .await?;
+    }
+    let view = ctx
+        .json(
+            reqwest::Method::POST,
+            "/api/v2/views",
+            Some(json!({"view": {"title": "All open", "all": [{"field": "status", "operator": "less_than", "value": "solved"}],
+                "output": {"columns": ["subject", "requester", "assignee", "group", "status", "priority", "updated"], "sort_by": "updated_at", "sort_order": "desc"}}})),
+        )
+        .await?["view"]["id"]
+        .as_i64()
+        .context("view id")?;
+    let get = |path: String| {
+        let ctx = ctx.clone();
+        let cookie = cookie.clone();
+        async move {
+            let t = Instant::now();
+            let r = ctx.http.get(format!("{}{path}", ctx.server.base)).header("cookie", cookie).send().await?;
+            let status = r.status();
+            let bytes = r.bytes().await?;
+            if !status.is_success() {
+                bail!("{path}: {status}");
+            }
+            Ok::<_, anyhow::Error>((ms(t.elapsed()), bytes.len()))
+        }
+    };
+    let sample = async |count: usize, path: &dyn Fn(usize) -> String| -> anyhow::Result<((f64, f64, f64), usize)> {
+        let mut times = Vec::new();
+        let mut size = 0;
+        get(path(0)).await?; // warm
+        for i in 0..count {
+            let (t, b) = get(path(i)).await?;
+            times.push(t);
+            size = size.max(b);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(((percentile(&times, 0.5), percentile(&times, 0.95), percentile(&times, 0.99)), size))
+    };
+    let (ticket_page, ticket_bytes) = sample(200, &|_| format!("/agent/tickets/{long}")).await?;
+    let (view_page, view_bytes) =
+        sample(200, &|i| format!("/agent/views/{view}?per_page=100&page={}", 1 + i % 5)).await?;
+    let middle = (n / 200).max(1);
+    let (deep_page, _) = sample(50, &|i| format!("/agent/views/{view}?per_page=100&page={}", middle + i)).await?;
+    let (_, css) = get("/assets/app.css".into()).await?;
+    let (_, js) = get("/assets/app.js".into()).await?;
+    let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite (WAL, synchronous=NORMAL)" };
+    println!("### Agent workspace pages, {backend}, {n} tickets\n");
+    println!("| measure | value |\n|---|---|");
+    latency_row("ticket page, 200 comments", ticket_page);
+    latency_row("view page, 100 rows (pages 1-5)", view_page);
+    latency_row(&format!("view page, 100 rows (pages {middle}-{}, mid-list)", middle + 49), deep_page);
+    println!("| view page HTML, 100 rows | {:.1} KB |", view_bytes as f64 / 1000.0);
+    println!("| ticket page HTML, 200 comments | {:.1} KB |", ticket_bytes as f64 / 1000.0);
+    println!("| stylesheet + script | {:.1} KB |", (css + js) as f64 / 1000.0);
+    println!(
+        "| workspace weight (view page + stylesheet + script, uncompressed, no fonts) | {:.1} KB |",
+        (view_bytes + css + js) as f64 / 1000.0
+    );
+    println!("| server RSS after | {:.1} MiB |", rss_kib(pid) as f64 / 1024.0);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&ctx.server.data_dir);
     }
     Ok(())
 }

@@ -138,7 +138,7 @@ fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
     Err(SearchError { position: at, message })
 }
 
-const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, status_changed, assigned, requester_updated, assignee_updated, via, recipient, brand, external_id, subject, description, comment, type";
+pub const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, status_changed, assigned, requester_updated, assignee_updated, via, recipient, brand, external_id, subject, description, comment, type";
 const USER_FIELDS: &str =
     "name, email, role, organization, tags, phone, external_id, notes, details, created, updated, type";
 const ORGANIZATION_FIELDS: &str = "name, tags, external_id, notes, details, created, updated, type";

@@ -292,7 +292,7 @@ pub async fn save(
     if is_new {
         let key = match key {
             Some(k) => k,
-            None if kind == Record::Ticket => format!("field_{}", now),
+            None if kind == Record::Ticket => default_key(conn, kind, &f.title).await?,
             None => return Err(ApiError::blank("key", "Key")),
         };
         check_key(&key).map_err(|e| ApiError::invalid("key", format!("Key: {e}")))?;
@@ -360,4 +360,30 @@ pub async fn save(
         custom_fields::update(conn, &f).await?;
     }
     Ok(f)
+}
+
+/// A ticket field made without a key gets one from its title (`Order number` → `order_number`),
+/// for the search language; when that is taken or not a usable key, a random one.
+async fn default_key(conn: &mut AnyConnection, kind: Record, title: &str) -> Result<String> {
+    let slug: String = title
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    let taken: Vec<String> = custom_fields::list(conn, kind).await?.into_iter().map(|f| f.field_key).collect();
+    let builtin = frontdesk_domain::filter::TICKET_FIELDS.split(", ").any(|f| f == slug);
+    if !slug.is_empty() && slug.len() <= 64 && check_key(&slug).is_ok() && !taken.contains(&slug) && !builtin {
+        return Ok(slug);
+    }
+    loop {
+        let key = format!("field_{}", hex::encode(rand::random::<[u8; 4]>()));
+        if !taken.contains(&key) {
+            return Ok(key);
+        }
+    }
 }

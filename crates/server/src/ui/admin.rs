@@ -658,7 +658,7 @@ pub async fn edit(
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[]));
     let record = if id == "new" {
-        Value::Object(Map::new())
+        json!({"active": true})
     } else {
         let Ok(n) = id.parse::<i64>() else {
             return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);

@@ -27,14 +27,16 @@ use crate::app::tickets::TicketInput;
 use crate::app::views::{COLUMNS, Output};
 use crate::error::{ApiError, Result};
 
-/// Tickets on one page of a list.
+/// Tickets on one page of a list, unless the page asks for up to [`MAX_PAGE`].
 pub const PAGE: i64 = 50;
+const MAX_PAGE: i64 = 100;
 /// A view's columns when it names none.
 const DEFAULT_COLUMNS: [&str; 5] = ["subject", "requester", "status", "priority", "updated"];
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     page: Option<i64>,
+    per_page: Option<i64>,
     sort: Option<String>,
     order: Option<String>,
     q: Option<String>,
@@ -171,15 +173,19 @@ pub async fn view_page(
     let out = Output::parse(&view.output);
     let order = chosen_order(&q, out.order());
     let page = q.page.unwrap_or(1).max(1);
-    let (tickets, total) = state.counts.page(&mut conn, &f, order, (page - 1) * PAGE, PAGE).await?;
+    let size = q.per_page.unwrap_or(PAGE).clamp(1, MAX_PAGE);
+    let (tickets, total) = state.counts.page(&mut conn, &f, order, (page - 1) * size, size).await?;
     let columns = column_names(&out);
     let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
     let list = rows(&mut conn, &tickets, &columns, &r.tz).await?;
     let bulk = bulk_options(&mut conn).await?;
     drop(conn);
-    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let pages = ((total + size - 1) / size).max(1);
     let current = context! { id => view.id, title => view.title };
-    let sort = q.sort.as_deref().map(|s| format!("&sort={s}&order={}", q.order.as_deref().unwrap_or("asc")));
+    let mut sort = q.sort.as_deref().map(|s| format!("&sort={s}&order={}", q.order.as_deref().unwrap_or("asc")));
+    if size != PAGE {
+        sort = Some(format!("{}&per_page={size}", sort.unwrap_or_default()));
+    }
     Ok(render(
         StatusCode::OK,
         "agent.html",

@@ -1,7 +1,7 @@
 //! The customer portal: an end user's own requests (public replies only), a web form for a new
 //! request, and replies. Everything goes through the same ticket use cases as the API.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use axum::Form;
 use axum::extract::{Path, State as AxState};
@@ -9,17 +9,39 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
+use serde_json::{Value, json};
+
+use frontdesk_domain::fields::{FieldDef, FieldType};
+use frontdesk_domain::filter::Record;
 
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, users};
 
 use super::pages::{caller_and_id, error_page, invalid_message, reader, signed_in};
 use super::session::{self, Session};
+use super::ticket::{Draft, custom_field_values, field_inputs};
 use super::{local_time, render};
 use crate::State;
-use crate::app::input::Patch;
 use crate::app::tickets::{CommentInput, TicketInput};
 use crate::error::{ApiError, Result};
+
+/// The ticket fields a customer fills in on the web form: active, editable in the portal, with
+/// the portal's title.
+async fn portal_fields(conn: &mut frontdesk_store::AnyConnection) -> Result<Vec<(FieldDef, bool)>> {
+    Ok(frontdesk_store::custom_fields::list(conn, Record::Ticket)
+        .await?
+        .into_iter()
+        .filter(|f| f.active == 1 && f.visible_in_portal == 1 && f.editable_in_portal == 1)
+        .map(|f| {
+            let mut d = f.def();
+            if let Some(t) = f.title_in_portal.clone().filter(|t| !t.trim().is_empty()) {
+                d.title = t;
+            }
+            d.required = f.required_in_portal == 1;
+            (d, f.required_in_portal == 1)
+        })
+        .collect())
+}
 
 /// The requests list and the new-request form (with what was typed, and why it was refused).
 async fn requests_page(
@@ -27,13 +49,14 @@ async fn requests_page(
     headers: &HeaderMap,
     s: &Session,
     status: StatusCode,
-    form: HashMap<&str, String>,
+    posted: Draft,
     error: Option<String>,
 ) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let filter = TicketFilter { requester_id: Some(s.actor.id()), ..Default::default() };
     let page =
         frontdesk_store::tickets::list(&mut conn, &filter, PageRequest::Offset { page: 1, per_page: 100 }).await?;
+    let defs: Vec<FieldDef> = portal_fields(&mut conn).await?.into_iter().map(|(d, _)| d).collect();
     drop(conn);
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let mut items = page.items;
@@ -45,8 +68,16 @@ async fn requests_page(
             context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), updated, updated_iso }
         })
         .collect();
+    let one = |k: &str| posted.fields.get(k).and_then(|v| v.last()).cloned().unwrap_or_default();
+    let form = context! { subject => one("subject"), description => posted.body.clone() };
+    let custom_fields = field_inputs(&defs, None, &posted);
     let me = super::pages::me(s);
-    Ok(render(status, "portal.html", r.locale, context! { me, csrf => s.csrf.clone(), requests => list, form, error }))
+    Ok(render(
+        status,
+        "portal.html",
+        r.locale,
+        context! { me, csrf => s.csrf.clone(), requests => list, form, error, custom_fields, form_id => "new-request" },
+    ))
 }
 
 pub async fn requests(AxState(state): AxState<State>, headers: HeaderMap) -> Result<Response> {
@@ -54,46 +85,70 @@ pub async fn requests(AxState(state): AxState<State>, headers: HeaderMap) -> Res
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    let form = HashMap::from([("subject", String::new()), ("description", String::new())]);
-    requests_page(&state, &headers, &s, StatusCode::OK, form, None).await
+    requests_page(&state, &headers, &s, StatusCode::OK, Draft::default(), None).await
 }
 
-#[derive(Deserialize)]
-pub struct NewRequest {
-    subject: String,
-    description: String,
-    #[serde(rename = "_csrf")]
-    csrf: Option<String>,
-}
-
-/// A request from the web form: a ticket with the end user as requester.
-pub async fn create(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<NewRequest>) -> Result<Response> {
+/// A request from the web form: a ticket with the end user as requester, and the custom
+/// fields the portal offers (no other field can be set from here).
+pub async fn create(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
     let s = match signed_in(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    let form = HashMap::from([("subject", f.subject.clone()), ("description", f.description.clone())]);
+    let (mut posted, form) = Draft::from_pairs(pairs);
+    let one = |k: &str| form.get(k).and_then(|v| v.first()).cloned().unwrap_or_default();
+    posted.body = one("description");
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+    if !session::csrf_ok(&s.csrf, Some(&one("_csrf"))) {
         let e = super::i18n::tr(locale, "stale-form", &[]);
-        return requests_page(&state, &headers, &s, StatusCode::FORBIDDEN, form, Some(e)).await;
+        return requests_page(&state, &headers, &s, StatusCode::FORBIDDEN, posted, Some(e)).await;
     }
-    let input = TicketInput {
-        subject: Patch::Set(f.subject.trim().to_string()),
-        comment: Some(CommentInput { body: Some(f.description.clone()), ..Default::default() }),
-        ..Default::default()
-    };
+    let mut conn = state.db.read().await?;
+    let offered = portal_fields(&mut conn).await?;
+    drop(conn);
+    let allowed: HashSet<i64> = offered.iter().map(|(d, _)| d.id).collect();
+    let values = custom_field_values(&form, Some(&allowed));
+    // Required in the portal: checked here, as the API has no notion of the portal.
+    for (d, required) in &offered {
+        let given = values.iter().find(|v| v["id"] == d.id).map(|v| &v["value"]);
+        let blank = match given {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(Value::Bool(b)) => !b && d.kind == FieldType::Checkbox,
+            _ => false,
+        };
+        if *required && blank {
+            let e = super::i18n::tr(locale, "portal-field-required", &[("field", d.title.clone().into())]);
+            return requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, Some(e)).await;
+        }
+    }
+    let mut change = serde_json::Map::new();
+    change.insert("subject".into(), json!(one("subject").trim()));
+    change.insert("comment".into(), json!({"body": one("description")}));
+    if !values.is_empty() {
+        change.insert("custom_fields".into(), Value::Array(values));
+    }
     let now = state.now();
     let actor = s.actor.clone();
-    let made = crate::app::in_tx(&state, async |tx| {
-        crate::app::tickets::create(tx, &actor, input, &crate::app::Via::web(), now).await
-    })
-    .await;
+    let made = match TicketInput::parse(&change) {
+        Ok(input) => {
+            crate::app::in_tx(&state, async |tx| {
+                crate::app::tickets::create(tx, &actor, input, &crate::app::Via::web(), now).await
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match made {
         Ok(saved) => Ok(Redirect::to(&format!("/portal/requests/{}", saved.ticket.id)).into_response()),
         Err(ApiError::Invalid(errors)) => {
             let message = invalid_message(&errors);
-            requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message)).await
+            requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, Some(message)).await
         }
         Err(e) => Err(e),
     }

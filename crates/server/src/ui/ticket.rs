@@ -258,9 +258,25 @@ pub(super) fn change_of(form: &HashMap<String, Vec<String>>, draft: &Draft, me: 
         let list: Vec<&str> = tags.split([' ', ',']).filter(|t| !t.is_empty()).collect();
         m.insert("tags".into(), json!(list));
     }
+    let fields = custom_field_values(form, None);
+    if !fields.is_empty() {
+        m.insert("custom_fields".into(), Value::Array(fields));
+    }
+    m
+}
+
+/// The custom field values a form posts (`cf_<id>`), as the API's `custom_fields`; with
+/// `allowed`, only those fields (a customer's form may set only what the portal offers).
+pub(super) fn custom_field_values(
+    form: &HashMap<String, Vec<String>>,
+    allowed: Option<&std::collections::HashSet<i64>>,
+) -> Vec<Value> {
     let mut fields = Vec::new();
     for (k, values) in form {
         let Some(id) = k.strip_prefix("cf_").and_then(|i| i.parse::<i64>().ok()) else { continue };
+        if allowed.is_some_and(|a| !a.contains(&id)) {
+            continue;
+        }
         // A checkbox sends "0" from its hidden twin and "1" when ticked; a multi-select sends
         // each choice, and "" from its hidden twin so that clearing it is seen.
         let chosen: Vec<&str> = values.iter().map(String::as_str).filter(|v| !v.is_empty()).collect();
@@ -274,10 +290,8 @@ pub(super) fn change_of(form: &HashMap<String, Vec<String>>, draft: &Draft, me: 
         };
         fields.push(json!({"id": id, "value": value}));
     }
-    if !fields.is_empty() {
-        m.insert("custom_fields".into(), Value::Array(fields));
-    }
-    m
+    fields.sort_by_key(|f| f["id"].as_i64());
+    fields
 }
 
 /// How the ticket page is shown: its status, a flash, a refused write's problems, the draft

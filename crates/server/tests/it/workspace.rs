@@ -436,3 +436,55 @@ async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_fiel
     let p = visitor.sign_in("ana@example.com", "a brand new secret").await;
     assert_eq!(p.location.as_deref(), Some("/agent"));
 }
+
+#[tokio::test]
+async fn the_portal_form_offers_the_fields_marked_for_customers_and_sets_nothing_else() {
+    let app = TestApp::spawn().await;
+    let field = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app.post("/api/v2/ticket_fields", json!({"ticket_field": body})).await;
+            r.body["ticket_field"]["id"].as_i64().unwrap_or_else(|| panic!("{}", r.body))
+        }
+    };
+    let order = field(json!({"type": "text", "title": "Order number", "title_in_portal": "Your order number",
+        "visible_in_portal": true, "editable_in_portal": true, "required_in_portal": true}))
+    .await;
+    let internal = field(json!({"type": "text", "title": "Internal score"})).await;
+    make_user(&app.state, "Carla Cliente", "carla@example.com", Role::EndUser, Some("customer password")).await;
+    let mut b = Browser::new(&app.base, "en");
+    let p = b.sign_in("carla@example.com", "customer password").await;
+    assert_eq!(p.location.as_deref(), Some("/portal"));
+    let p = b.get("/portal").await;
+    assert!(p.html.contains("Your order number") && !p.html.contains("Internal score"), "{}", p.html);
+    let csrf = hidden(&p.html, "_csrf");
+    let (order_key, internal_key) = (format!("cf_{order}"), format!("cf_{internal}"));
+    let p = b
+        .post(
+            "/portal/requests",
+            &[("_csrf", &csrf), ("subject", "Late"), ("description", "Where is it?"), (&order_key, " ")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("Your order number: this needs an answer."), "{}", p.html);
+    assert!(p.html.contains("Where is it?"), "the text is kept");
+    let p = b
+        .post(
+            "/portal/requests",
+            &[
+                ("_csrf", &csrf),
+                ("subject", "Late"),
+                ("description", "Where is it?"),
+                (&order_key, "A-123"),
+                (&internal_key, "99"),
+                ("priority", "urgent"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let id = p.location.unwrap().rsplit('/').next().unwrap().to_string();
+    let t = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!(t["priority"], Value::Null, "a customer cannot set the priority");
+    let values: Vec<&Value> = t["custom_fields"].as_array().unwrap().iter().filter(|f| !f["value"].is_null()).collect();
+    assert_eq!(values, vec![&json!({"id": order, "value": "A-123"})], "only the offered field is set");
+}

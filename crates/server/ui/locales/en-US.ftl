@@ -253,3 +253,4 @@ identity-type = Kind
 identity-value = Value
 identity-add = Add identity
 password-reset-done = Your password is set. Sign in with it.
+portal-field-required = { $field }: this needs an answer.

@@ -241,3 +241,4 @@ identity-type = 種類
 identity-value = 値
 identity-add = ID を追加
 password-reset-done = パスワードを設定しました。新しいパスワードでサインインしてください。
+portal-field-required = { $field }: この項目は入力が必要です。

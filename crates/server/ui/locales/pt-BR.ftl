@@ -253,3 +253,4 @@ identity-type = Tipo
 identity-value = Valor
 identity-add = Adicionar identidade
 password-reset-done = Sua senha foi definida. Entre com ela.
+portal-field-required = { $field }: este campo precisa de uma resposta.
