@@ -275,3 +275,26 @@ pub fn visible(view: &View, user_id: i64, admin: bool, groups: &[i64]) -> bool {
             _ => true,
         }
 }
+
+/// The queues a new helpdesk starts with (made by the first-run page), titled in the first
+/// admin's language: `titles` are, in order, the agent's own unsolved tickets, unassigned,
+/// all unsolved, pending, and recently solved.
+pub async fn create_defaults(conn: &mut AnyConnection, titles: [String; 5], me: i64, now: i64) -> Result<()> {
+    let unsolved = json!({"field": "status", "operator": "less_than", "value": "solved"});
+    let columns = json!(["subject", "requester", "priority", "status", "updated"]);
+    let specs = [
+        json!([unsolved, {"field": "assignee_id", "operator": "is", "value": "current_user"}]),
+        json!([unsolved, {"field": "assignee_id", "operator": "is", "value": ""}]),
+        json!([unsolved]),
+        json!([{"field": "status", "operator": "is", "value": "pending"}]),
+        json!([{"field": "status", "operator": "is", "value": "solved"}]),
+    ];
+    for (position, (title, all)) in titles.into_iter().zip(specs).enumerate() {
+        let body = json!({"title": title, "all": all, "position": position,
+            "output": {"columns": columns, "sort_by": "updated_at", "sort_order": "desc"}});
+        let mut v = View::default();
+        apply(conn, &mut v, body.as_object().expect("an object"), now, me).await?;
+        frontdesk_store::views::insert(conn, &v).await?;
+    }
+    Ok(())
+}

@@ -330,6 +330,19 @@ async fn admin(state: &State, headers: &HeaderMap) -> std::result::Result<Sessio
     if s.actor.is_admin() { Ok(s) } else { Err(error_page(state, headers, StatusCode::FORBIDDEN, "forbidden").await) }
 }
 
+/// An admin and the resource the path names, or the page to answer instead.
+async fn admin_of(
+    state: &State,
+    headers: &HeaderMap,
+    slug: &str,
+) -> std::result::Result<(Session, &'static Resource), Response> {
+    let s = admin(state, headers).await?;
+    match resource(slug) {
+        Some(res) => Ok((s, res)),
+        None => Err(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await),
+    }
+}
+
 fn nav(current: &str) -> Vec<minijinja::Value> {
     let mut list: Vec<_> = RESOURCES
         .iter()
@@ -590,12 +603,9 @@ pub async fn list(
     Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    let s = match admin(&state, &headers).await {
-        Ok(s) => s,
+    let (s, res) = match admin_of(&state, &headers, &slug).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Some(res) = resource(&slug) else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let page = q.page.unwrap_or(1).max(1);
     let (status, body) = call(&state, &s, Method::GET, &format!("{}?page={page}&per_page=100", res.api), None).await?;
@@ -648,12 +658,9 @@ pub async fn edit(
     Path((slug, id)): Path<(String, String)>,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response> {
-    let s = match admin(&state, &headers).await {
-        Ok(s) => s,
+    let (s, res) = match admin_of(&state, &headers, &slug).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Some(res) = resource(&slug) else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[]));
@@ -779,12 +786,9 @@ pub async fn save(
     Path((slug, id)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let s = match admin(&state, &headers).await {
-        Ok(s) => s,
+    let (s, res) = match admin_of(&state, &headers, &slug).await {
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Some(res) = resource(&slug) else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     let is_new = id == "new";
     if !is_new && id.parse::<i64>().is_err() {
@@ -841,12 +845,10 @@ pub async fn remove(
     Path((slug, id)): Path<(String, String)>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response> {
-    let s = match admin(&state, &headers).await {
-        Ok(s) => s,
+    let (s, res) = match admin_of(&state, &headers, &slug).await {
+        Ok((_, r)) if !r.deletable => return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await),
+        Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let Some(res) = resource(&slug).filter(|r| r.deletable) else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         return Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "stale-form").await);

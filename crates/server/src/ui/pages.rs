@@ -270,7 +270,11 @@ pub async fn setup(AxState(state): AxState<State>, headers: HeaderMap, Form(f): 
         if users::count(tx).await? > 0 {
             return Err(ApiError::Forbidden("Frontdesk already has users".into()));
         }
-        crate::app::users::create(tx, &input, Role::Admin, now).await
+        let admin = crate::app::users::create(tx, &input, Role::Admin, now).await?;
+        let titles = ["view-mine", "view-unassigned", "view-unsolved", "view-pending", "view-solved"]
+            .map(|k| super::i18n::tr(r.locale, k, &[]));
+        crate::app::views::create_defaults(tx, titles, admin.id, now).await?;
+        Ok(admin)
     })
     .await?;
     let cookie = session::start(&state, &headers, user.id).await?;

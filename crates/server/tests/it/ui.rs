@@ -200,9 +200,13 @@ async fn the_first_run_creates_the_first_admin_and_signs_them_in() {
         )
         .await;
     assert_eq!(p.location.as_deref(), Some("/agent"), "{}", p.html);
+    // A new helpdesk starts with the usual queues, titled in the admin's language.
     let p = b.get("/agent").await;
+    let first = p.location.expect("the first view");
+    let p = b.get(&first).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.html.contains("Karin Admin"));
+    assert!(p.html.contains("自分の未解決チケット") && p.html.contains("未割り当てのチケット"), "{}", p.html);
     // Once there is a user, the first run is gone.
     let mut other = Browser::new(&base, "en");
     assert_eq!(other.get("/setup").await.location.as_deref(), Some("/login"));
