@@ -561,13 +561,8 @@ fn field_errors(body: &Value, locale: frontdesk_domain::Locale, fields: &[Field]
                 .into_iter()
                 .flatten()
                 .map(|e| {
-                    let code = e["error"].as_str().unwrap_or("invalid");
-                    let description = e["description"].as_str().unwrap_or("");
-                    match code {
-                        "blank" => tr("error-blank"),
-                        "taken" => tr("error-taken"),
-                        _ => format!("{} {description}", tr("error-invalid")),
-                    }
+                    let code = e["error"].as_str().unwrap_or("InvalidValue");
+                    super::pages::refusal(locale, code, e["description"].as_str().unwrap_or(""))
                 })
                 .collect();
             if fields.iter().any(|f| f.name == base) {

@@ -381,7 +381,7 @@ pub async fn bulk(
     }
     if let Err(e) = TicketInput::parse(&change) {
         let message = match e {
-            ApiError::Invalid(errors) => super::pages::invalid_message(&errors),
+            ApiError::Invalid(errors) => super::pages::invalid_message(r.locale, &errors),
             other => other.to_string(),
         };
         return Ok(render(

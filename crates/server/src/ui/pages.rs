@@ -79,9 +79,22 @@ pub(super) async fn caller_and_id(
     }
 }
 
-/// The messages of a refused write, as one line next to the form.
-pub(super) fn invalid_message(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join(" ")
+/// A refusal of the API's checks shown next to its field, in the reader's language: ours for
+/// the kinds we know, with the check's own (English) words where they are specific.
+pub(super) fn refusal(locale: Locale, code: &str, description: &str) -> String {
+    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
+    match code {
+        "BlankValue" => tr("error-blank"),
+        "DuplicateValue" => tr("error-taken"),
+        _ => format!("{} {description}", tr("error-invalid")),
+    }
+}
+
+/// The messages of a refused write, as one line above the form.
+pub(super) fn invalid_message(locale: Locale, errors: &[FieldError]) -> String {
+    let lead = super::i18n::tr(locale, "error-invalid", &[]);
+    let details: Vec<&str> = errors.iter().map(|e| e.description.as_str()).collect();
+    format!("{lead} {}", details.join(" "))
 }
 
 async fn no_users(state: &State) -> Result<bool> {

@@ -172,7 +172,8 @@ pub async fn create_ticket(
         Err(ApiError::Invalid(list)) => {
             for e in list {
                 let key = if e.field.starts_with("custom_fields") { "custom_fields".to_string() } else { e.field };
-                errors.entry(key).and_modify(|m| m.push_str(&format!(" {}", e.description))).or_insert(e.description);
+                let text = super::pages::refusal(r.locale, e.code, &e.description);
+                errors.entry(key).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
             }
             new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, errors).await
         }

@@ -147,7 +147,7 @@ pub async fn create(
     match made {
         Ok(saved) => Ok(Redirect::to(&format!("/portal/requests/{}", saved.ticket.id)).into_response()),
         Err(ApiError::Invalid(errors)) => {
-            let message = invalid_message(&errors);
+            let message = invalid_message(locale, &errors);
             requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, Some(message)).await
         }
         Err(e) => Err(e),
@@ -245,7 +245,7 @@ pub async fn reply(
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response()),
         Err(ApiError::Invalid(errors)) => {
-            let message = invalid_message(&errors);
+            let message = invalid_message(locale, &errors);
             request_page(&state, &headers, &s, id, Some(message)).await
         }
         Err(e) => Err(e),

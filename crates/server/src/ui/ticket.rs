@@ -408,15 +408,16 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
     let mut field_errors: HashMap<String, String> = HashMap::new();
     for e in &errors {
         let key = if e.field.starts_with("custom_fields") { "custom_fields".to_string() } else { e.field.clone() };
-        field_errors
-            .entry(key)
-            .and_modify(|m| m.push_str(&format!(" {}", e.description)))
-            .or_insert(e.description.clone());
+        let text = super::pages::refusal(r.locale, e.code, &e.description);
+        field_errors.entry(key).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
     }
     let shown_here = ["priority", "type", "group_id", "assignee_id", "tags", "custom_fields"];
     let mut general: Vec<String> = problem.map(tr).into_iter().collect();
     general.extend(
-        errors.iter().filter(|e| !shown_here.iter().any(|k| e.field.starts_with(k))).map(|e| e.description.clone()),
+        errors
+            .iter()
+            .filter(|e| !shown_here.iter().any(|k| e.field.starts_with(k)))
+            .map(|e| super::pages::refusal(r.locale, e.code, &e.description)),
     );
 
     let conversation: Vec<minijinja::Value> = comments
