@@ -31,8 +31,6 @@ pub const BULK_UI: &str = crate::ui::BULK_JOB;
 /// Tickets a chunked job changes per transaction.
 const CHUNK: usize = 100;
 
-/// How long a claimed job belongs to its worker before another may take it over.
-pub const LEASE_MS: i64 = 60_000;
 const MAX_ATTEMPTS: i64 = 5;
 
 /// Enqueues a bulk job the API reports as a job status, and wakes a local worker.
@@ -93,7 +91,8 @@ async fn worker(state: State, owner: String, mut stop: watch::Receiver<bool>) {
 /// Claims and runs one job; `Ok(false)` when none was ready.
 pub async fn run_one(state: &AppState, owner: &str) -> Result<bool> {
     let now_ms = state.clock.now_ms();
-    let job = in_tx(state, async |tx| Ok(jobs::claim(tx, owner, now_ms, now_ms + LEASE_MS).await?)).await?;
+    let job =
+        in_tx(state, async |tx| Ok(jobs::claim(tx, owner, now_ms, now_ms + state.config.job_lease_ms).await?)).await?;
     let Some(job) = job else { return Ok(false) };
     tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "running job");
     if let Err(e) = execute(state, &job, owner).await {
@@ -200,6 +199,9 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     }
     if job.kind == BULK_UI {
         return execute_in_chunks(state, job, owner).await;
+    }
+    if job.kind == crate::app::campaigns::SEND_JOB {
+        return send_campaign(state, job, owner).await;
     }
     let payload: Value =
         serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
@@ -311,7 +313,7 @@ async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<(
         let mut tx = state.db.begin().await?;
         let actor = job_actor(&mut tx, job).await?;
         let now_ms = state.clock.now_ms();
-        if !jobs::renew(&mut tx, job.id, owner, now_ms + LEASE_MS).await? {
+        if !jobs::renew(&mut tx, job.id, owner, now_ms + state.config.job_lease_ms).await? {
             return Ok(()); // another worker has it now
         }
         let chunk = &ids[done..(done + CHUNK).min(ids.len())];
@@ -346,4 +348,30 @@ async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<(
         tx.commit().await?;
     }
     Ok(())
+}
+
+/// Sends a campaign a chunk per transaction (its tickets, their recipients settled, the lease
+/// renewed), until it is done or paused. A worker that dies leaves whole chunks behind; the
+/// next one to take the job goes on from the recipients still pending.
+async fn send_campaign(state: &AppState, job: &Job, owner: &str) -> Result<()> {
+    let payload: Value =
+        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let id =
+        payload["campaign_id"].as_i64().ok_or_else(|| ApiError::Internal("campaign job without campaign".into()))?;
+    loop {
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        let actor = job_actor(&mut tx, job).await?;
+        if !jobs::renew(&mut tx, job.id, owner, state.clock.now_ms() + state.config.job_lease_ms).await? {
+            return Ok(()); // another worker has it now
+        }
+        let done = crate::app::campaigns::send_chunk(&mut tx, id, &actor, now).await?;
+        if done {
+            jobs::complete(&mut tx, job.id, owner, &completed_message(now), None, now).await?;
+        }
+        tx.commit().await?;
+        if done {
+            return Ok(());
+        }
+    }
 }

@@ -43,6 +43,8 @@ pub struct Config {
     pub automation_interval: u64,
     /// Let webhooks call loopback and private addresses (off: only public ones).
     pub webhook_allow_private: bool,
+    /// How long a claimed job belongs to its worker before another may take it over.
+    pub job_lease_ms: i64,
 }
 
 impl Config {
@@ -56,6 +58,7 @@ impl Config {
             sqlite_synchronous: "NORMAL".into(),
             job_workers: 2,
             automation_interval: 60,
+            job_lease_ms: 60_000,
             webhook_allow_private: false,
         }
     }

@@ -56,6 +56,10 @@ enum Command {
         /// Let webhooks call loopback and private network addresses.
         #[arg(long, env = "FRONTDESK_WEBHOOK_ALLOW_PRIVATE")]
         webhook_allow_private: bool,
+        /// Seconds a job stays with the worker that took it before another may take it over
+        /// (after a crash, a job goes on this long after it stopped).
+        #[arg(long, env = "FRONTDESK_JOB_LEASE", default_value_t = 60)]
+        job_lease: u64,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -130,7 +134,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             job_workers,
             automation_interval,
             webhook_allow_private,
+            job_lease,
         } => {
+            config.job_lease_ms = (job_lease.max(1) * 1000) as i64;
             config.automation_interval = automation_interval;
             config.webhook_allow_private = webhook_allow_private;
             config.bind = bind;

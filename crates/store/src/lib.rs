@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod audits;
+pub mod campaigns;
 pub mod custom_fields;
 pub mod custom_statuses;
 mod db;

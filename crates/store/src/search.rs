@@ -540,6 +540,13 @@ pub async fn ticket_ids(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<i64>
     Ok(q.query_as::<(i64,)>().fetch_all(conn).await?.into_iter().map(|r| r.0).collect())
 }
 
+/// The ids of every active user a filter matches, in id order.
+pub async fn user_ids(conn: &mut AnyConnection, f: &Filter) -> Result<Vec<i64>> {
+    let w = where_sql(Record::User, f);
+    let q = Sql { text: format!("SELECT u.id{} ORDER BY u.id", w.text), args: w.args };
+    Ok(q.query_as::<(i64,)>().fetch_all(conn).await?.into_iter().map(|r| r.0).collect())
+}
+
 /// Tickets changed after `after` in commit order: `(id, change_seq)`, from the index alone.
 pub async fn changed_ids(conn: &mut AnyConnection, after: i64) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as("SELECT id, change_seq FROM tickets WHERE change_seq > $1").bind(after).fetch_all(conn).await?)

@@ -1,6 +1,7 @@
 //! Use cases: the only code that opens write transactions. Each one persists a change,
 //! records its audit and enqueues its jobs in one transaction.
 
+pub mod campaigns;
 pub mod fields;
 pub mod groups;
 pub mod input;
@@ -27,6 +28,11 @@ impl Via {
 
     pub fn web() -> Self {
         Via { channel: "web", source: json!({"from": {}, "to": {}, "rel": null}) }
+    }
+
+    /// A proactive campaign's ticket.
+    pub fn campaign() -> Self {
+        Via { channel: "campaign", source: json!({"from": {}, "to": {}, "rel": "campaign"}) }
     }
 
     pub fn source_json(&self) -> String {

@@ -31,14 +31,16 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn settings_json(a: &account::Account) -> Value {
-    json!({"settings": {"name": a.name, "time_zone": a.time_zone, "locale": a.locale, "updated_at": iso(a.updated_at)}})
+fn settings_json(a: &account::Account, interval: i64) -> Value {
+    json!({"settings": {"name": a.name, "time_zone": a.time_zone, "locale": a.locale,
+        "campaign_interval_days": interval, "updated_at": iso(a.updated_at)}})
 }
 
 async fn settings(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
-    Ok(ok(settings_json(&account::get(&mut conn).await?)))
+    let interval = frontdesk_store::campaigns::interval_days(&mut conn).await?;
+    Ok(ok(settings_json(&account::get(&mut conn).await?, interval)))
 }
 
 async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): JsonBody) -> Result<Response> {
@@ -58,8 +60,20 @@ async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): Js
         .set()
         .map(|l| Locale::parse(&l).map_err(|e| ApiError::invalid("locale", format!("Language: {e}"))))
         .transpose()?;
+    let interval = match o.raw("campaign_interval_days") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
+            Some(d) if (0..=365).contains(&d) => Some(d),
+            _ => {
+                return Err(ApiError::invalid(
+                    "campaign_interval_days",
+                    "campaign_interval_days: a number of days from 0 to 365",
+                ));
+            }
+        },
+    };
     let now = state.now();
-    let a = in_tx(&state, async |tx| {
+    let (a, interval) = in_tx(&state, async |tx| {
         let mut a = account::get(tx).await?;
         if let Some(n) = name {
             a.name = n.trim().to_string();
@@ -72,10 +86,13 @@ async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): Js
         }
         a.updated_at = now;
         account::update(tx, &a).await?;
-        Ok(a)
+        if let Some(d) = interval {
+            frontdesk_store::campaigns::set_interval_days(tx, d).await?;
+        }
+        Ok((a, frontdesk_store::campaigns::interval_days(tx).await?))
     })
     .await?;
-    Ok(ok(settings_json(&a)))
+    Ok(ok(settings_json(&a, interval)))
 }
 
 fn token_json(t: &tokens::ApiToken) -> Value {

@@ -5,6 +5,7 @@
 //! headers) → handler (thin: parse input, call a use case in `crate::app`, render JSON).
 
 pub mod account;
+pub mod campaigns;
 pub mod custom_statuses;
 pub mod extract;
 pub mod fields;
@@ -76,6 +77,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(webhooks::endpoints());
     all.extend(incremental::endpoints());
     all.extend(account::endpoints());
+    all.extend(campaigns::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

@@ -982,6 +982,7 @@ pub struct SettingsForm {
     name: Option<String>,
     time_zone: Option<String>,
     locale: Option<String>,
+    campaign_interval_days: Option<String>,
     #[serde(rename = "_csrf")]
     csrf: Option<String>,
 }
@@ -1012,16 +1013,20 @@ async fn settings_page(
     error: String,
 ) -> Result<Response> {
     let r = reader(state, headers, Some(&s.actor.user)).await?;
-    let fields: Vec<_> =
-        [("name", "text", vec![]), ("time_zone", "text", vec![]), ("locale", "choice", vec!["en-US", "pt-BR", "ja"])]
-            .into_iter()
-            .map(|(name, kind, choices)| {
-                context! {
-                    name, kind, choices, label => format!("field-{name}"), hint => format!("hint-{name}"),
-                    value => shown(&settings[name]), error => errors.get(name).cloned(),
-                }
-            })
-            .collect();
+    let fields: Vec<_> = [
+        ("name", "text", vec![]),
+        ("time_zone", "text", vec![]),
+        ("locale", "choice", vec!["en-US", "pt-BR", "ja"]),
+        ("campaign_interval_days", "number", vec![]),
+    ]
+    .into_iter()
+    .map(|(name, kind, choices)| {
+        context! {
+            name, kind, choices, label => format!("field-{name}"), hint => format!("hint-{name}"),
+            value => shown(&settings[name]), error => errors.get(name).cloned(),
+        }
+    })
+    .collect();
     Ok(render(
         status,
         "admin.html",
@@ -1042,7 +1047,8 @@ pub async fn save_settings(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    let posted = json!({"name": f.name, "time_zone": f.time_zone, "locale": f.locale});
+    let posted = json!({"name": f.name, "time_zone": f.time_zone, "locale": f.locale,
+        "campaign_interval_days": f.campaign_interval_days});
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         let m = super::i18n::tr(locale, "stale-form", &[]);
@@ -1053,7 +1059,12 @@ pub async fn save_settings(
     if status.is_success() {
         return Ok(Redirect::to("/admin/settings?saved=1").into_response());
     }
-    let known = [field("name", Kind::Text), field("time_zone", Kind::Text), field("locale", Kind::Text)];
+    let known = [
+        field("name", Kind::Text),
+        field("time_zone", Kind::Text),
+        field("locale", Kind::Text),
+        field("campaign_interval_days", Kind::Number),
+    ];
     let (errors, general) = field_errors(&body, locale, &known);
     settings_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, errors, general).await
 }

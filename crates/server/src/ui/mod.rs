@@ -7,6 +7,7 @@
 //! 8 idle hours or 7 days, whichever comes first.
 
 mod admin;
+mod campaigns;
 pub mod i18n;
 mod lists;
 mod live;
@@ -34,7 +35,7 @@ use crate::State;
 pub use lists::BULK_JOB;
 pub use session::Session;
 
-pub(crate) const TEMPLATES: [(&str, &str); 19] = [
+pub(crate) const TEMPLATES: [(&str, &str); 23] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
@@ -54,6 +55,10 @@ pub(crate) const TEMPLATES: [(&str, &str); 19] = [
     ("new_ticket.html", include_str!("../../ui/templates/new_ticket.html")),
     ("admin.html", include_str!("../../ui/templates/admin.html")),
     ("reset.html", include_str!("../../ui/templates/reset.html")),
+    ("campaigns.html", include_str!("../../ui/templates/campaigns.html")),
+    ("campaign_new.html", include_str!("../../ui/templates/campaign_new.html")),
+    ("campaign_preview.html", include_str!("../../ui/templates/campaign_preview.html")),
+    ("campaign.html", include_str!("../../ui/templates/campaign.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
@@ -94,6 +99,13 @@ pub fn routes() -> Router<State> {
         .route("/agent/tickets/{id}/macro", post(ticket::apply_macro))
         .route("/agent/tickets/{id}/presence", post(live::beat))
         .route("/agent/tickets/{id}/leave", post(live::leave))
+        .route("/agent/campaigns", get(campaigns::list).post(campaigns::send))
+        .route("/agent/campaigns/new", get(campaigns::new))
+        .route("/agent/campaigns/preview", post(campaigns::preview))
+        .route("/agent/campaigns/{id}", get(campaigns::show))
+        .route("/agent/campaigns/{id}/pause", post(campaigns::pause))
+        .route("/agent/campaigns/{id}/resume", post(campaigns::resume))
+        .route("/agent/campaigns/{id}/{file}", get(campaigns::download))
         .route("/admin", get(admin::home))
         .route("/admin/settings", get(admin::settings).post(admin::save_settings))
         .route("/admin/{slug}", get(admin::list))

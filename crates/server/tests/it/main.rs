@@ -5,6 +5,7 @@
 mod auth;
 mod bad_input;
 mod bulk;
+mod campaigns;
 mod cli;
 mod fields;
 mod helpers;

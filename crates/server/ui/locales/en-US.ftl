@@ -259,3 +259,54 @@ view-unassigned = Unassigned tickets
 view-unsolved = All unsolved tickets
 view-pending = Pending tickets
 view-solved = Recently solved tickets
+field-campaign_interval_days = Least days between two campaign tickets to one customer
+campaigns = Campaigns
+campaign-new = New campaign
+campaign-find = Find customers
+campaign-find-text = Any user field (name, email, phone, notes, tags, organization, custom fields)
+campaign-find-fields = Custom fields, one key:value a line
+campaign-per-page = Customers a page
+campaign-found = { $count ->
+    [one] { $count } customer found
+   *[other] { $count } customers found
+}
+select-all-customers = Select every customer on this page
+campaign-all-matching = Every customer this search finds ({ $count }), not only those selected
+campaign-compose = Compose the ticket
+campaign-name = Campaign name
+campaign-name-hint = Unique; it becomes a tag on every ticket of the campaign.
+campaign-placeholders = Markdown. Placeholders: {"{{"}user.first_name{"}}"}, {"{{"}user.name{"}}"}, {"{{"}user.email{"}}"}, {"{{"}user.organization.name{"}}"}, {"{{"}user.custom_fields.<key>{"}}"}.
+campaign-preview = Preview
+campaign-tag-is = Tag on every ticket:
+campaign-customers = Customers
+campaign-will-create = Tickets to create
+campaign-skipped = Skipped
+campaign-failed = Failed
+campaign-created = Created
+campaign-samples = Three of the tickets, as the customers will get them
+campaign-override = Include customers contacted recently (override the frequency cap)
+campaign-send = { $count ->
+    [one] Send { $count } ticket
+   *[other] Send { $count } tickets
+}
+campaign-state = State
+campaign-state-queued = Queued
+campaign-state-running = Sending
+campaign-state-paused = Paused
+campaign-state-completed = Completed
+campaign-state-failed = Failed
+campaign-pause = Pause
+campaign-resume = Resume
+campaign-view = Open the campaign's view
+campaign-report = Report
+campaign-replied = Customers who replied
+campaign-median-reply = Median time to their first reply
+campaign-permission = Running campaigns needs the “run campaigns” permission, which an administrator can give you.
+skip-not_found = Not found
+skip-not_a_customer = Not a customer (agents and admins)
+skip-suspended = Suspended
+skip-opted_out = Opted out of campaigns
+skip-contacted_recently = Reached by another campaign recently
+warning-capacity = Capacity: { $count } tickets are about { $days } days of work at the { $per_day } tickets a day solved over the last 30 days.
+warning-capacity-none = Capacity: { $count } tickets, and no tickets were solved over the last 30 days by this assignee or group.
+warning-frequency = Contact frequency: { $count } customers had a campaign ticket in the last { $days } days and are skipped.

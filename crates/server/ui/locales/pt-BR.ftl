@@ -259,3 +259,54 @@ view-unassigned = Tickets não atribuídos
 view-unsolved = Todos os tickets não resolvidos
 view-pending = Tickets pendentes
 view-solved = Tickets resolvidos recentemente
+field-campaign_interval_days = Mínimo de dias entre dois tickets de campanha para o mesmo cliente
+campaigns = Campanhas
+campaign-new = Nova campanha
+campaign-find = Encontrar clientes
+campaign-find-text = Qualquer campo do usuário (nome, e-mail, telefone, observações, tags, organização, campos personalizados)
+campaign-find-fields = Campos personalizados, um chave:valor por linha
+campaign-per-page = Clientes por página
+campaign-found = { $count ->
+    [one] { $count } cliente encontrado
+   *[other] { $count } clientes encontrados
+}
+select-all-customers = Selecionar todos os clientes desta página
+campaign-all-matching = Todos os clientes que esta pesquisa encontra ({ $count }), não só os selecionados
+campaign-compose = Escrever o ticket
+campaign-name = Nome da campanha
+campaign-name-hint = Único; vira uma tag em todos os tickets da campanha.
+campaign-placeholders = Markdown. Espaços reservados: {"{{"}user.first_name{"}}"}, {"{{"}user.name{"}}"}, {"{{"}user.email{"}}"}, {"{{"}user.organization.name{"}}"}, {"{{"}user.custom_fields.<chave>{"}}"}.
+campaign-preview = Pré-visualizar
+campaign-tag-is = Tag em todos os tickets:
+campaign-customers = Clientes
+campaign-will-create = Tickets a criar
+campaign-skipped = Ignorados
+campaign-failed = Com falha
+campaign-created = Criados
+campaign-samples = Três dos tickets, como os clientes vão recebê-los
+campaign-override = Incluir clientes contatados recentemente (ignorar o limite de frequência)
+campaign-send = { $count ->
+    [one] Enviar { $count } ticket
+   *[other] Enviar { $count } tickets
+}
+campaign-state = Estado
+campaign-state-queued = Na fila
+campaign-state-running = Enviando
+campaign-state-paused = Pausada
+campaign-state-completed = Concluída
+campaign-state-failed = Falhou
+campaign-pause = Pausar
+campaign-resume = Retomar
+campaign-view = Abrir a visualização da campanha
+campaign-report = Relatório
+campaign-replied = Clientes que responderam
+campaign-median-reply = Tempo mediano até a primeira resposta
+campaign-permission = Executar campanhas exige a permissão “executar campanhas”, que um administrador pode lhe dar.
+skip-not_found = Não encontrado
+skip-not_a_customer = Não é cliente (agentes e administradores)
+skip-suspended = Suspenso
+skip-opted_out = Optou por não receber campanhas
+skip-contacted_recently = Contatado por outra campanha recentemente
+warning-capacity = Capacidade: { $count } tickets são cerca de { $days } dias de trabalho, com { $per_day } tickets resolvidos por dia nos últimos 30 dias.
+warning-capacity-none = Capacidade: { $count } tickets, e nenhum ticket foi resolvido nos últimos 30 dias por este atribuído ou grupo.
+warning-frequency = Frequência de contato: { $count } clientes receberam um ticket de campanha nos últimos { $days } dias e serão ignorados.

@@ -1,0 +1,294 @@
+//! `/api/v2/campaigns` (native): proactive campaigns, their recipients and reports, and
+//! `/api/v2/users/{id}/permissions` (who may run them).
+
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use frontdesk_store::campaigns::{self as store, Campaign};
+
+use super::extract::{Base, JsonBody, Params, path_id};
+use super::paging::Paging;
+use super::{Endpoint, ep, json_response, ok, require_admin};
+use crate::State;
+use crate::app::campaigns::{self as app, CampaignInput};
+use crate::app::in_tx;
+use crate::app::input::root;
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "campaigns";
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::GET, "/api/v2/campaigns", T, "List campaigns", get(list)),
+        ep(Method::POST, "/api/v2/campaigns", T, "Start a campaign (or preview it with dry_run)", post(create)),
+        ep(Method::GET, "/api/v2/campaigns/{id}", T, "Show a campaign and its progress", get(show)),
+        ep(
+            Method::GET,
+            "/api/v2/campaigns/{id}/recipients",
+            T,
+            "Each customer's ticket or skip reason",
+            get(recipients),
+        ),
+        ep(Method::POST, "/api/v2/campaigns/{id}/pause", T, "Pause a campaign's send", post(pause)),
+        ep(Method::POST, "/api/v2/campaigns/{id}/resume", T, "Resume a paused campaign", post(resume)),
+        ep(Method::GET, "/api/v2/campaigns/{id}/report", T, "A campaign's report", get(report)),
+        ep(Method::GET, "/api/v2/campaigns/{id}/report.csv", T, "A campaign's report as CSV", get(report_csv)),
+        ep(Method::GET, "/api/v2/campaigns/{id}/report.xlsx", T, "A campaign's report as XLSX", get(report_xlsx)),
+        ep(Method::GET, "/api/v2/users/{id}/permissions", T, "What a user may do beyond their role", get(permissions)),
+        ep(Method::PUT, "/api/v2/users/{id}/permissions", T, "Grant permissions (run_campaigns)", put(set_permissions)),
+    ]
+}
+
+pub fn campaign_json(base: &Base, c: &Campaign) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "tag": c.tag,
+        "state": c.state,
+        "total": c.total,
+        "created": c.created,
+        "skipped": c.skipped,
+        "failed": c.failed,
+        "pending": (c.total - c.created - c.skipped - c.failed).max(0),
+        "view_id": c.view_id,
+        "macro_id": c.macro_id,
+        "override_frequency_cap": c.override_frequency_cap == 1,
+        "audience": serde_json::from_str::<Value>(&c.audience).unwrap_or(Value::Null),
+        "ticket": serde_json::from_str::<Value>(&c.ticket).unwrap_or(Value::Null),
+        "created_by": c.created_by,
+        "url": base.url(&format!("/api/v2/campaigns/{}.json", c.id)),
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+        "completed_at": c.completed_at.map(iso),
+    })
+}
+
+async fn gate(state: &State, actor: &Actor) -> Result<()> {
+    let mut conn = state.db.read().await?;
+    app::may_run(&mut conn, actor).await
+}
+
+async fn find(state: &State, id: &str) -> Result<Campaign> {
+    let id = path_id(id)?;
+    let mut conn = state.db.read().await?;
+    store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)
+}
+
+async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+    gate(&state, &actor).await?;
+    let mut conn = state.db.read().await?;
+    let items: Vec<Value> = store::list(&mut conn).await?.iter().map(|c| campaign_json(&base, c)).collect();
+    Ok(ok(json!({"campaigns": items, "count": items.len(), "next_page": null, "previous_page": null})))
+}
+
+async fn create(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    gate(&state, &actor).await?;
+    let m = root(&body, "campaign")?;
+    let input = CampaignInput::parse(m)?;
+    let now = state.now();
+    if m.get("dry_run").and_then(Value::as_bool) == Some(true) {
+        let mut conn = state.db.read().await?;
+        let preview = app::preview(&mut conn, &input, &actor, now).await?;
+        return Ok(ok(json!({"preview": preview})));
+    }
+    let c = in_tx(&state, async |tx| app::create(tx, &input, &actor, now).await).await?;
+    state.job_wakeup.notify_one();
+    let mut r = json_response(StatusCode::ACCEPTED, &json!({"campaign": campaign_json(&base, &c)}));
+    if let Ok(v) = HeaderValue::from_str(&base.url(&format!("/api/v2/campaigns/{}.json", c.id))) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+    gate(&state, &actor).await?;
+    let c = find(&state, &id).await?;
+    Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
+}
+
+async fn recipients(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    params: Params,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    gate(&state, &actor).await?;
+    let c = find(&state, &id).await?;
+    let paging = Paging::cursor_only(&params)?;
+    let mut conn = state.db.read().await?;
+    let page = store::recipients(&mut conn, c.id, paging.req).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|r| json!({"user_id": r.user_id, "state": r.state, "ticket_id": r.ticket_id, "reason": r.reason, "updated_at": iso(r.updated_at)}))
+        .collect();
+    Ok(ok(Value::Object(paging.respond(&base, &params, "recipients", items, &page))))
+}
+
+async fn pause(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+    gate(&state, &actor).await?;
+    let id = path_id(&id)?;
+    let now = state.now();
+    let c = in_tx(&state, async |tx| app::pause(tx, id, now).await).await?;
+    Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
+}
+
+async fn resume(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+    gate(&state, &actor).await?;
+    let id = path_id(&id)?;
+    let now = state.now();
+    let c = in_tx(&state, async |tx| app::resume(tx, id, &actor, now).await).await?;
+    state.job_wakeup.notify_one();
+    Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
+}
+
+async fn report_of(state: &State, actor: &Actor, id: &str) -> Result<Value> {
+    gate(state, actor).await?;
+    let c = find(state, id).await?;
+    let mut conn = state.db.read().await?;
+    app::report(&mut conn, &c).await
+}
+
+async fn report(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    let mut r = report_of(&state, &actor, &id).await?;
+    if let Some(m) = r.as_object_mut() {
+        m.remove("rows");
+    }
+    Ok(ok(json!({"report": r})))
+}
+
+/// The report's table: a summary, then one line per ticket.
+fn report_table(r: &Value) -> Vec<Vec<String>> {
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut rows = vec![
+        vec!["campaign".into(), text(&r["name"])],
+        vec!["tag".into(), text(&r["tag"])],
+        vec!["tickets".into(), text(&r["tickets"])],
+        vec!["solved".into(), text(&r["solved"])],
+        vec!["customers who replied".into(), text(&r["replied"])],
+        vec!["median time to first reply (seconds)".into(), text(&r["median_first_reply_seconds"])],
+    ];
+    for (status, n) in r["by_status"].as_object().into_iter().flatten() {
+        rows.push(vec![format!("status {status}"), text(n)]);
+    }
+    for c in r["by_custom_status"].as_array().into_iter().flatten() {
+        rows.push(vec![format!("ticket status {}", text(&c["agent_label"])), text(&c["count"])]);
+    }
+    rows.push(Vec::new());
+    rows.push(vec!["ticket_id".into(), "status".into(), "custom_status_id".into(), "first_reply_seconds".into()]);
+    for t in r["rows"].as_array().into_iter().flatten() {
+        rows.push(vec![
+            text(&t["ticket_id"]),
+            text(&t["status"]),
+            text(&t["custom_status_id"]),
+            text(&t["first_reply_seconds"]),
+        ]);
+    }
+    rows
+}
+
+fn download(body: Vec<u8>, content_type: &'static str, filename: String) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+async fn report_csv(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    csv(&report_of(&state, &actor, &id).await?)
+}
+
+async fn report_xlsx(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    xlsx(&report_of(&state, &actor, &id).await?)
+}
+
+/// A report as a CSV download.
+pub fn csv(r: &Value) -> Result<Response> {
+    let mut out = String::new();
+    for row in report_table(r) {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| if c.contains([',', '"', '\n']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    let name = format!("{}.csv", r["tag"].as_str().unwrap_or("campaign"));
+    Ok(download(out.into_bytes(), "text/csv; charset=utf-8", name))
+}
+
+/// A report as an XLSX download.
+pub fn xlsx(r: &Value) -> Result<Response> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, row) in report_table(r).iter().enumerate() {
+        for (j, cell) in row.iter().enumerate() {
+            let (ri, ci) = (i as u32, j as u16);
+            let written = match cell.parse::<f64>() {
+                Ok(n) => sheet.write_number(ri, ci, n).map(|_| ()),
+                Err(_) => sheet.write_string(ri, ci, cell).map(|_| ()),
+            };
+            written.map_err(|e| ApiError::Internal(format!("xlsx: {e}")))?;
+        }
+    }
+    let bytes = book.save_to_buffer().map_err(|e| ApiError::Internal(format!("xlsx: {e}")))?;
+    let name = format!("{}.xlsx", r["tag"].as_str().unwrap_or("campaign"));
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name))
+}
+
+async fn permissions(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    let id = path_id(&id)?;
+    if !actor.is_admin() && actor.id() != id {
+        return Err(ApiError::forbidden());
+    }
+    let mut conn = state.db.read().await?;
+    frontdesk_store::users::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(ok(json!({"permissions": store::permissions(&mut conn, id).await?})))
+}
+
+async fn set_permissions(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let list: Vec<String> = match body.get("permissions") {
+        Some(Value::Array(a)) => a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect(),
+        _ => return Err(ApiError::invalid("permissions", "permissions: must be a list, such as [\"run_campaigns\"]")),
+    };
+    if let Some(bad) = list.iter().find(|p| p.as_str() != app::PERMISSION) {
+        return Err(ApiError::invalid(
+            "permissions",
+            format!("permissions: {bad:?} is not a permission (run_campaigns)"),
+        ));
+    }
+    let list = in_tx(&state, async |tx| {
+        let u = frontdesk_store::users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
+        if u.role == "end-user" && !list.is_empty() {
+            return Err(ApiError::invalid("permissions", "permissions: customers cannot run campaigns"));
+        }
+        store::set_permissions(tx, id, &list).await?;
+        Ok(store::permissions(tx, id).await?)
+    })
+    .await?;
+    Ok(ok(json!({"permissions": list})))
+}

@@ -1,0 +1,613 @@
+//! Proactive campaigns in the workspace: find customers, compose the ticket, preview it, send
+//! it (a job with live progress, paused and resumed at will) and read its report.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use frontdesk_domain::filter::Record;
+use frontdesk_domain::{Priority, TicketType};
+use frontdesk_store::{PageRequest, campaigns as store, users};
+
+use super::pages::{error_page, me, reader, staff};
+use super::session::{self, Session};
+use super::{local_time, render};
+use crate::State;
+use crate::app::campaigns::{self as app, CampaignInput};
+use crate::error::{ApiError, Result};
+
+const PER_PAGE: i64 = 20;
+const MAX_PER_PAGE: i64 = 500;
+
+/// A staff member who may run campaigns, or the page to answer instead (a 403 naming the
+/// permission).
+async fn runner(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
+    let s = staff(state, headers).await?;
+    let allowed = match state.db.read().await {
+        Ok(mut conn) => app::may_run(&mut conn, &s.actor).await,
+        Err(e) => Err(e.into()),
+    };
+    match allowed {
+        Ok(()) => Ok(s),
+        Err(_) => Err(error_page(state, headers, StatusCode::FORBIDDEN, "campaign-permission").await),
+    }
+}
+
+pub async fn list(AxState(state): AxState<State>, headers: HeaderMap) -> Result<Response> {
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let mut conn = state.db.read().await?;
+    let all = store::list(&mut conn).await?;
+    drop(conn);
+    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let rows: Vec<_> = all
+        .iter()
+        .map(|c| {
+            let (at, at_iso) = local_time(c.created_at, &r.tz);
+            context! { id => c.id, name => c.name, state => c.state, total => c.total, created => c.created,
+            skipped => c.skipped, failed => c.failed, at, at_iso }
+        })
+        .collect();
+    Ok(render(StatusCode::OK, "campaigns.html", r.locale, context! { me => me(&s), csrf => s.csrf, campaigns => rows }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct FindQuery {
+    q: Option<String>,
+    organization: Option<String>,
+    tags: Option<String>,
+    fields: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// The search language query of the finder's inputs: free text over every user field, and
+/// organization, tags and `key:value` custom fields, for customers only.
+fn finder_query(q: &FindQuery) -> String {
+    let quote =
+        |v: &str| if v.contains(char::is_whitespace) { format!("\"{}\"", v.replace('"', "")) } else { v.to_string() };
+    let mut parts = vec!["role:end-user".to_string()];
+    if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        parts.push(t.to_string());
+    }
+    if let Some(o) = q.organization.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        parts.push(format!("organization:{}", quote(o)));
+    }
+    for t in q.tags.as_deref().unwrap_or("").split([' ', ',']).filter(|t| !t.is_empty()) {
+        parts.push(format!("tags:{t}"));
+    }
+    for line in q.fields.as_deref().unwrap_or("").lines().map(str::trim).filter(|l| !l.is_empty()) {
+        parts.push(line.to_string());
+    }
+    parts.join(" ")
+}
+
+/// Step 1 and 2 on one page: find customers (20 a page, up to 500, no cap on pages), choose
+/// them, and compose the ticket.
+pub async fn new(AxState(state): AxState<State>, headers: HeaderMap, Query(q): Query<FindQuery>) -> Result<Response> {
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    compose_page(&state, &headers, &s, &q, StatusCode::OK, Map::new(), HashMap::new(), String::new()).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn compose_page(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    q: &FindQuery,
+    status: StatusCode,
+    posted: Map<String, Value>,
+    errors: HashMap<String, String>,
+    error: String,
+) -> Result<Response> {
+    let r = reader(state, headers, Some(&s.actor.user)).await?;
+    let query = finder_query(q);
+    let per_page = q.per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let page = q.page.unwrap_or(1).max(1);
+    let searched = q.q.is_some() || q.organization.is_some() || q.tags.is_some() || q.fields.is_some();
+    let mut conn = state.db.read().await?;
+    let mut found = Vec::new();
+    let mut total = 0i64;
+    let mut search_error = None;
+    if searched {
+        let asker = crate::http::search::Asker { now: state.now(), me: s.actor.id() };
+        match crate::http::search::resolve(&mut conn, &query, Some(Record::User), asker).await {
+            Ok((filters, _)) => {
+                if let Some((_, f)) = filters.first() {
+                    let ids = frontdesk_store::search::user_ids(&mut conn, f).await?;
+                    total = ids.len() as i64;
+                    let start = ((page - 1) * per_page).min(total) as usize;
+                    let end = (start + per_page as usize).min(ids.len());
+                    let people = users::get_many(&mut conn, &ids[start..end]).await?;
+                    let org_ids: Vec<i64> = people.iter().filter_map(|u| u.organization_id).collect();
+                    let orgs: HashMap<i64, String> = frontdesk_store::organizations::get_many(&mut conn, &org_ids)
+                        .await?
+                        .into_iter()
+                        .map(|o| (o.id, o.name))
+                        .collect();
+                    found = people
+                        .into_iter()
+                        .map(|u| {
+                            let org = u.organization_id.and_then(|o| orgs.get(&o).cloned());
+                            context! { id => u.id, name => u.name, email => u.email, organization => org, suspended => u.suspended == 1 }
+                        })
+                        .collect();
+                }
+            }
+            Err(ApiError::InvalidQuery { message, .. }) => search_error = Some(message),
+            Err(e) => return Err(e),
+        }
+    }
+    let statuses: Vec<_> = frontdesk_store::custom_statuses::list(&mut conn, true)
+        .await?
+        .into_iter()
+        .filter(|c| c.status_category != "new")
+        .map(|c| {
+            let label = if c.is_default == 1 {
+                super::i18n::tr(r.locale, &format!("status-{}", c.status_category), &[])
+            } else {
+                c.agent_label.clone()
+            };
+            context! { id => c.id, label }
+        })
+        .collect();
+    let staff_ids = users::staff_ids(&mut conn).await?;
+    let agents: Vec<_> = users::get_many(&mut conn, &staff_ids)
+        .await?
+        .into_iter()
+        .map(|u| context! { id => u.id.to_string(), name => u.name })
+        .collect();
+    let groups = frontdesk_store::groups::list(&mut conn, PageRequest::After { id: None, size: 1000 }).await?.items;
+    let macros: Vec<_> = frontdesk_store::rules::list(&mut conn, "macro", true)
+        .await?
+        .into_iter()
+        .map(|m| context! { id => m.id.to_string(), title => m.title })
+        .collect();
+    drop(conn);
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let encode = |v: &Option<String>| -> String {
+        form_urlencoded::byte_serialize(v.as_deref().unwrap_or("").as_bytes()).collect()
+    };
+    let link = format!(
+        "q={}&organization={}&tags={}&fields={}&per_page={per_page}",
+        encode(&q.q),
+        encode(&q.organization),
+        encode(&q.tags),
+        encode(&q.fields)
+    );
+    let v =
+        |k: &str| posted.get(k).map(|x| x.as_str().map(str::to_string).unwrap_or(x.to_string())).unwrap_or_default();
+    let form = context! {
+        name => v("name"), subject => v("subject"), body => v("body"), public => v("public") != "false",
+        status => v("status"), priority => v("priority"), type => v("type"), assignee_id => v("assignee_id"),
+        group_id => v("group_id"), tags => v("tags"), macro_id => v("macro_id"),
+    };
+    let finder = context! {
+        q => q.q.clone().unwrap_or_default(), organization => q.organization.clone().unwrap_or_default(),
+        tags => q.tags.clone().unwrap_or_default(), fields => q.fields.clone().unwrap_or_default(),
+    };
+    Ok(render(
+        status,
+        "campaign_new.html",
+        r.locale,
+        context! {
+            me => me(s), csrf => s.csrf.clone(), finder, searched, found, total, page, pages, per_page, link,
+            query, search_error, statuses, agents, groups => super::ticket::group_choices(&groups), macros,
+            priorities => Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            types => TicketType::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            form, errors, error,
+        },
+    ))
+}
+
+/// The posted composer as the API's campaign.
+fn campaign_of(form: &HashMap<String, Vec<String>>) -> (Map<String, Value>, Map<String, Value>) {
+    let one = |k: &str| form.get(k).and_then(|v| v.first()).map(|v| v.trim().to_string()).unwrap_or_default();
+    let mut ticket = Map::new();
+    ticket.insert("subject".into(), json!(one("subject")));
+    ticket.insert("comment".into(), json!({"body": one("body"), "public": one("public") != "false"}));
+    if let Some(id) = one("status").strip_prefix("cs:").and_then(|i| i.parse::<i64>().ok()) {
+        ticket.insert("custom_status_id".into(), json!(id));
+    } else if !one("status").is_empty() {
+        ticket.insert("status".into(), json!(one("status")));
+    }
+    for key in ["priority", "type", "assignee_id", "group_id"] {
+        if !one(key).is_empty() {
+            ticket.insert(key.into(), json!(one(key)));
+        }
+    }
+    let tags: Vec<&str> = form
+        .get("tags")
+        .and_then(|v| v.first())
+        .map(|t| t.split([' ', ',']).filter(|x| !x.is_empty()).collect())
+        .unwrap_or_default();
+    if !tags.is_empty() {
+        ticket.insert("tags".into(), json!(tags));
+    }
+    let mut audience = Map::new();
+    if one("all_matching") == "1" {
+        audience.insert("query".into(), json!(one("query")));
+    }
+    let ids: Vec<i64> = form.get("ids").into_iter().flatten().filter_map(|v| v.parse().ok()).collect();
+    if !ids.is_empty() && one("all_matching") != "1" {
+        audience.insert("user_ids".into(), json!(ids));
+    }
+    let mut c = Map::new();
+    c.insert("name".into(), json!(one("name")));
+    c.insert("audience".into(), Value::Object(audience));
+    c.insert("ticket".into(), Value::Object(ticket));
+    if let Ok(m) = one("macro_id").parse::<i64>() {
+        c.insert("macro_id".into(), json!(m));
+    }
+    if one("override_frequency_cap") == "1" {
+        c.insert("override_frequency_cap".into(), json!(true));
+    }
+    // What the composer showed, to fill it again when refused.
+    let mut shown = Map::new();
+    for k in [
+        "name",
+        "subject",
+        "body",
+        "public",
+        "status",
+        "priority",
+        "type",
+        "assignee_id",
+        "group_id",
+        "tags",
+        "macro_id",
+    ] {
+        shown.insert(k.into(), json!(one(k)));
+    }
+    (c, shown)
+}
+
+fn gather(pairs: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
+    let mut form: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in pairs {
+        form.entry(k).or_default().push(v);
+    }
+    form
+}
+
+fn finder_of(form: &HashMap<String, Vec<String>>) -> FindQuery {
+    let one = |k: &str| form.get(k).and_then(|v| v.first()).cloned();
+    FindQuery {
+        q: one("find_q"),
+        organization: one("find_organization"),
+        tags: one("find_tags"),
+        fields: one("find_fields"),
+        page: None,
+        per_page: None,
+    }
+}
+
+/// A refused campaign: back to the composer, each message next to its input.
+async fn refused(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    form: &HashMap<String, Vec<String>>,
+    shown: Map<String, Value>,
+    e: ApiError,
+) -> Result<Response> {
+    let locale = reader(state, headers, Some(&s.actor.user)).await?.locale;
+    let (status, errors, error) = match e {
+        ApiError::Invalid(list) => {
+            let mut by: HashMap<String, String> = HashMap::new();
+            let mut general = Vec::new();
+            for f in list {
+                let key = f.field.trim_start_matches("ticket.").split(['.', '[']).next().unwrap_or("").to_string();
+                let text = super::pages::refusal(locale, f.code, &f.description);
+                if [
+                    "name",
+                    "subject",
+                    "comment",
+                    "status",
+                    "custom_status_id",
+                    "priority",
+                    "type",
+                    "assignee_id",
+                    "group_id",
+                    "tags",
+                    "macro_id",
+                ]
+                .contains(&key.as_str())
+                {
+                    by.insert(if key == "comment" { "body".into() } else { key }, text);
+                } else {
+                    general.push(text);
+                }
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, by, general.join(" "))
+        }
+        ApiError::InvalidQuery { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, HashMap::new(), message),
+        ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, HashMap::new(), m),
+        other => return Err(other),
+    };
+    compose_page(state, headers, s, &finder_of(form), status, shown, errors, error).await
+}
+
+/// Step 3: the preview, with what Send will post.
+pub async fn preview(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let form = gather(pairs);
+    let (campaign, shown) = campaign_of(&form);
+    let csrf = form.get("_csrf").and_then(|v| v.first()).map(String::as_str);
+    if !session::csrf_ok(&s.csrf, csrf) {
+        return Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "stale-form").await);
+    }
+    let now = state.now();
+    let checked = async {
+        let input = CampaignInput::parse(&campaign)?;
+        let mut conn = state.db.read().await?;
+        app::preview(&mut conn, &input, &s.actor, now).await
+    }
+    .await;
+    let p = match checked {
+        Ok(p) => p,
+        Err(e) => return refused(&state, &headers, &s, &form, shown, e).await,
+    };
+    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let reasons: Vec<_> = p["skip_reasons"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, n)| context! { key => format!("skip-{k}"), count => n.as_i64().unwrap_or(0) })
+        .collect();
+    let samples: Vec<_> = p["samples"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            context! { name => x["name"].as_str().map(str::to_string), email => x["email"].as_str().map(str::to_string),
+            subject => x["subject"].as_str().map(str::to_string), html => x["html_body"].as_str().map(str::to_string),
+            public => x["public"].as_bool().unwrap_or(true) }
+        })
+        .collect();
+    let warnings: Vec<_> = p["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            let text = match w["type"].as_str() {
+                Some("capacity") => match w["days_of_work"].as_f64() {
+                    Some(d) => super::i18n::tr(
+                        r.locale,
+                        "warning-capacity",
+                        &[
+                            ("count", p["sending"].as_i64().unwrap_or(0).into()),
+                            ("days", format!("{d}").into()),
+                            ("per_day", format!("{}", w["solved_per_day"].as_f64().unwrap_or(0.0)).into()),
+                        ],
+                    ),
+                    None => super::i18n::tr(
+                        r.locale,
+                        "warning-capacity-none",
+                        &[("count", p["sending"].as_i64().unwrap_or(0).into())],
+                    ),
+                },
+                _ => super::i18n::tr(
+                    r.locale,
+                    "warning-frequency",
+                    &[
+                        ("count", w["customers"].as_i64().unwrap_or(0).into()),
+                        ("days", w["interval_days"].as_i64().unwrap_or(7).into()),
+                    ],
+                ),
+            };
+            context! { kind => w["type"].as_str().map(str::to_string), text }
+        })
+        .collect();
+    let summary = context! {
+        name => p["name"].as_str().map(str::to_string), tag => p["tag"].as_str().map(str::to_string),
+        total => p["total"].as_i64(), sending => p["sending"].as_i64(), skipped => p["skipped"].as_i64(),
+    };
+    Ok(render(
+        StatusCode::OK,
+        "campaign_preview.html",
+        r.locale,
+        context! {
+            me => me(&s), csrf => s.csrf.clone(), summary, reasons, samples, warnings,
+            campaign => Value::Object(campaign).to_string(), admin => s.actor.is_admin(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SendForm {
+    campaign: String,
+    override_frequency_cap: Option<String>,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// Step 4: send. The campaign is made (recipients fixed, view created) and its job queued.
+pub async fn send(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<SendForm>) -> Result<Response> {
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
+        return Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "stale-form").await);
+    }
+    let mut body: Map<String, Value> = serde_json::from_str(&f.campaign).unwrap_or_default();
+    if f.override_frequency_cap.as_deref() == Some("1") {
+        body.insert("override_frequency_cap".into(), json!(true));
+    }
+    let now = state.now();
+    let made = async {
+        let input = CampaignInput::parse(&body)?;
+        crate::app::in_tx(&state, async |tx| app::create(tx, &input, &s.actor, now).await).await
+    }
+    .await;
+    match made {
+        Ok(c) => {
+            state.job_wakeup.notify_one();
+            Ok(Redirect::to(&format!("/agent/campaigns/{}", c.id)).into_response())
+        }
+        Err(e) => {
+            let form = HashMap::new();
+            let shown = body.get("ticket").cloned().and_then(|t| t.as_object().cloned()).unwrap_or_default();
+            refused(&state, &headers, &s, &form, shown, e).await
+        }
+    }
+}
+
+/// Steps 5 and 6: progress (live while sending), the confirmation and the report.
+pub async fn show(AxState(state): AxState<State>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response> {
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let mut conn = state.db.read().await?;
+    let Some(c) = store::get(&mut conn, id).await? else {
+        drop(conn);
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let tally = store::tally(&mut conn, id).await?;
+    let report = app::report(&mut conn, &c).await?;
+    drop(conn);
+    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let reasons: Vec<_> = tally
+        .iter()
+        .filter(|(st, _, _)| st == "skipped" || st == "failed")
+        .map(|(st, reason, n)| {
+            let known = matches!(reason.as_deref(), Some("not_found" | "not_a_customer" | "suspended" | "opted_out" | "contacted_recently"));
+            context! { state => st, key => reason.as_ref().filter(|_| known).map(|x| format!("skip-{x}")), reason => reason, count => n }
+        })
+        .collect();
+    let sending = matches!(c.state.as_str(), "queued" | "running");
+    let by_status: Vec<_> = report["by_status"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, n)| context! { status => k, count => n.as_i64() })
+        .collect();
+    let custom: Vec<_> = report["by_custom_status"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| context! { label => x["agent_label"].as_str().map(str::to_string), count => x["count"].as_i64() })
+        .collect();
+    let median =
+        report["median_first_reply_seconds"].as_i64().map(|s| format!("{}h {:02}m", s / 3600, (s % 3600) / 60));
+    let done = c.created + c.skipped + c.failed;
+    let campaign = context! {
+        id => c.id, name => c.name, tag => c.tag, state => c.state, total => c.total, created => c.created,
+        skipped => c.skipped, failed => c.failed, done, view_id => c.view_id,
+    };
+    let report = context! { by_status, custom, replied => report["replied"].as_i64(), solved => report["solved"].as_i64(), median };
+    let mut page = render(
+        StatusCode::OK,
+        "campaign.html",
+        r.locale,
+        context! { me => me(&s), csrf => s.csrf, campaign, reasons, report, sending },
+    );
+    if sending {
+        page.headers_mut().insert("refresh", HeaderValue::from_static("2"));
+    }
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+async fn change_state(
+    state: &State,
+    headers: &HeaderMap,
+    id: &str,
+    csrf: Option<&str>,
+    pause: bool,
+) -> Result<Response> {
+    let s = match runner(state, headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    if !session::csrf_ok(&s.csrf, csrf) {
+        return Ok(error_page(state, headers, StatusCode::FORBIDDEN, "stale-form").await);
+    }
+    let now = state.now();
+    let actor = s.actor.clone();
+    let r = crate::app::in_tx(state, async |tx| {
+        if pause { app::pause(tx, id, now).await } else { app::resume(tx, id, &actor, now).await }
+    })
+    .await;
+    match r {
+        Ok(_) | Err(ApiError::Invalid(_)) => {
+            state.job_wakeup.notify_one();
+            Ok(Redirect::to(&format!("/agent/campaigns/{id}")).into_response())
+        }
+        Err(ApiError::NotFound) => Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn pause(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response> {
+    change_state(&state, &headers, &id, f.csrf.as_deref(), true).await
+}
+
+pub async fn resume(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response> {
+    change_state(&state, &headers, &id, f.csrf.as_deref(), false).await
+}
+
+/// The report as a download (CSV or XLSX), for the signed-in agent.
+pub async fn download(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path((id, format)): Path<(String, String)>,
+) -> Result<Response> {
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let (Ok(id), true) = (id.parse::<i64>(), format == "report.csv" || format == "report.xlsx") else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let _ = s;
+    let mut conn = state.db.read().await?;
+    let Some(c) = store::get(&mut conn, id).await? else {
+        drop(conn);
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
+    };
+    let report = app::report(&mut conn, &c).await?;
+    drop(conn);
+    if format == "report.csv" { crate::http::campaigns::csv(&report) } else { crate::http::campaigns::xlsx(&report) }
+}

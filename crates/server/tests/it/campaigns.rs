@@ -1,0 +1,338 @@
+//! Proactive campaigns over the API, on both databases: the preview, skips and their reasons,
+//! one ticket per customer (also across a `kill -9` of the server mid-send), triggers on the
+//! campaign tag, the frequency cap, pause and resume, the capacity warning, the report and the
+//! permission.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use frontdesk_domain::Role;
+
+use crate::helpers::{TestApp, TestDb, make_user};
+
+async fn customers(app: &TestApp, n: usize, plan: &str) -> Vec<i64> {
+    let list: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"name": format!("Cliente {plan} {i}"), "email": format!("{plan}{i}@example.com"), "role": "end-user",
+            "user_fields": {"plan": plan}})
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for chunk in list.chunks(100) {
+        let job = app.post("/api/v2/users/create_many", json!({"users": chunk})).await;
+        let done = app.wait_job(job.body["job_status"]["id"].as_str().unwrap()).await;
+        ids.extend(done["results"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()));
+    }
+    ids
+}
+
+async fn wait_done(app: &TestApp, id: i64) -> Value {
+    for _ in 0..600 {
+        let c = app.get(&format!("/api/v2/campaigns/{id}")).await.body["campaign"].clone();
+        if c["state"] == "completed" || c["state"] == "failed" {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("campaign {id} did not finish");
+}
+
+fn campaign(name: &str, query: &str) -> Value {
+    json!({"campaign": {
+        "name": name,
+        "audience": {"query": query},
+        "ticket": {"subject": "Your {{user.plan}} plan renews soon, {{user.first_name}}",
+                   "comment": {"body": "Olá {{user.first_name}} ({{user.organization.name}}), **renove**!", "public": true},
+                   "priority": "high", "tags": ["renewal"]},
+    }})
+}
+
+#[tokio::test]
+async fn a_campaign_reaches_each_customer_once_and_skips_the_rest_with_reasons() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v2/user_fields", json!({"user_field": {"type": "text", "title": "Plan", "key": "plan"}})).await;
+    let org = app.post("/api/v2/organizations", json!({"organization": {"name": "Petipet"}})).await.body["organization"]["id"]
+        .as_i64()
+        .unwrap();
+    let ids = customers(&app, 5, "gold").await;
+    for id in &ids {
+        app.put(&format!("/api/v2/users/{id}"), json!({"user": {"organization_id": org}})).await;
+    }
+    let suspended = customers(&app, 1, "goldsusp").await[0];
+    app.put(
+        &format!("/api/v2/users/{suspended}"),
+        json!({"user": {"suspended": true, "user_fields": {"plan": "gold"}}}),
+    )
+    .await;
+    let opted = customers(&app, 1, "goldout").await[0];
+    app.put(
+        &format!("/api/v2/users/{opted}"),
+        json!({"user": {"tags": ["campaign_opt_out"], "user_fields": {"plan": "gold"}}}),
+    )
+    .await;
+    // A trigger on the campaign's tag.
+    let trigger = json!({"trigger": {"title": "Proactive workflow",
+        "all": [{"field": "update_type", "operator": "is", "value": "Create"},
+                {"field": "current_tags", "operator": "includes", "value": "campaign_gold_renewals"}],
+        "actions": [{"field": "current_tags", "value": "proactive"}]}});
+    assert_eq!(app.post("/api/v2/triggers", trigger).await.status, 201);
+
+    // The preview: counts, reasons, three tickets as customers get them; nothing made.
+    let mut dry = campaign("Gold renewals", "plan:gold");
+    dry["campaign"]["dry_run"] = json!(true);
+    let p = app.post("/api/v2/campaigns", dry).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let p = &p.body["preview"];
+    assert_eq!(p["tag"], "campaign_gold_renewals");
+    assert_eq!((p["total"].as_i64(), p["sending"].as_i64(), p["skipped"].as_i64()), (Some(7), Some(5), Some(2)), "{p}");
+    assert_eq!(p["skip_reasons"], json!({"opted_out": 1, "suspended": 1}));
+    assert_eq!(p["samples"].as_array().unwrap().len(), 3);
+    assert_eq!(p["samples"][0]["subject"], "Your gold plan renews soon, Cliente");
+    assert!(p["samples"][0]["html_body"].as_str().unwrap().contains("(Petipet), <strong>renove</strong>"), "{p}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+
+    let r = app.post("/api/v2/campaigns", campaign("Gold renewals", "plan:gold")).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.body["campaign"]["id"].as_i64().unwrap();
+    let c = wait_done(&app, id).await;
+    assert_eq!(
+        (c["created"].as_i64(), c["skipped"].as_i64(), c["failed"].as_i64()),
+        (Some(5), Some(2), Some(0)),
+        "{c}"
+    );
+    let found = app.get("/api/v2/search.json?query=tags%3Acampaign_gold_renewals").await.body;
+    let tickets = found["results"].as_array().unwrap();
+    assert_eq!(tickets.len(), 5);
+    let mut requesters: Vec<i64> = tickets.iter().map(|t| t["requester_id"].as_i64().unwrap()).collect();
+    requesters.sort();
+    assert_eq!(requesters, ids, "one ticket for each customer");
+    for t in tickets {
+        assert_eq!(t["via"]["channel"], "campaign");
+        assert_eq!(t["priority"], "high");
+        let tags = t["tags"].as_array().unwrap();
+        assert!(tags.contains(&json!("proactive")) && tags.contains(&json!("renewal")), "the trigger fired: {t}");
+    }
+    // The campaign's view, its recipients.
+    let view = c["view_id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("/api/v2/views/{view}/count")).await.body["view_count"]["value"], 5);
+    let rec = app.get(&format!("/api/v2/campaigns/{id}/recipients")).await.body;
+    let reasons: Vec<&Value> =
+        rec["recipients"].as_array().unwrap().iter().map(|r| &r["reason"]).filter(|r| !r.is_null()).collect();
+    assert_eq!(reasons.len(), 2, "{rec}");
+
+    // The same name again: refused. The same customers again: within the frequency cap.
+    let again = app.post("/api/v2/campaigns", campaign("gold renewals", "plan:gold")).await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.body["details"]["name"][0]["error"], "DuplicateValue");
+    let second = app.post("/api/v2/campaigns", campaign("Gold again", "plan:gold")).await;
+    let second = wait_done(&app, second.body["campaign"]["id"].as_i64().unwrap()).await;
+    assert_eq!((second["created"].as_i64(), second["skipped"].as_i64()), (Some(0), Some(7)), "{second}");
+    let mut forced = campaign("Gold forced", "plan:gold");
+    forced["campaign"]["override_frequency_cap"] = json!(true);
+    let forced = app.post("/api/v2/campaigns", forced).await;
+    let forced = wait_done(&app, forced.body["campaign"]["id"].as_i64().unwrap()).await;
+    assert_eq!(forced["created"], 5, "an admin may override the cap");
+
+    // The report: a customer replies.
+    let first = tickets[0]["id"].as_i64().unwrap();
+    let requester = tickets[0]["requester_id"].as_i64().unwrap();
+    app.put(
+        &format!("/api/v2/tickets/{first}"),
+        json!({"ticket": {"comment": {"body": "Quero renovar", "author_id": requester}}}),
+    )
+    .await;
+    let report = app.get(&format!("/api/v2/campaigns/{id}/report")).await.body["report"].clone();
+    assert_eq!(report["tickets"], 5);
+    assert_eq!(report["replied"], 1, "{report}");
+    assert!(report["median_first_reply_seconds"].as_i64().is_some());
+    let csv = reqwest::Client::new()
+        .get(app.url(&format!("/api/v2/campaigns/{id}/report.csv")))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .send()
+        .await
+        .unwrap();
+    let content_type = csv.headers()["content-type"].to_str().unwrap().to_string();
+    let text = csv.text().await.unwrap();
+    assert_eq!(content_type, "text/csv; charset=utf-8", "{text}");
+    assert!(text.contains("customers who replied,1"), "{text}");
+    let xlsx = reqwest::Client::new()
+        .get(app.url(&format!("/api/v2/campaigns/{id}/report.xlsx")))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK", "an xlsx is a zip");
+}
+
+#[tokio::test]
+async fn bad_campaigns_and_agents_without_the_permission_are_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let (agent, token) = make_user(&app.state, "Ana Agent", "ana@example.com", Role::Agent, None).await;
+    let as_agent =
+        async |m: Method, path: &str, body: Option<Value>| app.req_as("ana@example.com", &token, m, path, body).await;
+    let r = as_agent(Method::POST, "/api/v2/campaigns", Some(campaign("X", "role:end-user"))).await;
+    assert_eq!(r.status, 403);
+    assert!(r.body["description"].as_str().unwrap().contains("run_campaigns"), "{}", r.body);
+    let r = app.put(&format!("/api/v2/users/{agent}/permissions"), json!({"permissions": ["run_campaigns"]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let empty =
+        json!({"campaign": {"name": "Empty", "audience": {}, "ticket": {"subject": "s", "comment": {"body": "b"}}}});
+    let r = as_agent(Method::POST, "/api/v2/campaigns", Some(empty)).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body["details"]["audience"].is_array(), "{}", r.body);
+    for (field, value, named) in [
+        ("macro_id", json!(999), "macro_id"),
+        ("group", json!(999), "ticket.group_id"),
+        ("status", json!("bogus"), "ticket.status"),
+    ] {
+        let mut c = campaign(&format!("Bad {field}"), "role:end-user");
+        match field {
+            "macro_id" => c["campaign"]["macro_id"] = value,
+            "group" => c["campaign"]["ticket"]["group_id"] = value,
+            _ => c["campaign"]["ticket"]["status"] = value,
+        }
+        let r = as_agent(Method::POST, "/api/v2/campaigns", Some(c)).await;
+        assert_eq!(r.status, 422, "{field}: {}", r.body);
+        assert!(r.body["details"][named].is_array(), "{field} is named: {}", r.body);
+    }
+    // Only an admin overrides the frequency cap.
+    let mut c = campaign("Override", "role:end-user");
+    c["campaign"]["override_frequency_cap"] = json!(true);
+    let r = as_agent(Method::POST, "/api/v2/campaigns", Some(c)).await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn a_paused_campaign_waits_and_resumes_where_it_stopped_and_capacity_is_warned() {
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.job_workers = 0).await;
+    let (agent, _) = make_user(&app.state, "Ana Agent", "ana@example.com", Role::Agent, None).await;
+    // History: Ana solved 60 tickets over the last 30 days (2 a day).
+    let old: Vec<Value> = (0..60)
+        .map(|i| json!({"subject": format!("Old {i}"), "comment": {"body": "x"}, "assignee_id": agent, "status": "solved"}))
+        .collect();
+    for chunk in old.chunks(100) {
+        let job = app.post("/api/v2/tickets/create_many", json!({"tickets": chunk})).await;
+        let id = job.body["job_status"]["id"].as_str().unwrap().to_string();
+        drain(&app).await;
+        assert_eq!(app.get(&format!("/api/v2/job_statuses/{id}")).await.body["job_status"]["status"], "completed");
+    }
+    let people = customers_no_worker(&app, 250).await;
+    let mut c = campaign("Big one", "role:end-user");
+    c["campaign"]["ticket"]["assignee_id"] = json!(agent);
+    let mut dry = c.clone();
+    dry["campaign"]["dry_run"] = json!(true);
+    let p = app.post("/api/v2/campaigns", dry).await.body["preview"].clone();
+    let warning = p["warnings"].as_array().unwrap().iter().find(|w| w["type"] == "capacity").unwrap().clone();
+    assert_eq!(warning["solved_last_30_days"], 60);
+    assert_eq!(warning["days_of_work"], 125.0, "250 tickets at 2 a day: {warning}");
+
+    let r = app.post("/api/v2/campaigns", c).await;
+    let id = r.body["campaign"]["id"].as_i64().unwrap();
+    assert_eq!(r.body["campaign"]["state"], "queued");
+    let r = app.post(&format!("/api/v2/campaigns/{id}/pause"), json!({})).await;
+    assert_eq!(r.body["campaign"]["state"], "paused", "{}", r.body);
+    drain(&app).await;
+    let c = app.get(&format!("/api/v2/campaigns/{id}")).await.body["campaign"].clone();
+    assert_eq!(
+        (c["state"].as_str(), c["created"].as_i64()),
+        (Some("paused"), Some(0)),
+        "a paused campaign sends nothing"
+    );
+    let r = app.post(&format!("/api/v2/campaigns/{id}/pause"), json!({})).await;
+    assert_eq!(r.status, 422, "a paused campaign cannot be paused again");
+    let r = app.post(&format!("/api/v2/campaigns/{id}/resume"), json!({})).await;
+    assert_eq!(r.body["campaign"]["state"], "queued");
+    drain(&app).await;
+    let c = app.get(&format!("/api/v2/campaigns/{id}")).await.body["campaign"].clone();
+    assert_eq!((c["state"].as_str(), c["created"].as_i64()), (Some("completed"), Some(people.len() as i64)), "{c}");
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT requester_id) FROM tickets WHERE via_channel = 'campaign'").await,
+        people.len() as i64
+    );
+    // A second send of the same campaign makes nothing.
+    let r = app.post(&format!("/api/v2/campaigns/{id}/resume"), json!({})).await;
+    assert_eq!(r.status, 422);
+}
+
+/// Runs every job that is ready, here and now (the app has no workers of its own).
+async fn drain(app: &TestApp) {
+    while frontdesk_server::jobs::run_one(&app.state, "test").await.unwrap() {}
+}
+
+async fn customers_no_worker(app: &TestApp, n: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (id, _) =
+            make_user(&app.state, &format!("Cliente {i}"), &format!("c{i}@example.com"), Role::EndUser, None).await;
+        ids.push(id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_campaign_killed_mid_send_finishes_after_a_restart_with_one_ticket_per_customer() {
+    let db = TestDb::new().await;
+    assert!(crate::cli::frontdesk(&db).args(["migrate"]).status().unwrap().success());
+    let out = crate::cli::frontdesk(&db)
+        .args(["admin", "create", "--email", "ops@example.com", "--name", "Ops", "--password", "long enough pw"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = crate::cli::frontdesk(&db).args(["token", "create", "--email", "ops@example.com"]).output().unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let flags = ["--job-lease", "1"];
+    let (mut server, base) = crate::cli::serve(&db, &flags).await;
+    let http = reqwest::Client::new();
+    let call = |base: &str, m: Method, path: &str, body: Option<Value>| {
+        let mut r = http.request(m, format!("{base}{path}")).basic_auth("ops@example.com/token", Some(&token));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        async move { r.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let n = 1500;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
+        let users: Vec<Value> =
+            chunk.iter().map(|i| json!({"name": format!("C {i}"), "email": format!("k{i}@example.com")})).collect();
+        let job = call(&base, Method::POST, "/api/v2/users/create_many", Some(json!({"users": users}))).await;
+        let id = job["job_status"]["id"].as_str().unwrap().to_string();
+        for _ in 0..400 {
+            let s = call(&base, Method::GET, &format!("/api/v2/job_statuses/{id}"), None).await;
+            if s["job_status"]["status"] == "completed" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    let c = call(&base, Method::POST, "/api/v2/campaigns", Some(campaign("Crash test", "role:end-user"))).await;
+    let id = c["campaign"]["id"].as_i64().expect("a campaign");
+    // Kill it (SIGKILL: no graceful stop) once some tickets exist and some are still to come.
+    let mut seen = 0;
+    for _ in 0..2000 {
+        let c = call(&base, Method::GET, &format!("/api/v2/campaigns/{id}"), None).await;
+        seen = c["campaign"]["created"].as_i64().unwrap();
+        if seen > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+    assert!(seen > 0 && seen < n, "killed mid-send ({seen} of {n})");
+    let (_server, base) = crate::cli::serve(&db, &flags).await;
+    let mut done = Value::Null;
+    for _ in 0..1200 {
+        done = call(&base, Method::GET, &format!("/api/v2/campaigns/{id}"), None).await["campaign"].clone();
+        if done["state"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(done["created"], n, "{done}");
+    let count = call(&base, Method::GET, "/api/v2/search/count.json?query=tags%3Acampaign_crash_test", None).await;
+    assert_eq!(count["count"], n, "exactly one ticket per customer: {count}");
+}
