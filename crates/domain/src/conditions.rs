@@ -210,7 +210,7 @@ mod tests {
             all: vec![cond("status", "less_than", json!("solved")), cond("assignee_id", "is", json!("current_user"))],
             any: vec![cond("type", "is", json!("incident")), cond("current_tags", "includes", json!("vip gold"))],
         };
-        let ctx = Context { now: 1_000_000, me: 9, fields: &[] };
+        let ctx = Context { now: 1_000_000, me: 9, fields: &[], org_fields: &[] };
         let f = resolve(&c.tree().unwrap(), Record::Ticket, ctx).unwrap();
         let Filter::All(parts) = f else { panic!() };
         assert_eq!(

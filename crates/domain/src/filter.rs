@@ -100,6 +100,8 @@ pub enum Predicate {
     RecordType(bool),
     /// A custom field's value (the field's id).
     Custom(i64, FieldTest),
+    /// A custom field of the record's organization (users: `plan:` of their organization).
+    OrganizationCustom(i64, FieldTest),
 }
 
 /// What a custom field's value must be.
@@ -132,6 +134,8 @@ pub struct Context<'a> {
     pub now: i64,
     pub me: i64,
     pub fields: &'a [FieldDef],
+    /// For users: their organization's custom fields, also searchable by key.
+    pub org_fields: &'a [FieldDef],
 }
 
 fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
@@ -203,6 +207,11 @@ fn field_predicate(
         .or_else(|| ctx.fields.iter().find(|f| f.key == field));
     if let Some(def) = custom {
         return custom_test(def, op, value, at).map(|t| Predicate::Custom(def.id, t));
+    }
+    if record == Record::User
+        && let Some(def) = ctx.org_fields.iter().find(|f| f.key == field)
+    {
+        return custom_test(def, op, value, at).map(|t| Predicate::OrganizationCustom(def.id, t));
     }
     // Shared by every record type.
     match field {
@@ -492,7 +501,8 @@ impl Predicate {
                 let values = t.custom.iter().find(|(f, _)| f == id).map_or(&[][..], |(_, v)| v.as_slice());
                 test.holds(values)
             }
-            Predicate::Role(_) => false,
+            // Users only: tickets have no such field.
+            Predicate::Role(_) | Predicate::OrganizationCustom(..) => false,
             Predicate::RecordType(b) => *b,
         }
     }
@@ -526,7 +536,7 @@ mod tests {
     use super::*;
     use crate::search::parse;
 
-    const CTX: Context<'static> = Context { now: 1_800_000_000, me: 7, fields: &[] };
+    const CTX: Context<'static> = Context { now: 1_800_000_000, me: 7, fields: &[], org_fields: &[] };
 
     fn r(q: &str) -> Result<Filter, SearchError> {
         resolve(&parse(q).unwrap(), Record::Ticket, CTX)

@@ -626,7 +626,7 @@ mod tests {
     }
 
     const CTX: RuleContext<'static> = RuleContext {
-        ticket: Context { now: 1_000_000, me: 9, fields: &[] },
+        ticket: Context { now: 1_000_000, me: 9, fields: &[], org_fields: &[] },
         user_fields: &[],
         organization_fields: &[],
     };

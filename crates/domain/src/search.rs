@@ -417,7 +417,7 @@ mod tests {
             &many,
             &long,
         ];
-        let ctx = Context { now: 1_800_000_000, me: 1, fields: &[] };
+        let ctx = Context { now: 1_800_000_000, me: 1, fields: &[], org_fields: &[] };
         let mut out = String::new();
         for q in queries {
             let result = parse(q).and_then(|c| resolve(&c, Record::Ticket, ctx));

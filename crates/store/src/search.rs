@@ -269,6 +269,16 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
             lookup_conditions(p, shape == Shape::Row, q);
             q.push(")");
         }
+        Predicate::OrganizationCustom(field, test) => {
+            // The user's organization's value: by organization id, never a user's own row.
+            let negate = matches!(test, FieldTest::Empty | FieldTest::Checked(false));
+            let (none, not) = if negate { ("IS NULL OR", "NOT ") } else { ("IS NOT NULL AND", "") };
+            q.push(&format!(
+                "({a}.organization_id {none} {not}EXISTS (SELECT 1 FROM custom_field_values WHERE record_id = {a}.organization_id"
+            ));
+            lookup_conditions(&Predicate::Custom(*field, test.clone()), true, q);
+            q.push("))");
+        }
         Predicate::User(role, r) => {
             let col = match role {
                 UserRole::Requester => "requester_id",

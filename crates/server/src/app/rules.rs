@@ -70,7 +70,7 @@ impl PeopleFields {
 
     pub fn context<'a>(&'a self, now: i64, me: i64, defs: &'a [FieldDef]) -> RuleContext<'a> {
         RuleContext {
-            ticket: Context { now, me, fields: defs },
+            ticket: Context { now, me, fields: defs, org_fields: &[] },
             user_fields: &self.user,
             organization_fields: &self.organization,
         }

@@ -69,7 +69,11 @@ pub async fn resolve(
     let mut first_error: Option<SearchError> = None;
     for r in candidates.iter().copied() {
         let defs = frontdesk_store::custom_fields::defs(conn, r).await?;
-        let ctx = Context { now: asker.now, me: asker.me, fields: &defs };
+        let org_defs = match r {
+            Record::User => frontdesk_store::custom_fields::defs(conn, Record::Organization).await?,
+            _ => Vec::new(),
+        };
+        let ctx = Context { now: asker.now, me: asker.me, fields: &defs, org_fields: &org_defs };
         match filter::resolve(&cond, r, ctx) {
             Ok(f) => out.push((r, f)),
             Err(e) => {

@@ -53,7 +53,18 @@ fn campaign(name: &str, query: &str) -> Value {
 async fn a_campaign_reaches_each_customer_once_and_skips_the_rest_with_reasons() {
     let app = TestApp::spawn().await;
     app.post("/api/v2/user_fields", json!({"user_field": {"type": "text", "title": "Plan", "key": "plan"}})).await;
-    let org = app.post("/api/v2/organizations", json!({"organization": {"name": "Petipet"}})).await.body["organization"]["id"]
+    app.post(
+        "/api/v2/organization_fields",
+        json!({"organization_field": {"type": "text", "title": "Tier", "key": "tier"}}),
+    )
+    .await;
+    let org = app
+        .post(
+            "/api/v2/organizations",
+            json!({"organization": {"name": "Petipet", "organization_fields": {"tier": "platinum"}}}),
+        )
+        .await
+        .body["organization"]["id"]
         .as_i64()
         .unwrap();
     let ids = customers(&app, 5, "gold").await;
@@ -92,6 +103,11 @@ async fn a_campaign_reaches_each_customer_once_and_skips_the_rest_with_reasons()
     assert_eq!(p["samples"][0]["subject"], "Your gold plan renews soon, Cliente");
     assert!(p["samples"][0]["html_body"].as_str().unwrap().contains("(Petipet), <strong>renove</strong>"), "{p}");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    // An organization's custom field finds its people too.
+    let mut by_org = campaign("By tier", "tier:platinum");
+    by_org["campaign"]["dry_run"] = json!(true);
+    let p = app.post("/api/v2/campaigns", by_org).await;
+    assert_eq!(p.body["preview"]["total"], 5, "{}", p.body);
 
     let r = app.post("/api/v2/campaigns", campaign("Gold renewals", "plan:gold")).await;
     assert_eq!(r.status, 202, "{}", r.body);
