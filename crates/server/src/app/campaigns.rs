@@ -350,6 +350,17 @@ async fn check_template(conn: &mut AnyConnection, input: &CampaignInput) -> Resu
             format!("ticket.custom_status_id: there is no status {s}"),
         ));
     }
+    if t.bool("round_robin")? == Some(true) {
+        if t.raw("assignee_id").is_some_and(|a| !a.is_null()) {
+            return Err(ApiError::invalid("ticket.round_robin", "ticket.round_robin: give a group, not an assignee"));
+        }
+        if round_robin(conn, &input.ticket).await?.is_empty() {
+            return Err(ApiError::invalid(
+                "ticket.round_robin",
+                "ticket.round_robin: needs a group_id whose group has agents",
+            ));
+        }
+    }
     if let Some(m) = input.macro_id
         && frontdesk_store::rules::get(conn, "macro", m).await?.is_none()
     {
@@ -511,6 +522,19 @@ pub async fn resume(conn: &mut AnyConnection, id: i64, actor: &Actor, now: i64) 
     campaigns::get(conn, id).await?.ok_or(ApiError::NotFound)
 }
 
+/// The agents a round-robin campaign assigns in turn: the group's members, in id order
+/// (empty when the campaign does not rotate).
+async fn round_robin(conn: &mut AnyConnection, template: &Map<String, Value>) -> Result<Vec<i64>> {
+    let (Some(true), Some(group)) =
+        (template.get("round_robin").and_then(Value::as_bool), Obj(template).id("group_id")?.set())
+    else {
+        return Ok(Vec::new());
+    };
+    let mut members = frontdesk_store::groups::member_ids(conn, group).await?;
+    members.sort_unstable();
+    Ok(members)
+}
+
 /// One chunk of a send, in the caller's transaction: true when the send is over (finished, or
 /// paused meanwhile).
 pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Actor, now: i64) -> Result<bool> {
@@ -528,10 +552,18 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
     }
     let template: Map<String, Value> = serde_json::from_str(&c.ticket).unwrap_or_default();
     let people = People::load(conn, &batch).await?;
+    let rotation = round_robin(conn, &template).await?;
     let mut inputs = Vec::with_capacity(batch.len());
     let mut rendered = Vec::with_capacity(batch.len());
-    for &user in &batch {
-        let r = ticket_for(&template, &c.tag, user, &people.context(user)).and_then(|t| TicketInput::parse(&t));
+    for (i, &user) in batch.iter().enumerate() {
+        let r = ticket_for(&template, &c.tag, user, &people.context(user)).and_then(|mut t| {
+            // Round-robin: the group's agents in turn, continuing where the last chunk stopped.
+            if !rotation.is_empty() {
+                let turn = (c.created + c.failed) as usize + i;
+                t.insert("assignee_id".into(), json!(rotation[turn % rotation.len()]));
+            }
+            TicketInput::parse(&t)
+        });
         match r {
             Ok(input) => {
                 inputs.push((actor.clone(), input, now));

@@ -174,7 +174,13 @@ async fn compose_page(
         .into_iter()
         .map(|m| context! { id => m.id.to_string(), title => m.title })
         .collect();
+    let defs: Vec<_> = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .collect();
     drop(conn);
+    let custom_fields = super::ticket::field_inputs(&defs, None, &super::ticket::Draft::default());
     let pages = ((total + per_page - 1) / per_page).max(1);
     let encode = |v: &Option<String>| -> String {
         form_urlencoded::byte_serialize(v.as_deref().unwrap_or("").as_bytes()).collect()
@@ -191,7 +197,7 @@ async fn compose_page(
     let form = context! {
         name => v("name"), subject => v("subject"), body => v("body"), public => v("public") != "false",
         status => v("status"), priority => v("priority"), type => v("type"), assignee_id => v("assignee_id"),
-        group_id => v("group_id"), tags => v("tags"), macro_id => v("macro_id"),
+        group_id => v("group_id"), tags => v("tags"), macro_id => v("macro_id"), round_robin => v("round_robin") == "1",
     };
     let finder = context! {
         q => q.q.clone().unwrap_or_default(), organization => q.organization.clone().unwrap_or_default(),
@@ -206,7 +212,7 @@ async fn compose_page(
             query, search_error, statuses, agents, groups => super::ticket::group_choices(&groups), macros,
             priorities => Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             types => TicketType::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-            form, errors, error,
+            form, errors, error, custom_fields, form_id => "campaign",
         },
     ))
 }
@@ -226,6 +232,13 @@ fn campaign_of(form: &HashMap<String, Vec<String>>) -> (Map<String, Value>, Map<
         if !one(key).is_empty() {
             ticket.insert(key.into(), json!(one(key)));
         }
+    }
+    if one("round_robin") == "1" {
+        ticket.insert("round_robin".into(), json!(true));
+    }
+    let values = super::ticket::custom_field_values(form, None);
+    if !values.is_empty() {
+        ticket.insert("custom_fields".into(), Value::Array(values));
     }
     let tags: Vec<&str> = form
         .get("tags")

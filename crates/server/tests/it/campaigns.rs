@@ -352,3 +352,34 @@ async fn a_campaign_killed_mid_send_finishes_after_a_restart_with_one_ticket_per
     let count = call(&base, Method::GET, "/api/v2/search/count.json?query=tags%3Acampaign_crash_test", None).await;
     assert_eq!(count["count"], n, "exactly one ticket per customer: {count}");
 }
+
+#[tokio::test]
+async fn a_round_robin_campaign_deals_its_tickets_to_the_groups_agents_in_turn() {
+    let app = TestApp::spawn().await;
+    let group =
+        app.post("/api/v2/groups", json!({"group": {"name": "Renewals"}})).await.body["group"]["id"].as_i64().unwrap();
+    let mut agents = Vec::new();
+    for name in ["Ana", "Bia"] {
+        let (id, _) = make_user(&app.state, name, &format!("{name}@example.com"), Role::Agent, None).await;
+        app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": id, "group_id": group}})).await;
+        agents.push(id);
+    }
+    app.post("/api/v2/user_fields", json!({"user_field": {"type": "text", "title": "Plan", "key": "plan"}})).await;
+    customers(&app, 6, "rr").await;
+    let mut c = campaign("Round robin", "plan:rr");
+    c["campaign"]["ticket"]["group_id"] = json!(group);
+    c["campaign"]["ticket"]["round_robin"] = json!(true);
+    let mut bad = c.clone();
+    bad["campaign"]["ticket"]["assignee_id"] = json!(agents[0]);
+    assert_eq!(app.post("/api/v2/campaigns", bad).await.status, 422);
+    let r = app.post("/api/v2/campaigns", c).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let done = wait_done(&app, r.body["campaign"]["id"].as_i64().unwrap()).await;
+    assert_eq!(done["created"], 6, "{done}");
+    for a in &agents {
+        let n = app
+            .count(&format!("SELECT COUNT(*) FROM tickets WHERE via_channel = 'campaign' AND assignee_id = {a}"))
+            .await;
+        assert_eq!(n, 3, "each agent gets every other ticket");
+    }
+}

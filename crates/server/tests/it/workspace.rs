@@ -488,3 +488,68 @@ async fn the_portal_form_offers_the_fields_marked_for_customers_and_sets_nothing
     let values: Vec<&Value> = t["custom_fields"].as_array().unwrap().iter().filter(|f| !f["value"].is_null()).collect();
     assert_eq!(values, vec![&json!({"id": order, "value": "A-123"})], "only the offered field is set");
 }
+
+#[tokio::test]
+async fn a_campaign_is_found_composed_previewed_and_sent_from_the_workspace() {
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        make_user(&app.state, &format!("Renata {i}"), &format!("renata{i}@example.com"), Role::EndUser, None).await;
+    }
+    make_user(&app.state, "Outra Pessoa", "outra@example.com", Role::EndUser, None).await;
+    let (_, mut plain) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "pt-BR").await;
+    let p = plain.get("/agent/campaigns/new").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("executar campanhas"), "the permission is named: {}", p.html);
+
+    let (_, mut b) = agent(&app, "Ada Admin", "ada@example.com", Role::Admin, "en").await;
+    let p = b.get("/agent/campaigns/new?q=renata&per_page=2").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("3 customers found") && p.html.contains("Page 1 of 2"), "{}", p.html);
+    assert!(!p.html.contains("Outra Pessoa"));
+    let csrf = hidden(&p.html, "_csrf");
+    let query = hidden(&p.html, "query").replace("&#x3a;", ":");
+    // A blank name is refused next to its input; the composer keeps what was typed.
+    let compose = |name: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("query", query.clone()),
+            ("find_q", "renata".to_string()),
+            ("all_matching", "1".to_string()),
+            ("name", name.to_string()),
+            ("subject", "Olá {{user.first_name}}".to_string()),
+            ("body", "Sua renovação está chegando.".to_string()),
+            ("public", "true".to_string()),
+        ]
+    };
+    let form: Vec<(&str, String)> = compose("");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = b.post("/agent/campaigns/preview", &pairs).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("Sua renovação está chegando."));
+    let form = compose("Renewal nudges");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = b.post("/agent/campaigns/preview", &pairs).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("campaign_renewal_nudges"), "the exact tag is shown: {}", p.html);
+    assert!(p.html.contains("Olá Renata"), "a sample is rendered for a real customer");
+    assert!(p.html.contains("<strong id=\"will-create\">3</strong>"), "{}", p.html);
+    let campaign = hidden(&p.html, "campaign").replace("&quot;", "\"").replace("&#x2f;", "/").replace("&#x3a;", ":");
+    let campaign = campaign.replace("&amp;", "&").replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">");
+    let p = b.post("/agent/campaigns", &[("_csrf", &csrf), ("campaign", &campaign)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let page = p.location.unwrap();
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = b.get(&page).await.html;
+        if html.contains("Completed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("<dd id=\"created-count\">3</dd>"), "{html}");
+    assert!(html.contains("Open the campaign&#x27;s view") || html.contains("Open the campaign's view"));
+    let csv = b.get(&format!("{page}/report.csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.html.contains("tickets,3"), "{}", csv.html);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE via_channel = 'campaign'").await, 3);
+}

@@ -310,3 +310,4 @@ skip-contacted_recently = Reached by another campaign recently
 warning-capacity = Capacity: { $count } tickets are about { $days } days of work at the { $per_day } tickets a day solved over the last 30 days.
 warning-capacity-none = Capacity: { $count } tickets, and no tickets were solved over the last 30 days by this assignee or group.
 warning-frequency = Contact frequency: { $count } customers had a campaign ticket in the last { $days } days and are skipped.
+campaign-round-robin = Round-robin: deal the tickets to the group's agents in turn

@@ -292,3 +292,4 @@ skip-contacted_recently = 最近ほかのキャンペーンで連絡済み
 warning-capacity = 対応能力: { $count } 件のチケットは、過去 30 日間の解決数 (1 日 { $per_day } 件) で約 { $days } 日分の作業です。
 warning-capacity-none = 対応能力: { $count } 件のチケットに対し、この担当者またはグループが過去 30 日間に解決したチケットはありません。
 warning-frequency = 連絡頻度: { $count } 人の顧客が過去 { $days } 日以内にキャンペーンチケットを受け取っているため、スキップされます。
+campaign-round-robin = ラウンドロビン: グループのエージェントに順番にチケットを割り当てる

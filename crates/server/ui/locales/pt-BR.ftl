@@ -310,3 +310,4 @@ skip-contacted_recently = Contatado por outra campanha recentemente
 warning-capacity = Capacidade: { $count } tickets são cerca de { $days } dias de trabalho, com { $per_day } tickets resolvidos por dia nos últimos 30 dias.
 warning-capacity-none = Capacidade: { $count } tickets, e nenhum ticket foi resolvido nos últimos 30 dias por este atribuído ou grupo.
 warning-frequency = Frequência de contato: { $count } clientes receberam um ticket de campanha nos últimos { $days } dias e serão ignorados.
+campaign-round-robin = Rodízio: distribuir os tickets entre os agentes do grupo, um de cada vez
