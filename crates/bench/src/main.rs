@@ -2,6 +2,7 @@
 //! `cargo run --release -p frontdesk-bench -- --search [--tickets N] [--postgres URL | --data-dir DIR]`
 //! `cargo run --release -p frontdesk-bench -- --rules [--tickets N] [--postgres URL]`
 //! `cargo run --release -p frontdesk-bench -- --pages [--tickets N] [--postgres URL | --data-dir DIR]`
+//! `cargo run --release -p frontdesk-bench -- --campaign [--customers N] [--postgres URL]`
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
 //! this process and prints a Markdown report: create throughput (1 ticket a request, 8
@@ -233,6 +234,8 @@ async fn main() -> anyhow::Result<()> {
     let search_mode = args.iter().any(|a| a == "--search");
     let rules_mode = args.iter().any(|a| a == "--rules");
     let pages_mode = args.iter().any(|a| a == "--pages");
+    let campaign_mode = args.iter().any(|a| a == "--campaign");
+    let customers: usize = flag("--customers").map(|s| s.parse()).transpose()?.unwrap_or(10_000);
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
     let keep = flag("--data-dir");
@@ -258,6 +261,8 @@ async fn main() -> anyhow::Result<()> {
             search_run(&bin, Some(&url), big, None).await
         } else if pages_mode {
             pages_run(&bin, Some(&url), big, None).await
+        } else if campaign_mode {
+            campaign_run(&bin, Some(&url), customers).await
         } else if rules_mode {
             rules_run(&bin, Some(&url), big).await
         } else {
@@ -274,6 +279,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if pages_mode {
         return pages_run(&bin, None, big, keep.as_deref().map(Path::new)).await;
+    }
+    if campaign_mode {
+        return campaign_run(&bin, None, customers).await;
     }
     run(&bin, None, &sync, big).await
 }
@@ -754,5 +762,82 @@ async fn pages_run(bin: &Path, database_url: Option<&str>, n: usize, keep: Optio
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&ctx.server.data_dir);
     }
+    Ok(())
+}
+
+/// A campaign to `customers` customers with 10 active triggers (two of them acting on every
+/// campaign ticket): the time from the request to the last ticket.
+async fn campaign_run(bin: &Path, database_url: Option<&str>, customers: usize) -> anyhow::Result<()> {
+    let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-campaign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let mut seed = Command::new(bin);
+    seed.arg("--data-dir").arg(&data_dir).env("FRONTDESK_LOG", "warn");
+    match database_url {
+        Some(u) => seed.env("DATABASE_URL", u),
+        None => seed.env_remove("DATABASE_URL"),
+    };
+    let t = Instant::now();
+    let out = seed
+        .args(["seed", "--tickets", "2000", "--comments", "1", "--customers", &customers.to_string()])
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        bail!("seed failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    eprintln!("{} ({:.0} s)", String::from_utf8_lossy(&out.stdout).trim(), t.elapsed().as_secs_f64());
+    let server = start(bin, database_url, "NORMAL", None, Some(&data_dir))?;
+    let pid = server.child.id();
+    let ctx = connect(server).await?;
+    let c = |f: &str, o: &str, v: Value| json!({"field": f, "operator": o, "value": v});
+    let create = c("update_type", "is", json!("Create"));
+    let mut triggers = vec![
+        (
+            "Campaign workflow",
+            vec![create.clone(), c("current_tags", "includes", json!("campaign_bench"))],
+            "proactive",
+        ),
+        (
+            "Renewals to the renewal team",
+            vec![create.clone(), c("current_tags", "includes", json!("renewal"))],
+            "renewal_team",
+        ),
+    ];
+    for word in ["refund", "outage", "invoice", "password", "cancel", "urgent", "legal", "press"] {
+        triggers.push((
+            "Not for campaigns",
+            vec![create.clone(), c("comment_includes_word", "includes", json!(word))],
+            "never",
+        ));
+    }
+    for (title, all, tag) in triggers {
+        let body =
+            json!({"trigger": {"title": title, "all": all, "actions": [{"field": "current_tags", "value": tag}]}});
+        ctx.json(reqwest::Method::POST, "/api/v2/triggers", Some(body)).await?;
+    }
+    let campaign = json!({"campaign": {"name": "Bench", "audience": {"query": "role:end-user"},
+        "ticket": {"subject": "Sua renovação, {{user.first_name}}", "comment": {"body": "Olá {{user.name}}, seu plano {{user.plan}} renova em breve."},
+                   "priority": "normal", "tags": ["renewal"]}}});
+    let t = Instant::now();
+    let made = ctx.json(reqwest::Method::POST, "/api/v2/campaigns", Some(campaign)).await?;
+    let accepted = ms(t.elapsed());
+    let id = made["campaign"]["id"].as_i64().context("campaign id")?;
+    let last = loop {
+        let c = ctx.json(reqwest::Method::GET, &format!("/api/v2/campaigns/{id}"), None).await?["campaign"].take();
+        if c["state"] == "completed" || c["state"] == "failed" {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let total = t.elapsed().as_secs_f64();
+    let created = last["created"].as_i64().unwrap_or(0);
+    let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite (WAL, synchronous=NORMAL)" };
+    println!("### Campaign, {backend}, {customers} customers, 10 active triggers\n");
+    println!("| measure | value |\n|---|---|");
+    println!("| request accepted (recipients fixed, view made, job queued) | {accepted:.0} ms |");
+    println!("| end to end, request to last ticket | **{total:.1} s** |");
+    println!("| tickets created / skipped / failed | {created} / {} / {} |", last["skipped"], last["failed"]);
+    println!("| rate | {:.0} tickets/s |", created as f64 / total);
+    println!("| server RSS after | {:.1} MiB |", rss_kib(pid) as f64 / 1024.0);
+    let _ = std::fs::remove_dir_all(&data_dir);
     Ok(())
 }

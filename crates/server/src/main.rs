@@ -82,6 +82,9 @@ enum Command {
         /// Comments per ticket (the first is the description).
         #[arg(long, default_value_t = 3)]
         comments: usize,
+        /// Customers (default: one for every 20 tickets, at least 100).
+        #[arg(long)]
+        customers: Option<usize>,
     },
 }
 
@@ -194,10 +197,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             Ok(())
         }
-        Command::Seed { tickets, comments } => {
+        Command::Seed { tickets, comments, customers } => {
             let db = config.open_db().await?;
             let started = std::time::Instant::now();
-            let seeded = frontdesk_server::seed::seed(&db, clock.now(), tickets, comments, |done| {
+            let seeded = frontdesk_server::seed::seed(&db, clock.now(), tickets, comments, customers, |done| {
                 if done % 50_000 == 0 {
                     eprintln!("seeded {done} tickets in {:.0} s", started.elapsed().as_secs_f64());
                 }

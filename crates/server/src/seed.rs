@@ -174,9 +174,18 @@ async fn add_comments(conn: &mut AnyConnection, list: &[(i64, i64, String, i64)]
 }
 
 /// Seeds `n` tickets with `comments` comments each (at least 1). `progress` hears the count so far.
-pub async fn seed(db: &Db, now: i64, n: usize, comments: usize, progress: impl Fn(usize)) -> Result<Seeded> {
+/// Seeds `n` tickets with `comments` each among `customers` customers (default: one for every
+/// 20 tickets, at least 100).
+pub async fn seed(
+    db: &Db,
+    now: i64,
+    n: usize,
+    comments: usize,
+    customers_wanted: Option<usize>,
+    progress: impl Fn(usize),
+) -> Result<Seeded> {
     let mut rng = StdRng::seed_from_u64(2026);
-    let customer_count = (n / 20).max(100);
+    let customer_count = customers_wanted.unwrap_or((n / 20).max(100)).max(1);
     let mut tx = db.begin().await?;
     frontdesk_store::account::ensure(&mut tx, now).await?;
     let mut seeded = people(&mut tx, customer_count, now).await?;
