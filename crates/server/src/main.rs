@@ -61,6 +61,22 @@ enum Command {
         #[arg(long, env = "FRONTDESK_JOB_LEASE", default_value_t = 60)]
         job_lease: u64,
     },
+    /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
+    /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
+    /// (try again later) when the server could not be reached or failed, 77 when refused.
+    Mailgate {
+        /// The server's address, such as https://help.example.com
+        #[arg(long, env = "FRONTDESK_URL")]
+        url: String,
+        /// An admin's email, whose API token is given.
+        #[arg(long, env = "FRONTDESK_MAILGATE_EMAIL")]
+        email: String,
+        #[arg(long, env = "FRONTDESK_MAILGATE_TOKEN")]
+        token: String,
+        /// The envelope recipient(s), which pick the support address.
+        #[arg(long)]
+        to: Vec<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage administrators.
@@ -161,6 +177,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             app.run(shutdown_signal()).await
         }
+        Command::Mailgate { url, email, token, to } => {
+            std::process::exit(mailgate(&url, &email, &token, &to).await);
+        }
         Command::Migrate => {
             let db = config.open_db().await?;
             let names = db.applied_migrations().await?;
@@ -231,6 +250,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             db.close().await;
             Ok(())
+        }
+    }
+}
+
+/// Reads a message on stdin and posts it to the server; the exit code a mail server expects.
+async fn mailgate(url: &str, email: &str, token: &str, to: &[String]) -> i32 {
+    use std::io::Read;
+    const TEMPFAIL: i32 = 75;
+    const NOPERM: i32 = 77;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut raw) {
+        eprintln!("mailgate: reading the message: {e}");
+        return TEMPFAIL;
+    }
+    let mut target = format!("{}/api/v2/inbound_email", url.trim_end_matches('/'));
+    let query: String =
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(to.iter().map(|t| ("to", t))).finish();
+    if !query.is_empty() {
+        target = format!("{target}?{query}");
+    }
+    let sent = reqwest::Client::new()
+        .post(target)
+        .basic_auth(format!("{email}/token"), Some(token))
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => {
+            println!("{}", r.text().await.unwrap_or_default());
+            0
+        }
+        Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED || r.status() == reqwest::StatusCode::FORBIDDEN => {
+            eprintln!("mailgate: refused ({}): {}", r.status(), r.text().await.unwrap_or_default());
+            NOPERM
+        }
+        Ok(r) => {
+            eprintln!("mailgate: the server answered {}: {}", r.status(), r.text().await.unwrap_or_default());
+            TEMPFAIL
+        }
+        Err(e) => {
+            eprintln!("mailgate: could not reach the server: {e}");
+            TEMPFAIL
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod campaigns;
 pub mod custom_fields;
 pub mod custom_statuses;
 mod db;
+pub mod email;
 pub mod groups;
 pub mod incremental;
 pub mod jobs;

@@ -2,6 +2,7 @@
 //! records its audit and enqueues its jobs in one transaction.
 
 pub mod campaigns;
+pub mod email;
 pub mod fields;
 pub mod groups;
 pub mod input;

@@ -588,6 +588,7 @@ pub async fn prepare(
     tags.dedup();
     let mut events = change_events(None, (&t, &tags));
     events.extend(field_events(defs, None, &values));
+    events.extend(input.extra_events.iter().cloned());
     events.insert(0, json!({"type": "Comment"}));
     let comment = comment_row(rendered, 0, author, public, via, now);
     Ok(Prepared {

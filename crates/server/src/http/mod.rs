@@ -7,6 +7,7 @@
 pub mod account;
 pub mod campaigns;
 pub mod custom_statuses;
+pub mod email;
 pub mod extract;
 pub mod fields;
 pub mod groups;
@@ -78,6 +79,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(incremental::endpoints());
     all.extend(account::endpoints());
     all.extend(campaigns::endpoints());
+    all.extend(email::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

@@ -7,6 +7,7 @@ mod bad_input;
 mod bulk;
 mod campaigns;
 mod cli;
+mod email;
 mod fields;
 mod helpers;
 mod incremental;

@@ -1,0 +1,329 @@
+//! Inbound email: one pipeline for every way mail arrives (the mail gateway, and the SMTP and
+//! IMAP receivers to come). A message is parsed (mail-parser: MIME, every charset real mail
+//! uses), checked for loops and noise, deduplicated by its Message-ID, threaded onto a ticket
+//! or made into a new one — and the decision is recorded, with its reason, both on the message
+//! and in the ticket's audit.
+
+use serde_json::{Value, json};
+
+use frontdesk_domain::{EmailAddress, Role};
+use frontdesk_store::AnyConnection;
+use frontdesk_store::email::{self as store, Inbound};
+
+use super::Via;
+use super::tickets::{CommentInput, RequesterInput, TicketInput};
+use crate::auth::Actor;
+use crate::error::{ApiError, Result};
+
+/// The largest message taken in; a larger one is refused and recorded without its content.
+pub const MAX_MESSAGE: usize = 25 * 1024 * 1024;
+
+/// What became of a message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    pub outcome: &'static str,
+    pub reason: String,
+    pub ticket_id: Option<i64>,
+    pub message_id: Option<String>,
+}
+
+impl Outcome {
+    fn new(outcome: &'static str, reason: impl Into<String>, ticket_id: Option<i64>) -> Outcome {
+        Outcome { outcome, reason: reason.into(), ticket_id, message_id: None }
+    }
+}
+
+/// Why a message is noise that must not make or reopen a ticket (RFC 3834 and the usual
+/// signs of bulk mail, bounces and loops).
+fn noise(m: &mail_parser::Message<'_>, sender: &str) -> Option<String> {
+    let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    if let Some(a) = header("Auto-Submitted").filter(|a| a != "no") {
+        return Some(format!("ignored: Auto-Submitted: {a}"));
+    }
+    if let Some(p) = header("Precedence").filter(|p| matches!(p.as_str(), "bulk" | "junk" | "list")) {
+        return Some(format!("ignored: Precedence: {p}"));
+    }
+    if header("X-Loop").is_some_and(|l| l.contains("frontdesk")) {
+        return Some("ignored: X-Loop names us".into());
+    }
+    let local = sender.split('@').next().unwrap_or("").to_ascii_lowercase();
+    if local == "mailer-daemon" || local == "postmaster" {
+        return Some(format!("ignored: a bounce from {local}"));
+    }
+    if header("Content-Type").is_some_and(|c| c.contains("multipart/report")) {
+        return Some("ignored: a delivery report".into());
+    }
+    None
+}
+
+/// `[#123]` in a subject.
+fn subject_ticket(subject: &str) -> Option<i64> {
+    let start = subject.find("[#")? + 2;
+    let end = subject[start..].find(']')? + start;
+    subject[start..end].trim().parse().ok()
+}
+
+/// The reply without the quoted history and the signature below it.
+pub fn trim_reply(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let starts_history = t.starts_with('>')
+            || t == "-- "
+            || t == "--"
+            || t.starts_with("-----Original Message-----")
+            || t.starts_with("-----Mensagem original-----")
+            || t.starts_with("-----Original-Nachricht-----")
+            || (t.starts_with("On ") && t.ends_with("wrote:"))
+            || (t.starts_with("Em ") && t.ends_with("escreveu:"))
+            || t.ends_with("のメッセージ:")
+            || t.ends_with("wrote:") && t.contains('@')
+            || t.starts_with("From: ") && !kept.is_empty() && kept.last().is_some_and(|l| l.trim().is_empty());
+        if starts_history {
+            break;
+        }
+        kept.push(line);
+    }
+    let out = kept.join("\n").trim().to_string();
+    if out.is_empty() { text.trim().to_string() } else { out }
+}
+
+/// The message ids a reply names (`In-Reply-To`, then `References`, newest first).
+fn referenced_ids(m: &mail_parser::Message<'_>) -> Vec<String> {
+    let list = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+        match (v.as_text_list(), v.as_text()) {
+            (Some(l), _) => l.iter().map(|s| s.to_string()).collect(),
+            (None, Some(s)) => vec![s.to_string()],
+            _ => Vec::new(),
+        }
+    };
+    let mut ids = list(m.in_reply_to());
+    let mut refs = list(m.references());
+    refs.reverse();
+    ids.extend(refs);
+    ids.dedup();
+    ids
+}
+
+/// Takes in one message: `envelope_to` are the addresses it was delivered to (the SMTP
+/// envelope or the gateway's argument), else its `To` and `Cc` are used.
+pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String], now: i64) -> Result<Outcome> {
+    let mut record = Inbound { size: raw.len() as i64, created_at: now, ..Default::default() };
+    if raw.len() > MAX_MESSAGE {
+        let o = Outcome::new("rejected", format!("rejected: larger than {} MB", MAX_MESSAGE / 1024 / 1024), None);
+        record.outcome = o.outcome.into();
+        record.reason = o.reason.clone();
+        store::record(conn, &record, &[]).await?;
+        return Ok(o);
+    }
+    let Some(m) = mail_parser::MessageParser::default().parse(raw) else {
+        let o = Outcome::new("rejected", "rejected: not a message that can be parsed (kept for an admin)", None);
+        record.outcome = o.outcome.into();
+        record.reason = o.reason.clone();
+        store::record(conn, &record, raw).await?;
+        return Ok(o);
+    };
+    let sender = m.from().and_then(|a| a.first());
+    let sender_email = sender.and_then(|a| a.address()).unwrap_or("").trim().to_string();
+    let sender_name = sender.and_then(|a| a.name()).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let subject = m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    record.message_id = m.message_id().map(|s| s.to_string());
+    record.sender = Some(sender_email.clone());
+    record.subject = subject.clone();
+    let addresses = store::addresses(conn).await?;
+    let mut delivered: Vec<String> = envelope_to.iter().map(|a| a.trim().to_lowercase()).collect();
+    if delivered.is_empty() {
+        delivered = m
+            .all_to()
+            .chain(m.all_cc())
+            .flat_map(|list| list.iter())
+            .filter_map(|a| a.address())
+            .map(|a| a.to_lowercase())
+            .collect();
+    }
+    let support = delivered
+        .iter()
+        .find_map(|d| addresses.iter().find(|a| a.email.eq_ignore_ascii_case(d)))
+        .or_else(|| addresses.iter().find(|a| a.is_default == 1))
+        .cloned();
+    record.recipient = support.as_ref().map(|a| a.email.clone()).or_else(|| delivered.first().cloned());
+
+    let decided = decide(conn, &m, &sender_email, sender_name, subject, support.as_ref(), now).await;
+    let mut o = match decided {
+        Ok(o) => o,
+        Err(ApiError::Invalid(list)) => Outcome::new(
+            "rejected",
+            format!("rejected: {}", list.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join(" ")),
+            None,
+        ),
+        Err(e) => return Err(e),
+    };
+    record.outcome = o.outcome.into();
+    record.reason = o.reason.clone();
+    record.ticket_id = o.ticket_id;
+    if store::record(conn, &record, raw).await?.is_none() {
+        if o.outcome == "ignored" {
+            return Ok(o);
+        }
+        // The same message, taken in meanwhile through another address: the caller rolls this
+        // transaction back (so the ticket made above goes with it) and tries again.
+        return Err(ApiError::UpdateConflict);
+    }
+    o.message_id = record.message_id;
+    Ok(o)
+}
+
+async fn decide(
+    conn: &mut AnyConnection,
+    m: &mail_parser::Message<'_>,
+    sender_email: &str,
+    sender_name: Option<String>,
+    subject: Option<String>,
+    support: Option<&store::RecipientAddress>,
+    now: i64,
+) -> Result<Outcome> {
+    if let Some(why) = noise(m, sender_email) {
+        return Ok(Outcome::new("ignored", why, None));
+    }
+    let Ok(email) = EmailAddress::parse(sender_email) else {
+        return Ok(Outcome::new(
+            "rejected",
+            format!("rejected: the sender {sender_email:?} is not an email address"),
+            None,
+        ));
+    };
+    if let Some(id) = m.message_id()
+        && let Some(seen) = store::by_message_id(conn, id).await?
+    {
+        return Ok(Outcome::new("ignored", "ignored: this message was already taken in", seen.ticket_id));
+    }
+    let html = m.body_html(0).map(|h| h.to_string());
+    let text = m.body_text(0).map(|t| t.to_string()).unwrap_or_default();
+    let via = Via {
+        channel: "email",
+        source: json!({
+            "from": {"address": email.as_str(), "name": sender_name},
+            "to": {"address": support.map(|a| a.email.clone()), "name": support.map(|a| a.name.clone())},
+            "rel": null,
+        }),
+    };
+    let sender = super::tickets::find_or_create_requester(
+        conn,
+        &RequesterInput { name: sender_name.clone(), email: email.clone(), locale: None },
+        now,
+    )
+    .await?;
+    // A reply: a ticket a referenced message went to, else `[#id]` in the subject — if the
+    // sender takes part in that ticket.
+    let by_reference = store::ticket_of_message_ids(conn, &referenced_ids(m)).await?.map(|(t, _)| (t, "References"));
+    let by_subject = subject.as_deref().and_then(subject_ticket).map(|t| (t, "the subject's [#id]"));
+    let mut note = None;
+    if let Some((ticket_id, how)) = by_reference.or(by_subject) {
+        match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
+            Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
+                let reason = format!("threaded by {how}");
+                let body = trim_reply(&text);
+                let mut input = TicketInput {
+                    comment: Some(CommentInput {
+                        body: Some(if body.is_empty() { "(empty message)".into() } else { body }),
+                        public: Some(true),
+                        author_id: Some(sender.id),
+                        ..Default::default()
+                    }),
+                    extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
+                    ..Default::default()
+                };
+                if sender.role == "end-user" && matches!(t.status.as_str(), "pending" | "solved") {
+                    input.status = super::input::Patch::Set(frontdesk_domain::Status::Open);
+                }
+                let admin = system_actor(conn).await?;
+                super::tickets::update(conn, &admin, t.id, input, &via, now).await?;
+                return Ok(Outcome::new("threaded", reason, Some(t.id)));
+            }
+            Some(t) if t.status == "closed" => note = Some(format!("new ticket: #{} is closed", t.id)),
+            Some(t) => note = Some(format!("new ticket: the sender is not a participant of #{}", t.id)),
+            None => note = Some(format!("new ticket: #{ticket_id} does not exist")),
+        }
+    }
+    let reason = note.unwrap_or_else(|| "new ticket: no reference to an existing ticket".into());
+    // Made by the system on the sender's behalf: they are its requester, submitter and author.
+    let actor = system_actor(conn).await?;
+    let mut input = TicketInput {
+        subject: super::input::Patch::Set(subject.unwrap_or_else(|| trim_reply(&text).chars().take(80).collect())),
+        requester_id: super::input::Patch::Set(sender.id),
+        submitter_id: super::input::Patch::Set(sender.id),
+        comment: Some(CommentInput {
+            body: if html.is_none() {
+                Some(if text.trim().is_empty() { "(empty message)".into() } else { text.clone() })
+            } else {
+                None
+            },
+            html_body: html,
+            public: Some(true),
+            author_id: Some(sender.id),
+        }),
+        extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
+        ..Default::default()
+    };
+    if let Some(a) = support {
+        input.recipient = super::input::Patch::Set(a.email.clone());
+        if let Some(g) = a.group_id {
+            input.group_id = super::input::Patch::Set(g);
+        }
+    }
+    let saved = super::tickets::create(conn, &actor, input, &via, now).await?;
+    Ok(Outcome::new("created", reason, Some(saved.ticket.id)))
+}
+
+/// Whether the sender takes part in the ticket: its requester, a CC or follower, or staff.
+async fn participant(
+    conn: &mut AnyConnection,
+    t: &frontdesk_store::tickets::Ticket,
+    sender: &frontdesk_store::users::User,
+) -> Result<bool> {
+    if sender.role != "end-user" || t.requester_id == sender.id {
+        return Ok(true);
+    }
+    let cc = frontdesk_store::tickets::collaborators(conn, &[t.id]).await?;
+    Ok(cc.get(&t.id).is_some_and(|list| list.iter().any(|(id, _)| *id == sender.id)))
+}
+
+/// Who writes a reply taken in by email (the comment's author is the sender).
+async fn system_actor(conn: &mut AnyConnection) -> Result<Actor> {
+    let id = frontdesk_store::users::first_admin(conn)
+        .await?
+        .ok_or_else(|| ApiError::Internal("email needs an admin to exist".into()))?;
+    let user = frontdesk_store::users::get(conn, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Actor { user, role: Role::Admin })
+}
+
+/// A support address as the API shows it.
+pub fn address_json(a: &store::RecipientAddress) -> Value {
+    json!({
+        "id": a.id, "email": a.email, "name": a.name, "brand_name": a.brand_name, "group_id": a.group_id,
+        "default": a.is_default == 1,
+        "created_at": crate::clock::iso(a.created_at), "updated_at": crate::clock::iso(a.updated_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_lose_their_quoted_history_and_signature() {
+        let gmail =
+            "Thanks, that worked!\n\nOn Tue, Nov 24, 2026 at 10:00 AM Support <help@acme.test> wrote:\n> Try again\n";
+        assert_eq!(trim_reply(gmail), "Thanks, that worked!");
+        let pt =
+            "Obrigado!\n\nEm ter., 24 de nov. de 2026 às 10:00, Suporte <help@acme.test> escreveu:\n> Tente de novo";
+        assert_eq!(trim_reply(pt), "Obrigado!");
+        let outlook = "Works now.\n\n-----Original Message-----\nFrom: Support\nSent: Tuesday";
+        assert_eq!(trim_reply(outlook), "Works now.");
+        let sig = "See attached.\n-- \nJoão Silva\nACME";
+        assert_eq!(trim_reply(sig), "See attached.");
+        assert_eq!(trim_reply("> only a quote"), "> only a quote", "never an empty comment");
+        assert_eq!(subject_ticket("Re: Printer [#42] broken"), Some(42));
+        assert_eq!(subject_ticket("Re: [#x]"), None);
+    }
+}

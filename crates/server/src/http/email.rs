@@ -1,0 +1,208 @@
+//! `/api/v2/recipient_addresses` (support addresses) and `/api/v2/inbound_email` (where the
+//! mail gateway hands over a message), with the record of what became of each message.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use frontdesk_domain::EmailAddress;
+use frontdesk_store::email::{self as store, RecipientAddress};
+
+use super::extract::{Base, JsonBody, Params, path_id};
+use super::{Endpoint, created, ep, no_content, ok, require_admin};
+use crate::State;
+use crate::app::email::{self as app, address_json};
+use crate::app::in_tx;
+use crate::app::input::{Obj, root};
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "email";
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::GET, "/api/v2/recipient_addresses", T, "List support addresses", get(list)),
+        ep(Method::POST, "/api/v2/recipient_addresses", T, "Add a support address", post(create)),
+        ep(Method::GET, "/api/v2/recipient_addresses/{id}", T, "Show a support address", get(show)),
+        ep(Method::PUT, "/api/v2/recipient_addresses/{id}", T, "Change a support address", axum::routing::put(update)),
+        ep(
+            Method::DELETE,
+            "/api/v2/recipient_addresses/{id}",
+            T,
+            "Remove a support address",
+            axum::routing::delete(remove),
+        ),
+        ep(
+            Method::POST,
+            "/api/v2/inbound_email",
+            T,
+            "Take in one message (RFC 5322 bytes; ?to= the envelope recipients)",
+            post(inbound),
+        ),
+        ep(Method::GET, "/api/v2/inbound_emails", T, "What became of the latest inbound messages", get(inbound_list)),
+        ep(Method::GET, "/api/v2/inbound_emails/{id}/raw", T, "An inbound message as it came", get(inbound_raw)),
+    ]
+}
+
+async fn list(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    let items: Vec<Value> = store::addresses(&mut conn).await?.iter().map(address_json).collect();
+    Ok(ok(json!({"recipient_addresses": items, "count": items.len(), "next_page": null, "previous_page": null})))
+}
+
+async fn show(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    let a = store::address(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+    Ok(ok(json!({"recipient_address": address_json(&a)})))
+}
+
+/// Applies a body to an address: email (checked), name, brand, group (must exist), default.
+async fn apply(
+    conn: &mut frontdesk_store::AnyConnection,
+    a: &mut RecipientAddress,
+    body: &Value,
+    now: i64,
+) -> Result<bool> {
+    let o = Obj(root(body, "recipient_address")?);
+    let is_new = a.id == 0;
+    match o.str("email", 254)?.set() {
+        Some(e) => {
+            a.email = EmailAddress::parse(&e)
+                .map_err(|err| ApiError::invalid("email", format!("Email: {err}")))?
+                .as_str()
+                .to_string();
+        }
+        None if is_new => return Err(ApiError::blank("email", "Email")),
+        None => {}
+    }
+    if let Some(n) = o.str("name", 255)?.set() {
+        a.name = n.trim().to_string();
+    } else if is_new {
+        a.name = a.email.clone();
+    }
+    a.brand_name = o.str("brand_name", 255)?.apply(a.brand_name.take());
+    a.group_id = o.id("group_id")?.apply(a.group_id);
+    if let Some(g) = a.group_id
+        && frontdesk_store::groups::get(conn, g).await?.filter(|g| g.deleted == 0).is_none()
+    {
+        return Err(ApiError::invalid("group_id", format!("group_id: there is no group {g}")));
+    }
+    a.updated_at = now;
+    if is_new {
+        a.created_at = now;
+    }
+    Ok(o.bool("default")? == Some(true))
+}
+
+fn duplicate(e: frontdesk_store::StoreError, email: &str) -> ApiError {
+    match e {
+        frontdesk_store::StoreError::Duplicate(_) => {
+            ApiError::invalid_code("email", "DuplicateValue", format!("Email: {email} is already a support address"))
+        }
+        other => other.into(),
+    }
+}
+
+async fn create(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let now = state.now();
+    let a = in_tx(&state, async |tx| {
+        let mut a = RecipientAddress::default();
+        let default = apply(tx, &mut a, &body, now).await?;
+        a.id = store::insert_address(tx, &a).await.map_err(|e| duplicate(e, &a.email))?;
+        if default || store::addresses(tx).await?.len() == 1 {
+            store::make_default(tx, a.id).await?;
+        }
+        store::address(tx, a.id).await?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    let url = base.url(&format!("/api/v2/recipient_addresses/{}.json", a.id));
+    Ok(created(json!({"recipient_address": address_json(&a)}), &url))
+}
+
+async fn update(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let now = state.now();
+    let a = in_tx(&state, async |tx| {
+        let mut a = store::address(tx, id).await?.ok_or(ApiError::NotFound)?;
+        let default = apply(tx, &mut a, &body, now).await?;
+        store::update_address(tx, &a).await.map_err(|e| duplicate(e, &a.email))?;
+        if default {
+            store::make_default(tx, a.id).await?;
+        }
+        store::address(tx, a.id).await?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(ok(json!({"recipient_address": address_json(&a)})))
+}
+
+async fn remove(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    if !in_tx(&state, async |tx| Ok(store::delete_address(tx, id).await?)).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(no_content())
+}
+
+/// A message from the mail gateway: taken in, threaded or made a ticket, and recorded — or
+/// refused with the reason. A message that races with itself (two addresses at once) makes
+/// one ticket: the loser's transaction rolls back and it is taken in again as already seen.
+async fn inbound(AxState(state): AxState<State>, actor: Actor, params: Params, body: Bytes) -> Result<Response> {
+    require_admin(&actor)?;
+    let to: Vec<String> = params.get_all("to").iter().flat_map(|t| t.split(',')).map(str::to_string).collect();
+    let now = state.now();
+    let mut tries = 0;
+    let outcome = loop {
+        match in_tx(&state, async |tx| app::receive(tx, &body, &to, now).await).await {
+            Err(ApiError::UpdateConflict) if tries < 2 => tries += 1,
+            other => break other?,
+        }
+    };
+    Ok(ok(json!({"inbound_email": outcome})))
+}
+
+async fn inbound_list(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    let items: Vec<Value> = store::list(&mut conn, 100)
+        .await?
+        .iter()
+        .map(|m| {
+            json!({"id": m.id, "message_id": m.message_id, "from": m.sender, "to": m.recipient, "subject": m.subject,
+                "outcome": m.outcome, "reason": m.reason, "ticket_id": m.ticket_id, "size": m.size,
+                "created_at": iso(m.created_at)})
+        })
+        .collect();
+    Ok(ok(json!({"inbound_emails": items})))
+}
+
+/// The original bytes, as a download that no browser renders.
+async fn inbound_raw(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    let mut conn = state.db.read().await?;
+    let raw = store::raw(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+    let mut r = (StatusCode::OK, raw).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"message.eml\""));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(r)
+}

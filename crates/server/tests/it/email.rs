@@ -1,0 +1,169 @@
+//! Inbound email through the mail gateway (the real `frontdesk mailgate` process) and the HTTP
+//! endpoint it calls: the team's corpus of real-world messages under `tests/fixtures/email`
+//! (Gmail, Outlook in Latin-1, Japanese in ISO-2022-JP and Shift_JIS, an auto-reply, a bounce,
+//! a stranger's forged reply), threading with its recorded reasons, and duplicates.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../tests/fixtures/email/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn deliver(app: &TestApp, raw: Vec<u8>, to: &str) -> Value {
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v2/inbound_email?to={to}")))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["inbound_email"].clone()
+}
+
+async fn comments(app: &TestApp, id: i64) -> Vec<Value> {
+    app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn mail_is_threaded_or_made_a_ticket_and_each_decision_says_why() {
+    let app = TestApp::spawn().await;
+    let group =
+        app.post("/api/v2/groups", json!({"group": {"name": "Suporte"}})).await.body["group"]["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            "/api/v2/recipient_addresses",
+            json!({"recipient_address": {"email": "help@acme.test", "name": "Suporte ACME", "group_id": group}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["recipient_address"]["default"], true, "the first address is the default");
+    let r = app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "HELP@acme.test"}})).await;
+    assert_eq!(r.status, 422);
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "vendas@acme.test"}})).await;
+
+    // A new message from Gmail: a ticket, routed to the address's group.
+    let o = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
+    assert_eq!(
+        (o["outcome"].as_str(), o["reason"].as_str()),
+        (Some("created"), Some("new ticket: no reference to an existing ticket"))
+    );
+    let id = o["ticket_id"].as_i64().unwrap();
+    let t = app.get(&format!("/api/v2/tickets/{id}?include=users")).await.body;
+    assert_eq!(t["ticket"]["subject"], "Impressora não imprime");
+    assert_eq!(t["ticket"]["group_id"], group);
+    assert_eq!(t["ticket"]["recipient"], "help@acme.test");
+    assert_eq!(t["ticket"]["via"]["channel"], "email");
+    assert_eq!(t["ticket"]["via"]["source"]["from"]["address"], "joao@cliente.com.br");
+    let requester = &t["users"].as_array().unwrap().iter().find(|u| u["id"] == t["ticket"]["requester_id"]).unwrap();
+    assert_eq!(requester["name"], "João Silva");
+    let first = &comments(&app, id).await[0];
+    let html = first["html_body"].as_str().unwrap();
+    assert!(html.contains("<b>impressora</b>") && !html.contains("<script"), "sanitised: {html}");
+    let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body;
+    assert!(
+        audits.to_string().contains("new ticket: no reference to an existing ticket"),
+        "the decision is in the audit"
+    );
+
+    // The same message through a second address: still one ticket.
+    let o = deliver(&app, fixture("gmail_new.eml"), "vendas@acme.test").await;
+    assert_eq!(o["outcome"], "ignored");
+    assert_eq!(o["ticket_id"], id);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+
+    // The customer's reply threads by References, without the quoted history.
+    let o = deliver(&app, fixture("gmail_reply.eml"), "help@acme.test").await;
+    assert_eq!(
+        (o["outcome"].as_str(), o["reason"].as_str(), o["ticket_id"].as_i64()),
+        (Some("threaded"), Some("threaded by References"), Some(id))
+    );
+    let list = comments(&app, id).await;
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1]["body"], "Reiniciei e continua igual.");
+    assert_eq!(list[1]["author_id"], t["ticket"]["requester_id"]);
+
+    // A stranger naming the ticket (subject and a forged In-Reply-To) gets a ticket of their own.
+    let o = deliver(&app, fixture("stranger_subject.eml"), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created");
+    assert_eq!(o["reason"], format!("new ticket: the sender is not a participant of #{id}"));
+    assert_ne!(o["ticket_id"], id);
+    assert_eq!(comments(&app, id).await.len(), 2, "nothing of the stranger's on João's ticket");
+
+    // Charsets: Latin-1 (Outlook), ISO-2022-JP and Shift_JIS.
+    let o = deliver(&app, fixture("outlook_latin1.eml"), "help@acme.test").await;
+    let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
+    assert_eq!(t["ticket"]["subject"], "Fatura não chegou");
+    assert!(t["ticket"]["description"].as_str().unwrap().contains("a fatura de novembro não chegou"));
+    let o = deliver(&app, fixture("japanese_iso2022jp.eml"), "help@acme.test").await;
+    let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
+    assert_eq!(t["ticket"]["subject"], "請求書について");
+    assert!(t["ticket"]["description"].as_str().unwrap().contains("請求書を送ってください。"), "{t}");
+    let o = deliver(&app, fixture("japanese_shiftjis.eml"), "help@acme.test").await;
+    let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
+    assert_eq!(t["ticket"]["subject"], "パスワード");
+
+    // Noise makes no ticket, and says why.
+    let o = deliver(&app, fixture("auto_reply.eml"), "help@acme.test").await;
+    assert_eq!(
+        (o["outcome"].as_str(), o["reason"].as_str()),
+        (Some("ignored"), Some("ignored: Auto-Submitted: auto-replied"))
+    );
+    let o = deliver(&app, fixture("bounce.eml"), "help@acme.test").await;
+    assert_eq!(o["outcome"], "ignored", "{o}");
+    // Bytes that are no message are kept for an admin, with the reason.
+    let o = deliver(&app, b"\x00\x01\x02 not mail at all".to_vec(), "help@acme.test").await;
+    assert_eq!(o["outcome"], "rejected", "{o}");
+    let log = app.get("/api/v2/inbound_emails").await.body;
+    let last = &log["inbound_emails"][0];
+    assert_eq!(last["outcome"], "rejected");
+    let raw = app
+        .http
+        .get(app.url(&format!("/api/v2/inbound_emails/{}/raw", last["id"])))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(raw.bytes().await.unwrap().as_ref(), b"\x00\x01\x02 not mail at all");
+}
+
+#[tokio::test]
+async fn the_mail_gateway_hands_a_piped_message_to_the_server() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    let gate = |url: &str, token: &str| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_frontdesk"));
+        c.args(["mailgate", "--url", url, "--email", &app.admin_email, "--token", token, "--to", "help@acme.test"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    };
+    let run = |mut c: std::process::Command| async move {
+        tokio::task::spawn_blocking(move || {
+            let mut child = c.spawn().unwrap();
+            child.stdin.take().unwrap().write_all(&fixture("outlook_latin1.eml")).unwrap();
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let out = run(gate(&app.base, &app.token)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"outcome\":\"created\""));
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE via_channel = 'email'").await, 1);
+    // A wrong token: refused for good (77); no server: try again later (75).
+    let out = run(gate(&app.base, "wrong")).await;
+    assert_eq!(out.status.code(), Some(77));
+    let out = run(gate("http://127.0.0.1:9", &app.token)).await;
+    assert_eq!(out.status.code(), Some(75));
+}

@@ -1,0 +1,160 @@
+//! Support addresses and the record of every inbound message.
+
+use sqlx::AnyConnection;
+
+use crate::Result;
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct RecipientAddress {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub brand_name: Option<String>,
+    pub group_id: Option<i64>,
+    pub is_default: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ADDRESS_COLUMNS: &str = "id, email, name, brand_name, group_id, is_default, created_at, updated_at";
+
+pub async fn addresses(conn: &mut AnyConnection) -> Result<Vec<RecipientAddress>> {
+    Ok(sqlx::query_as(&format!("SELECT {ADDRESS_COLUMNS} FROM recipient_addresses ORDER BY id"))
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn address(conn: &mut AnyConnection, id: i64) -> Result<Option<RecipientAddress>> {
+    Ok(sqlx::query_as(&format!("SELECT {ADDRESS_COLUMNS} FROM recipient_addresses WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn insert_address(conn: &mut AnyConnection, a: &RecipientAddress) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO recipient_addresses (email, name, brand_name, group_id, is_default, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&a.email)
+    .bind(&a.name)
+    .bind(&a.brand_name)
+    .bind(a.group_id)
+    .bind(a.is_default)
+    .bind(a.created_at)
+    .bind(a.updated_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn update_address(conn: &mut AnyConnection, a: &RecipientAddress) -> Result<()> {
+    sqlx::query(
+        "UPDATE recipient_addresses SET email = $2, name = $3, brand_name = $4, group_id = $5, is_default = $6, \
+         updated_at = $7 WHERE id = $1",
+    )
+    .bind(a.id)
+    .bind(&a.email)
+    .bind(&a.name)
+    .bind(&a.brand_name)
+    .bind(a.group_id)
+    .bind(a.is_default)
+    .bind(a.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes one address the default (the others stop being it).
+pub async fn make_default(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE recipient_addresses SET is_default = CASE WHEN id = $1 THEN 1 ELSE 0 END")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_address(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+    let r = sqlx::query("DELETE FROM recipient_addresses WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Inbound {
+    pub id: i64,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    pub subject: Option<String>,
+    /// `created` (a new ticket), `threaded` (a comment on one), `ignored` or `rejected`.
+    pub outcome: String,
+    /// Why, in words: "threaded by References", "new ticket: sender not a participant"…
+    pub reason: String,
+    pub ticket_id: Option<i64>,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+const INBOUND_COLUMNS: &str =
+    "id, message_id, sender, recipient, subject, outcome, reason, ticket_id, size, created_at";
+
+/// Records a message; `None` when its Message-ID was already recorded (the same message
+/// again, say through a second support address).
+pub async fn record(conn: &mut AnyConnection, m: &Inbound, raw: &[u8]) -> Result<Option<i64>> {
+    let r: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+        "INSERT INTO inbound_messages (message_id, sender, recipient, subject, outcome, reason, ticket_id, size, raw, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(&m.message_id)
+    .bind(&m.sender)
+    .bind(&m.recipient)
+    .bind(&m.subject)
+    .bind(&m.outcome)
+    .bind(&m.reason)
+    .bind(m.ticket_id)
+    .bind(m.size)
+    .bind(raw.to_vec())
+    .bind(m.created_at)
+    .fetch_one(conn)
+    .await;
+    match r {
+        Ok((id,)) => Ok(Some(id)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn by_message_id(conn: &mut AnyConnection, message_id: &str) -> Result<Option<Inbound>> {
+    Ok(sqlx::query_as(&format!("SELECT {INBOUND_COLUMNS} FROM inbound_messages WHERE message_id = $1"))
+        .bind(message_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The ticket an earlier message with one of these ids went to.
+pub async fn ticket_of_message_ids(conn: &mut AnyConnection, ids: &[String]) -> Result<Option<(i64, String)>> {
+    for id in ids {
+        let row: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT ticket_id FROM inbound_messages WHERE message_id = $1 AND ticket_id IS NOT NULL")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some((Some(t),)) = row {
+            return Ok(Some((t, id.clone())));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Inbound>> {
+    Ok(sqlx::query_as(&format!("SELECT {INBOUND_COLUMNS} FROM inbound_messages ORDER BY id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn raw(conn: &mut AnyConnection, id: i64) -> Result<Option<Vec<u8>>> {
+    let row: Option<(Option<Vec<u8>>,)> =
+        sqlx::query_as("SELECT raw FROM inbound_messages WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    Ok(row.and_then(|r| r.0))
+}
