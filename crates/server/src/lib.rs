@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod seed;
+pub mod smtp;
 pub mod ui;
 pub mod webhooks;
 
@@ -45,6 +46,10 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// How long a claimed job belongs to its worker before another may take it over.
     pub job_lease_ms: i64,
+    /// Where the built-in SMTP receiver listens (off when `None`).
+    pub smtp_bind: Option<String>,
+    /// The largest message the SMTP receiver takes, in bytes.
+    pub smtp_max_size: usize,
 }
 
 impl Config {
@@ -59,6 +64,8 @@ impl Config {
             job_workers: 2,
             automation_interval: 60,
             job_lease_ms: 60_000,
+            smtp_bind: None,
+            smtp_max_size: app::email::MAX_MESSAGE,
             webhook_allow_private: false,
         }
     }
@@ -123,6 +130,7 @@ impl AppState {
 pub struct App {
     pub state: State,
     listener: tokio::net::TcpListener,
+    smtp: Option<tokio::net::TcpListener>,
 }
 
 impl App {
@@ -133,6 +141,12 @@ impl App {
         conn.commit().await.context("creating the account")?;
         let listener =
             tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        let smtp = match &config.smtp_bind {
+            Some(addr) => {
+                Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding SMTP on {addr}"))?)
+            }
+            None => None,
+        };
         let state = Arc::new(AppState {
             db,
             clock,
@@ -145,11 +159,16 @@ impl App {
             job_wakeup: Notify::new(),
             counts: Default::default(),
         });
-        Ok(App { state, listener })
+        Ok(App { state, listener, smtp })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Where the SMTP receiver listens, when it is on.
+    pub fn smtp_addr(&self) -> Option<SocketAddr> {
+        self.smtp.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests and the current jobs
@@ -161,6 +180,9 @@ impl App {
         if self.state.config.automation_interval > 0 {
             let every = std::time::Duration::from_secs(self.state.config.automation_interval);
             workers.push(app::rules::spawn_scheduler(self.state.clone(), every, stop_rx.clone()));
+        }
+        if let Some(listener) = self.smtp {
+            workers.push(smtp::spawn(self.state.clone(), listener, stop_rx.clone()));
         }
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());

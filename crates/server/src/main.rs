@@ -60,6 +60,12 @@ enum Command {
         /// (after a crash, a job goes on this long after it stopped).
         #[arg(long, env = "FRONTDESK_JOB_LEASE", default_value_t = 60)]
         job_lease: u64,
+        /// Where the built-in SMTP receiver listens, such as 0.0.0.0:25 (off unless set).
+        #[arg(long, env = "FRONTDESK_SMTP_BIND")]
+        smtp_bind: Option<String>,
+        /// The largest message the SMTP receiver takes, in bytes.
+        #[arg(long, env = "FRONTDESK_SMTP_MAX_SIZE", default_value_t = 25 * 1024 * 1024)]
+        smtp_max_size: usize,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -154,7 +160,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             automation_interval,
             webhook_allow_private,
             job_lease,
+            smtp_bind,
+            smtp_max_size,
         } => {
+            config.smtp_bind = smtp_bind.filter(|s| !s.is_empty());
+            config.smtp_max_size = smtp_max_size.max(1024);
             config.job_lease_ms = (job_lease.max(1) * 1000) as i64;
             config.automation_interval = automation_interval;
             config.webhook_allow_private = webhook_allow_private;
@@ -169,6 +179,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let users = frontdesk_store::users::count(&mut conn).await?;
             drop(conn);
             tracing::info!("Frontdesk listening on http://{addr}");
+            if let Some(smtp) = app.smtp_addr() {
+                tracing::info!("Frontdesk SMTP receiver listening on {smtp}");
+            }
             if users == 0 {
                 let dd = config.data_dir.display();
                 tracing::info!(

@@ -167,3 +167,50 @@ async fn the_mail_gateway_hands_a_piped_message_to_the_server() {
     let out = run(gate("http://127.0.0.1:9", &app.token)).await;
     assert_eq!(out.status.code(), Some(75));
 }
+
+#[tokio::test]
+async fn a_real_smtp_client_delivers_to_the_built_in_receiver() {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| {
+        c.smtp_bind = Some("127.0.0.1:0".into());
+        c.smtp_max_size = 64 * 1024;
+    })
+    .await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    let smtp = app.smtp.expect("the receiver is on");
+    let client =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string()).port(smtp.port()).build();
+    let message = lettre::Message::builder()
+        .from("Carla Cliente <carla@cliente.com.br>".parse().unwrap())
+        .to("help@acme.test".parse().unwrap())
+        .subject("Pedido 123 não chegou")
+        .body("Olá, o pedido 123 não chegou.\n.\nUma linha com um ponto acima.".to_string())
+        .unwrap();
+    let sent = client.send(message).await.expect("accepted");
+    assert!(sent.is_positive());
+    let found = app.get("/api/v2/search.json?query=pedido%20type%3Aticket").await.body;
+    let t = &found["results"][0];
+    assert_eq!(t["subject"], "Pedido 123 não chegou");
+    assert_eq!(t["via"]["channel"], "email");
+    assert!(t["description"].as_str().unwrap().contains("\n.\n"), "dot-stuffing undone: {t}");
+
+    // A recipient that is not a support address is refused at RCPT; an oversize message at DATA.
+    let stranger = lettre::Message::builder()
+        .from("carla@cliente.com.br".parse().unwrap())
+        .to("someone@elsewhere.test".parse().unwrap())
+        .subject("x")
+        .body("x".to_string())
+        .unwrap();
+    let refused = client.send(stranger).await.expect_err("not our address");
+    assert!(refused.is_permanent(), "{refused}");
+    let huge = lettre::Message::builder()
+        .from("carla@cliente.com.br".parse().unwrap())
+        .to("help@acme.test".parse().unwrap())
+        .subject("huge")
+        .body("x".repeat(100 * 1024))
+        .unwrap();
+    let refused = client.send(huge).await.expect_err("too large");
+    assert!(refused.is_permanent(), "{refused}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+}

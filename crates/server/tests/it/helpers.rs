@@ -90,6 +90,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub base: String,
+    /// The SMTP receiver's address, when the test turned it on.
+    pub smtp: Option<std::net::SocketAddr>,
     pub state: State,
     pub clock: Arc<OffsetClock>,
     pub admin_id: i64,
@@ -118,6 +120,7 @@ impl TestApp {
         let clock = Arc::new(OffsetClock::default());
         let app = App::build(config, clock.clone()).await.expect("server starts");
         let addr = app.local_addr();
+        let smtp = app.smtp_addr();
         let state = app.state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(app.run(async move {
@@ -133,6 +136,7 @@ impl TestApp {
             None => make_user(&state, "Ana Admin", &admin_email, Role::Admin, None).await,
         };
         TestApp {
+            smtp,
             base: format!("http://{addr}"),
             state,
             clock,
