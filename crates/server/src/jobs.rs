@@ -180,6 +180,8 @@ fn object(item: &Value) -> Result<&serde_json::Map<String, Value>> {
 async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     let message = if job.kind == crate::app::rules::WEBHOOK_JOB {
         crate::webhooks::deliver(state, job).await?
+    } else if job.kind == crate::app::email::REPLY_JOB {
+        crate::mail_out::deliver(state, job).await?
     } else {
         "recorded in the ticket's audit; email delivery arrives with the email channel".to_string()
     };
@@ -194,7 +196,10 @@ async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()>
 }
 
 async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    if job.kind == crate::app::rules::WEBHOOK_JOB || job.kind == crate::app::rules::NOTIFY_JOB {
+    if job.kind == crate::app::rules::WEBHOOK_JOB
+        || job.kind == crate::app::rules::NOTIFY_JOB
+        || job.kind == crate::app::email::REPLY_JOB
+    {
         return execute_outside(state, job, owner).await;
     }
     if job.kind == BULK_UI {

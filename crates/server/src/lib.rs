@@ -9,6 +9,7 @@ pub mod counts;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod mail_out;
 pub mod seed;
 pub mod smtp;
 pub mod ui;
@@ -50,6 +51,8 @@ pub struct Config {
     pub smtp_bind: Option<String>,
     /// The largest message the SMTP receiver takes, in bytes.
     pub smtp_max_size: usize,
+    /// Where outbound mail goes (`smtp://host:port`); none: mail is recorded, not sent.
+    pub smtp_relay: Option<String>,
 }
 
 impl Config {
@@ -66,6 +69,7 @@ impl Config {
             job_lease_ms: 60_000,
             smtp_bind: None,
             smtp_max_size: app::email::MAX_MESSAGE,
+            smtp_relay: None,
             webhook_allow_private: false,
         }
     }

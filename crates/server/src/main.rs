@@ -66,6 +66,9 @@ enum Command {
         /// The largest message the SMTP receiver takes, in bytes.
         #[arg(long, env = "FRONTDESK_SMTP_MAX_SIZE", default_value_t = 25 * 1024 * 1024)]
         smtp_max_size: usize,
+        /// Where outbound mail goes, as smtp://host:port (off: replies are recorded, not mailed).
+        #[arg(long, env = "FRONTDESK_SMTP_RELAY")]
+        smtp_relay: Option<String>,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -162,7 +165,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             job_lease,
             smtp_bind,
             smtp_max_size,
+            smtp_relay,
         } => {
+            config.smtp_relay = smtp_relay.filter(|s| !s.is_empty());
             config.smtp_bind = smtp_bind.filter(|s| !s.is_empty());
             config.smtp_max_size = smtp_max_size.max(1024);
             config.job_lease_ms = (job_lease.max(1) * 1000) as i64;

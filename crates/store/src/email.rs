@@ -158,3 +158,37 @@ pub async fn raw(conn: &mut AnyConnection, id: i64) -> Result<Option<Vec<u8>>> {
         sqlx::query_as("SELECT raw FROM inbound_messages WHERE id = $1").bind(id).fetch_optional(conn).await?;
     Ok(row.and_then(|r| r.0))
 }
+
+/// The ticket's reply token, made on first use.
+pub async fn reply_token(conn: &mut AnyConnection, ticket_id: i64, fresh: &str) -> Result<String> {
+    sqlx::query("INSERT INTO ticket_mail_tokens (ticket_id, token) VALUES ($1, $2) ON CONFLICT (ticket_id) DO NOTHING")
+        .bind(ticket_id)
+        .bind(fresh)
+        .execute(&mut *conn)
+        .await?;
+    let (t,): (String,) = sqlx::query_as("SELECT token FROM ticket_mail_tokens WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(t)
+}
+
+/// Whether `token` is the ticket's reply token.
+pub async fn token_matches(conn: &mut AnyConnection, ticket_id: i64, token: &str) -> Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT token FROM ticket_mail_tokens WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some_and(|(t,)| t == token))
+}
+
+/// The first message id recorded for a ticket (what our replies reference).
+pub async fn first_message_id(conn: &mut AnyConnection, ticket_id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT message_id FROM inbound_messages WHERE ticket_id = $1 AND message_id IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(ticket_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|r| r.0))
+}

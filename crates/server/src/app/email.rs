@@ -15,6 +15,47 @@ use super::tickets::{CommentInput, RequesterInput, TicketInput};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
 
+/// The job that mails a public reply to the requester and the CCs.
+pub const REPLY_JOB: &str = "email.reply";
+/// The domain of the Message-IDs we make.
+pub const ID_DOMAIN: &str = "frontdesk.mail";
+
+/// Our Message-ID for a comment: it carries the ticket and its reply token.
+pub fn message_id(ticket_id: i64, token: &str, comment_id: i64) -> String {
+    format!("t{ticket_id}.{token}.c{comment_id}@{ID_DOMAIN}")
+}
+
+/// A ticket and token named by one of our Message-IDs, if `id` is one.
+fn ours(id: &str) -> Option<(i64, String)> {
+    let local = id.trim_matches(['<', '>']).strip_suffix(&format!("@{ID_DOMAIN}"))?;
+    let mut parts = local.split('.');
+    let ticket = parts.next()?.strip_prefix('t')?.parse().ok()?;
+    let token = parts.next()?.to_string();
+    Some((ticket, token))
+}
+
+/// After a public reply by an agent: mail it to the requester and the CCs, as a job queued in
+/// the reply's own transaction (so a crash neither loses it nor sends it twice).
+pub async fn enqueue_reply(conn: &mut AnyConnection, saved: &super::tickets::Saved, now: i64) -> Result<()> {
+    let Some(c) = saved.comment.as_ref().filter(|c| c.public == 1) else { return Ok(()) };
+    let author = frontdesk_store::users::get(conn, c.author_id).await?;
+    if author.is_none_or(|a| a.role == "end-user") {
+        return Ok(());
+    }
+    let job = frontdesk_store::jobs::NewJob {
+        public_id: None,
+        kind: REPLY_JOB.into(),
+        payload: json!({"ticket_id": saved.ticket.id, "comment_id": c.id}).to_string(),
+        max_attempts: 10,
+        run_at_ms: now * 1000,
+        total: None,
+        requested_by: Some(c.author_id),
+        unique_key: Some(format!("email.reply:{}", c.id)),
+    };
+    frontdesk_store::jobs::enqueue(conn, &job, now).await?;
+    Ok(())
+}
+
 /// The largest message taken in; a larger one is refused and recorded without its content.
 pub const MAX_MESSAGE: usize = 25 * 1024 * 1024;
 
@@ -215,10 +256,20 @@ async fn decide(
     .await?;
     // A reply: a ticket a referenced message went to, else `[#id]` in the subject — if the
     // sender takes part in that ticket.
-    let by_reference = store::ticket_of_message_ids(conn, &referenced_ids(m)).await?.map(|(t, _)| (t, "References"));
+    let referenced = referenced_ids(m);
+    let mut by_token = None;
+    for id in &referenced {
+        if let Some((t, token)) = ours(id)
+            && store::token_matches(conn, t, &token).await?
+        {
+            by_token = Some((t, "our reply token"));
+            break;
+        }
+    }
+    let by_reference = store::ticket_of_message_ids(conn, &referenced).await?.map(|(t, _)| (t, "References"));
     let by_subject = subject.as_deref().and_then(subject_ticket).map(|t| (t, "the subject's [#id]"));
     let mut note = None;
-    if let Some((ticket_id, how)) = by_reference.or(by_subject) {
+    if let Some((ticket_id, how)) = by_token.or(by_reference).or(by_subject) {
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
             Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
                 let reason = format!("threaded by {how}");

@@ -851,6 +851,7 @@ pub async fn update(
     if saved.audit.is_none() {
         return Ok(saved);
     }
+    super::email::enqueue_reply(conn, &saved, now).await?;
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let triggers = super::rules::active_triggers(conn, now, actor.id(), &defs).await?;
     let before = saved.before.clone();

@@ -214,3 +214,130 @@ async fn a_real_smtp_client_delivers_to_the_built_in_receiver() {
     assert!(refused.is_permanent(), "{refused}");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
 }
+
+/// A real SMTP server for the test to inspect what was sent: each message's raw bytes.
+async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"220 sink\r\n").await.unwrap();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let verb = line.trim().to_ascii_uppercase();
+                    if verb.starts_with("EHLO") {
+                        w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await.unwrap();
+                    } else if verb == "DATA" {
+                        w.write_all(b"354 go\r\n").await.unwrap();
+                        let mut message = String::new();
+                        loop {
+                            line.clear();
+                            r.read_line(&mut line).await.unwrap();
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            message.push_str(&line);
+                        }
+                        store.lock().unwrap().push(message);
+                        w.write_all(b"250 queued\r\n").await.unwrap();
+                    } else if verb == "QUIT" {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        w.write_all(b"250 ok\r\n").await.unwrap();
+                    }
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+#[tokio::test]
+async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
+    let (relay, sent) = smtp_sink().await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    app.post(
+        "/api/v2/recipient_addresses",
+        json!({"recipient_address": {"email": "help@acme.test", "name": "Suporte ACME"}}),
+    )
+    .await;
+    let o = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
+    let id = o["ticket_id"].as_i64().unwrap();
+    // An internal note is not mailed; a public reply is, once.
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "só para a equipe", "public": false}}}),
+    )
+    .await;
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "Pode **reiniciar** a impressora?"}}}),
+    )
+    .await;
+    let mut mail = String::new();
+    for _ in 0..200 {
+        if let Some(m) = sent.lock().unwrap().first() {
+            mail = m.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(!mail.is_empty(), "a mail was sent");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sent.lock().unwrap().len(), 1, "one mail: the note is not mailed");
+    let header = |name: &str| {
+        mail.lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+            .map(|l| l[name.len() + 1..].trim().to_string())
+    };
+    assert!(header("To").unwrap().contains("joao@cliente.com.br"), "{mail}");
+    assert!(header("From").unwrap().contains("help@acme.test"), "{mail}");
+    assert_eq!(header("In-Reply-To").as_deref(), Some("<CAgmail-first-0001@mail.gmail.com>"), "{mail}");
+    let ours = header("Message-ID").unwrap();
+    assert!(ours.starts_with(&format!("<t{id}.")), "{ours}");
+    assert!(mail.contains("reiniciar"), "{mail}");
+
+    // The customer answers our mail from another client that only keeps In-Reply-To.
+    let answer = format!(
+        "From: joao@cliente.com.br\r\nTo: help@acme.test\r\nSubject: Re: ajuda\r\nMessage-ID: <answer-1@cliente.com.br>\r\nIn-Reply-To: {ours}\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nReiniciei, funcionou!\r\n"
+    );
+    let o = deliver(&app, answer.into_bytes(), "help@acme.test").await;
+    assert_eq!(
+        (o["outcome"].as_str(), o["reason"].as_str(), o["ticket_id"].as_i64()),
+        (Some("threaded"), Some("threaded by our reply token"), Some(id))
+    );
+    // A guessed id with a wrong token threads nowhere.
+    let forged = format!(
+        "From: joao@cliente.com.br\r\nTo: help@acme.test\r\nSubject: hi\r\nMessage-ID: <forged-1@x>\r\nIn-Reply-To: <t{id}.0000.c1@frontdesk.mail>\r\n\r\nhello\r\n"
+    );
+    let o = deliver(&app, forged.into_bytes(), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created");
+
+    // A subject that tries to add a header adds none.
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"subject": "Oi\r\nBcc: evil@attacker.test", "comment": {"body": "again"}}}),
+    )
+    .await;
+    for _ in 0..200 {
+        if sent.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let second = sent.lock().unwrap()[1].clone();
+    assert!(!second.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{second}");
+}

@@ -27,3 +27,10 @@ CREATE TABLE inbound_messages (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX inbound_messages_by_ticket ON inbound_messages (ticket_id);
+
+-- A ticket's reply token: in the Message-ID of the mail we send about it, so a reply that
+-- names that id threads to the ticket (a guessed ticket number without the token does not).
+CREATE TABLE ticket_mail_tokens (
+    ticket_id BIGINT PRIMARY KEY,
+    token TEXT NOT NULL
+);

@@ -1,0 +1,106 @@
+//! Outbound mail over SMTP (lettre): a public reply to the requester and the CCs, from the
+//! default support address, with the headers that make mail clients thread it — our
+//! Message-ID carries the ticket's reply token, so the customer's answer threads back.
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use rand::Rng;
+use serde_json::Value;
+
+use frontdesk_store::jobs::Job;
+
+use crate::AppState;
+use crate::error::{ApiError, Result};
+
+/// `host:port` of `smtp://host:port` (the relay), 25 when no port is given.
+fn relay(url: &str) -> Result<(String, u16)> {
+    let rest = url
+        .strip_prefix("smtp://")
+        .ok_or_else(|| ApiError::Internal(format!("the SMTP relay {url:?} must be smtp://host[:port]")))?;
+    let rest = rest.trim_end_matches('/');
+    match rest.rsplit_once(':') {
+        Some((h, p)) => Ok((h.to_string(), p.parse().map_err(|_| ApiError::Internal(format!("bad port in {url:?}")))?)),
+        None => Ok((rest.to_string(), 25)),
+    }
+}
+
+/// A header value without line breaks: nothing a subject or a name holds can add a header.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox> {
+    let address = email.parse().map_err(|e| ApiError::Internal(format!("address {email:?}: {e}")))?;
+    Ok(Mailbox::new(name.map(one_line), address))
+}
+
+/// Mails a public reply (a `email.reply` job); what happened, for the job's record.
+pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
+    let Some(url) = state.config.smtp_relay.clone() else {
+        return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
+    };
+    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (ticket_id, comment_id) =
+        (payload["ticket_id"].as_i64().unwrap_or(0), payload["comment_id"].as_i64().unwrap_or(0));
+    let fresh = hex::encode(rand::thread_rng().r#gen::<[u8; 8]>());
+    let token =
+        crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::reply_token(tx, ticket_id, &fresh).await?))
+            .await?;
+    let mut conn = state.db.read().await?;
+    let t = frontdesk_store::tickets::get(&mut conn, ticket_id).await?.ok_or(ApiError::NotFound)?;
+    let comment = frontdesk_store::audits::list_comments(
+        &mut conn,
+        ticket_id,
+        true,
+        frontdesk_store::PageRequest::After { id: Some(comment_id - 1), size: 1 },
+    )
+    .await?
+    .items
+    .into_iter()
+    .find(|c| c.id == comment_id)
+    .ok_or(ApiError::NotFound)?;
+    let cc =
+        frontdesk_store::tickets::collaborators(&mut conn, &[ticket_id]).await?.remove(&ticket_id).unwrap_or_default();
+    let mut ids: Vec<i64> = cc.iter().filter(|(_, k)| k != "follower").map(|(u, _)| *u).collect();
+    ids.push(t.requester_id);
+    ids.push(comment.author_id);
+    let people = frontdesk_store::users::get_many(&mut conn, &ids).await?;
+    let addresses = frontdesk_store::email::addresses(&mut conn).await?;
+    let first = frontdesk_store::email::first_message_id(&mut conn, ticket_id).await?;
+    drop(conn);
+    let from = addresses.iter().find(|a| a.is_default == 1).or(addresses.first());
+    let from = match from {
+        Some(a) => mailbox(Some(&a.name), &a.email)?,
+        None => mailbox(Some("Support"), "support@localhost")?,
+    };
+    let requester = people.iter().find(|u| u.id == t.requester_id);
+    let Some(to) = requester.and_then(|u| u.email.as_deref().map(|e| (u.name.as_str(), e))) else {
+        return Ok("not sent: the requester has no email address".into());
+    };
+    let id = crate::app::email::message_id(ticket_id, &token, comment_id);
+    let mut b = lettre::Message::builder()
+        .from(from.clone())
+        .reply_to(from)
+        .to(mailbox(Some(to.0), to.1)?)
+        .subject(one_line(&format!("[#{ticket_id}] {}", t.subject.clone().unwrap_or_default())))
+        .message_id(Some(format!("<{id}>")));
+    for u in people
+        .iter()
+        .filter(|u| u.id != t.requester_id && u.id != comment.author_id && cc.iter().any(|(c, _)| *c == u.id))
+    {
+        if let Some(e) = &u.email {
+            b = b.cc(mailbox(Some(&u.name), e)?);
+        }
+    }
+    if let Some(first) = &first {
+        let reference = format!("<{}>", first.trim_matches(['<', '>']));
+        b = b.in_reply_to(reference.clone()).references(reference);
+    }
+    let message = b
+        .multipart(MultiPart::alternative_plain_html(comment.plain_body.clone(), comment.html_body.clone()))
+        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
+    let (host, port) = relay(&url)?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).build();
+    transport.send(message).await.map_err(|e| ApiError::Internal(format!("SMTP: {e}")))?;
+    Ok(format!("sent to {} as <{id}>", to.1))
+}
