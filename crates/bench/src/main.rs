@@ -3,6 +3,7 @@
 //! `cargo run --release -p frontdesk-bench -- --rules [--tickets N] [--postgres URL]`
 //! `cargo run --release -p frontdesk-bench -- --pages [--tickets N] [--postgres URL | --data-dir DIR]`
 //! `cargo run --release -p frontdesk-bench -- --campaign [--customers N] [--postgres URL]`
+//! `cargo run --release -p frontdesk-bench -- --email [--messages N]`
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
 //! this process and prints a Markdown report: create throughput (1 ticket a request, 8
@@ -235,6 +236,8 @@ async fn main() -> anyhow::Result<()> {
     let rules_mode = args.iter().any(|a| a == "--rules");
     let pages_mode = args.iter().any(|a| a == "--pages");
     let campaign_mode = args.iter().any(|a| a == "--campaign");
+    let email_mode = args.iter().any(|a| a == "--email");
+    let messages: usize = flag("--messages").map(|s| s.parse()).transpose()?.unwrap_or(10_000);
     let customers: usize = flag("--customers").map(|s| s.parse()).transpose()?.unwrap_or(10_000);
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
@@ -282,6 +285,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if campaign_mode {
         return campaign_run(&bin, None, customers).await;
+    }
+    if email_mode {
+        return email_run(&bin, messages).await;
     }
     run(&bin, None, &sync, big).await
 }
@@ -840,4 +846,100 @@ async fn campaign_run(bin: &Path, database_url: Option<&str>, customers: usize) 
     println!("| server RSS after | {:.1} MiB |", rss_kib(pid) as f64 / 1024.0);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(())
+}
+
+/// `messages` messages through the built-in SMTP receiver from 8 concurrent connections: nine
+/// in ten new requests from 1,000 customers, one in ten a reply naming the customer's earlier
+/// message.
+async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-email-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let smtp_port = free_port();
+    let server = start_with(bin, &data_dir, &["--smtp-bind", &format!("127.0.0.1:{smtp_port}")])?;
+    let pid = server.child.id();
+    let ctx = connect(server).await?;
+    ctx.json(
+        reqwest::Method::POST,
+        "/api/v2/recipient_addresses",
+        Some(json!({"recipient_address": {"email": "help@acme.test", "name": "Support"}})),
+    )
+    .await?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp_port)
+        .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(8))
+        .build();
+    let raw = |i: usize| -> Vec<u8> {
+        let customer = i % 1000;
+        // A reply names the same customer's message of 1,000 messages before.
+        let reply = i % 10 == 9 && i >= 1000;
+        let refs = if reply { format!("In-Reply-To: <m{}@bench.test>\r\n", i - 1000) } else { String::new() };
+        format!(
+            "From: Cliente {customer} <c{customer}@bench.test>\r\nTo: help@acme.test\r\nSubject: Pedido {i} n\u{e3}o chegou\r\nMessage-ID: <m{i}@bench.test>\r\n{refs}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nOl\u{e1}, o pedido {i} n\u{e3}o chegou. Podem verificar?\r\n\r\nEm ter., 24 de nov. de 2026, Suporte escreveu:\r\n> Ol\u{e1}\r\n"
+        )
+        .into_bytes()
+    };
+    let envelope = lettre::address::Envelope::new(Some("c0@bench.test".parse()?), vec!["help@acme.test".parse()?])?;
+    let t = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let transport = transport.clone();
+        let next = next.clone();
+        let envelope = envelope.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= messages {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                transport.send_raw(&envelope, &raw(i)).await?;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let log = ctx.json(reqwest::Method::GET, "/api/v2/search/count.json?query=type%3Aticket", None).await?;
+    println!("### Inbound email through SMTP, SQLite (WAL, synchronous=NORMAL), {messages} messages\n");
+    println!("| measure | value |\n|---|---|");
+    println!(
+        "| messages taken in (each answered 250 once its ticket or comment is committed) | **{:.0} messages/s** ({secs:.1} s) |",
+        messages as f64 / secs
+    );
+    println!("| tickets made (the rest threaded as replies) | {} |", log["count"]);
+    println!("| server RSS after | {:.1} MiB |", rss_kib(pid) as f64 / 1024.0);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(())
+}
+
+/// A release server on a fresh SQLite data dir with extra `serve` flags.
+fn start_with(bin: &Path, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--data-dir").arg(data_dir).args(args).env("FRONTDESK_LOG", "warn").env_remove("DATABASE_URL");
+        c
+    };
+    let out =
+        cmd(&["admin", "create", "--email", "bench@example.com", "--name", "Bench", "--password", "bench password"])
+            .output()?;
+    if !out.status.success() {
+        bail!("admin create failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = cmd(&["token", "create", "--email", "bench@example.com"]).output()?;
+    let token = String::from_utf8(out.stdout)?.trim().to_string();
+    let port = free_port();
+    let mut args = vec!["serve", "--bind"];
+    let bind = format!("127.0.0.1:{port}");
+    args.push(&bind);
+    args.extend(["--rate-limit", "100000000"]);
+    args.extend(extra);
+    let child = cmd(&args).stdout(Stdio::null()).spawn()?;
+    Ok(Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        auth: ("bench@example.com/token".into(), token),
+        data_dir: data_dir.to_path_buf(),
+    })
 }
