@@ -14,7 +14,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::State;
-use crate::error::ApiError;
 
 /// Longest command line accepted (RFC 5321 allows 512 octets; some clients send a little more).
 const MAX_LINE: usize = 2048;
@@ -122,7 +121,7 @@ async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
                 let reply = if !fits {
                     format!("552 5.3.4 Message larger than {max} bytes\r\n")
                 } else {
-                    match take(&state, &message, &rcpt).await {
+                    match crate::app::email::take_in(&state, &message, &rcpt).await {
                         Ok(o) => format!("250 2.0.0 {}: {}\r\n", o.outcome, o.reason.replace(['\r', '\n'], " ")),
                         Err(e) => {
                             tracing::warn!(error = %e, "taking in a message failed");
@@ -183,17 +182,4 @@ async fn is_support_address(state: &State, address: &str) -> crate::error::Resul
     let mut conn = state.db.read().await?;
     let list = frontdesk_store::email::addresses(&mut conn).await?;
     Ok(list.is_empty() || list.iter().any(|a| a.email.eq_ignore_ascii_case(address)))
-}
-
-/// The pipeline, in a transaction (tried again when the same message raced through another
-/// address, so it makes one ticket).
-async fn take(state: &State, raw: &[u8], rcpt: &[String]) -> crate::error::Result<crate::app::email::Outcome> {
-    let now = state.now();
-    let mut tries = 0;
-    loop {
-        match crate::app::in_tx(state, async |tx| crate::app::email::receive(tx, raw, rcpt, now).await).await {
-            Err(ApiError::UpdateConflict) if tries < 2 => tries += 1,
-            other => return other,
-        }
-    }
 }

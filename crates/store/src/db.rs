@@ -226,6 +226,8 @@ impl Db {
                     "integer"
                 } else if ty.contains("text") || ty.contains("char") {
                     "text"
+                } else if ty == "blob" || ty == "bytea" {
+                    "bytes"
                 } else {
                     ty.as_str()
                 };

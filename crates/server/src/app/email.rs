@@ -326,6 +326,20 @@ async fn decide(
     Ok(Outcome::new("created", reason, Some(saved.ticket.id)))
 }
 
+/// Takes in a message in its own transaction. When the same message raced in through another
+/// address, this transaction rolls back (with the ticket it made) and the message is taken in
+/// again, now as already seen: one message makes one ticket.
+pub async fn take_in(state: &crate::AppState, raw: &[u8], to: &[String]) -> Result<Outcome> {
+    let now = state.now();
+    let mut tries = 0;
+    loop {
+        match super::in_tx(state, async |tx| receive(tx, raw, to, now).await).await {
+            Err(ApiError::UpdateConflict) if tries < 2 => tries += 1,
+            other => return other,
+        }
+    }
+}
+
 /// Whether the sender takes part in the ticket: its requester, a CC or follower, or staff.
 async fn participant(
     conn: &mut AnyConnection,

@@ -168,14 +168,7 @@ async fn remove(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Str
 async fn inbound(AxState(state): AxState<State>, actor: Actor, params: Params, body: Bytes) -> Result<Response> {
     require_admin(&actor)?;
     let to: Vec<String> = params.get_all("to").iter().flat_map(|t| t.split(',')).map(str::to_string).collect();
-    let now = state.now();
-    let mut tries = 0;
-    let outcome = loop {
-        match in_tx(&state, async |tx| app::receive(tx, &body, &to, now).await).await {
-            Err(ApiError::UpdateConflict) if tries < 2 => tries += 1,
-            other => break other?,
-        }
-    };
+    let outcome = app::take_in(&state, &body, &to).await?;
     Ok(ok(json!({"inbound_email": outcome})))
 }
 
