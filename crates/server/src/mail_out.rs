@@ -77,6 +77,11 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let Some(to) = requester.and_then(|u| u.email.as_deref().map(|e| (u.name.as_str(), e))) else {
         return Ok("not sent: the requester has no email address".into());
     };
+    let mut conn = state.db.read().await?;
+    if frontdesk_store::users::is_undeliverable(&mut conn, to.1).await? {
+        return Ok(format!("not sent: {} has bounced (undeliverable)", to.1));
+    }
+    drop(conn);
     let id = crate::app::email::message_id(ticket_id, &token, comment_id);
     let mut b = lettre::Message::builder()
         .from(from.clone())

@@ -409,3 +409,26 @@ pub async fn staff_ids(conn: &mut AnyConnection) -> Result<Vec<i64>> {
             .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
+
+/// Marks an email identity undeliverable after a hard bounce; false when no user has it.
+pub async fn mark_undeliverable(conn: &mut AnyConnection, email: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE user_identities SET undeliverable_count = undeliverable_count + 1, updated_at = $2 \
+         WHERE kind = 'email' AND value = $1",
+    )
+    .bind(email)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Whether an email identity has hard-bounced.
+pub async fn is_undeliverable(conn: &mut AnyConnection, email: &str) -> Result<bool> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT undeliverable_count FROM user_identities WHERE kind = 'email' AND value = $1")
+            .bind(email)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.is_some_and(|(n,)| n > 0))
+}

@@ -97,6 +97,27 @@ fn noise(m: &mail_parser::Message<'_>, sender: &str) -> Option<String> {
     None
 }
 
+/// The address a delivery report says failed for good (RFC 3464: `Action: failed` with a 5.x.x
+/// status), if the message is such a report.
+fn hard_bounce(m: &mail_parser::Message<'_>) -> Option<String> {
+    let report = m.header_raw("Content-Type").is_some_and(|c| c.to_ascii_lowercase().contains("multipart/report"));
+    if !report {
+        return None;
+    }
+    let text = String::from_utf8_lossy(m.raw_message());
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let failed = field("Action").is_some_and(|a| a.eq_ignore_ascii_case("failed"));
+    let permanent = field("Status").is_some_and(|s| s.starts_with('5'));
+    let recipient = field("Final-Recipient")?;
+    let address = recipient.rsplit(';').next()?.trim().trim_matches(['<', '>']).to_lowercase();
+    (failed && permanent && address.contains('@')).then_some(address)
+}
+
 /// `[#123]` in a subject.
 fn subject_ticket(subject: &str) -> Option<i64> {
     let start = subject.find("[#")? + 2;
@@ -166,7 +187,11 @@ pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String
     };
     let sender = m.from().and_then(|a| a.first());
     let sender_email = sender.and_then(|a| a.address()).unwrap_or("").trim().to_string();
-    let sender_name = sender.and_then(|a| a.name()).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    // A display name is one line of text: control characters (an encoded CR LF) become spaces.
+    let sender_name = sender
+        .and_then(|a| a.name())
+        .map(|n| n.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string())
+        .filter(|n| !n.is_empty());
     let subject = m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     record.message_id = m.message_id().map(|s| s.to_string());
     record.sender = Some(sender_email.clone());
@@ -223,6 +248,11 @@ async fn decide(
     support: Option<&store::RecipientAddress>,
     now: i64,
 ) -> Result<Outcome> {
+    if let Some(address) = hard_bounce(m) {
+        let known = frontdesk_store::users::mark_undeliverable(conn, &address, now).await?;
+        let what = if known { "marked undeliverable" } else { "not a known address" };
+        return Ok(Outcome::new("ignored", format!("ignored: a hard bounce for {address} ({what})"), None));
+    }
     if let Some(why) = noise(m, sender_email) {
         return Ok(Outcome::new("ignored", why, None));
     }

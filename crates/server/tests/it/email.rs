@@ -58,6 +58,7 @@ async fn mail_is_threaded_or_made_a_ticket_and_each_decision_says_why() {
     );
     let id = o["ticket_id"].as_i64().unwrap();
     let t = app.get(&format!("/api/v2/tickets/{id}?include=users")).await.body;
+    let joao = t["ticket"]["requester_id"].as_i64().unwrap();
     assert_eq!(t["ticket"]["subject"], "Impressora não imprime");
     assert_eq!(t["ticket"]["group_id"], group);
     assert_eq!(t["ticket"]["recipient"], "help@acme.test");
@@ -119,6 +120,9 @@ async fn mail_is_threaded_or_made_a_ticket_and_each_decision_says_why() {
     );
     let o = deliver(&app, fixture("bounce.eml"), "help@acme.test").await;
     assert_eq!(o["outcome"], "ignored", "{o}");
+    assert_eq!(o["reason"], "ignored: a hard bounce for joao@cliente.com.br (marked undeliverable)");
+    let ids = app.get(&format!("/api/v2/users/{joao}/identities")).await.body;
+    assert_eq!(ids["identities"][0]["deliverable_state"], "undeliverable", "{ids}");
     // Bytes that are no message are kept for an admin, with the reason.
     let o = deliver(&app, b"\x00\x01\x02 not mail at all".to_vec(), "help@acme.test").await;
     assert_eq!(o["outcome"], "rejected", "{o}");
@@ -340,4 +344,41 @@ async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
     }
     let second = sent.lock().unwrap()[1].clone();
     assert!(!second.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{second}");
+}
+
+#[tokio::test]
+async fn hostile_mail_is_contained_and_recorded() {
+    let app = TestApp::spawn().await;
+    // 10,000 MIME parts: taken in, one ticket, no stall.
+    let mut raw = String::from(
+        "From: many@parts.test\r\nTo: help@acme.test\r\nSubject: Many parts\r\nMessage-ID: <parts@parts.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"P\"\r\n\r\n",
+    );
+    for i in 0..10_000 {
+        raw.push_str(&format!("--P\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n"));
+    }
+    raw.push_str("--P--\r\n");
+    let started = std::time::Instant::now();
+    let o = deliver(&app, raw.into_bytes(), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // A name that tries to carry a header (an encoded CR LF) stays one line of a name.
+    let evil = "From: =?UTF-8?B?RXZpbA0KQmNjOiB4QGF0dGFja2VyLnRlc3Q=?= <evil@x.test>\r\nTo: help@acme.test\r\nSubject: hi\r\nMessage-ID: <evil@x.test>\r\n\r\nhello\r\n";
+    let o = deliver(&app, evil.as_bytes().to_vec(), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let t = app.get(&format!("/api/v2/tickets/{}?include=users", o["ticket_id"])).await.body;
+    let name = t["users"].as_array().unwrap().iter().find(|u| u["email"] == "evil@x.test").unwrap()["name"].clone();
+    assert_eq!(name, "Evil  Bcc: x@attacker.test", "one line");
+    // A message over the API's body limit is refused before it is read.
+    let huge = vec![b'x'; 11 * 1024 * 1024];
+    let r = app
+        .http
+        .post(app.url("/api/v2/inbound_email"))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let still = app.get("/api/v2/inbound_emails").await.body;
+    assert_eq!(still["inbound_emails"].as_array().unwrap().len(), 2, "the server goes on");
 }
