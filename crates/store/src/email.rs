@@ -91,19 +91,20 @@ pub struct Inbound {
     /// Why, in words: "threaded by References", "new ticket: sender not a participant"…
     pub reason: String,
     pub ticket_id: Option<i64>,
+    pub thread_key: Option<String>,
     pub size: i64,
     pub created_at: i64,
 }
 
 const INBOUND_COLUMNS: &str =
-    "id, message_id, sender, recipient, subject, outcome, reason, ticket_id, size, created_at";
+    "id, message_id, sender, recipient, subject, outcome, reason, ticket_id, thread_key, size, created_at";
 
 /// Records a message; `None` when its Message-ID was already recorded (the same message
 /// again, say through a second support address).
 pub async fn record(conn: &mut AnyConnection, m: &Inbound, raw: &[u8]) -> Result<Option<i64>> {
     let r: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
-        "INSERT INTO inbound_messages (message_id, sender, recipient, subject, outcome, reason, ticket_id, size, raw, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO inbound_messages (message_id, sender, recipient, subject, outcome, reason, ticket_id, thread_key, \
+         size, raw, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(&m.message_id)
     .bind(&m.sender)
@@ -112,6 +113,7 @@ pub async fn record(conn: &mut AnyConnection, m: &Inbound, raw: &[u8]) -> Result
     .bind(&m.outcome)
     .bind(&m.reason)
     .bind(m.ticket_id)
+    .bind(&m.thread_key)
     .bind(m.size)
     .bind(raw.to_vec())
     .bind(m.created_at)
@@ -144,6 +146,17 @@ pub async fn ticket_of_message_ids(conn: &mut AnyConnection, ids: &[String]) -> 
         }
     }
     Ok(None)
+}
+
+/// The ticket an earlier message of the same Outlook conversation went to.
+pub async fn ticket_of_thread(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT ticket_id FROM inbound_messages WHERE thread_key = $1 AND ticket_id IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Inbound>> {

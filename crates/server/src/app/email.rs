@@ -118,6 +118,15 @@ fn hard_bounce(m: &mail_parser::Message<'_>) -> Option<String> {
     (failed && permanent && address.contains('@')).then_some(address)
 }
 
+/// Outlook's conversation: the first 22 bytes of `Thread-Index` (a reply adds 5 bytes to its
+/// parent's), in hex.
+fn thread_key(m: &mail_parser::Message<'_>) -> Option<String> {
+    use base64::Engine;
+    let raw = m.header_raw("Thread-Index")?.trim().to_string();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(raw.as_bytes()).ok()?;
+    (bytes.len() >= 22).then(|| hex::encode(&bytes[..22]))
+}
+
 /// `[#123]` in a subject.
 fn subject_ticket(subject: &str) -> Option<i64> {
     let start = subject.find("[#")? + 2;
@@ -194,6 +203,7 @@ pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String
         .filter(|n| !n.is_empty());
     let subject = m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     record.message_id = m.message_id().map(|s| s.to_string());
+    record.thread_key = thread_key(&m);
     record.sender = Some(sender_email.clone());
     record.subject = subject.clone();
     let addresses = store::addresses(conn).await?;
@@ -297,9 +307,13 @@ async fn decide(
         }
     }
     let by_reference = store::ticket_of_message_ids(conn, &referenced).await?.map(|(t, _)| (t, "References"));
+    let by_thread = match thread_key(m) {
+        Some(k) => store::ticket_of_thread(conn, &k).await?.map(|t| (t, "Outlook's Thread-Index")),
+        None => None,
+    };
     let by_subject = subject.as_deref().and_then(subject_ticket).map(|t| (t, "the subject's [#id]"));
     let mut note = None;
-    if let Some((ticket_id, how)) = by_token.or(by_reference).or(by_subject) {
+    if let Some((ticket_id, how)) = by_token.or(by_reference).or(by_thread).or(by_subject) {
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
             Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
                 let reason = format!("threaded by {how}");

@@ -104,6 +104,14 @@ async fn mail_is_threaded_or_made_a_ticket_and_each_decision_says_why() {
     let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
     assert_eq!(t["ticket"]["subject"], "Fatura não chegou");
     assert!(t["ticket"]["description"].as_str().unwrap().contains("a fatura de novembro não chegou"));
+    // Outlook's reply names no message id, only the conversation (Thread-Index).
+    let maria = o["ticket_id"].as_i64().unwrap();
+    let o = deliver(&app, fixture("outlook_reply_thread_index.eml"), "help@acme.test").await;
+    assert_eq!(
+        (o["reason"].as_str(), o["ticket_id"].as_i64()),
+        (Some("threaded by Outlook's Thread-Index"), Some(maria))
+    );
+    assert_eq!(comments(&app, maria).await[1]["body"], "Ainda aguardo a fatura.");
     let o = deliver(&app, fixture("japanese_iso2022jp.eml"), "help@acme.test").await;
     let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
     assert_eq!(t["ticket"]["subject"], "請求書について");

@@ -22,11 +22,14 @@ CREATE TABLE inbound_messages (
     outcome TEXT NOT NULL,
     reason TEXT NOT NULL,
     ticket_id BIGINT,
+    -- Outlook's conversation (the first 22 bytes of Thread-Index, in hex).
+    thread_key TEXT,
     size BIGINT NOT NULL,
     raw BLOB,
     created_at BIGINT NOT NULL
 );
 CREATE INDEX inbound_messages_by_ticket ON inbound_messages (ticket_id);
+CREATE INDEX inbound_messages_by_thread ON inbound_messages (thread_key);
 
 -- A ticket's reply token: in the Message-ID of the mail we send about it, so a reply that
 -- names that id threads to the ticket (a guessed ticket number without the token does not).
