@@ -848,7 +848,7 @@ async fn campaign_run(bin: &Path, database_url: Option<&str>, customers: usize) 
     Ok(())
 }
 
-/// `messages` messages through the built-in SMTP receiver from 8 concurrent connections: nine
+/// `messages` messages through the built-in SMTP receiver from 32 concurrent connections: nine
 /// in ten new requests from 1,000 customers, one in ten a reply naming the customer's earlier
 /// message.
 async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
@@ -867,7 +867,7 @@ async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
     .await?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(smtp_port)
-        .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(8))
+        .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(32))
         .build();
     let raw = |i: usize| -> Vec<u8> {
         let customer = i % 1000;
@@ -883,7 +883,7 @@ async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
     let t = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..32 {
         let transport = transport.clone();
         let next = next.clone();
         let envelope = envelope.clone();

@@ -65,6 +65,9 @@ fn angle(arg: &str) -> Option<String> {
 }
 
 async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
+    // Replies are small and each waits on the client's next command: without this, Nagle's
+    // algorithm and delayed ACKs hold every reply for tens of milliseconds.
+    stream.set_nodelay(true)?;
     let max = state.config.smtp_max_size;
     let (read, mut write) = stream.into_split();
     let mut r = BufReader::new(read);

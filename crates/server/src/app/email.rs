@@ -178,7 +178,81 @@ fn referenced_ids(m: &mail_parser::Message<'_>) -> Vec<String> {
 
 /// Takes in one message: `envelope_to` are the addresses it was delivered to (the SMTP
 /// envelope or the gateway's argument), else its `To` and `Cc` are used.
-pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String], now: i64) -> Result<Outcome> {
+/// What the pipeline needs of a message, read before any transaction: parsing, decoding and
+/// sanitising are CPU work that must not hold the writer.
+pub struct Parsed {
+    message_id: Option<String>,
+    sender_email: String,
+    sender_name: Option<String>,
+    subject: Option<String>,
+    /// Its `To` and `Cc`, for when no envelope names the recipients.
+    to_cc: Vec<String>,
+    referenced: Vec<String>,
+    thread_key: Option<String>,
+    noise: Option<String>,
+    bounce: Option<String>,
+    /// The whole message as a new ticket's first comment, and that comment rendered.
+    first: CommentInput,
+    rendered: frontdesk_domain::text::RenderedBody,
+    /// The message as a reply: without the quoted history.
+    reply: String,
+}
+
+/// Reads a message; `None` when it is no message at all.
+pub fn parse(raw: &[u8]) -> Option<Parsed> {
+    let m = mail_parser::MessageParser::default().parse(raw)?;
+    let sender = m.from().and_then(|a| a.first());
+    let sender_email = sender.and_then(|a| a.address()).unwrap_or("").trim().to_string();
+    // A display name is one line of text: control characters (an encoded CR LF) become spaces.
+    let sender_name = sender
+        .and_then(|a| a.name())
+        .map(|n| n.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string())
+        .filter(|n| !n.is_empty());
+    let html = m.body_html(0).map(|h| h.to_string());
+    let text = m.body_text(0).map(|t| t.to_string()).unwrap_or_default();
+    let first = CommentInput {
+        body: if html.is_none() {
+            Some(if text.trim().is_empty() { "(empty message)".into() } else { text.clone() })
+        } else {
+            None
+        },
+        html_body: html,
+        public: Some(true),
+        author_id: None,
+    };
+    let rendered = super::tickets::render(&first);
+    let reply = trim_reply(&text);
+    Some(Parsed {
+        message_id: m.message_id().map(str::to_string),
+        subject: m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        to_cc: m
+            .all_to()
+            .chain(m.all_cc())
+            .flat_map(|list| list.iter())
+            .filter_map(|a| a.address())
+            .map(|a| a.to_lowercase())
+            .collect(),
+        referenced: referenced_ids(&m),
+        thread_key: thread_key(&m),
+        noise: noise(&m, &sender_email),
+        bounce: hard_bounce(&m),
+        sender_email,
+        sender_name,
+        first,
+        rendered,
+        reply: if reply.is_empty() { "(empty message)".into() } else { reply },
+    })
+}
+
+/// Takes in one message in the caller's transaction: `envelope_to` are the addresses it was
+/// delivered to (the SMTP envelope or the gateway's argument), else its `To` and `Cc` are used.
+pub async fn receive(
+    conn: &mut AnyConnection,
+    raw: &[u8],
+    parsed: Option<&Parsed>,
+    envelope_to: &[String],
+    now: i64,
+) -> Result<Outcome> {
     let mut record = Inbound { size: raw.len() as i64, created_at: now, ..Default::default() };
     if raw.len() > MAX_MESSAGE {
         let o = Outcome::new("rejected", format!("rejected: larger than {} MB", MAX_MESSAGE / 1024 / 1024), None);
@@ -187,35 +261,21 @@ pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String
         store::record(conn, &record, &[]).await?;
         return Ok(o);
     }
-    let Some(m) = mail_parser::MessageParser::default().parse(raw) else {
+    let Some(p) = parsed else {
         let o = Outcome::new("rejected", "rejected: not a message that can be parsed (kept for an admin)", None);
         record.outcome = o.outcome.into();
         record.reason = o.reason.clone();
         store::record(conn, &record, raw).await?;
         return Ok(o);
     };
-    let sender = m.from().and_then(|a| a.first());
-    let sender_email = sender.and_then(|a| a.address()).unwrap_or("").trim().to_string();
-    // A display name is one line of text: control characters (an encoded CR LF) become spaces.
-    let sender_name = sender
-        .and_then(|a| a.name())
-        .map(|n| n.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string())
-        .filter(|n| !n.is_empty());
-    let subject = m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    record.message_id = m.message_id().map(|s| s.to_string());
-    record.thread_key = thread_key(&m);
-    record.sender = Some(sender_email.clone());
-    record.subject = subject.clone();
+    record.message_id = p.message_id.clone();
+    record.thread_key = p.thread_key.clone();
+    record.sender = Some(p.sender_email.clone());
+    record.subject = p.subject.clone();
     let addresses = store::addresses(conn).await?;
     let mut delivered: Vec<String> = envelope_to.iter().map(|a| a.trim().to_lowercase()).collect();
     if delivered.is_empty() {
-        delivered = m
-            .all_to()
-            .chain(m.all_cc())
-            .flat_map(|list| list.iter())
-            .filter_map(|a| a.address())
-            .map(|a| a.to_lowercase())
-            .collect();
+        delivered = p.to_cc.clone();
     }
     let support = delivered
         .iter()
@@ -224,8 +284,7 @@ pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String
         .cloned();
     record.recipient = support.as_ref().map(|a| a.email.clone()).or_else(|| delivered.first().cloned());
 
-    let decided = decide(conn, &m, &sender_email, sender_name, subject, support.as_ref(), now).await;
-    let mut o = match decided {
+    let mut o = match decide(conn, p, support.as_ref(), now).await {
         Ok(o) => o,
         Err(ApiError::Invalid(list)) => Outcome::new(
             "rejected",
@@ -251,54 +310,48 @@ pub async fn receive(conn: &mut AnyConnection, raw: &[u8], envelope_to: &[String
 
 async fn decide(
     conn: &mut AnyConnection,
-    m: &mail_parser::Message<'_>,
-    sender_email: &str,
-    sender_name: Option<String>,
-    subject: Option<String>,
+    p: &Parsed,
     support: Option<&store::RecipientAddress>,
     now: i64,
 ) -> Result<Outcome> {
-    if let Some(address) = hard_bounce(m) {
-        let known = frontdesk_store::users::mark_undeliverable(conn, &address, now).await?;
+    if let Some(address) = &p.bounce {
+        let known = frontdesk_store::users::mark_undeliverable(conn, address, now).await?;
         let what = if known { "marked undeliverable" } else { "not a known address" };
         return Ok(Outcome::new("ignored", format!("ignored: a hard bounce for {address} ({what})"), None));
     }
-    if let Some(why) = noise(m, sender_email) {
-        return Ok(Outcome::new("ignored", why, None));
+    if let Some(why) = &p.noise {
+        return Ok(Outcome::new("ignored", why.clone(), None));
     }
-    let Ok(email) = EmailAddress::parse(sender_email) else {
+    let Ok(email) = EmailAddress::parse(&p.sender_email) else {
         return Ok(Outcome::new(
             "rejected",
-            format!("rejected: the sender {sender_email:?} is not an email address"),
+            format!("rejected: the sender {:?} is not an email address", p.sender_email),
             None,
         ));
     };
-    if let Some(id) = m.message_id()
+    if let Some(id) = &p.message_id
         && let Some(seen) = store::by_message_id(conn, id).await?
     {
         return Ok(Outcome::new("ignored", "ignored: this message was already taken in", seen.ticket_id));
     }
-    let html = m.body_html(0).map(|h| h.to_string());
-    let text = m.body_text(0).map(|t| t.to_string()).unwrap_or_default();
     let via = Via {
         channel: "email",
         source: json!({
-            "from": {"address": email.as_str(), "name": sender_name},
+            "from": {"address": email.as_str(), "name": p.sender_name},
             "to": {"address": support.map(|a| a.email.clone()), "name": support.map(|a| a.name.clone())},
             "rel": null,
         }),
     };
     let sender = super::tickets::find_or_create_requester(
         conn,
-        &RequesterInput { name: sender_name.clone(), email: email.clone(), locale: None },
+        &RequesterInput { name: p.sender_name.clone(), email: email.clone(), locale: None },
         now,
     )
     .await?;
-    // A reply: a ticket a referenced message went to, else `[#id]` in the subject — if the
-    // sender takes part in that ticket.
-    let referenced = referenced_ids(m);
+    // A reply: the ticket our reply token, a referenced message, the Outlook conversation or
+    // `[#id]` in the subject names — if the sender takes part in that ticket.
     let mut by_token = None;
-    for id in &referenced {
+    for id in &p.referenced {
         if let Some((t, token)) = ours(id)
             && store::token_matches(conn, t, &token).await?
         {
@@ -306,21 +359,20 @@ async fn decide(
             break;
         }
     }
-    let by_reference = store::ticket_of_message_ids(conn, &referenced).await?.map(|(t, _)| (t, "References"));
-    let by_thread = match thread_key(m) {
-        Some(k) => store::ticket_of_thread(conn, &k).await?.map(|t| (t, "Outlook's Thread-Index")),
+    let by_reference = store::ticket_of_message_ids(conn, &p.referenced).await?.map(|(t, _)| (t, "References"));
+    let by_thread = match &p.thread_key {
+        Some(k) => store::ticket_of_thread(conn, k).await?.map(|t| (t, "Outlook's Thread-Index")),
         None => None,
     };
-    let by_subject = subject.as_deref().and_then(subject_ticket).map(|t| (t, "the subject's [#id]"));
+    let by_subject = p.subject.as_deref().and_then(subject_ticket).map(|t| (t, "the subject's [#id]"));
     let mut note = None;
     if let Some((ticket_id, how)) = by_token.or(by_reference).or(by_thread).or(by_subject) {
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
             Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
                 let reason = format!("threaded by {how}");
-                let body = trim_reply(&text);
                 let mut input = TicketInput {
                     comment: Some(CommentInput {
-                        body: Some(if body.is_empty() { "(empty message)".into() } else { body }),
+                        body: Some(p.reply.clone()),
                         public: Some(true),
                         author_id: Some(sender.id),
                         ..Default::default()
@@ -344,19 +396,11 @@ async fn decide(
     // Made by the system on the sender's behalf: they are its requester, submitter and author.
     let actor = system_actor(conn).await?;
     let mut input = TicketInput {
-        subject: super::input::Patch::Set(subject.unwrap_or_else(|| trim_reply(&text).chars().take(80).collect())),
+        subject: super::input::Patch::Set(p.subject.clone().unwrap_or_else(|| p.reply.chars().take(80).collect())),
         requester_id: super::input::Patch::Set(sender.id),
         submitter_id: super::input::Patch::Set(sender.id),
-        comment: Some(CommentInput {
-            body: if html.is_none() {
-                Some(if text.trim().is_empty() { "(empty message)".into() } else { text.clone() })
-            } else {
-                None
-            },
-            html_body: html,
-            public: Some(true),
-            author_id: Some(sender.id),
-        }),
+        comment: Some(CommentInput { author_id: Some(sender.id), ..p.first.clone() }),
+        rendered: Some(p.rendered.clone()),
         extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
         ..Default::default()
     };
@@ -375,9 +419,10 @@ async fn decide(
 /// again, now as already seen: one message makes one ticket.
 pub async fn take_in(state: &crate::AppState, raw: &[u8], to: &[String]) -> Result<Outcome> {
     let now = state.now();
+    let parsed = if raw.len() > MAX_MESSAGE { None } else { parse(raw) };
     let mut tries = 0;
     loop {
-        match super::in_tx(state, async |tx| receive(tx, raw, to, now).await).await {
+        match super::in_tx(state, async |tx| receive(tx, raw, parsed.as_ref(), to, now).await).await {
             Err(ApiError::UpdateConflict) if tries < 2 => tries += 1,
             other => return other,
         }

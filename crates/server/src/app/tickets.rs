@@ -205,7 +205,7 @@ pub async fn find_or_create_requester(conn: &mut AnyConnection, r: &RequesterInp
     super::users::create(conn, &input, Role::EndUser, now).await
 }
 
-fn render(c: &CommentInput) -> RenderedBody {
+pub(crate) fn render(c: &CommentInput) -> RenderedBody {
     match (&c.html_body, &c.body) {
         (Some(html), _) => render_html(html),
         (None, Some(md)) => render_markdown(md),
