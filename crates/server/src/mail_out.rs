@@ -67,7 +67,6 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let people = frontdesk_store::users::get_many(&mut conn, &ids).await?;
     let addresses = frontdesk_store::email::addresses(&mut conn).await?;
     let first = frontdesk_store::email::first_message_id(&mut conn, ticket_id).await?;
-    drop(conn);
     let from = addresses.iter().find(|a| a.is_default == 1).or(addresses.first());
     let from = match from {
         Some(a) => mailbox(Some(&a.name), &a.email)?,
@@ -77,7 +76,6 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let Some(to) = requester.and_then(|u| u.email.as_deref().map(|e| (u.name.as_str(), e))) else {
         return Ok("not sent: the requester has no email address".into());
     };
-    let mut conn = state.db.read().await?;
     if frontdesk_store::users::is_undeliverable(&mut conn, to.1).await? {
         return Ok(format!("not sent: {} has bounced (undeliverable)", to.1));
     }

@@ -607,14 +607,12 @@ pub async fn download(
     headers: HeaderMap,
     Path((id, format)): Path<(String, String)>,
 ) -> Result<Response> {
-    let s = match runner(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
+    if let Err(r) = runner(&state, &headers).await {
+        return Ok(r);
+    }
     let (Ok(id), true) = (id.parse::<i64>(), format == "report.csv" || format == "report.xlsx") else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
-    let _ = s;
     let mut conn = state.db.read().await?;
     let Some(c) = store::get(&mut conn, id).await? else {
         drop(conn);
