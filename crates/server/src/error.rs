@@ -8,13 +8,28 @@ use frontdesk_store::StoreError;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
-/// One field's validation problem, as `details.<field>[]` carries it.
+/// One field's validation problem, as `details.<field>[]` carries it. `message`, when set,
+/// is the same problem as a translation key with its arguments, for the pages, which show it
+/// in the reader's language (the API keeps Zendesk's English `description`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
     pub description: String,
+    pub message: Option<Message>,
 }
+
+/// A translation key and its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+/// A refusal's field errors, kept in the response's extensions for pages that call the API
+/// in-process.
+#[derive(Debug, Clone)]
+pub struct Refused(pub Vec<FieldError>);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -51,7 +66,29 @@ impl ApiError {
     }
 
     pub fn invalid_code(field: impl Into<String>, code: &'static str, description: impl Into<String>) -> Self {
-        ApiError::Invalid(vec![FieldError { field: field.into(), code, description: description.into() }])
+        ApiError::Invalid(vec![FieldError {
+            field: field.into(),
+            code,
+            description: description.into(),
+            message: None,
+        }])
+    }
+
+    /// A 422 about one field that pages can show in the reader's language: `key` in the
+    /// translation files, with `args`.
+    pub fn invalid_msg(
+        field: impl Into<String>,
+        code: &'static str,
+        description: impl Into<String>,
+        key: &'static str,
+        args: &[(&'static str, String)],
+    ) -> Self {
+        ApiError::Invalid(vec![FieldError {
+            field: field.into(),
+            code,
+            description: description.into(),
+            message: Some(Message { key, args: args.to_vec() }),
+        }])
     }
 
     pub fn blank(field: &str, label: &str) -> Self {
@@ -121,6 +158,9 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %msg, "internal error");
         }
         let mut resp = crate::http::json_response(self.status(), &self.body());
+        if let ApiError::Invalid(list) = &self {
+            resp.extensions_mut().insert(Refused(list.clone()));
+        }
         if let ApiError::RateLimited { retry_after } = self {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }

@@ -182,6 +182,8 @@ async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()>
         crate::webhooks::deliver(state, job).await?
     } else if job.kind == crate::app::email::REPLY_JOB {
         crate::mail_out::deliver(state, job).await?
+    } else if job.kind == crate::ui::LINK_JOB {
+        crate::mail_out::deliver_link(state, job).await?
     } else {
         "recorded in the ticket's audit; email delivery arrives with the email channel".to_string()
     };
@@ -199,6 +201,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     if job.kind == crate::app::rules::WEBHOOK_JOB
         || job.kind == crate::app::rules::NOTIFY_JOB
         || job.kind == crate::app::email::REPLY_JOB
+        || job.kind == crate::ui::LINK_JOB
     {
         return execute_outside(state, job, owner).await;
     }

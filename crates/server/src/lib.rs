@@ -53,6 +53,9 @@ pub struct Config {
     pub smtp_max_size: usize,
     /// Where outbound mail goes (`smtp://host:port`); none: mail is recorded, not sent.
     pub smtp_relay: Option<String>,
+    /// The address people reach this server at (`https://help.example.com`), for links in
+    /// mail; when unset, the address the server is bound to.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -70,6 +73,7 @@ impl Config {
             smtp_bind: None,
             smtp_max_size: app::email::MAX_MESSAGE,
             smtp_relay: None,
+            public_url: None,
             webhook_allow_private: false,
         }
     }
@@ -128,6 +132,11 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
+
+    /// The server's public address, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.config.public_url.as_deref().unwrap_or("http://localhost").trim_end_matches('/')
+    }
 }
 
 /// A server bound to its port, ready to run.
@@ -138,13 +147,21 @@ pub struct App {
 }
 
 impl App {
-    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<App> {
+    pub async fn build(mut config: Config, clock: SharedClock) -> anyhow::Result<App> {
         let db = config.open_db().await?;
         let mut conn = db.begin().await?;
         frontdesk_store::account::ensure(&mut conn, clock.now()).await?;
         conn.commit().await.context("creating the account")?;
         let listener =
             tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        if config.public_url.is_none() {
+            let bound = listener.local_addr().context("the bound address")?;
+            config.public_url = Some(if bound.ip().is_unspecified() {
+                format!("http://localhost:{}", bound.port())
+            } else {
+                format!("http://{bound}")
+            });
+        }
         let smtp = match &config.smtp_bind {
             Some(addr) => {
                 Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding SMTP on {addr}"))?)

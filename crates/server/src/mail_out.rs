@@ -102,8 +102,81 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let message = b
         .multipart(MultiPart::alternative_plain_html(comment.plain_body.clone(), comment.html_body.clone()))
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
-    let (host, port) = relay(&url)?;
+    send(&url, message).await?;
+    Ok(format!("sent to {} as <{id}>", to.1))
+}
+
+/// Hands a message to the relay.
+async fn send(url: &str, message: lettre::Message) -> Result<()> {
+    let (host, port) = relay(url)?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).build();
     transport.send(message).await.map_err(|e| ApiError::Internal(format!("SMTP: {e}")))?;
-    Ok(format!("sent to {} as <{id}>", to.1))
+    Ok(())
+}
+
+/// The sender of mail that is not about a ticket: the default support address.
+async fn support_sender(conn: &mut frontdesk_store::AnyConnection) -> Result<Mailbox> {
+    let addresses = frontdesk_store::email::addresses(conn).await?;
+    match addresses.iter().find(|a| a.is_default == 1).or(addresses.first()) {
+        Some(a) => mailbox(Some(&a.name), &a.email),
+        None => mailbox(Some("Support"), "support@localhost"),
+    }
+}
+
+/// Mails a one-time link (a `email.link` job) in the user's language: their locale, else the
+/// language of the page they asked from.
+pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
+    use frontdesk_store::presence::{SIGN_IN, links_since};
+    let Some(url) = state.config.smtp_relay.clone() else {
+        return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
+    };
+    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let user_id = payload["user_id"].as_i64().unwrap_or(0);
+    let purpose = if payload["purpose"] == SIGN_IN { SIGN_IN } else { frontdesk_store::presence::RESET };
+    let mut conn = state.db.read().await?;
+    let Some(user) = frontdesk_store::users::get(&mut conn, user_id).await? else {
+        return Ok("not sent: the user is gone".into());
+    };
+    let Some(email) = user.email.clone().filter(|_| user.active == 1 && user.suspended == 0) else {
+        return Ok("not sent: the user is suspended, deleted or has no email address".into());
+    };
+    if frontdesk_store::users::is_undeliverable(&mut conn, &email).await? {
+        return Ok(format!("not sent: {email} has bounced (undeliverable)"));
+    }
+    let hour_ago = state.now() - 3600;
+    if links_since(&mut conn, user_id, hour_ago).await? >= crate::ui::LINKS_PER_HOUR {
+        return Ok(format!("not sent: {email} was sent {} links in the last hour", crate::ui::LINKS_PER_HOUR));
+    }
+    let account = frontdesk_store::account::get(&mut conn).await?;
+    let from = support_sender(&mut conn).await?;
+    drop(conn);
+    let locale = [user.locale.as_deref(), payload["locale"].as_str(), Some(account.locale.as_str())]
+        .into_iter()
+        .flatten()
+        .find_map(|l| frontdesk_domain::Locale::parse(l).ok())
+        .unwrap_or(frontdesk_domain::Locale::EnUs);
+    let secret = crate::ui::new_link(state, user_id, None, purpose).await?;
+    let link = crate::ui::link_url(state.public_url(), purpose, &secret);
+    let ctx = minijinja::context! { name => user.name.clone(), account => account.name.clone(), link, purpose };
+    let render = |name: &str| {
+        crate::ui::render_string(name, locale, ctx.clone()).map_err(|e| ApiError::Internal(format!("{name}: {e}")))
+    };
+    let (text, html) = (render("mail_link.txt")?, render("mail_link.html")?);
+    let subject_key = if purpose == SIGN_IN { "mail-sign-in-subject" } else { "mail-reset-subject" };
+    let subject = crate::ui::i18n::tr(locale, subject_key, &[("account", account.name.clone().into())]);
+    let message = lettre::Message::builder()
+        .from(from)
+        .to(mailbox(Some(&user.name), &email)?)
+        .subject(one_line(&subject))
+        .raw_header(auto_submitted())
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
+    send(&url, message).await?;
+    Ok(format!("{purpose} link sent to {email}"))
+}
+
+/// RFC 3834: mail we send on our own says so, so that other systems do not answer it.
+fn auto_submitted() -> lettre::message::header::HeaderValue {
+    use lettre::message::header::{HeaderName, HeaderValue};
+    HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into())
 }

@@ -69,6 +69,10 @@ enum Command {
         /// Where outbound mail goes, as smtp://host:port (off: replies are recorded, not mailed).
         #[arg(long, env = "FRONTDESK_SMTP_RELAY")]
         smtp_relay: Option<String>,
+        /// The address people reach this server at, such as https://help.example.com, for
+        /// the links in mail (default: the address it is bound to).
+        #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -166,7 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_bind,
             smtp_max_size,
             smtp_relay,
+            public_url,
         } => {
+            config.public_url = public_url.filter(|s| !s.is_empty());
             config.smtp_relay = smtp_relay.filter(|s| !s.is_empty());
             config.smtp_bind = smtp_bind.filter(|s| !s.is_empty());
             config.smtp_max_size = smtp_max_size.max(1024);

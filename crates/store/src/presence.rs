@@ -51,7 +51,7 @@ pub async fn leave(conn: &mut AnyConnection, ticket_id: i64, user_id: i64, befor
     Ok(())
 }
 
-/// A one-time password link.
+/// A one-time link: `purpose` is `reset` (set a password) or `sign_in` (an emailed sign-in).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PasswordReset {
     pub id: String,
@@ -59,27 +59,47 @@ pub struct PasswordReset {
     pub created_by: Option<i64>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    pub purpose: String,
+    pub created_at: i64,
 }
+
+pub const RESET: &str = "reset";
+pub const SIGN_IN: &str = "sign_in";
 
 pub async fn insert_reset(conn: &mut AnyConnection, r: &PasswordReset) -> Result<()> {
     sqlx::query(
-        "INSERT INTO password_resets (id, user_id, created_by, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO password_resets (id, user_id, created_by, expires_at, used_at, purpose, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&r.id)
     .bind(r.user_id)
     .bind(r.created_by)
     .bind(r.expires_at)
     .bind(r.used_at)
+    .bind(&r.purpose)
+    .bind(r.created_at)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn get_reset(conn: &mut AnyConnection, id: &str) -> Result<Option<PasswordReset>> {
-    Ok(sqlx::query_as("SELECT id, user_id, created_by, expires_at, used_at FROM password_resets WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, created_by, expires_at, used_at, purpose, created_at FROM password_resets WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// How many links were made for a user since `since` (to cap the mail one address gets).
+pub async fn links_since(conn: &mut AnyConnection, user_id: i64, since: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at >= $2")
+        .bind(user_id)
+        .bind(since)
+        .fetch_one(conn)
+        .await?;
+    Ok(n)
 }
 
 /// Uses a link up: true when it was still unused (so two clicks cannot both set a password).

@@ -93,7 +93,13 @@ impl CampaignInput {
         let user_ids = ids(&audience, "user_ids")?;
         let exclude_user_ids = ids(&audience, "exclude_user_ids")?;
         if query.is_none() && user_ids.is_empty() {
-            return Err(ApiError::invalid("audience", "audience: give a query or user_ids (the audience is empty)"));
+            return Err(ApiError::invalid_msg(
+                "audience",
+                "InvalidValue",
+                "audience: give a query or user_ids (the audience is empty)",
+                "error-audience-empty",
+                &[],
+            ));
         }
         let ticket = o.object("ticket")?.ok_or_else(|| ApiError::blank("ticket", "Ticket"))?.0.clone();
         let t = Obj(&ticket);
@@ -286,7 +292,16 @@ fn render(text: &str, ctx: &Value, html: bool) -> Result<String> {
     env.set_auto_escape_callback(move |_| if html { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
     // A customer without an organization or a field gets nothing there, not an error.
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-    env.render_str(text, ctx).map_err(|e| ApiError::invalid("ticket", format!("ticket: a placeholder: {e}")))
+    env.render_str(text, ctx).map_err(|e| {
+        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
+        ApiError::invalid_msg(
+            "ticket",
+            "InvalidValue",
+            format!("ticket: a placeholder: {e}"),
+            "error-placeholder",
+            &[("detail", detail)],
+        )
+    })
 }
 
 /// The ticket one customer gets: the template with their placeholders, their request, the

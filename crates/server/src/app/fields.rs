@@ -98,7 +98,7 @@ pub fn check(kind: Record, defs: &[FieldDef], raw: &RawValues) -> Result<Vec<(i6
             };
             ApiError::invalid(key, format!("{key}: there is no {} field {name}", kind.as_str()))
         })?;
-        let stored = def.check(v).map_err(|e| ApiError::invalid(key, format!("{key}: {e}")))?;
+        let stored = def.check(v).map_err(|e| value_refused(key, def, v, &e))?;
         out.retain(|(f, _)| *f != def.id);
         out.push((def.id, stored));
     }
@@ -106,6 +106,30 @@ pub fn check(kind: Record, defs: &[FieldDef], raw: &RawValues) -> Result<Vec<(i6
 }
 
 /// `values` with `changes` applied.
+/// A value a field refused: the API's words, and a message by the field's type for pages.
+fn value_refused(key: &str, def: &FieldDef, v: &Value, e: &frontdesk_domain::Invalid) -> ApiError {
+    let message = match def.kind {
+        FieldType::Integer => "error-whole-number",
+        FieldType::Decimal => "error-number",
+        FieldType::Date => "error-date",
+        FieldType::Checkbox => "error-true-false",
+        FieldType::Regexp => "error-pattern",
+        FieldType::Tagger | FieldType::Multiselect => "error-option",
+        FieldType::Text | FieldType::Textarea => "error-text-value",
+    };
+    let value = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    ApiError::invalid_msg(
+        key,
+        "InvalidValue",
+        format!("{key}: {e}"),
+        message,
+        &[("field", def.title.clone()), ("value", value)],
+    )
+}
+
 pub fn merged(values: &Values, changes: &[(i64, Vec<Stored>)]) -> Values {
     let mut out = values.clone();
     for (f, stored) in changes {
@@ -125,9 +149,12 @@ pub fn missing_for_solve<'a>(defs: &'a [FieldDef], values: &Values) -> Option<&'
 
 /// The error for solving without a required value.
 pub fn required_error(def: &FieldDef) -> ApiError {
-    ApiError::invalid(
+    ApiError::invalid_msg(
         "custom_fields",
+        "InvalidValue",
         format!("custom_fields: {} ({}) is required to solve the ticket", def.title, def.key),
+        "error-required-to-solve",
+        &[("field", def.title.clone())],
     )
 }
 

@@ -75,10 +75,12 @@ impl<'a> Obj<'a> {
             Some(Value::Null) => Ok(Patch::Null),
             Some(Value::String(s)) => {
                 if s.chars().count() > max {
-                    return Err(ApiError::invalid_code(
+                    return Err(ApiError::invalid_msg(
                         key,
                         "TooLong",
                         format!("{key}: is too long (maximum is {max} characters)"),
+                        "error-too-long",
+                        &[("max", max.to_string())],
                     ));
                 }
                 if s.trim().is_empty() { Ok(Patch::Null) } else { Ok(Patch::Set(s.clone())) }
@@ -192,4 +194,17 @@ pub fn tags_body(body: &Value) -> Result<(Obj<'_>, Vec<String>)> {
     let tags =
         o.tags("tags")?.ok_or_else(|| ApiError::BadRequest("The request body must have a \"tags\" list".into()))?;
     Ok((o, tags))
+}
+
+/// A time zone by its IANA name (`time_zone`).
+pub fn time_zone(name: &str) -> Result<frontdesk_domain::TimeZone> {
+    frontdesk_domain::TimeZone::parse(name).map_err(|e| {
+        ApiError::invalid_msg(
+            "time_zone",
+            "InvalidValue",
+            format!("Time zone: {e}"),
+            "error-time-zone",
+            &[("value", name.to_string())],
+        )
+    })
 }

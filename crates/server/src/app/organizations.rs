@@ -24,7 +24,13 @@ fn domains(o: &Obj) -> Result<Option<Vec<String>>> {
     for d in list {
         let d = d.trim().trim_start_matches('@').to_lowercase();
         if d.is_empty() || !d.contains('.') || d.len() > 253 || d.contains(char::is_whitespace) || d.contains('@') {
-            return Err(ApiError::invalid("domain_names", format!("Domain names: {d:?} is not a domain")));
+            return Err(ApiError::invalid_msg(
+                "domain_names",
+                "InvalidValue",
+                format!("Domain names: {d:?} is not a domain"),
+                "error-domain",
+                &[("value", d)],
+            ));
         }
         if !out.contains(&d) {
             out.push(d);

@@ -41,9 +41,11 @@ pub struct UserInput {
 impl UserInput {
     pub fn parse(m: &Map<String, Value>) -> Result<UserInput> {
         let o = Obj(m);
-        let email = o
-            .str("email", 254)?
-            .try_map(|e| EmailAddress::parse(&e).map_err(|err| ApiError::invalid("email", format!("Email: {err}"))))?;
+        let email = o.str("email", 254)?.try_map(|e| {
+            EmailAddress::parse(&e).map_err(|err| {
+                ApiError::invalid_msg("email", "InvalidValue", format!("Email: {err}"), "email-invalid", &[])
+            })
+        })?;
         let role = match o.str("role", 32)?.set() {
             Some(r) => Some(Role::parse(&r).map_err(|e| ApiError::invalid("role", format!("Role: {e}")))?),
             None => None,
@@ -60,10 +62,17 @@ impl UserInput {
         if time_zone.is_absent() {
             time_zone = o.str("time_zone", 64)?;
         }
-        let time_zone = time_zone
-            .try_map(|z| TimeZone::parse(&z).map_err(|e| ApiError::invalid("time_zone", format!("Time zone: {e}"))))?;
+        let time_zone = time_zone.try_map(|z| super::input::time_zone(&z))?;
         let phone = o.str("phone", 64)?.try_map(|p| {
-            IdentityKind::PhoneNumber.normalize(&p).map_err(|e| ApiError::invalid("phone", format!("Phone: {e}")))
+            IdentityKind::PhoneNumber.normalize(&p).map_err(|e| {
+                ApiError::invalid_msg(
+                    "phone",
+                    "InvalidValue",
+                    format!("Phone: {e}"),
+                    "error-phone",
+                    &[("value", p.clone())],
+                )
+            })
         })?;
         let tags = o.tags("tags")?;
         let tax_id = match o.str("tax_id", 32)?.set() {
@@ -76,9 +85,12 @@ impl UserInput {
         if let Some(p) = &password
             && p.chars().count() < MIN_PASSWORD_LEN
         {
-            return Err(ApiError::invalid(
+            return Err(ApiError::invalid_msg(
                 "password",
+                "InvalidValue",
                 format!("Password: must be at least {MIN_PASSWORD_LEN} characters"),
+                "password-too-short",
+                &[("min", MIN_PASSWORD_LEN.to_string())],
             ));
         }
         Ok(UserInput {

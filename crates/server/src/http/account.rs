@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 
-use frontdesk_domain::{Locale, TimeZone};
+use frontdesk_domain::Locale;
 use frontdesk_store::{account, tokens};
 
 use super::extract::{Base, JsonBody, path_id};
@@ -50,11 +50,7 @@ async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): Js
     if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(ApiError::blank("name", "Name"));
     }
-    let time_zone = o
-        .str("time_zone", 64)?
-        .set()
-        .map(|z| TimeZone::parse(&z).map_err(|e| ApiError::invalid("time_zone", format!("Time zone: {e}"))))
-        .transpose()?;
+    let time_zone = o.str("time_zone", 64)?.set().map(|z| crate::app::input::time_zone(&z)).transpose()?;
     let locale = o
         .str("locale", 16)?
         .set()

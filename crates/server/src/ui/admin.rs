@@ -296,6 +296,18 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> Result<(StatusCode, Value)> {
+    let (status, body, _) = call_checked(state, s, method, path, body).await?;
+    Ok((status, body))
+}
+
+/// [`call`], with the field errors of a refusal (which carry their translation keys).
+async fn call_checked(
+    state: &State,
+    s: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<(StatusCode, Value, Vec<crate::error::FieldError>)> {
     let router = API
         .get_or_init(|| crate::http::endpoints().into_iter().fold(Router::new(), |r, e| r.route(e.path, e.handler)))
         .clone()
@@ -314,10 +326,11 @@ async fn call(
         Err(never) => match never {},
     };
     let status = resp.status();
+    let refused = resp.extensions().get::<crate::error::Refused>().map(|r| r.0.clone()).unwrap_or_default();
     let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
         .await
         .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), refused))
 }
 
 fn resource(slug: &str) -> Option<&'static Resource> {
@@ -548,28 +561,23 @@ fn record_of(r: &Resource, form: &[(String, String)], is_new: bool) -> Map<Strin
 
 /// The API's refusal as messages by form field, in the reader's language where we know the
 /// kind of error, with the API's own words where they are specific.
-fn field_errors(body: &Value, locale: frontdesk_domain::Locale, fields: &[Field]) -> (HashMap<String, String>, String) {
+fn field_errors(
+    body: &Value,
+    refused: &[crate::error::FieldError],
+    locale: frontdesk_domain::Locale,
+    fields: &[Field],
+) -> (HashMap<String, String>, String) {
     let mut by_field: HashMap<String, String> = HashMap::new();
     let mut general = Vec::new();
     let tr = |k: &str| super::i18n::tr(locale, k, &[]);
-    if let Some(details) = body["details"].as_object() {
-        for (key, list) in details {
-            let base = key.split(['.', '[']).next().unwrap_or(key);
-            let base = if base == "output" { "columns" } else { base };
-            let text: Vec<String> = list
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    let code = e["error"].as_str().unwrap_or("InvalidValue");
-                    super::pages::refusal(locale, code, e["description"].as_str().unwrap_or(""))
-                })
-                .collect();
-            if fields.iter().any(|f| f.name == base) {
-                by_field.insert(base.to_string(), text.join(" "));
-            } else {
-                general.push(text.join(" "));
-            }
+    for e in refused {
+        let base = e.field.split(['.', '[']).next().unwrap_or(&e.field);
+        let base = if base == "output" { "columns" } else { base };
+        let text = super::pages::refusal(locale, e);
+        if fields.iter().any(|f| f.name == base) {
+            by_field.entry(base.to_string()).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
+        } else {
+            general.push(text);
         }
     }
     if by_field.is_empty() && general.is_empty() {
@@ -800,7 +808,8 @@ pub async fn save(
     }
     let (method, path) =
         if is_new { (Method::POST, res.api.to_string()) } else { (Method::PUT, format!("{}/{id}", res.api)) };
-    let (status, body) = call(&state, &s, method, &path, Some(json!({ res.one: record.clone() }))).await?;
+    let (status, body, refused) =
+        call_checked(&state, &s, method, &path, Some(json!({ res.one: record.clone() }))).await?;
     if status.is_success() {
         let saved = body[res.one]["id"].as_i64().map(|n| n.to_string()).unwrap_or(id.clone());
         // A new API token is shown once, here; there is no page to see it again.
@@ -822,7 +831,7 @@ pub async fn save(
         }
         return Ok(Redirect::to(&format!("/admin/{}/{saved}?saved=1", res.slug)).into_response());
     }
-    let (errors, general) = field_errors(&body, locale, res.fields);
+    let (errors, general) = field_errors(&body, &refused, locale, res.fields);
     let code = if status == StatusCode::FORBIDDEN { status } else { StatusCode::UNPROCESSABLE_ENTITY };
     form_page(&state, &headers, &s, res, &id, Value::Object(record), code, errors, general, None).await
 }
@@ -851,12 +860,12 @@ pub async fn remove(
     let Ok(n) = id.parse::<i64>() else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
-    let (status, body) = call(&state, &s, Method::DELETE, &format!("{}/{n}", res.api), None).await?;
+    let (status, body, refused) = call_checked(&state, &s, Method::DELETE, &format!("{}/{n}", res.api), None).await?;
     if status.is_success() {
         return Ok(Redirect::to(&format!("/admin/{}", res.slug)).into_response());
     }
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    let (_, general) = field_errors(&body, locale, &[]);
+    let (_, general) = field_errors(&body, &refused, locale, &[]);
     let (_, record) = call(&state, &s, Method::GET, &format!("{}/{n}", res.api), None).await?;
     form_page(
         &state,
@@ -916,11 +925,12 @@ pub async fn add_identity(
         .await;
     }
     let body = json!({"identity": {"type": f.kind.trim(), "value": f.value.trim()}});
-    let (status, answer) = call(&state, &s, Method::POST, &format!("/api/v2/users/{n}/identities"), Some(body)).await?;
+    let (status, answer, refused) =
+        call_checked(&state, &s, Method::POST, &format!("/api/v2/users/{n}/identities"), Some(body)).await?;
     if status.is_success() {
         return Ok(Redirect::to(&format!("/admin/users/{n}?saved=1")).into_response());
     }
-    let (_, general) = field_errors(&answer, locale, &[]);
+    let (_, general) = field_errors(&answer, &refused, locale, &[]);
     form_page(
         &state,
         &headers,
@@ -1054,8 +1064,8 @@ pub async fn save_settings(
         let m = super::i18n::tr(locale, "stale-form", &[]);
         return settings_page(&state, &headers, &s, StatusCode::FORBIDDEN, posted, HashMap::new(), m).await;
     }
-    let (status, body) =
-        call(&state, &s, Method::PUT, "/api/v2/account/settings", Some(json!({"settings": posted}))).await?;
+    let (status, body, refused) =
+        call_checked(&state, &s, Method::PUT, "/api/v2/account/settings", Some(json!({"settings": posted}))).await?;
     if status.is_success() {
         return Ok(Redirect::to("/admin/settings?saved=1").into_response());
     }
@@ -1065,6 +1075,6 @@ pub async fn save_settings(
         field("locale", Kind::Text),
         field("campaign_interval_days", Kind::Number),
     ];
-    let (errors, general) = field_errors(&body, locale, &known);
+    let (errors, general) = field_errors(&body, &refused, locale, &known);
     settings_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, errors, general).await
 }

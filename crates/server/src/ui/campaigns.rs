@@ -322,7 +322,7 @@ async fn refused(
             let mut general = Vec::new();
             for f in list {
                 let key = f.field.trim_start_matches("ticket.").split(['.', '[']).next().unwrap_or("").to_string();
-                let text = super::pages::refusal(locale, f.code, &f.description);
+                let text = super::pages::refusal(locale, &f);
                 if [
                     "name",
                     "subject",

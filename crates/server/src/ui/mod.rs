@@ -33,9 +33,10 @@ use frontdesk_domain::Locale;
 use crate::State;
 
 pub use lists::BULK_JOB;
+pub use reset::{LINK_JOB, LINKS_PER_HOUR, link_url, new_link};
 pub use session::Session;
 
-pub(crate) const TEMPLATES: [(&str, &str); 23] = [
+pub(crate) const TEMPLATES: [(&str, &str); 26] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
@@ -59,6 +60,9 @@ pub(crate) const TEMPLATES: [(&str, &str); 23] = [
     ("campaign_new.html", include_str!("../../ui/templates/campaign_new.html")),
     ("campaign_preview.html", include_str!("../../ui/templates/campaign_preview.html")),
     ("campaign.html", include_str!("../../ui/templates/campaign.html")),
+    ("signin.html", include_str!("../../ui/templates/signin.html")),
+    ("mail_link.html", include_str!("../../ui/templates/mail_link.html")),
+    ("mail_link.txt", include_str!("../../ui/templates/mail_link.txt")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
@@ -66,7 +70,8 @@ const SCRIPT: &str = include_str!("../../ui/assets/app.js");
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // The text part of a mail is not HTML: nothing in it is escaped.
+    env.set_auto_escape_callback(|name| if name.ends_with(".txt") { AutoEscape::None } else { AutoEscape::Html });
     for (name, source) in TEMPLATES {
         env.add_template(name, source).expect("the embedded templates parse");
     }
@@ -114,6 +119,8 @@ pub fn routes() -> Router<State> {
         .route("/admin/users/{id}/identities", post(admin::add_identity))
         .route("/admin/users/{id}/password-link", post(admin::password_link))
         .route("/reset/{secret}", get(reset::form).post(reset::set))
+        .route("/login/link", post(reset::request_link))
+        .route("/signin/{secret}", get(reset::sign_in_form).post(reset::sign_in))
         .route("/portal", get(portal::requests))
         .route("/portal/requests", post(portal::create))
         .route("/portal/requests/{id}", get(portal::request).post(portal::reply))
@@ -129,8 +136,8 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
     r
 }
 
-/// Renders a template in a language; `ctx` is the page's own data.
-pub fn render(status: StatusCode, name: &str, locale: Locale, ctx: JinjaValue) -> Response {
+/// Renders a template in a language, with `t(key, args…)` for its strings.
+pub(crate) fn render_string(name: &str, locale: Locale, ctx: JinjaValue) -> Result<String, minijinja::Error> {
     let t = JinjaValue::from_function(move |key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
         let mut args: Vec<(String, FluentValue<'static>)> = Vec::new();
         for k in kwargs.args() {
@@ -145,17 +152,18 @@ pub fn render(status: StatusCode, name: &str, locale: Locale, ctx: JinjaValue) -
         Ok(i18n::tr(locale, key, &args))
     });
     let full = minijinja::context! { t => t, lang => locale.as_str(), ..ctx };
-    let html = match ENV.get_template(name).and_then(|tpl| tpl.render(full)) {
-        Ok(h) => h,
+    ENV.get_template(name).and_then(|tpl| tpl.render(full))
+}
+
+/// Renders a page in a language; `ctx` is the page's own data.
+pub fn render(status: StatusCode, name: &str, locale: Locale, ctx: JinjaValue) -> Response {
+    match render_string(name, locale, ctx) {
+        Ok(html) => html_response(status, html),
         Err(e) => {
             tracing::error!(error = %e, template = name, "a page failed to render");
-            return html_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "<!doctype html><title>Error</title><p>Error</p>".into(),
-            );
+            html_response(StatusCode::INTERNAL_SERVER_ERROR, "<!doctype html><title>Error</title><p>Error</p>".into())
         }
-    };
-    html_response(status, html)
+    }
 }
 
 fn html_response(status: StatusCode, html: String) -> Response {

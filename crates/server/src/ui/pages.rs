@@ -81,20 +81,24 @@ pub(super) async fn caller_and_id(
 
 /// A refusal of the API's checks shown next to its field, in the reader's language: ours for
 /// the kinds we know, with the check's own (English) words where they are specific.
-pub(super) fn refusal(locale: Locale, code: &str, description: &str) -> String {
+pub(super) fn refusal(locale: Locale, e: &FieldError) -> String {
     let tr = |k: &str| super::i18n::tr(locale, k, &[]);
-    match code {
+    if let Some(m) = &e.message {
+        let args: Vec<(&str, fluent_bundle::FluentValue<'_>)> =
+            m.args.iter().map(|(k, v)| (*k, fluent_bundle::FluentValue::from(v.as_str()))).collect();
+        return super::i18n::tr(locale, m.key, &args);
+    }
+    match e.code {
         "BlankValue" => tr("error-blank"),
         "DuplicateValue" => tr("error-taken"),
-        _ => format!("{} {description}", tr("error-invalid")),
+        _ => format!("{} {}", tr("error-invalid"), e.description),
     }
 }
 
 /// The messages of a refused write, as one line above the form.
 pub(super) fn invalid_message(locale: Locale, errors: &[FieldError]) -> String {
-    let lead = super::i18n::tr(locale, "error-invalid", &[]);
-    let details: Vec<&str> = errors.iter().map(|e| e.description.as_str()).collect();
-    format!("{lead} {}", details.join(" "))
+    let details: Vec<String> = errors.iter().map(|e| refusal(locale, e)).collect();
+    details.join(" ")
 }
 
 async fn no_users(state: &State) -> Result<bool> {
@@ -191,12 +195,7 @@ pub async fn login(
         state.throttle.failed(&f.email, source, now);
         return Ok(again("bad-credentials", StatusCode::UNAUTHORIZED));
     };
-    let cookie = session::start(&state, &headers, user.id).await?;
-    let home = if user.role == "end-user" { "/portal" } else { "/agent" };
-    let mut resp = Redirect::to(home).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, cookie);
-    resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(&headers, FORM_COOKIE, "", 0));
-    Ok(resp)
+    session::welcome(&state, &headers, &user).await
 }
 
 #[derive(Deserialize)]

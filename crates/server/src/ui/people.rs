@@ -171,8 +171,8 @@ pub async fn create_ticket(
         Ok(saved) => Ok(Redirect::to(&format!("/agent/tickets/{}?saved=1", saved.ticket.id)).into_response()),
         Err(ApiError::Invalid(list)) => {
             for e in list {
+                let text = super::pages::refusal(r.locale, &e);
                 let key = if e.field.starts_with("custom_fields") { "custom_fields".to_string() } else { e.field };
-                let text = super::pages::refusal(r.locale, e.code, &e.description);
                 errors.entry(key).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
             }
             new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, errors).await

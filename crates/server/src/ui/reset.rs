@@ -1,15 +1,19 @@
-//! One-time password links: an admin makes one for a user (email delivers them once the
-//! email channel exists); following it, the user sets a new password and every session of
-//! theirs ends. A link works once and for a day.
+//! One-time links. An admin makes a password link for a user and hands it over; anyone can
+//! ask on the sign-in page for a link by email, to set a password or (for customers above
+//! all) to sign in without one. A password link works once and for a day, a sign-in link once
+//! and for 20 minutes; whoever asks is told the same thing whether or not the address has an
+//! account, and an address gets at most a few links an hour.
 
 use axum::Form;
-use axum::extract::{Path, State as AxState};
+use axum::extract::{ConnectInfo, Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
+use serde_json::json;
 
-use frontdesk_store::presence::{self, PasswordReset};
+use frontdesk_domain::EmailAddress;
+use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN};
 use frontdesk_store::{sessions, users};
 
 use super::pages::{error_page, reader};
@@ -19,36 +23,58 @@ use crate::State;
 use crate::auth::MIN_PASSWORD_LEN;
 use crate::error::Result;
 
-const LIFETIME_SECS: i64 = 86_400;
+const RESET_LIFETIME_SECS: i64 = 86_400;
+const SIGN_IN_LIFETIME_SECS: i64 = 20 * 60;
+/// Links mailed to one user in an hour, at most.
+pub const LINKS_PER_HOUR: i64 = 5;
+/// The background job that mails a link.
+pub const LINK_JOB: &str = "email.link";
 
-/// A new link for `user_id`, as an absolute URL on the host the admin is using.
-pub async fn make_link(state: &State, headers: &HeaderMap, user_id: i64, by: Option<i64>) -> Result<String> {
+/// Records a new link for `user_id`; its secret (only its hash is kept).
+pub async fn new_link(state: &crate::AppState, user_id: i64, by: Option<i64>, purpose: &str) -> Result<String> {
     let secret = session::random_token();
+    let now = state.now();
+    let lifetime = if purpose == SIGN_IN { SIGN_IN_LIFETIME_SECS } else { RESET_LIFETIME_SECS };
     let reset = PasswordReset {
         id: crate::auth::token_hash(&secret),
         user_id,
         created_by: by,
-        expires_at: state.now() + LIFETIME_SECS,
+        expires_at: now + lifetime,
         used_at: None,
+        purpose: purpose.to_string(),
+        created_at: now,
     };
     crate::app::in_tx(state, async |tx| Ok(presence::insert_reset(tx, &reset).await?)).await?;
+    Ok(secret)
+}
+
+/// Where a link's secret is followed, under `base` (scheme and host).
+pub fn link_url(base: &str, purpose: &str, secret: &str) -> String {
+    let path = if purpose == SIGN_IN { "signin" } else { "reset" };
+    format!("{}/{path}/{secret}", base.trim_end_matches('/'))
+}
+
+/// A new password link for `user_id`, as an absolute URL on the host the admin is using (it
+/// is shown to that admin, never mailed: mailed links use the configured public URL).
+pub async fn make_link(state: &State, headers: &HeaderMap, user_id: i64, by: Option<i64>) -> Result<String> {
+    let secret = new_link(state, user_id, by, RESET).await?;
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
         Some(p) if p.eq_ignore_ascii_case("https") => "https",
         _ => "http",
     };
-    Ok(format!("{scheme}://{host}/reset/{secret}"))
+    Ok(link_url(&format!("{scheme}://{host}"), RESET, &secret))
 }
 
-/// The link's record while it can still be used.
-async fn usable(state: &State, secret: &str) -> Result<Option<PasswordReset>> {
+/// The link's record while it can still be used for `purpose`.
+async fn usable(state: &State, secret: &str, purpose: &str) -> Result<Option<PasswordReset>> {
     let mut conn = state.db.read().await?;
     let r = presence::get_reset(&mut conn, &crate::auth::token_hash(secret)).await?;
-    Ok(r.filter(|r| r.used_at.is_none() && r.expires_at > state.now()))
+    Ok(r.filter(|r| r.used_at.is_none() && r.expires_at > state.now() && r.purpose == purpose))
 }
 
 pub async fn form(AxState(state): AxState<State>, headers: HeaderMap, Path(secret): Path<String>) -> Result<Response> {
-    if usable(&state, &secret).await?.is_none() {
+    if usable(&state, &secret, RESET).await?.is_none() {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "reset-link-used").await);
     }
     let r = reader(&state, &headers, None).await?;
@@ -76,7 +102,7 @@ pub async fn set(
     Path(secret): Path<String>,
     Form(f): Form<ResetForm>,
 ) -> Result<Response> {
-    let Some(reset) = usable(&state, &secret).await? else {
+    let Some(reset) = usable(&state, &secret, RESET).await? else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "reset-link-used").await);
     };
     let r = reader(&state, &headers, None).await?;
@@ -121,4 +147,118 @@ pub async fn set(
     }
     state.password_cache.forget_user(reset.user_id);
     Ok(Redirect::to("/login?reset=1").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LinkRequest {
+    email: String,
+    /// `sign_in` or `reset`.
+    purpose: String,
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// "Email me a link": queues the mail when the address belongs to an active user, and says
+/// the same either way (the page does not tell who has an account).
+pub async fn request_link(
+    AxState(state): AxState<State>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LinkRequest>,
+) -> Result<Response> {
+    let r = reader(&state, &headers, None).await?;
+    let token = session::random_token();
+    let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
+    let purpose = if f.purpose == SIGN_IN { SIGN_IN } else { RESET };
+    let page = |status: StatusCode, key: &str, is_error: bool| {
+        let text = super::i18n::tr(r.locale, key, &[("email", f.email.clone().into())]);
+        let (error, flash) = if is_error { (Some(text), None) } else { (None, Some(text)) };
+        let page = render(
+            status,
+            "login.html",
+            r.locale,
+            context! { csrf => token.clone(), error, flash, email => f.email.clone() },
+        );
+        with_cookie(&headers, page, &token)
+    };
+    if !session::csrf_ok(&expected, f.csrf.as_deref()) {
+        return Ok(page(StatusCode::FORBIDDEN, "stale-form", true));
+    }
+    let Ok(email) = EmailAddress::parse(&f.email) else {
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, "email-invalid", true));
+    };
+    let now = state.now();
+    // An address or a source locked out of signing in gets no links either.
+    if state.throttle.check(email.as_str(), peer.ip(), now).is_some() {
+        return Ok(page(StatusCode::TOO_MANY_REQUESTS, "link-too-many", true));
+    }
+    let mut conn = state.db.read().await?;
+    let user = users::find_by_identity(&mut conn, "email", email.as_str()).await?;
+    drop(conn);
+    if let Some(u) = user.filter(|u| u.active == 1 && u.suspended == 0) {
+        let job = frontdesk_store::jobs::NewJob {
+            public_id: None,
+            kind: LINK_JOB.into(),
+            payload: json!({"user_id": u.id, "purpose": purpose, "locale": r.locale.as_str()}).to_string(),
+            max_attempts: 10,
+            run_at_ms: now * 1000,
+            total: None,
+            requested_by: None,
+            unique_key: None,
+        };
+        crate::app::in_tx(&state, async |tx| Ok(frontdesk_store::jobs::enqueue(tx, &job, now).await?)).await?;
+        state.job_wakeup.notify_waiters();
+    }
+    Ok(page(StatusCode::OK, "link-sent", false))
+}
+
+/// A sign-in link opens a page with one button, so that a mail scanner fetching the link
+/// does not use it up.
+pub async fn sign_in_form(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response> {
+    let Some(link) = usable(&state, &secret, SIGN_IN).await? else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
+    };
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, link.user_id).await?;
+    drop(conn);
+    let r = reader(&state, &headers, user.as_ref()).await?;
+    let email = user.and_then(|u| u.email).unwrap_or_default();
+    let token = session::random_token();
+    let page = render(StatusCode::OK, "signin.html", r.locale, context! { csrf => token.clone(), secret, email });
+    Ok(with_cookie(&headers, page, &token))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// Follows a sign-in link: used up under the write lock, then a session as after a password.
+pub async fn sign_in(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response> {
+    let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
+    if !session::csrf_ok(&expected, f.csrf.as_deref()) {
+        return Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "stale-form").await);
+    }
+    let Some(link) = usable(&state, &secret, SIGN_IN).await? else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
+    };
+    let now = state.now();
+    let used = crate::app::in_tx(&state, async |tx| Ok(presence::use_reset(tx, &link.id, now).await?)).await?;
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, link.user_id).await?;
+    drop(conn);
+    let Some(user) = user.filter(|u| used && u.active == 1 && u.suspended == 0) else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
+    };
+    session::welcome(&state, &headers, &user).await
 }

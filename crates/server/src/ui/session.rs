@@ -68,6 +68,17 @@ pub async fn start(state: &State, headers: &HeaderMap, user_id: i64) -> Result<H
     Ok(set_cookie(headers, COOKIE, &secret, ABSOLUTE_SECS))
 }
 
+/// After a sign-in (a password or a link): a new session, and the user's home page.
+pub async fn welcome(state: &State, headers: &HeaderMap, user: &User) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let cookie = start(state, headers, user.id).await?;
+    let home = if user.role == "end-user" { "/portal" } else { "/agent" };
+    let mut resp = axum::response::Redirect::to(home).into_response();
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(headers, FORM_COOKIE, "", 0));
+    Ok(resp)
+}
+
 /// Ends the session the request carries, if any.
 pub async fn end(state: &State, headers: &HeaderMap) -> Result<()> {
     if let Some(secret) = cookie(headers, COOKIE) {

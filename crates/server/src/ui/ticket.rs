@@ -408,7 +408,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
     let mut field_errors: HashMap<String, String> = HashMap::new();
     for e in &errors {
         let key = if e.field.starts_with("custom_fields") { "custom_fields".to_string() } else { e.field.clone() };
-        let text = super::pages::refusal(r.locale, e.code, &e.description);
+        let text = super::pages::refusal(r.locale, e);
         field_errors.entry(key).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
     }
     let shown_here = ["priority", "type", "group_id", "assignee_id", "tags", "custom_fields"];
@@ -417,7 +417,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
         errors
             .iter()
             .filter(|e| !shown_here.iter().any(|k| e.field.starts_with(k)))
-            .map(|e| super::pages::refusal(r.locale, e.code, &e.description)),
+            .map(|e| super::pages::refusal(r.locale, e)),
     );
 
     let conversation: Vec<minijinja::Value> = comments

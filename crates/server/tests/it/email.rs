@@ -227,59 +227,9 @@ async fn a_real_smtp_client_delivers_to_the_built_in_receiver() {
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
 }
 
-/// A real SMTP server for the test to inspect what was sent: each message's raw bytes.
-async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("smtp://{}", listener.local_addr().unwrap());
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let store = got.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut r = BufReader::new(r);
-                w.write_all(b"220 sink\r\n").await.unwrap();
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let verb = line.trim().to_ascii_uppercase();
-                    if verb.starts_with("EHLO") {
-                        w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await.unwrap();
-                    } else if verb == "DATA" {
-                        w.write_all(b"354 go\r\n").await.unwrap();
-                        let mut message = String::new();
-                        loop {
-                            line.clear();
-                            r.read_line(&mut line).await.unwrap();
-                            if line == ".\r\n" {
-                                break;
-                            }
-                            message.push_str(&line);
-                        }
-                        store.lock().unwrap().push(message);
-                        w.write_all(b"250 queued\r\n").await.unwrap();
-                    } else if verb == "QUIT" {
-                        w.write_all(b"221 bye\r\n").await.unwrap();
-                        return;
-                    } else {
-                        w.write_all(b"250 ok\r\n").await.unwrap();
-                    }
-                }
-            });
-        }
-    });
-    (url, got)
-}
-
 #[tokio::test]
 async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
-    let (relay, sent) = smtp_sink().await;
+    let (relay, sent) = crate::helpers::smtp_sink().await;
     let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
     app.post(
         "/api/v2/recipient_addresses",

@@ -266,3 +266,64 @@ async fn new_token(state: &State, user_id: i64) -> String {
 pub fn parse_iso(s: &str) -> i64 {
     s.parse::<jiff::Timestamp>().unwrap().as_second()
 }
+
+/// A real SMTP server for the test to inspect what was sent: each message's raw bytes.
+pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"220 sink\r\n").await.unwrap();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let verb = line.trim().to_ascii_uppercase();
+                    if verb.starts_with("EHLO") {
+                        w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await.unwrap();
+                    } else if verb == "DATA" {
+                        w.write_all(b"354 go\r\n").await.unwrap();
+                        let mut message = String::new();
+                        loop {
+                            line.clear();
+                            r.read_line(&mut line).await.unwrap();
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            message.push_str(&line);
+                        }
+                        store.lock().unwrap().push(message);
+                        w.write_all(b"250 queued\r\n").await.unwrap();
+                    } else if verb == "QUIT" {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        w.write_all(b"250 ok\r\n").await.unwrap();
+                    }
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+/// The `n`th message the sink got, once it arrives (within five seconds).
+pub async fn nth_mail(sent: &std::sync::Arc<std::sync::Mutex<Vec<String>>>, n: usize) -> String {
+    for _ in 0..200 {
+        if let Some(m) = sent.lock().unwrap().get(n) {
+            return m.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("mail {n} did not arrive; got {:?}", sent.lock().unwrap());
+}

@@ -391,3 +391,96 @@ async fn a_customer_submits_a_request_and_sees_only_their_own_and_public_replies
     let csrf = hidden(&other.get("/portal").await.html, "_csrf");
     assert_eq!(other.post(&at, &[("_csrf", &csrf), ("body", "intruso")]).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The text part of a mail the sink got, and one of its headers.
+fn mail_text(raw: &str) -> (String, String, Option<String>) {
+    let m = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("a mail");
+    let auto = m.header_raw("Auto-Submitted").map(|v| v.trim().to_string());
+    (m.subject().unwrap_or_default().to_string(), m.body_text(0).unwrap_or_default().to_string(), auto)
+}
+
+/// The first link in a text under `base`.
+fn link_in(text: &str, base: &str) -> String {
+    let at = text.find(base).unwrap_or_else(|| panic!("no link to {base} in {text}"));
+    text[at + base.len()..].split_whitespace().next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_customer_signs_in_by_an_emailed_link_that_works_once() {
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    make_user(&app.state, "Rosa Cliente", "rosa@cliente.com", Role::EndUser, None).await;
+    let mut b = Browser::new(&app.base, "pt-BR");
+    let form = b.get("/login").await;
+    let csrf = hidden(&form.html, "_csrf");
+    let ask = [("_csrf", csrf.as_str()), ("email", "rosa@cliente.com"), ("purpose", "sign_in")];
+    let p = b.post("/login/link", &ask).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("Se rosa@cliente.com tiver uma conta aqui"), "{}", p.html);
+    // An address without an account gets the same answer, and no mail.
+    let csrf = hidden(&p.html, "_csrf");
+    let p = b
+        .post("/login/link", &[("_csrf", csrf.as_str()), ("email", "ninguem@cliente.com"), ("purpose", "sign_in")])
+        .await;
+    assert!(p.html.contains("Se ninguem@cliente.com tiver uma conta aqui"), "{}", p.html);
+    // A stale form sends nothing.
+    let p = b.post("/login/link", &[("_csrf", "0"), ("email", "rosa@cliente.com"), ("purpose", "sign_in")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // The mail is in the language of the page she asked from, says it is automatic, and
+    // links to this server.
+    let (subject, text, auto) = mail_text(&crate::helpers::nth_mail(&sent, 0).await);
+    assert!(subject.starts_with("Seu link de acesso"), "{subject}");
+    assert!(text.contains("Olá, Rosa Cliente"), "{text}");
+    assert_eq!(auto.as_deref(), Some("auto-generated"));
+    let path = link_in(&text, &app.base);
+    assert!(path.starts_with("/signin/"), "{path}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sent.lock().unwrap().len(), 1, "no mail for the address without an account");
+
+    // Following it (in a browser with no session) asks for one click, then signs her in.
+    let mut fresh = Browser::new(&app.base, "pt-BR");
+    let page = fresh.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Entrar como rosa@cliente.com"), "{}", page.html);
+    let csrf = hidden(&page.html, "_csrf");
+    let p = fresh.post(&path, &[("_csrf", &csrf)]).await;
+    assert_eq!(p.location.as_deref(), Some("/portal"), "{}", p.html);
+    assert!(fresh.get("/portal").await.html.contains("Você ainda não tem solicitações."));
+    // The link works once.
+    let mut third = Browser::new(&app.base, "pt-BR");
+    let again = third.get(&path).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(again.html.contains("já foi usado ou expirou"), "{}", again.html);
+    let p = third.post(&path, &[("_csrf", &csrf)]).await;
+    assert_ne!(p.location.as_deref(), Some("/portal"));
+
+    // A password link by mail sets a password she can then sign in with.
+    let csrf = hidden(&b.get("/login").await.html, "_csrf");
+    b.post("/login/link", &[("_csrf", csrf.as_str()), ("email", "rosa@cliente.com"), ("purpose", "reset")]).await;
+    let (subject, text, _) = mail_text(&crate::helpers::nth_mail(&sent, 1).await);
+    assert!(subject.starts_with("Defina sua senha"), "{subject}");
+    let path = link_in(&text, &app.base);
+    assert!(path.starts_with("/reset/"), "{path}");
+    let mut c = Browser::new(&app.base, "pt-BR");
+    let csrf = hidden(&c.get(&path).await.html, "_csrf");
+    let p =
+        c.post(&path, &[("_csrf", &csrf), ("password", "uma senha comprida"), ("confirm", "uma senha comprida")]).await;
+    assert_eq!(p.location.as_deref(), Some("/login?reset=1"));
+    assert_eq!(c.sign_in("rosa@cliente.com", "uma senha comprida").await.location.as_deref(), Some("/portal"));
+
+    // At most five links an hour reach one address, however often she asks.
+    for _ in 0..5 {
+        let csrf = hidden(&b.get("/login").await.html, "_csrf");
+        b.post("/login/link", &[("_csrf", csrf.as_str()), ("email", "rosa@cliente.com"), ("purpose", "sign_in")]).await;
+    }
+    for _ in 0..200 {
+        let done = app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'email.link' AND state = 'completed'").await;
+        if done == 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'email.link' AND state = 'completed'").await, 7);
+    assert_eq!(sent.lock().unwrap().len(), 5, "two links and three more make five");
+}

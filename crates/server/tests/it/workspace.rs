@@ -70,8 +70,20 @@ async fn properties_custom_fields_and_tags_are_saved_with_the_reply_and_bad_valu
     assert!(p.html.contains("We are on it"), "the draft is kept");
     assert!(p.html.contains("value=\"twelve\""), "the bad value is shown again");
     assert!(p.html.contains("class=\"error\""));
+    assert!(p.html.contains("Seats: “twelve” is not a whole number."), "{}", p.html);
     let api = app.get(&format!("/api/v2/tickets/{id}")).await.body;
     assert_eq!(api["ticket"]["status"], "new", "nothing was saved: {api}");
+    // The same refusal, to an agent who reads Japanese, in Japanese.
+    let (_, mut ja) = agent(&app, "Aiko Agent", "aiko@example.com", Role::Agent, "ja").await;
+    let (ja_csrf, ja_version) = ticket_form(&mut ja, id).await;
+    let p = ja
+        .post(
+            &format!("/agent/tickets/{id}"),
+            &[("_csrf", &ja_csrf), ("version", &ja_version), ("body", ""), (&cf, "twelve"), ("status", "open")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("Seats：「twelve」は整数ではありません。"), "{}", p.html);
 
     let p = b
         .post(
@@ -405,6 +417,16 @@ async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_fiel
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.html.contains("id=\"e-time_zone\""), "{}", p.html);
+    assert!(p.html.contains("“Mars&#x2f;Olympus” is not a time zone."), "{}", p.html);
+    let (_, mut pt) = agent(&app, "Paulo Admin", "paulo@example.com", Role::Admin, "pt-BR").await;
+    let pt_csrf = hidden(&pt.get("/admin/settings").await.html, "_csrf");
+    let p = pt
+        .post(
+            "/admin/settings",
+            &[("_csrf", &pt_csrf), ("name", "Acme"), ("time_zone", "Mars/Olympus"), ("locale", "ja")],
+        )
+        .await;
+    assert!(p.html.contains("“Mars&#x2f;Olympus” não é um fuso horário."), "{}", p.html);
     let p = admin
         .post("/admin/settings", &[("_csrf", &csrf), ("name", "Acme"), ("time_zone", "Asia/Tokyo"), ("locale", "ja")])
         .await;

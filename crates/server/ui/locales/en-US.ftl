@@ -311,3 +311,34 @@ warning-capacity = Capacity: { $count } tickets are about { $days } days of work
 warning-capacity-none = Capacity: { $count } tickets, and no tickets were solved over the last 30 days by this assignee or group.
 warning-frequency = Contact frequency: { $count } customers had a campaign ticket in the last { $days } days and are skipped.
 campaign-round-robin = Round-robin: deal the tickets to the group's agents in turn
+
+## Links by email
+link-heading = No password, or forgot it?
+link-sign-in = Email me a sign-in link
+link-reset = Email me a link to set a password
+link-sent = If { $email } has an account here, a link is on its way to it. It works once.
+link-too-many = Too many attempts from here. Wait a few minutes and try again.
+sign-in-as = Sign in as { $email }.
+sign-in-link-used = This sign-in link has been used or has expired. Ask for a new one on the sign-in page.
+mail-hello = Hello { $name },
+mail-sign-in-body = Follow this link to sign in to { $account }. It works once, within 20 minutes.
+mail-reset-body = Follow this link to set a new password for { $account }. It works once, within a day.
+mail-link-ignore = If you did not ask for this, ignore this message: nothing changes.
+mail-sign-in-subject = Your sign-in link for { $account }
+mail-reset-subject = Set your password for { $account }
+
+## Refusals of the server's checks, by kind
+error-too-long = Too long: at most { $max } characters.
+error-time-zone = “{ $value }” is not a time zone.
+error-phone = “{ $value }” is not a phone number.
+error-domain = “{ $value }” is not a domain name.
+error-whole-number = { $field }: “{ $value }” is not a whole number.
+error-number = { $field }: “{ $value }” is not a number.
+error-date = { $field }: “{ $value }” is not a date (such as 2026-12-01).
+error-true-false = { $field }: “{ $value }” is neither yes nor no.
+error-pattern = { $field }: “{ $value }” is not in the expected format.
+error-option = { $field }: “{ $value }” is not one of the options.
+error-text-value = { $field }: this text is not accepted (too long, or a line break in a one-line field).
+error-required-to-solve = { $field } must be filled in to solve the ticket.
+error-audience-empty = The audience is empty: give a search or pick customers.
+error-placeholder = A placeholder cannot be filled in: { $detail }

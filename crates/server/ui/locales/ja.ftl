@@ -293,3 +293,34 @@ warning-capacity = 対応能力: { $count } 件のチケットは、過去 30 �
 warning-capacity-none = 対応能力: { $count } 件のチケットに対し、この担当者またはグループが過去 30 日間に解決したチケットはありません。
 warning-frequency = 連絡頻度: { $count } 人の顧客が過去 { $days } 日以内にキャンペーンチケットを受け取っているため、スキップされます。
 campaign-round-robin = ラウンドロビン: グループのエージェントに順番にチケットを割り当てる
+
+## メールで送るリンク
+link-heading = パスワードがない、または忘れた場合
+link-sign-in = サインイン用のリンクをメールで受け取る
+link-reset = パスワード設定用のリンクをメールで受け取る
+link-sent = { $email } のアカウントがある場合は、リンクを送信しました。リンクは一度だけ使えます。
+link-too-many = 試行回数が多すぎます。数分待ってからもう一度お試しください。
+sign-in-as = { $email } としてサインインします。
+sign-in-link-used = このサインイン用リンクは使用済みか期限切れです。サインインページで新しいリンクを依頼してください。
+mail-hello = { $name } 様
+mail-sign-in-body = 次のリンクから { $account } にサインインしてください。リンクは 20 分以内に一度だけ使えます。
+mail-reset-body = 次のリンクから { $account } の新しいパスワードを設定してください。リンクは 1 日以内に一度だけ使えます。
+mail-link-ignore = お心当たりがない場合は、このメールを無視してください。何も変更されません。
+mail-sign-in-subject = { $account } へのサインイン用リンク
+mail-reset-subject = { $account } のパスワード設定
+
+## サーバーの検証による拒否（種類別）
+error-too-long = 長すぎます。{ $max } 文字以内にしてください。
+error-time-zone = 「{ $value }」はタイムゾーンではありません。
+error-phone = 「{ $value }」は電話番号ではありません。
+error-domain = 「{ $value }」はドメイン名ではありません。
+error-whole-number = { $field }：「{ $value }」は整数ではありません。
+error-number = { $field }：「{ $value }」は数値ではありません。
+error-date = { $field }：「{ $value }」は日付ではありません（例：2026-12-01）。
+error-true-false = { $field }：「{ $value }」は「はい」でも「いいえ」でもありません。
+error-pattern = { $field }：「{ $value }」は想定された形式ではありません。
+error-option = { $field }：「{ $value }」は選択肢にありません。
+error-text-value = { $field }：このテキストは受け付けられません（長すぎるか、1 行の項目に改行があります）。
+error-required-to-solve = チケットを解決するには { $field } の入力が必要です。
+error-audience-empty = 対象者が空です。検索条件を入力するか、顧客を選んでください。
+error-placeholder = プレースホルダーを埋められません：{ $detail }

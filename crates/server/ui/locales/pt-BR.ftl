@@ -311,3 +311,34 @@ warning-capacity = Capacidade: { $count } tickets são cerca de { $days } dias d
 warning-capacity-none = Capacidade: { $count } tickets, e nenhum ticket foi resolvido nos últimos 30 dias por este atribuído ou grupo.
 warning-frequency = Frequência de contato: { $count } clientes receberam um ticket de campanha nos últimos { $days } dias e serão ignorados.
 campaign-round-robin = Rodízio: distribuir os tickets entre os agentes do grupo, um de cada vez
+
+## Links por e-mail
+link-heading = Sem senha, ou esqueceu?
+link-sign-in = Envie-me um link de acesso
+link-reset = Envie-me um link para definir a senha
+link-sent = Se { $email } tiver uma conta aqui, um link está a caminho. Ele funciona uma vez.
+link-too-many = Muitas tentativas a partir daqui. Aguarde alguns minutos e tente de novo.
+sign-in-as = Entrar como { $email }.
+sign-in-link-used = Este link de acesso já foi usado ou expirou. Peça um novo na página de entrada.
+mail-hello = Olá, { $name },
+mail-sign-in-body = Siga este link para entrar em { $account }. Ele funciona uma vez, em até 20 minutos.
+mail-reset-body = Siga este link para definir uma nova senha em { $account }. Ele funciona uma vez, em até um dia.
+mail-link-ignore = Se você não pediu isto, ignore esta mensagem: nada muda.
+mail-sign-in-subject = Seu link de acesso a { $account }
+mail-reset-subject = Defina sua senha em { $account }
+
+## Recusas das verificações do servidor, por tipo
+error-too-long = Longo demais: no máximo { $max } caracteres.
+error-time-zone = “{ $value }” não é um fuso horário.
+error-phone = “{ $value }” não é um número de telefone.
+error-domain = “{ $value }” não é um nome de domínio.
+error-whole-number = { $field }: “{ $value }” não é um número inteiro.
+error-number = { $field }: “{ $value }” não é um número.
+error-date = { $field }: “{ $value }” não é uma data (como 2026-12-01).
+error-true-false = { $field }: “{ $value }” não é sim nem não.
+error-pattern = { $field }: “{ $value }” não está no formato esperado.
+error-option = { $field }: “{ $value }” não é uma das opções.
+error-text-value = { $field }: este texto não é aceito (longo demais, ou quebra de linha num campo de uma linha).
+error-required-to-solve = { $field } precisa ser preenchido para resolver o ticket.
+error-audience-empty = O público está vazio: faça uma busca ou escolha clientes.
+error-placeholder = Um marcador não pode ser preenchido: { $detail }
