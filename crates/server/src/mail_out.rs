@@ -126,7 +126,7 @@ async fn support_sender(conn: &mut frontdesk_store::AnyConnection) -> Result<Mai
 /// Mails a one-time link (a `email.link` job) in the user's language: their locale, else the
 /// language of the page they asked from.
 pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
-    use frontdesk_store::presence::{SIGN_IN, links_since};
+    use frontdesk_store::presence::SIGN_IN;
     let Some(url) = state.config.smtp_relay.clone() else {
         return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
     };
@@ -143,10 +143,6 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     if frontdesk_store::users::is_undeliverable(&mut conn, &email).await? {
         return Ok(format!("not sent: {email} has bounced (undeliverable)"));
     }
-    let hour_ago = state.now() - 3600;
-    if links_since(&mut conn, user_id, hour_ago).await? >= crate::ui::LINKS_PER_HOUR {
-        return Ok(format!("not sent: {email} was sent {} links in the last hour", crate::ui::LINKS_PER_HOUR));
-    }
     let account = frontdesk_store::account::get(&mut conn).await?;
     let from = support_sender(&mut conn).await?;
     drop(conn);
@@ -155,7 +151,10 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
         .flatten()
         .find_map(|l| frontdesk_domain::Locale::parse(l).ok())
         .unwrap_or(frontdesk_domain::Locale::EnUs);
-    let secret = crate::ui::new_link(state, user_id, None, purpose).await?;
+    let cap = crate::ui::LINKS_PER_HOUR;
+    let Some(secret) = crate::ui::new_link_within(state, user_id, None, purpose, Some(cap)).await? else {
+        return Ok(format!("not sent: {email} was sent {cap} links in the last hour"));
+    };
     let link = crate::ui::link_url(state.public_url(), purpose, &secret);
     let ctx = minijinja::context! { name => user.name.clone(), account => account.name.clone(), link, purpose };
     let render = |name: &str| {

@@ -9,6 +9,7 @@
 //! PostgreSQL a normal transaction whose rows are locked with `FOR UPDATE` where it matters.
 
 pub mod account;
+pub mod attachments;
 pub mod audits;
 pub mod campaigns;
 pub mod custom_fields;

@@ -196,6 +196,9 @@ pub struct Parsed {
     rendered: frontdesk_domain::text::RenderedBody,
     /// The message as a reply: without the quoted history.
     reply: String,
+    /// Its attachments and inline images; `dropped` says what was left out and why.
+    files: Vec<super::attachments::NewFile>,
+    dropped: Option<String>,
 }
 
 /// Reads a message; `None` when it is no message at all.
@@ -208,7 +211,18 @@ pub fn parse(raw: &[u8]) -> Option<Parsed> {
         .and_then(|a| a.name())
         .map(|n| n.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string())
         .filter(|n| !n.is_empty());
-    let html = m.body_html(0).map(|h| h.to_string());
+    let (files, dropped) = files_of(&m);
+    // Inline images point at their content URL once stored (a relative one, as the sanitiser
+    // keeps it, whatever host the reader uses).
+    let html = m.body_html(0).map(|h| {
+        let mut h = h.to_string();
+        for f in files.iter().filter(|f| f.content_id.is_some()) {
+            let cid = f.content_id.as_deref().unwrap_or_default();
+            let name: String = form_urlencoded::byte_serialize(f.name.as_bytes()).collect();
+            h = h.replace(&format!("cid:{cid}"), &format!("/attachments/token/{}/?name={name}", f.access_token));
+        }
+        h
+    });
     let text = m.body_text(0).map(|t| t.to_string()).unwrap_or_default();
     let first = CommentInput {
         body: if html.is_none() {
@@ -219,6 +233,7 @@ pub fn parse(raw: &[u8]) -> Option<Parsed> {
         html_body: html,
         public: Some(true),
         author_id: None,
+        uploads: Vec::new(),
     };
     let rendered = super::tickets::render(&first);
     let reply = trim_reply(&text);
@@ -241,7 +256,36 @@ pub fn parse(raw: &[u8]) -> Option<Parsed> {
         first,
         rendered,
         reply: if reply.is_empty() { "(empty message)".into() } else { reply },
+        files,
+        dropped,
     })
+}
+
+/// A message's attachments and inline images, at most [`MAX_FILES`] of them. Archives are
+/// kept as they came: nothing is ever unpacked, so a zip bomb stays the few kilobytes it was.
+///
+/// [`MAX_FILES`]: super::attachments::MAX_FILES
+fn files_of(m: &mail_parser::Message<'_>) -> (Vec<super::attachments::NewFile>, Option<String>) {
+    use mail_parser::MimeHeaders;
+    let max = super::attachments::MAX_FILES;
+    let mut files = Vec::new();
+    let mut total = 0;
+    for part in m.attachments() {
+        total += 1;
+        if files.len() >= max {
+            continue;
+        }
+        let name = part.attachment_name().unwrap_or("attachment");
+        let mut f = super::attachments::NewFile::new(name, part.contents().to_vec());
+        let inline = part.content_disposition().is_none_or(|d| d.ctype().eq_ignore_ascii_case("inline"));
+        if let Some(cid) = part.content_id().filter(|_| inline) {
+            f.inline = true;
+            f.content_id = Some(cid.trim_matches(['<', '>']).to_string());
+        }
+        files.push(f);
+    }
+    let dropped = (total > max).then(|| format!("{total} attachments: the first {max} were kept"));
+    (files, dropped)
 }
 
 /// Takes in one message in the caller's transaction: `envelope_to` are the addresses it was
@@ -348,6 +392,16 @@ async fn decide(
         now,
     )
     .await?;
+    // The files come as an upload of their own, taken by whichever comment the message makes.
+    let uploads = if p.files.is_empty() {
+        Vec::new()
+    } else {
+        vec![super::attachments::store_upload(conn, &p.files, None, Some(sender.id), now).await?]
+    };
+    let files_note = |reason: String| match &p.dropped {
+        Some(d) => format!("{reason} ({d})"),
+        None => reason,
+    };
     // A reply: the ticket our reply token, a referenced message, the Outlook conversation or
     // `[#id]` in the subject names — if the sender takes part in that ticket.
     let mut by_token = None;
@@ -375,6 +429,7 @@ async fn decide(
                         body: Some(p.reply.clone()),
                         public: Some(true),
                         author_id: Some(sender.id),
+                        uploads: uploads.clone(),
                         ..Default::default()
                     }),
                     extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
@@ -385,7 +440,7 @@ async fn decide(
                 }
                 let admin = system_actor(conn).await?;
                 super::tickets::update(conn, &admin, t.id, input, &via, now).await?;
-                return Ok(Outcome::new("threaded", reason, Some(t.id)));
+                return Ok(Outcome::new("threaded", files_note(reason), Some(t.id)));
             }
             Some(t) if t.status == "closed" => note = Some(format!("new ticket: #{} is closed", t.id)),
             Some(t) => note = Some(format!("new ticket: the sender is not a participant of #{}", t.id)),
@@ -399,7 +454,7 @@ async fn decide(
         subject: super::input::Patch::Set(p.subject.clone().unwrap_or_else(|| p.reply.chars().take(80).collect())),
         requester_id: super::input::Patch::Set(sender.id),
         submitter_id: super::input::Patch::Set(sender.id),
-        comment: Some(CommentInput { author_id: Some(sender.id), ..p.first.clone() }),
+        comment: Some(CommentInput { author_id: Some(sender.id), uploads, ..p.first.clone() }),
         rendered: Some(p.rendered.clone()),
         extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
         ..Default::default()
@@ -411,7 +466,7 @@ async fn decide(
         }
     }
     let saved = super::tickets::create(conn, &actor, input, &via, now).await?;
-    Ok(Outcome::new("created", reason, Some(saved.ticket.id)))
+    Ok(Outcome::new("created", files_note(reason), Some(saved.ticket.id)))
 }
 
 /// Takes in a message in its own transaction. When the same message raced in through another

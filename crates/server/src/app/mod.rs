@@ -1,6 +1,7 @@
 //! Use cases: the only code that opens write transactions. Each one persists a change,
 //! records its audit and enqueues its jobs in one transaction.
 
+pub mod attachments;
 pub mod campaigns;
 pub mod email;
 pub mod fields;

@@ -29,6 +29,8 @@ pub struct CommentInput {
     pub html_body: Option<String>,
     pub public: Option<bool>,
     pub author_id: Option<i64>,
+    /// Upload tokens whose files the comment takes.
+    pub uploads: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,7 +89,14 @@ fn parse_comment(o: &Obj) -> Result<Option<CommentInput>> {
     if body.is_none() && html_body.is_none() {
         return Err(ApiError::blank("comment", "Comment"));
     }
-    Ok(Some(CommentInput { body, html_body, public: c.bool("public")?, author_id: c.id("author_id")?.set() }))
+    let uploads = c.str_list("uploads")?.unwrap_or_default();
+    if uploads.len() > super::attachments::MAX_FILES {
+        return Err(ApiError::invalid(
+            "comment.uploads",
+            format!("comment.uploads: at most {} upload tokens", super::attachments::MAX_FILES),
+        ));
+    }
+    Ok(Some(CommentInput { body, html_body, public: c.bool("public")?, author_id: c.id("author_id")?.set(), uploads }))
 }
 
 fn parse_enum<T>(
@@ -447,6 +456,7 @@ pub struct Prepared {
     changes: Vec<(i64, Vec<Stored>)>,
     fields_json: Value,
     fields_text: String,
+    uploads: Vec<String>,
 }
 
 /// Checks a new ticket and resolves everything it refers to. It reads only, except for
@@ -464,6 +474,7 @@ pub async fn prepare(
         (None, Some(d)) => CommentInput { body: Some(d.clone()), ..Default::default() },
         (None, None) => return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank")),
     };
+    super::attachments::check_uploads(conn, &comment.uploads, now).await?;
     let staff = actor.is_staff();
     // The requester: existing, or (for an inline requester with a new email) created last.
     let mut new_requester = None;
@@ -591,6 +602,7 @@ pub async fn prepare(
     events.extend(input.extra_events.iter().cloned());
     events.insert(0, json!({"type": "Comment"}));
     let comment = comment_row(rendered, 0, author, public, via, now);
+    let comment_uploads = input.comment.map(|c| c.uploads).unwrap_or_default();
     Ok(Prepared {
         actor: actor.clone(),
         ticket: t,
@@ -604,6 +616,7 @@ pub async fn prepare(
         fields_text: fields::search_text(defs, &values),
         changes,
         values,
+        uploads: comment_uploads,
     })
 }
 
@@ -670,6 +683,9 @@ async fn insert_rows(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Resu
     }
     let comment_rows: Vec<Comment> = items.iter().map(|p| p.comment.clone()).collect();
     let comment_ids = audits::insert_comments(conn, &comment_rows).await?;
+    for (p, cid) in items.iter().zip(&comment_ids).filter(|(p, _)| !p.uploads.is_empty()) {
+        frontdesk_store::attachments::attach(conn, &p.uploads, p.ticket.id, *cid, p.ticket.created_at).await?;
+    }
     let rows: Vec<(i64, i64, &Stored)> = items
         .iter()
         .flat_map(|p| p.changes.iter().flat_map(move |(f, vals)| vals.iter().map(move |v| (*f, p.ticket.id, v))))
@@ -1045,6 +1061,7 @@ pub async fn apply_update(
             if Some(author) == t.assignee_id {
                 t.assignee_updated_at = Some(now);
             }
+            super::attachments::check_uploads(conn, &c.uploads, now).await?;
             events.insert(0, json!({"type": "Comment"}));
             Some(comment_row(render(c), id, author, public, via, now))
         }
@@ -1075,6 +1092,9 @@ pub async fn apply_update(
         (None, None)
     } else {
         let (a, c) = write_audit(conn, id, actor.id(), via, events, comment, now).await?;
+        if let (Some(saved), Some(given)) = (&c, &input.comment) {
+            frontdesk_store::attachments::attach(conn, &given.uploads, id, saved.id, now).await?;
+        }
         (Some(a), c)
     };
     let mut docs = Vec::new();

@@ -111,11 +111,11 @@ impl Kind for Audit {
     const KEY: &'static str = "ticket_events";
     async fn render(
         conn: &mut AnyConnection,
-        _: &Base,
+        base: &Base,
         _: &Params,
         list: &[Self],
     ) -> Result<(Vec<Value>, Map<String, Value>)> {
-        let rendered = render::audits(conn, list, false).await?;
+        let rendered = render::audits(conn, base, list, false).await?;
         let items = list
             .iter()
             .zip(rendered)

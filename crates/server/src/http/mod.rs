@@ -5,6 +5,7 @@
 //! headers) → handler (thin: parse input, call a use case in `crate::app`, render JSON).
 
 pub mod account;
+pub mod attachments;
 pub mod campaigns;
 pub mod custom_statuses;
 pub mod email;
@@ -80,6 +81,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(account::endpoints());
     all.extend(campaigns::endpoints());
     all.extend(email::endpoints());
+    all.extend(attachments::endpoints());
     all.push(ep(Method::GET, "/api/v2/openapi", "meta", "This OpenAPI document", get(openapi::serve)));
     all
 }

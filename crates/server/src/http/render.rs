@@ -265,7 +265,20 @@ pub fn organization_membership(base: &Base, m: &OrganizationMembership) -> Value
     })
 }
 
-pub fn comment(c: &Comment) -> Value {
+/// The files of comments, by comment id.
+pub type Files = HashMap<i64, Vec<frontdesk_store::attachments::Attachment>>;
+
+pub async fn files_of(conn: &mut AnyConnection, comment_ids: &[i64]) -> Result<Files> {
+    let mut files = Files::new();
+    for a in frontdesk_store::attachments::for_comments(conn, comment_ids).await? {
+        files.entry(a.comment_id.unwrap_or_default()).or_default().push(a);
+    }
+    Ok(files)
+}
+
+pub fn comment(base: &Base, c: &Comment, files: &Files) -> Value {
+    let attachments: Vec<Value> =
+        files.get(&c.id).into_iter().flatten().map(|a| super::attachments::attachment_json(base, a)).collect();
     json!({
         "id": c.id,
         "type": "Comment",
@@ -274,7 +287,7 @@ pub fn comment(c: &Comment) -> Value {
         "html_body": c.html_body,
         "plain_body": c.plain_body,
         "public": c.public != 0,
-        "attachments": [],
+        "attachments": attachments,
         "audit_id": c.audit_id,
         "via": via(&c.via_channel, None),
         "created_at": iso(c.created_at),
@@ -285,7 +298,7 @@ pub fn comment(c: &Comment) -> Value {
 
 /// An audit with its events; Comment events are filled from the comments table, and left out
 /// when `public_only` and the comment is internal.
-pub fn audit(a: &Audit, comments: &[&Comment], public_only: bool) -> Value {
+pub fn audit(base: &Base, a: &Audit, comments: &[&Comment], public_only: bool, files: &Files) -> Value {
     let stored: Vec<Value> = serde_json::from_str(&a.events).unwrap_or_default();
     let mut events = Vec::with_capacity(stored.len());
     let mut next_comment = comments.iter();
@@ -294,7 +307,7 @@ pub fn audit(a: &Audit, comments: &[&Comment], public_only: bool) -> Value {
             // An audit carries at most a few comments, in the order of its Comment events.
             match next_comment.next() {
                 Some(c) if !public_only || c.public != 0 => {
-                    let mut ev = comment(c);
+                    let mut ev = comment(base, c, files);
                     if let Some(m) = ev.as_object_mut() {
                         m.remove("via");
                         m.remove("created_at");
@@ -323,14 +336,19 @@ pub fn audit(a: &Audit, comments: &[&Comment], public_only: bool) -> Value {
     })
 }
 
-pub async fn audits(conn: &mut AnyConnection, list: &[Audit], public_only: bool) -> Result<Vec<Value>> {
+pub async fn audits(conn: &mut AnyConnection, base: &Base, list: &[Audit], public_only: bool) -> Result<Vec<Value>> {
     let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
     let comments = frontdesk_store::audits::comments_of_audits(conn, &ids).await?;
+    let comment_ids: Vec<i64> = comments.iter().map(|c| c.id).collect();
+    let files = files_of(conn, &comment_ids).await?;
     let mut by_audit: HashMap<i64, Vec<&Comment>> = HashMap::new();
     for c in &comments {
         by_audit.entry(c.audit_id).or_default().push(c);
     }
-    Ok(list.iter().map(|a| audit(a, by_audit.get(&a.id).map(Vec::as_slice).unwrap_or(&[]), public_only)).collect())
+    Ok(list
+        .iter()
+        .map(|a| audit(base, a, by_audit.get(&a.id).map(Vec::as_slice).unwrap_or(&[]), public_only, &files))
+        .collect())
 }
 
 pub fn job_status(base: &Base, j: &Job) -> Value {

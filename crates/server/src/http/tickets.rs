@@ -145,11 +145,13 @@ async fn org_tickets(
     .await
 }
 
-/// `{"ticket": …, "audit": …}`, as zenpy expects from a create or update.
-fn saved_body(base: &Base, saved: &Saved) -> Value {
+/// `{"ticket": …, "audit": …}`, as zenpy expects from a create or update; `files` are the
+/// new comment's (read only when it took uploads).
+fn saved_body(base: &Base, saved: &Saved, files: &render::Files) -> Value {
     let ticket = render::ticket(base, &saved.ticket, &saved.tags, &saved.collaborators, saved.custom_fields.clone());
+    let comments: Vec<&frontdesk_store::audits::Comment> = saved.comment.iter().collect();
     let audit = match &saved.audit {
-        Some(a) => render::audit(a, saved.comment.as_slice().iter().collect::<Vec<_>>().as_slice(), false),
+        Some(a) => render::audit(base, a, &comments, false, files),
         None => json!({"id": null, "ticket_id": saved.ticket.id, "events": []}),
     };
     json!({"ticket": ticket, "audit": audit})
@@ -163,6 +165,7 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let mut input = TicketInput::parse(root(&body, "ticket")?)?;
+    let uploads = input.comment.as_ref().is_some_and(|c| !c.uploads.is_empty());
     if params.get("async") == Some("true") {
         let job =
             jobs::enqueue_bulk(&state, &actor, jobs::CREATE_MANY, json!({"tickets": [body["ticket"].clone()]}), 1)
@@ -175,7 +178,8 @@ async fn create(
     crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &actor, &mut input).await?;
     let now = state.now();
     let saved = state.ticket_writer.create(actor, input, Via::api(), now).await?;
-    let body = saved_body(&base, &saved);
+    let files = new_comment_files(&state, &saved, uploads).await?;
+    let body = saved_body(&base, &saved, &files);
     Ok(created(body, &base.url(&format!("/api/v2/tickets/{}.json", saved.ticket.id))))
 }
 
@@ -208,10 +212,20 @@ async fn update(
 ) -> Result<Response> {
     let id = path_id(&id)?;
     let input = TicketInput::parse(root(&body, "ticket")?)?;
+    let uploads = input.comment.as_ref().is_some_and(|c| !c.uploads.is_empty());
     let now = state.now();
     let saved =
         in_tx(&state, async |tx| crate::app::tickets::update(tx, &actor, id, input, &Via::api(), now).await).await?;
-    Ok(ok(saved_body(&base, &saved)))
+    let files = new_comment_files(&state, &saved, uploads).await?;
+    Ok(ok(saved_body(&base, &saved, &files)))
+}
+
+/// The files the saved comment took, when it named uploads.
+async fn new_comment_files(state: &State, saved: &Saved, uploads: bool) -> Result<render::Files> {
+    match (&saved.comment, uploads) {
+        (Some(c), true) => render::files_of(&mut *state.db.read().await?, &[c.id]).await,
+        _ => Ok(render::Files::new()),
+    }
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
@@ -377,7 +391,9 @@ async fn comments(
     let mut conn = state.db.read().await?;
     load(&mut conn, &actor, id, false).await?;
     let page = audits::list_comments(&mut conn, id, !actor.is_staff(), paging.req).await?;
-    let items = page.items.iter().map(render::comment).collect();
+    let ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
+    let files = render::files_of(&mut conn, &ids).await?;
+    let items = page.items.iter().map(|c| render::comment(&base, c, &files)).collect();
     Ok(ok(Value::Object(paging.respond(&base, &params, "comments", items, &page))))
 }
 
@@ -394,7 +410,7 @@ async fn ticket_audits(
     let mut conn = state.db.read().await?;
     load(&mut conn, &actor, id, false).await?;
     let page = audits::list_audits(&mut conn, Some(id), paging.req).await?;
-    let items = render::audits(&mut conn, &page.items, false).await?;
+    let items = render::audits(&mut conn, &base, &page.items, false).await?;
     Ok(ok(Value::Object(paging.respond(&base, &params, "audits", items, &page))))
 }
 
@@ -403,7 +419,7 @@ async fn all_audits(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     let paging = Paging::cursor_only(&params)?;
     let mut conn = state.db.read().await?;
     let page = audits::list_audits(&mut conn, None, paging.req).await?;
-    let items = render::audits(&mut conn, &page.items, false).await?;
+    let items = render::audits(&mut conn, &base, &page.items, false).await?;
     Ok(ok(Value::Object(paging.respond(&base, &params, "audits", items, &page))))
 }
 

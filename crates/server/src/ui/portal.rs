@@ -173,6 +173,7 @@ async fn request_page(
     let comments = audits::list_comments(&mut conn, id, true, PageRequest::After { id: None, size: 1000 }).await?.items;
     let ids: Vec<i64> = comments.iter().map(|c| c.author_id).collect();
     let people = users::get_many(&mut conn, &ids).await?;
+    let mut files = super::ticket::files_by_comment(&mut conn, &comments).await?;
     drop(conn);
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let support = super::i18n::tr(r.locale, "support-team", &[]);
@@ -182,7 +183,8 @@ async fn request_page(
             let (at, at_iso) = local_time(c.created_at, &r.tz);
             // Staff appear by name; the customer sees their own name too.
             let author = people.iter().find(|u| u.id == c.author_id).map_or(support.clone(), |u| u.name.clone());
-            context! { author, html => c.html_body.clone(), at, at_iso }
+            let files = files.remove(&c.id).unwrap_or_default();
+            context! { author, html => c.html_body.clone(), files, at, at_iso }
         })
         .collect();
     let ticket = context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone() };

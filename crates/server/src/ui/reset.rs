@@ -32,6 +32,17 @@ pub const LINK_JOB: &str = "email.link";
 
 /// Records a new link for `user_id`; its secret (only its hash is kept).
 pub async fn new_link(state: &crate::AppState, user_id: i64, by: Option<i64>, purpose: &str) -> Result<String> {
+    Ok(new_link_within(state, user_id, by, purpose, None).await?.unwrap_or_default())
+}
+
+/// [`new_link`], unless the user already had `cap` links in the last hour (then `None`).
+pub async fn new_link_within(
+    state: &crate::AppState,
+    user_id: i64,
+    by: Option<i64>,
+    purpose: &str,
+    cap: Option<i64>,
+) -> Result<Option<String>> {
     let secret = session::random_token();
     let now = state.now();
     let lifetime = if purpose == SIGN_IN { SIGN_IN_LIFETIME_SECS } else { RESET_LIFETIME_SECS };
@@ -44,8 +55,17 @@ pub async fn new_link(state: &crate::AppState, user_id: i64, by: Option<i64>, pu
         purpose: purpose.to_string(),
         created_at: now,
     };
-    crate::app::in_tx(state, async |tx| Ok(presence::insert_reset(tx, &reset).await?)).await?;
-    Ok(secret)
+    let made = crate::app::in_tx(state, async |tx| {
+        if let Some(cap) = cap
+            && presence::links_since(tx, user_id, now - 3600).await? >= cap
+        {
+            return Ok(false);
+        }
+        presence::insert_reset(tx, &reset).await?;
+        Ok(true)
+    })
+    .await?;
+    Ok(made.then_some(secret))
 }
 
 /// Where a link's secret is followed, under `base` (scheme and host).

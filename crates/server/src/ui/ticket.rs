@@ -371,6 +371,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
         audits::list_comments(&mut conn, id, false, PageRequest::Before { id: i64::MAX, size: MAX_COMMENTS })
             .await?
             .items;
+    let mut files = files_by_comment(&mut conn, &comments).await?;
     let tags = frontdesk_store::tags::list(&mut conn, frontdesk_store::tags::Tagged::Ticket, id).await?;
     let staff = users::staff_ids(&mut conn).await?;
     let mut people: Vec<i64> = comments.iter().map(|c| c.author_id).collect();
@@ -429,6 +430,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
                 public => c.public == 1,
                 // Sanitised when the comment was saved (ammonia): safe to show as HTML.
                 html => c.html_body.clone(),
+                files => files.remove(&c.id).unwrap_or_default(),
                 at, at_iso,
             }
         })
@@ -555,4 +557,21 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
         r.locale,
         context! { me => me(&s), csrf => s.csrf, ticket, audits => entries },
     ))
+}
+
+/// The files of comments, as the conversation lists them: name, link and size.
+pub(super) async fn files_by_comment(
+    conn: &mut frontdesk_store::AnyConnection,
+    comments: &[frontdesk_store::audits::Comment],
+) -> Result<HashMap<i64, Vec<minijinja::Value>>> {
+    let ids: Vec<i64> = comments.iter().map(|c| c.id).collect();
+    let mut out: HashMap<i64, Vec<minijinja::Value>> = HashMap::new();
+    for a in frontdesk_store::attachments::for_comments(conn, &ids).await?.iter().filter(|a| a.deleted == 0) {
+        let size = if a.size < 1024 { format!("{} B", a.size) } else { format!("{} KB", (a.size + 1023) / 1024) };
+        let url = crate::app::attachments::content_url("", a);
+        out.entry(a.comment_id.unwrap_or_default())
+            .or_default()
+            .push(context! { name => a.file_name.clone(), url, size });
+    }
+    Ok(out)
 }

@@ -340,3 +340,51 @@ async fn hostile_mail_is_contained_and_recorded() {
     let still = app.get("/api/v2/inbound_emails").await.body;
     assert_eq!(still["inbound_emails"].as_array().unwrap().len(), 2, "the server goes on");
 }
+
+#[tokio::test]
+async fn attachments_and_inline_images_are_stored_and_archives_are_never_unpacked() {
+    let app = TestApp::spawn().await;
+    let o = deliver(&app, fixture("apple_mail_attachments.eml"), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let id = o["ticket_id"].as_i64().unwrap();
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    let files = comments[0]["attachments"].as_array().unwrap().clone();
+    let by_name =
+        |n: &str| files.iter().find(|f| f["file_name"] == n).unwrap_or_else(|| panic!("{n} in {files:?}")).clone();
+    let image = by_name("etiqueta.png");
+    assert_eq!(image["inline"], true);
+    assert_eq!(image["content_type"], "image/png");
+    // The inline image shows where the mail put it: the body points at its content URL.
+    let token = image["content_url"]
+        .as_str()
+        .unwrap()
+        .split("/attachments/token/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = comments[0]["html_body"].as_str().unwrap();
+    assert!(html.contains(&format!("/attachments/token/{token}/")), "{html}");
+    assert!(!html.contains("cid:"), "{html}");
+    let pdf = by_name("nota fiscal nº 42.pdf");
+    assert_eq!(pdf["content_type"], "application/pdf");
+    assert_eq!(pdf["inline"], false);
+    // 20 MB of zeros in a 20 KB zip: kept as the 20 KB that came, never expanded.
+    let zip = by_name("backup.zip");
+    assert_eq!(zip["content_type"], "application/zip");
+    assert!(zip["size"].as_i64().unwrap() < 64 * 1024, "{zip}");
+    let bytes = reqwest::get(zip["content_url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(bytes.len() as i64, zip["size"].as_i64().unwrap());
+
+    // A forwarded message arrives as an attachment of its own, with the forwarding text.
+    let o = deliver(&app, fixture("forwarded.eml"), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let id = o["ticket_id"].as_i64().unwrap();
+    let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
+    assert!(comments[0]["plain_body"].as_str().unwrap().contains("fui cobrado duas vezes"));
+    let files = comments[0]["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["file_name"], "aviso do banco.eml");
+}

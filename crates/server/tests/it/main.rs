@@ -2,6 +2,7 @@
 //! port against a fresh SQLite file, or — when `DATABASE_URL` points at PostgreSQL — against a
 //! fresh throwaway PostgreSQL database that is dropped afterwards.
 
+mod attachments;
 mod auth;
 mod bad_input;
 mod bulk;

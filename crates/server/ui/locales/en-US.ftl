@@ -342,3 +342,5 @@ error-text-value = { $field }: this text is not accepted (too long, or a line br
 error-required-to-solve = { $field } must be filled in to solve the ticket.
 error-audience-empty = The audience is empty: give a search or pick customers.
 error-placeholder = A placeholder cannot be filled in: { $detail }
+
+attachments = Attachments

@@ -324,3 +324,5 @@ error-text-value = { $field }：このテキストは受け付けられません
 error-required-to-solve = チケットを解決するには { $field } の入力が必要です。
 error-audience-empty = 対象者が空です。検索条件を入力するか、顧客を選んでください。
 error-placeholder = プレースホルダーを埋められません：{ $detail }
+
+attachments = 添付ファイル

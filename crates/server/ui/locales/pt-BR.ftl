@@ -342,3 +342,5 @@ error-text-value = { $field }: este texto não é aceito (longo demais, ou quebr
 error-required-to-solve = { $field } precisa ser preenchido para resolver o ticket.
 error-audience-empty = O público está vazio: faça uma busca ou escolha clientes.
 error-placeholder = Um marcador não pode ser preenchido: { $detail }
+
+attachments = Anexos

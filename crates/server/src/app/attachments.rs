@@ -1,0 +1,119 @@
+//! Files on comments. A file arrives by the API (`POST /api/v2/uploads`, which answers with
+//! an upload token) or in an inbound mail (its parts become an upload of their own); a
+//! comment that names the token in `uploads` takes the files. Their type is sniffed from the
+//! bytes, never taken from the sender, and they are always served as downloads.
+
+use frontdesk_store::AnyConnection;
+use frontdesk_store::attachments::{self as store, Attachment};
+
+use crate::error::{ApiError, Result};
+
+/// The largest file taken, in bytes (Zendesk's limit).
+pub const MAX_FILE: usize = 50 * 1024 * 1024;
+/// How long an upload waits for a comment to take it.
+pub const UPLOAD_LIFETIME_SECS: i64 = 3 * 86_400;
+/// The most files one comment (or one inbound mail) brings.
+pub const MAX_FILES: usize = 100;
+
+/// A random secret, as upload tokens and content-URL tokens are.
+pub fn random_token() -> String {
+    use rand::Rng;
+    hex::encode(rand::thread_rng().r#gen::<[u8; 16]>())
+}
+
+/// A file name safe to store and to send back in a header: no path, no control characters,
+/// no quotes, at most 255 characters; "attachment" when nothing is left.
+pub fn safe_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String =
+        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '*' | '?' | '|')).collect();
+    let clean = clean.trim().trim_start_matches('.').trim();
+    if clean.is_empty() { "attachment".into() } else { clean.chars().take(255).collect() }
+}
+
+/// The type of a file, from its bytes: a known signature, else text when it is UTF-8 without
+/// control characters, else `application/octet-stream`.
+pub fn sniff(bytes: &[u8]) -> String {
+    if let Some(kind) = infer::get(bytes) {
+        return kind.mime_type().to_string();
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    let text = match std::str::from_utf8(head) {
+        Ok(s) => Some(s),
+        // A multi-byte character cut at the end of the sample is still text.
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok(),
+        Err(_) => None,
+    };
+    match text {
+        Some(t) if !t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')) => {
+            "text/plain".into()
+        }
+        _ => "application/octet-stream".into(),
+    }
+}
+
+/// A file about to be stored.
+pub struct NewFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub inline: bool,
+    pub content_id: Option<String>,
+    /// The secret of its content URL (made early, so a mail's HTML can point at it).
+    pub access_token: String,
+}
+
+impl NewFile {
+    pub fn new(name: &str, bytes: Vec<u8>) -> NewFile {
+        NewFile { name: safe_name(name), bytes, inline: false, content_id: None, access_token: random_token() }
+    }
+}
+
+/// Stores files under an upload token (a new one unless `token` is given); the token.
+pub async fn store_upload(
+    conn: &mut AnyConnection,
+    files: &[NewFile],
+    token: Option<&str>,
+    by: Option<i64>,
+    now: i64,
+) -> Result<String> {
+    let token = token.map(str::to_string).unwrap_or_else(random_token);
+    for f in files {
+        if f.bytes.len() > MAX_FILE {
+            return Err(ApiError::TooLarge(MAX_FILE));
+        }
+        let a = Attachment {
+            upload_token: Some(token.clone()),
+            upload_expires_at: Some(now + UPLOAD_LIFETIME_SECS),
+            file_name: f.name.clone(),
+            content_type: sniff(&f.bytes),
+            size: f.bytes.len() as i64,
+            inline: i64::from(f.inline),
+            content_id: f.content_id.clone(),
+            access_token: f.access_token.clone(),
+            created_by: by,
+            created_at: now,
+            ..Default::default()
+        };
+        store::insert(conn, &a, &f.bytes).await?;
+    }
+    Ok(token)
+}
+
+/// Checks that every upload token names files waiting for a comment.
+pub async fn check_uploads(conn: &mut AnyConnection, tokens: &[String], now: i64) -> Result<()> {
+    for t in tokens {
+        if store::pending(conn, t, now).await?.is_empty() {
+            return Err(ApiError::invalid(
+                "comment.uploads",
+                format!("comment.uploads: {t:?} is not an upload token, or its files expired or were used"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The content URL of a file under `base` (scheme and host).
+pub fn content_url(base: &str, a: &Attachment) -> String {
+    let name: String = form_urlencoded::byte_serialize(a.file_name.as_bytes()).collect();
+    format!("{base}/attachments/token/{}/?name={name}", a.access_token)
+}

@@ -1,0 +1,215 @@
+//! `/api/v2/uploads` (files waiting for a comment), `/api/v2/attachments/{id}`, redaction, and
+//! `/attachments/token/{token}/`, where a file's bytes are served: always as a download, with
+//! the sniffed type, `nosniff` and a sandboxing CSP, so no upload ever runs in our origin.
+
+use axum::body::Body;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use serde_json::{Value, json};
+
+use frontdesk_store::attachments::{self as store, Attachment};
+
+use super::extract::{Base, Params, path_id};
+use super::{Endpoint, created, ep, no_content, ok};
+use crate::State;
+use crate::app::attachments::{self as app, MAX_FILE, NewFile};
+use crate::app::in_tx;
+use crate::auth::Actor;
+use crate::clock::iso;
+use crate::error::{ApiError, Result};
+
+const T: &str = "attachments";
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        ep(Method::POST, "/api/v2/uploads", T, "Upload a file (?filename=, ?token= adds to an upload)", post(upload)),
+        ep(Method::DELETE, "/api/v2/uploads/{token}", T, "Delete an upload no comment has taken", delete(remove)),
+        ep(Method::GET, "/api/v2/attachments/{id}", T, "Show an attachment", get(show)),
+        ep(
+            Method::PUT,
+            "/api/v2/tickets/{ticket_id}/comments/{comment_id}/attachments/{id}/redact",
+            T,
+            "Redact an attachment (its bytes are deleted)",
+            put(redact),
+        ),
+        ep(
+            Method::GET,
+            "/attachments/token/{token}",
+            T,
+            "A file's bytes (the secret of its content URL)",
+            get(content),
+        ),
+        ep(
+            Method::GET,
+            "/attachments/token/{token}/",
+            T,
+            "A file's bytes (the secret of its content URL)",
+            get(content),
+        ),
+    ]
+}
+
+/// An attachment as the API shows it.
+pub fn attachment_json(base: &Base, a: &Attachment) -> Value {
+    let url = app::content_url(&base.0, a);
+    json!({
+        "url": base.url(&format!("/api/v2/attachments/{}.json", a.id)),
+        "id": a.id,
+        "file_name": a.file_name,
+        "content_url": url,
+        "mapped_content_url": url,
+        "content_type": a.content_type,
+        "size": a.size,
+        "width": null,
+        "height": null,
+        "inline": a.inline != 0,
+        "deleted": a.deleted != 0,
+        "malware_access_override": false,
+        "malware_scan_result": "not_scanned",
+        "thumbnails": [],
+    })
+}
+
+async fn upload(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    params: Params,
+    body: Body,
+) -> Result<Response> {
+    let name = params.get("filename").map(str::trim).filter(|n| !n.is_empty()).ok_or_else(|| {
+        ApiError::invalid_code("filename", "BlankValue", "filename: give the file's name as ?filename=")
+    })?;
+    let bytes = axum::body::to_bytes(body, MAX_FILE).await.map_err(|_| ApiError::TooLarge(MAX_FILE))?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty"));
+    }
+    let file = NewFile::new(name, bytes.to_vec());
+    let now = state.now();
+    let given = params.get("token").map(str::to_string).filter(|t| !t.is_empty());
+    let (token, files) = in_tx(&state, async |tx| {
+        store::delete_expired(tx, now).await?;
+        // Adding to an upload: only the one who made it, and only while no comment took it.
+        if let Some(t) = &given {
+            let mine = store::pending(tx, t, now).await?;
+            if mine.is_empty() || mine.iter().any(|a| a.created_by != Some(actor.id())) {
+                return Err(ApiError::invalid(
+                    "token",
+                    format!("token: {t:?} is not an upload of yours waiting for a comment"),
+                ));
+            }
+        }
+        let token = app::store_upload(tx, std::slice::from_ref(&file), given.as_deref(), Some(actor.id()), now).await?;
+        let files = store::pending(tx, &token, now).await?;
+        Ok((token, files))
+    })
+    .await?;
+    let expires = files.iter().filter_map(|a| a.upload_expires_at).max().unwrap_or(now);
+    let list: Vec<Value> = files.iter().map(|a| attachment_json(&base, a)).collect();
+    let this = files.iter().find(|a| a.access_token == file.access_token).map(|a| attachment_json(&base, a));
+    let body = json!({"upload": {"token": token, "expires_at": iso(expires), "attachments": list, "attachment": this}});
+    Ok(created(body, &base.url(&format!("/api/v2/uploads/{token}.json"))))
+}
+
+async fn remove(AxState(state): AxState<State>, actor: Actor, Path(token): Path<String>) -> Result<Response> {
+    let now = state.now();
+    in_tx(&state, async |tx| {
+        let files = store::pending(tx, &token, now).await?;
+        if files.is_empty() || !(actor.is_staff() || files.iter().all(|a| a.created_by == Some(actor.id()))) {
+            return Err(ApiError::NotFound);
+        }
+        store::delete_upload(tx, &token).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(no_content())
+}
+
+/// Whether the caller may see a file: staff; whoever uploaded it; a customer who can see its
+/// ticket, for a public comment's file.
+async fn visible(conn: &mut frontdesk_store::AnyConnection, actor: &Actor, a: &Attachment) -> Result<bool> {
+    if actor.is_staff() || a.created_by == Some(actor.id()) {
+        return Ok(true);
+    }
+    let (Some(ticket_id), Some(comment_id)) = (a.ticket_id, a.comment_id) else { return Ok(false) };
+    if crate::app::tickets::load(conn, actor, ticket_id, false).await.is_err() {
+        return Ok(false);
+    }
+    let comments = frontdesk_store::audits::list_comments(
+        conn,
+        ticket_id,
+        true,
+        frontdesk_store::PageRequest::After { id: Some(comment_id - 1), size: 1 },
+    )
+    .await?;
+    Ok(comments.items.iter().any(|c| c.id == comment_id))
+}
+
+async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+    let mut conn = state.db.read().await?;
+    let a = store::get(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+    if !visible(&mut conn, &actor, &a).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(ok(json!({"attachment": attachment_json(&base, &a)})))
+}
+
+async fn redact(
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    Path((ticket_id, comment_id, id)): Path<(String, String, String)>,
+) -> Result<Response> {
+    super::require_staff(&actor)?;
+    let (ticket_id, comment_id, id) = (path_id(&ticket_id)?, path_id(&comment_id)?, path_id(&id)?);
+    let a = in_tx(&state, async |tx| {
+        crate::app::tickets::load(tx, &actor, ticket_id, true).await?;
+        let a = store::get(tx, id).await?.ok_or(ApiError::NotFound)?;
+        if a.ticket_id != Some(ticket_id) || a.comment_id != Some(comment_id) {
+            return Err(ApiError::NotFound);
+        }
+        store::redact(tx, id).await?;
+        store::get(tx, id).await?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(ok(json!({"attachment": attachment_json(&base, &a)})))
+}
+
+/// A file's bytes, for whoever holds its content URL (an unguessable secret, as in Zendesk).
+async fn content(AxState(state): AxState<State>, Path(token): Path<String>) -> Result<Response> {
+    let mut conn = state.db.read().await?;
+    let a = store::by_access_token(&mut conn, &token).await?.filter(|a| a.deleted == 0).ok_or(ApiError::NotFound)?;
+    let bytes = store::content(&mut conn, a.id).await?.ok_or(ApiError::NotFound)?;
+    drop(conn);
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    // A type a browser would run (a page, an SVG, a script) is sent as opaque bytes.
+    let active = ["html", "xml", "svg", "javascript", "ecmascript"].iter().any(|k| a.content_type.contains(k));
+    let kind = HeaderValue::from_str(&a.content_type)
+        .ok()
+        .filter(|_| !active)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_TYPE, kind);
+    let encoded: String = a
+        .file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let ascii: String =
+        a.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
+    Ok(r)
+}
