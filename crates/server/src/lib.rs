@@ -53,6 +53,11 @@ pub struct Config {
     pub smtp_max_size: usize,
     /// Where outbound mail goes (`smtp://host:port`); none: mail is recorded, not sent.
     pub smtp_relay: Option<String>,
+    /// The PEM certificate chain and key the SMTP receiver offers STARTTLS with.
+    pub smtp_tls_cert: Option<PathBuf>,
+    pub smtp_tls_key: Option<PathBuf>,
+    /// PEM certificates to trust, besides the public roots, for a relay with a private CA.
+    pub smtp_relay_ca: Option<PathBuf>,
     /// The address people reach this server at (`https://help.example.com`), for links in
     /// mail; when unset, the address the server is bound to.
     pub public_url: Option<String>,
@@ -74,6 +79,9 @@ impl Config {
             smtp_max_size: app::email::MAX_MESSAGE,
             smtp_relay: None,
             public_url: None,
+            smtp_tls_cert: None,
+            smtp_tls_key: None,
+            smtp_relay_ca: None,
             webhook_allow_private: false,
         }
     }
@@ -144,6 +152,7 @@ pub struct App {
     pub state: State,
     listener: tokio::net::TcpListener,
     smtp: Option<tokio::net::TcpListener>,
+    smtp_tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl App {
@@ -162,6 +171,11 @@ impl App {
                 format!("http://{bound}")
             });
         }
+        let smtp_tls = match (&config.smtp_tls_cert, &config.smtp_tls_key) {
+            (Some(cert), Some(key)) => Some(smtp::acceptor(cert, key)?),
+            (None, None) => None,
+            _ => anyhow::bail!("STARTTLS needs both --smtp-tls-cert and --smtp-tls-key"),
+        };
         let smtp = match &config.smtp_bind {
             Some(addr) => {
                 Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding SMTP on {addr}"))?)
@@ -180,7 +194,7 @@ impl App {
             job_wakeup: Notify::new(),
             counts: Default::default(),
         });
-        Ok(App { state, listener, smtp })
+        Ok(App { state, listener, smtp, smtp_tls })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -203,7 +217,7 @@ impl App {
             workers.push(app::rules::spawn_scheduler(self.state.clone(), every, stop_rx.clone()));
         }
         if let Some(listener) = self.smtp {
-            workers.push(smtp::spawn(self.state.clone(), listener, stop_rx.clone()));
+            workers.push(smtp::spawn(self.state.clone(), listener, self.smtp_tls, stop_rx.clone()));
         }
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());

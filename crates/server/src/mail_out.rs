@@ -12,15 +12,47 @@ use frontdesk_store::jobs::Job;
 use crate::AppState;
 use crate::error::{ApiError, Result};
 
-/// `host:port` of `smtp://host:port` (the relay), 25 when no port is given.
-fn relay(url: &str) -> Result<(String, u16)> {
-    let rest = url
-        .strip_prefix("smtp://")
-        .ok_or_else(|| ApiError::Internal(format!("the SMTP relay {url:?} must be smtp://host[:port]")))?;
-    let rest = rest.trim_end_matches('/');
-    match rest.rsplit_once(':') {
-        Some((h, p)) => Ok((h.to_string(), p.parse().map_err(|_| ApiError::Internal(format!("bad port in {url:?}")))?)),
-        None => Ok((rest.to_string(), 25)),
+/// The relay's transport from its URL (lettre's form: `smtp://host:port`,
+/// `smtp://user:password@host:587?tls=required` for STARTTLS, `smtps://…` for TLS from the
+/// start), trusting the certificates in `ca` besides the public roots.
+fn transport(url: &str, ca: Option<&std::path::Path>) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let bad = |e: &dyn std::fmt::Display| ApiError::Internal(format!("the SMTP relay {:?}: {e}", redact(url)));
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| bad(&e))?;
+    if let Some(ca) = ca {
+        use tokio_rustls::rustls::pki_types::CertificateDer;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let (scheme, rest) = url.split_once("://").unwrap_or(("smtp", url));
+        let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        let host = host_port.split(['/', '?']).next().unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h).trim_matches(['[', ']']);
+        let mut params = TlsParameters::builder(host.to_string());
+        let certs = CertificateDer::pem_file_iter(ca).map_err(|e| bad(&e))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| bad(&e))?;
+            params = params.add_root_certificate(Certificate::from_der(cert.to_vec()).map_err(|e| bad(&e))?);
+        }
+        let params = params.build_rustls().map_err(|e| bad(&e))?;
+        let tls = if scheme == "smtps" {
+            Tls::Wrapper(params)
+        } else if url.contains("tls=required") {
+            Tls::Required(params)
+        } else {
+            Tls::Opportunistic(params)
+        };
+        builder = builder.tls(tls);
+    }
+    Ok(builder.build())
+}
+
+/// A relay URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = url[s + 3..at].split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -102,14 +134,13 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let message = b
         .multipart(MultiPart::alternative_plain_html(comment.plain_body.clone(), comment.html_body.clone()))
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
-    send(&url, message).await?;
+    send(state, &url, message).await?;
     Ok(format!("sent to {} as <{id}>", to.1))
 }
 
 /// Hands a message to the relay.
-async fn send(url: &str, message: lettre::Message) -> Result<()> {
-    let (host, port) = relay(url)?;
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).build();
+async fn send(state: &AppState, url: &str, message: lettre::Message) -> Result<()> {
+    let transport = transport(url, state.config.smtp_relay_ca.as_deref())?;
     transport.send(message).await.map_err(|e| ApiError::Internal(format!("SMTP: {e}")))?;
     Ok(())
 }
@@ -170,7 +201,7 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
         .raw_header(auto_submitted())
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
-    send(&url, message).await?;
+    send(state, &url, message).await?;
     Ok(format!("{purpose} link sent to {email}"))
 }
 

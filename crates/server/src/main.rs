@@ -66,9 +66,20 @@ enum Command {
         /// The largest message the SMTP receiver takes, in bytes.
         #[arg(long, env = "FRONTDESK_SMTP_MAX_SIZE", default_value_t = 25 * 1024 * 1024)]
         smtp_max_size: usize,
-        /// Where outbound mail goes, as smtp://host:port (off: replies are recorded, not mailed).
+        /// Where outbound mail goes: smtp://host:port (plain), smtp://user:password@host:587?tls=required
+        /// (STARTTLS), smtps://user:password@host:465 (TLS from the start). Off: replies are
+        /// recorded, not mailed.
         #[arg(long, env = "FRONTDESK_SMTP_RELAY")]
         smtp_relay: Option<String>,
+        /// PEM certificates to trust for the relay, besides the public roots (a private CA).
+        #[arg(long, env = "FRONTDESK_SMTP_RELAY_CA")]
+        smtp_relay_ca: Option<PathBuf>,
+        /// The PEM certificate chain the SMTP receiver offers STARTTLS with (with --smtp-tls-key).
+        #[arg(long, env = "FRONTDESK_SMTP_TLS_CERT")]
+        smtp_tls_cert: Option<PathBuf>,
+        /// The PEM private key of --smtp-tls-cert.
+        #[arg(long, env = "FRONTDESK_SMTP_TLS_KEY")]
+        smtp_tls_key: Option<PathBuf>,
         /// The address people reach this server at, such as https://help.example.com, for
         /// the links in mail (default: the address it is bound to).
         #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
@@ -170,8 +181,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_bind,
             smtp_max_size,
             smtp_relay,
+            smtp_relay_ca,
+            smtp_tls_cert,
+            smtp_tls_key,
             public_url,
         } => {
+            config.smtp_relay_ca = smtp_relay_ca;
+            config.smtp_tls_cert = smtp_tls_cert;
+            config.smtp_tls_key = smtp_tls_key;
             config.public_url = public_url.filter(|s| !s.is_empty());
             config.smtp_relay = smtp_relay.filter(|s| !s.is_empty());
             config.smtp_bind = smtp_bind.filter(|s| !s.is_empty());

@@ -4,14 +4,19 @@
 //! one slow or huge message never holds up another.
 //!
 //! Only the receiving side of RFC 5321 a mail exchanger needs: EHLO/HELO, MAIL, RCPT, DATA
-//! (dot-unstuffed), RSET, NOOP, VRFY (not answered), QUIT.
+//! (dot-unstuffed), RSET, NOOP, VRFY (not answered), QUIT, and STARTTLS (RFC 3207) when a
+//! certificate is configured (`--smtp-tls-cert`, `--smtp-tls-key`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use anyhow::Context;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
 use crate::State;
 
@@ -20,15 +25,38 @@ const MAX_LINE: usize = 2048;
 const MAX_RECIPIENTS: usize = 100;
 const IDLE: Duration = Duration::from_secs(300);
 
-pub fn spawn(state: State, listener: TcpListener, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+/// The TLS side of STARTTLS, from a PEM certificate chain and its PEM private key.
+pub fn acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("reading the certificate {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading the certificate {}", cert.display()))?;
+    anyhow::ensure!(!chain.is_empty(), "{} holds no certificate", cert.display());
+    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading the key {}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("the SMTP certificate and key do not go together")?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+pub fn spawn(
+    state: State,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        let state = state.clone();
+                        let (state, tls) = (state.clone(), tls.clone());
                         tokio::spawn(async move {
-                            if let Err(e) = session(state, stream).await {
+                            if let Err(e) = session(state, stream, tls).await {
                                 tracing::debug!(%peer, error = %e, "SMTP session ended");
                             }
                         });
@@ -42,7 +70,7 @@ pub fn spawn(state: State, listener: TcpListener, mut stop: watch::Receiver<bool
 }
 
 /// Reads one line (up to `MAX_LINE`), without its CRLF; `None` at the end of the stream.
-async fn line(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+async fn line<S: AsyncRead + Unpin>(r: &mut BufReader<S>, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
     buf.clear();
     let n = tokio::time::timeout(IDLE, r.read_until(b'\n', buf))
         .await
@@ -64,21 +92,36 @@ fn angle(arg: &str) -> Option<String> {
     Some(arg[start..end].trim().to_string())
 }
 
-async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
+async fn session(state: State, stream: TcpStream, tls: Option<TlsAcceptor>) -> anyhow::Result<()> {
     // Replies are small and each waits on the client's next command: without this, Nagle's
     // algorithm and delayed ACKs hold every reply for tens of milliseconds.
     stream.set_nodelay(true)?;
+    let mut io = BufReader::new(stream);
+    io.write_all(b"220 frontdesk ESMTP ready\r\n").await?;
+    let Some(acceptor) = tls else { return conversation(&state, io, false).await.map(|_| ()) };
+    let Some(io) = conversation(&state, io, true).await? else { return Ok(()) };
+    // Anything the client sent after STARTTLS, before the handshake, is dropped unread by
+    // design (RFC 3207 §5): `conversation` refuses to upgrade when something was buffered.
+    let secure = tokio::time::timeout(IDLE, acceptor.accept(io)).await??;
+    conversation(&state, BufReader::new(secure), false).await.map(|_| ())
+}
+
+/// One SMTP conversation over `io`. With `offer_tls`, EHLO offers STARTTLS, and a client that
+/// takes it gets the plain stream back (to be wrapped in TLS, where the conversation starts
+/// over, as RFC 3207 says).
+async fn conversation<S: AsyncRead + AsyncWrite + Unpin>(
+    state: &State,
+    mut io: BufReader<S>,
+    offer_tls: bool,
+) -> anyhow::Result<Option<S>> {
     let max = state.config.smtp_max_size;
-    let (read, mut write) = stream.into_split();
-    let mut r = BufReader::new(read);
-    write.write_all(b"220 frontdesk ESMTP ready\r\n").await?;
     let mut buf = Vec::new();
     let mut from: Option<String> = None;
     let mut rcpt: Vec<String> = Vec::new();
     loop {
-        let Some(too_long) = line(&mut r, &mut buf).await? else { return Ok(()) };
+        let Some(too_long) = line(&mut io, &mut buf).await? else { return Ok(None) };
         if too_long {
-            write.write_all(b"500 5.5.2 Line too long\r\n").await?;
+            io.write_all(b"500 5.5.2 Line too long\r\n").await?;
             continue;
         }
         let text = String::from_utf8_lossy(&buf).to_string();
@@ -87,7 +130,21 @@ async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
             None => (text.trim().to_ascii_uppercase(), String::new()),
         };
         let reply: String = match verb.as_str() {
-            "EHLO" => format!("250-frontdesk\r\n250-SIZE {max}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"),
+            "EHLO" => {
+                let tls = if offer_tls { "250-STARTTLS\r\n" } else { "" };
+                format!("250-frontdesk\r\n{tls}250-SIZE {max}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
+            }
+            "STARTTLS" if !offer_tls => "502 5.5.1 TLS is not available here\r\n".into(),
+            "STARTTLS" if !io.buffer().is_empty() => {
+                // Commands pipelined after STARTTLS would cross into the secure session.
+                io.write_all(b"501 5.5.1 Nothing may follow STARTTLS before the handshake\r\n").await?;
+                return Ok(None);
+            }
+            "STARTTLS" => {
+                io.write_all(b"220 2.0.0 Ready to start TLS\r\n").await?;
+                io.flush().await?;
+                return Ok(Some(io.into_inner()));
+            }
             "HELO" => "250 frontdesk\r\n".into(),
             "MAIL" => {
                 let size = arg
@@ -108,7 +165,7 @@ async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
                 (None, _) => "503 5.5.1 MAIL first\r\n".into(),
                 (_, None) => "501 5.5.4 Syntax: RCPT TO:<address>\r\n".into(),
                 (Some(_), Some(_)) if rcpt.len() >= MAX_RECIPIENTS => "452 4.5.3 Too many recipients\r\n".into(),
-                (Some(_), Some(a)) => match is_support_address(&state, &a).await {
+                (Some(_), Some(a)) => match is_support_address(state, &a).await {
                     Ok(true) => {
                         rcpt.push(a);
                         "250 2.1.5 OK\r\n".into()
@@ -119,12 +176,13 @@ async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
             },
             "DATA" if from.is_none() || rcpt.is_empty() => "503 5.5.1 RCPT first\r\n".into(),
             "DATA" => {
-                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
-                let (message, fits) = data(&mut r, max).await?;
+                io.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                io.flush().await?;
+                let (message, fits) = data(&mut io, max).await?;
                 let reply = if !fits {
                     format!("552 5.3.4 Message larger than {max} bytes\r\n")
                 } else {
-                    match crate::app::email::take_in(&state, &message, &rcpt).await {
+                    match crate::app::email::take_in(state, &message, &rcpt).await {
                         Ok(o) => format!("250 2.0.0 {}: {}\r\n", o.outcome, o.reason.replace(['\r', '\n'], " ")),
                         Err(e) => {
                             tracing::warn!(error = %e, "taking in a message failed");
@@ -144,18 +202,20 @@ async fn session(state: State, stream: TcpStream) -> anyhow::Result<()> {
             "NOOP" => "250 2.0.0 OK\r\n".into(),
             "VRFY" => "252 2.5.0 Cannot verify\r\n".into(),
             "QUIT" => {
-                write.write_all(b"221 2.0.0 Bye\r\n").await?;
-                return Ok(());
+                io.write_all(b"221 2.0.0 Bye\r\n").await?;
+                io.flush().await?;
+                return Ok(None);
             }
             _ => "502 5.5.1 Command not implemented\r\n".into(),
         };
-        write.write_all(reply.as_bytes()).await?;
+        io.write_all(reply.as_bytes()).await?;
+        io.flush().await?;
     }
 }
 
 /// Reads a message up to the lone dot, dot-unstuffed; past `max` bytes the rest is read and
 /// dropped (the answer is then 552).
-async fn data(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, max: usize) -> anyhow::Result<(Vec<u8>, bool)> {
+async fn data<S: AsyncRead + Unpin>(r: &mut BufReader<S>, max: usize) -> anyhow::Result<(Vec<u8>, bool)> {
     let mut message = Vec::new();
     let mut fits = true;
     let mut raw = Vec::new();

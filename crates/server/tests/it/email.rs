@@ -388,3 +388,117 @@ async fn attachments_and_inline_images_are_stored_and_archives_are_never_unpacke
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0]["file_name"], "aviso do banco.eml");
 }
+
+/// A private CA and a certificate it signed for 127.0.0.1, written as PEM files under `dir`:
+/// (CA file, certificate file, key file, the CA's PEM).
+fn private_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2, ca.pem())
+}
+
+#[tokio::test]
+async fn the_receiver_offers_starttls_and_outbound_mail_uses_tls_and_authentication() {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+    let db = crate::helpers::TestDb::new().await;
+    let dir = std::env::temp_dir().join(format!("frontdesk-tls-{}", std::process::id()));
+    let (ca_file, cert, key, ca_pem) = private_ca(&dir.join("receiver"));
+    let receiver = TestApp::spawn_with(db, |c| {
+        c.smtp_bind = Some("127.0.0.1:0".into());
+        c.smtp_tls_cert = Some(cert.clone());
+        c.smtp_tls_key = Some(key.clone());
+    })
+    .await;
+    receiver.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    let smtp = receiver.smtp.unwrap();
+
+    // A client that insists on TLS, trusting the private CA, delivers over STARTTLS.
+    let params = TlsParameters::builder("127.0.0.1".into())
+        .add_root_certificate(Certificate::from_pem(ca_pem.as_bytes()).unwrap())
+        .build_rustls()
+        .unwrap();
+    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp.port())
+        .tls(Tls::Required(params))
+        .build();
+    let message = lettre::Message::builder()
+        .from("carla@cliente.com.br".parse().unwrap())
+        .to("help@acme.test".parse().unwrap())
+        .subject("Por TLS")
+        .body("Chegou cifrado.".to_string())
+        .unwrap();
+    let reply = client.send(message).await.expect("delivered over STARTTLS");
+    assert!(reply.is_positive());
+    // A client that does not trust the certificate cannot start TLS, and nothing is taken in.
+    let strict = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp.port())
+        .tls(Tls::Required(TlsParameters::new_rustls("127.0.0.1".into()).unwrap()))
+        .build();
+    let message = lettre::Message::builder()
+        .from("carla@cliente.com.br".parse().unwrap())
+        .to("help@acme.test".parse().unwrap())
+        .subject("Sem confiança")
+        .body("x".to_string())
+        .unwrap();
+    assert!(strict.send(message).await.is_err());
+    assert_eq!(receiver.count("SELECT COUNT(*) FROM tickets WHERE via_channel = 'email'").await, 1);
+
+    // Another server mails its public replies through the receiver as its relay: STARTTLS
+    // required, the private CA trusted by configuration.
+    let sender = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| {
+        c.smtp_relay = Some(format!("smtp://127.0.0.1:{}?tls=required", smtp.port()));
+        c.smtp_relay_ca = Some(ca_file.clone());
+    })
+    .await;
+    sender.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@partner.test"}})).await;
+    let t = sender
+        .post(
+            "/api/v2/tickets",
+            json!({"ticket": {"subject": "Pedido", "comment": {"body": "Oi"},
+                "requester": {"name": "Suporte Parceiro", "email": "help@acme.test"}}}),
+        )
+        .await;
+    let id = t.body["ticket"]["id"].as_i64().unwrap();
+    sender.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Resposta cifrada"}}})).await;
+    let mut arrived = 0;
+    for _ in 0..200 {
+        arrived = receiver.count("SELECT COUNT(*) FROM tickets WHERE via_channel = 'email'").await;
+        if arrived == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(arrived, 2, "the reply crossed over TLS into the receiver");
+
+    // With credentials in the relay URL, the relay is authenticated (AUTH PLAIN).
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let authed = relay.replacen("smtp://", "smtp://frontdesk:s%3Acret@", 1);
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(authed)).await;
+    let t = app
+        .post(
+            "/api/v2/tickets",
+            json!({"ticket": {"subject": "Pedido", "comment": {"body": "Oi"},
+                "requester": {"name": "Rosa", "email": "rosa@cliente.com"}}}),
+        )
+        .await;
+    let id = t.body["ticket"]["id"].as_i64().unwrap();
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Resposta"}}})).await;
+    let mail = crate::helpers::nth_mail(&sent, 0).await;
+    let auth = mail.lines().next().unwrap().strip_prefix("X-Sink-Auth: ").expect("authenticated").to_string();
+    use base64::Engine;
+    let plain = base64::engine::general_purpose::STANDARD.decode(auth).unwrap();
+    assert_eq!(plain, b"\0frontdesk\0s:cret");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -267,7 +267,9 @@ pub fn parse_iso(s: &str) -> i64 {
     s.parse::<jiff::Timestamp>().unwrap().as_second()
 }
 
-/// A real SMTP server for the test to inspect what was sent: each message's raw bytes.
+/// A real SMTP server for the test to inspect what was sent: each message's raw bytes. It
+/// offers AUTH PLAIN; a message sent after a client authenticated starts with an
+/// `X-Sink-Auth:` line holding the credentials it gave (base64, as sent).
 pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -283,6 +285,7 @@ pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
                 let mut r = BufReader::new(r);
                 w.write_all(b"220 sink\r\n").await.unwrap();
                 let mut line = String::new();
+                let mut auth = String::new();
                 loop {
                     line.clear();
                     if r.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -290,10 +293,14 @@ pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
                     }
                     let verb = line.trim().to_ascii_uppercase();
                     if verb.starts_with("EHLO") {
-                        w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await.unwrap();
+                        w.write_all(b"250-sink\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n").await.unwrap();
+                    } else if verb.starts_with("AUTH PLAIN") {
+                        auth = line.trim()["AUTH PLAIN".len()..].trim().to_string();
+                        w.write_all(b"235 2.7.0 ok\r\n").await.unwrap();
                     } else if verb == "DATA" {
                         w.write_all(b"354 go\r\n").await.unwrap();
-                        let mut message = String::new();
+                        let mut message =
+                            if auth.is_empty() { String::new() } else { format!("X-Sink-Auth: {auth}\r\n") };
                         loop {
                             line.clear();
                             r.read_line(&mut line).await.unwrap();
