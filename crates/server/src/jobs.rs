@@ -185,7 +185,7 @@ async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()>
     } else if job.kind == crate::ui::LINK_JOB {
         crate::mail_out::deliver_link(state, job).await?
     } else {
-        "recorded in the ticket's audit; email delivery arrives with the email channel".to_string()
+        crate::mail_out::deliver_notification(state, job).await?
     };
     let now = state.now();
     let mut tx = state.db.begin().await?;

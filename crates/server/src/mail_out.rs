@@ -74,10 +74,6 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (ticket_id, comment_id) =
         (payload["ticket_id"].as_i64().unwrap_or(0), payload["comment_id"].as_i64().unwrap_or(0));
-    let fresh = hex::encode(rand::thread_rng().r#gen::<[u8; 8]>());
-    let token =
-        crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::reply_token(tx, ticket_id, &fresh).await?))
-            .await?;
     let mut conn = state.db.read().await?;
     let t = frontdesk_store::tickets::get(&mut conn, ticket_id).await?.ok_or(ApiError::NotFound)?;
     let comment = frontdesk_store::audits::list_comments(
@@ -97,13 +93,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     ids.push(t.requester_id);
     ids.push(comment.author_id);
     let people = frontdesk_store::users::get_many(&mut conn, &ids).await?;
-    let addresses = frontdesk_store::email::addresses(&mut conn).await?;
-    let first = frontdesk_store::email::first_message_id(&mut conn, ticket_id).await?;
-    let from = addresses.iter().find(|a| a.is_default == 1).or(addresses.first());
-    let from = match from {
-        Some(a) => mailbox(Some(&a.name), &a.email)?,
-        None => mailbox(Some("Support"), "support@localhost")?,
-    };
+    let from = support_sender(&mut conn).await?;
     let requester = people.iter().find(|u| u.id == t.requester_id);
     let Some(to) = requester.and_then(|u| u.email.as_deref().map(|e| (u.name.as_str(), e))) else {
         return Ok("not sent: the requester has no email address".into());
@@ -112,13 +102,20 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
         return Ok(format!("not sent: {} has bounced (undeliverable)", to.1));
     }
     drop(conn);
-    let id = crate::app::email::message_id(ticket_id, &token, comment_id);
-    let mut b = lettre::Message::builder()
+    let b = lettre::Message::builder()
         .from(from.clone())
         .reply_to(from)
         .to(mailbox(Some(to.0), to.1)?)
-        .subject(one_line(&format!("[#{ticket_id}] {}", t.subject.clone().unwrap_or_default())))
-        .message_id(Some(format!("<{id}>")));
+        .subject(one_line(&format!("[#{ticket_id}] {}", t.subject.clone().unwrap_or_default())));
+    let (mut b, id) = threaded(state, b, ticket_id, comment_id).await?;
+    if t.via_channel == "campaign" {
+        // Campaign mail: the customer can opt out of campaigns in one click (RFC 8058).
+        let secret = crate::ui::new_link(state, t.requester_id, None, frontdesk_store::presence::UNSUBSCRIBE).await?;
+        let link = crate::ui::link_url(state.public_url(), frontdesk_store::presence::UNSUBSCRIBE, &secret);
+        b = b
+            .raw_header(header("List-Unsubscribe", format!("<{link}>")))
+            .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
+    }
     for u in people
         .iter()
         .filter(|u| u.id != t.requester_id && u.id != comment.author_id && cc.iter().any(|(c, _)| *c == u.id))
@@ -127,15 +124,36 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
             b = b.cc(mailbox(Some(&u.name), e)?);
         }
     }
-    if let Some(first) = &first {
-        let reference = format!("<{}>", first.trim_matches(['<', '>']));
-        b = b.in_reply_to(reference.clone()).references(reference);
-    }
     let message = b
         .multipart(MultiPart::alternative_plain_html(comment.plain_body.clone(), comment.html_body.clone()))
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
     send(state, &url, message).await?;
     Ok(format!("sent to {} as <{id}>", to.1))
+}
+
+/// Makes a mail about a ticket thread: our Message-ID carries the ticket's reply token (so
+/// an answer naming it threads back), and In-Reply-To/References name the message that opened
+/// the ticket, when mail did. Returns the builder and the Message-ID.
+async fn threaded(
+    state: &AppState,
+    b: lettre::message::MessageBuilder,
+    ticket_id: i64,
+    comment_id: i64,
+) -> Result<(lettre::message::MessageBuilder, String)> {
+    let fresh = hex::encode(rand::thread_rng().r#gen::<[u8; 8]>());
+    let token =
+        crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::reply_token(tx, ticket_id, &fresh).await?))
+            .await?;
+    let first = frontdesk_store::email::first_message_id(&mut *state.db.read().await?, ticket_id).await?;
+    // A notification (no comment) gets a fresh part of its own, so its id is unique.
+    let part = if comment_id > 0 { comment_id.to_string() } else { format!("n{fresh}") };
+    let id = crate::app::email::message_id(ticket_id, &token, &part);
+    let mut b = b.message_id(Some(format!("<{id}>")));
+    if let Some(first) = &first {
+        let reference = format!("<{}>", first.trim_matches(['<', '>']));
+        b = b.in_reply_to(reference.clone()).references(reference);
+    }
+    Ok((b, id))
 }
 
 /// Hands a message to the relay.
@@ -154,6 +172,33 @@ async fn support_sender(conn: &mut frontdesk_store::AnyConnection) -> Result<Mai
     }
 }
 
+/// The user `id` with the address mail can go to, or why none can (gone, suspended, no
+/// address, bounced), for the job's record.
+async fn reachable(
+    conn: &mut frontdesk_store::AnyConnection,
+    id: i64,
+) -> Result<std::result::Result<(frontdesk_store::users::User, String), String>> {
+    let Some(user) = frontdesk_store::users::get(conn, id).await? else {
+        return Ok(Err(format!("not sent: user {id} is gone")));
+    };
+    let Some(email) = user.email.clone().filter(|_| user.active == 1 && user.suspended == 0) else {
+        return Ok(Err(format!("not sent: user {id} is suspended, deleted or has no email address")));
+    };
+    if frontdesk_store::users::is_undeliverable(conn, &email).await? {
+        return Ok(Err(format!("not sent: {email} has bounced (undeliverable)")));
+    }
+    Ok(Ok((user, email)))
+}
+
+/// The language of a mail: the first of `choices` that names one we speak, else English.
+fn mail_locale(choices: &[Option<&str>]) -> frontdesk_domain::Locale {
+    choices
+        .iter()
+        .flatten()
+        .find_map(|l| frontdesk_domain::Locale::parse(l).ok())
+        .unwrap_or(frontdesk_domain::Locale::EnUs)
+}
+
 /// Mails a one-time link (a `email.link` job) in the user's language: their locale, else the
 /// language of the page they asked from.
 pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
@@ -165,23 +210,14 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     let user_id = payload["user_id"].as_i64().unwrap_or(0);
     let purpose = if payload["purpose"] == SIGN_IN { SIGN_IN } else { frontdesk_store::presence::RESET };
     let mut conn = state.db.read().await?;
-    let Some(user) = frontdesk_store::users::get(&mut conn, user_id).await? else {
-        return Ok("not sent: the user is gone".into());
+    let (user, email) = match reachable(&mut conn, user_id).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
-    let Some(email) = user.email.clone().filter(|_| user.active == 1 && user.suspended == 0) else {
-        return Ok("not sent: the user is suspended, deleted or has no email address".into());
-    };
-    if frontdesk_store::users::is_undeliverable(&mut conn, &email).await? {
-        return Ok(format!("not sent: {email} has bounced (undeliverable)"));
-    }
     let account = frontdesk_store::account::get(&mut conn).await?;
     let from = support_sender(&mut conn).await?;
     drop(conn);
-    let locale = [user.locale.as_deref(), payload["locale"].as_str(), Some(account.locale.as_str())]
-        .into_iter()
-        .flatten()
-        .find_map(|l| frontdesk_domain::Locale::parse(l).ok())
-        .unwrap_or(frontdesk_domain::Locale::EnUs);
+    let locale = mail_locale(&[user.locale.as_deref(), payload["locale"].as_str(), Some(account.locale.as_str())]);
     let cap = crate::ui::LINKS_PER_HOUR;
     let Some(secret) = crate::ui::new_link_within(state, user_id, None, purpose, Some(cap)).await? else {
         return Ok(format!("not sent: {email} was sent {cap} links in the last hour"));
@@ -207,6 +243,90 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
 
 /// RFC 3834: mail we send on our own says so, so that other systems do not answer it.
 fn auto_submitted() -> lettre::message::header::HeaderValue {
+    header("Auto-Submitted", "auto-generated".into())
+}
+
+/// A header of ours (a fixed name; the value never holds a line break).
+fn header(name: &'static str, value: String) -> lettre::message::header::HeaderValue {
     use lettre::message::header::{HeaderName, HeaderValue};
-    HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into())
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), one_line(&value))
+}
+
+/// Automatic mails one address gets in an hour, at most.
+pub const AUTOMATIC_PER_HOUR: i64 = 10;
+
+/// Mails a trigger's notification (a `notification` job, one recipient) in the recipient's
+/// language, marked as automatic, threaded like a reply, and at most [`AUTOMATIC_PER_HOUR`]
+/// an hour to one customer address.
+pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String> {
+    let Some(url) = state.config.smtp_relay.clone() else {
+        return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
+    };
+    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ticket_id = payload["ticket_id"].as_i64().unwrap_or(0);
+    let recipient = payload["recipient"].as_i64().unwrap_or(0);
+    let (subject, body) = (payload["subject"].as_str().unwrap_or(""), payload["body"].as_str().unwrap_or(""));
+    let mut conn = state.db.read().await?;
+    let (user, email) = match reachable(&mut conn, recipient).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
+    };
+    let account = frontdesk_store::account::get(&mut conn).await?;
+    let from = support_sender(&mut conn).await?;
+    drop(conn);
+    let customer = user.role == "end-user";
+    let locale = mail_locale(&[user.locale.as_deref(), Some(account.locale.as_str())]);
+    // A customer's slot for this hour is taken before the mail goes (under the address's
+    // lock, so two workers cannot both take the last one), and given back if it does not go.
+    let now = state.now();
+    let slot = if customer {
+        let taken = crate::app::in_tx(state, async |tx| {
+            Ok(frontdesk_store::email::take_automatic_slot(
+                tx,
+                user.id,
+                &email,
+                AUTOMATIC_PER_HOUR,
+                "notification",
+                ticket_id,
+                now,
+            )
+            .await?)
+        })
+        .await?;
+        match taken {
+            Some(slot) => Some(slot),
+            None => return Ok(format!("not sent: {email} had {AUTOMATIC_PER_HOUR} automatic mails in the last hour")),
+        }
+    } else {
+        None
+    };
+    let path = if customer { format!("/portal/requests/{ticket_id}") } else { format!("/agent/tickets/{ticket_id}") };
+    // The rule's text came out of its placeholders HTML-escaped: the text part reads it back.
+    let text_body = frontdesk_domain::text::html_to_plain(body);
+    let html_body = frontdesk_domain::text::sanitize_html(&body.replace('\n', "<br>\n"));
+    let ctx = minijinja::context! {
+        account => account.name.clone(), ticket_id, customer,
+        link => format!("{}{path}", state.public_url()), text_body, html_body,
+    };
+    let render = |name: &str| {
+        crate::ui::render_string(name, locale, ctx.clone()).map_err(|e| ApiError::Internal(format!("{name}: {e}")))
+    };
+    let (text, html) = (render("mail_notification.txt")?, render("mail_notification.html")?);
+    let b = lettre::Message::builder()
+        .from(from.clone())
+        .reply_to(from)
+        .to(mailbox(Some(&user.name), &email)?)
+        .subject(one_line(&frontdesk_domain::text::html_to_plain(subject)))
+        .raw_header(auto_submitted());
+    let (b, id) = threaded(state, b, ticket_id, 0).await?;
+    let message = b
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
+    if let Err(e) = send(state, &url, message).await {
+        if let Some(slot) = slot {
+            crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::give_back_slot(tx, slot).await?)).await?;
+        }
+        return Err(e);
+    }
+    Ok(format!("sent to {email} as <{id}>"))
 }

@@ -240,6 +240,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let now = clock.now();
             let mut tx = db.begin().await?;
             frontdesk_store::account::ensure(&mut tx, now).await?;
+            let first = frontdesk_store::users::count(&mut tx).await? == 0;
             let input = UserInput {
                 name: Patch::Set(name),
                 email: Patch::Set(email.clone()),
@@ -252,6 +253,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.body()))
                 .with_context(|| format!("creating admin {}", email.as_str()))?;
+            if first {
+                let account = frontdesk_store::account::get(&mut tx).await?;
+                let locale = frontdesk_domain::Locale::parse(&account.locale).unwrap_or(frontdesk_domain::Locale::EnUs);
+                frontdesk_server::app::first_run_defaults(&mut tx, user.id, locale, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.body()))
+                    .context("creating the default views and triggers")?;
+            }
             tx.commit().await?;
             println!("{}", user.id);
             db.close().await;

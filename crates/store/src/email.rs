@@ -205,3 +205,44 @@ pub async fn first_message_id(conn: &mut AnyConnection, ticket_id: i64) -> Resul
     .await?;
     Ok(row.and_then(|r| r.0))
 }
+
+/// Takes one of `address`'s automatic mails for the hour before `now`, unless it already had
+/// `per_hour`: the slot's id, to give back if the mail does not go. Taken with the
+/// addressee's row locked, so two senders at once cannot both take the last slot.
+pub async fn take_automatic_slot(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    address: &str,
+    per_hour: i64,
+    kind: &str,
+    ticket_id: i64,
+    now: i64,
+) -> Result<Option<i64>> {
+    let address = address.to_lowercase();
+    let lock = crate::dialect(conn).for_update();
+    sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}")).bind(user_id).fetch_optional(&mut *conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mail_log WHERE address = $1 AND created_at > $2")
+        .bind(&address)
+        .bind(now - 3600)
+        .fetch_one(&mut *conn)
+        .await?;
+    if n >= per_hour {
+        return Ok(None);
+    }
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO mail_log (address, kind, ticket_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(&address)
+    .bind(kind)
+    .bind(ticket_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(Some(id))
+}
+
+/// Gives back a slot taken by [`take_automatic_slot`] for a mail that did not go.
+pub async fn give_back_slot(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM mail_log WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}

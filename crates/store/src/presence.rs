@@ -51,7 +51,8 @@ pub async fn leave(conn: &mut AnyConnection, ticket_id: i64, user_id: i64, befor
     Ok(())
 }
 
-/// A one-time link: `purpose` is `reset` (set a password) or `sign_in` (an emailed sign-in).
+/// A link: `purpose` is `reset` (set a password) or `sign_in` (an emailed sign-in), each used
+/// once, or `unsubscribe` (out of campaigns, from campaign mail).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PasswordReset {
     pub id: String,
@@ -65,6 +66,8 @@ pub struct PasswordReset {
 
 pub const RESET: &str = "reset";
 pub const SIGN_IN: &str = "sign_in";
+/// A link in campaign mail that opts its reader out of campaigns (kept, never used up).
+pub const UNSUBSCRIBE: &str = "unsubscribe";
 
 pub async fn insert_reset(conn: &mut AnyConnection, r: &PasswordReset) -> Result<()> {
     sqlx::query(
@@ -97,11 +100,13 @@ pub async fn get_reset(conn: &mut AnyConnection, id: &str) -> Result<Option<Pass
 pub async fn links_since(conn: &mut AnyConnection, user_id: i64, since: i64) -> Result<i64> {
     let lock = crate::dialect(conn).for_update();
     sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}")).bind(user_id).fetch_optional(&mut *conn).await?;
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at >= $2")
-        .bind(user_id)
-        .bind(since)
-        .fetch_one(conn)
-        .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at >= $2 AND purpose <> 'unsubscribe'",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(conn)
+    .await?;
     Ok(n)
 }
 

@@ -596,6 +596,9 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
         };
         match outcome {
             Ok(saved) => {
+                // The campaign's message is mailed like an agent's reply (with the headers
+                // that let the customer unsubscribe in one click).
+                super::email::enqueue_reply(conn, &saved, now).await?;
                 if let Some(m) = c.macro_id {
                     super::rules::apply_macro(conn, actor, saved.ticket.id, m, now, true).await?;
                 }
@@ -617,6 +620,20 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
     }
     campaigns::count(conn, c.id, created, failed, now).await?;
     Ok(false)
+}
+
+/// The customer's own "unsubscribe" (a link in campaign mail): tags them out of every later
+/// campaign. Saying it twice changes nothing.
+pub async fn opt_out(conn: &mut AnyConnection, user_id: i64, now: i64) -> Result<User> {
+    let mut u = frontdesk_store::users::get(conn, user_id).await?.ok_or(ApiError::NotFound)?;
+    if frontdesk_store::tags::list(conn, Tagged::User, u.id).await?.iter().any(|t| t == OPT_OUT_TAG) {
+        return Ok(u);
+    }
+    frontdesk_store::tags::add(conn, Tagged::User, u.id, &[OPT_OUT_TAG.to_string()]).await?;
+    u.updated_at = now;
+    frontdesk_store::users::update(conn, &u).await?;
+    super::search_index::refresh_user(conn, u.id).await?;
+    Ok(u)
 }
 
 /// A campaign's report: its tickets by status, how many customers replied and how fast.

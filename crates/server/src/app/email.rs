@@ -20,9 +20,10 @@ pub const REPLY_JOB: &str = "email.reply";
 /// The domain of the Message-IDs we make.
 pub const ID_DOMAIN: &str = "frontdesk.mail";
 
-/// Our Message-ID for a comment: it carries the ticket and its reply token.
-pub fn message_id(ticket_id: i64, token: &str, comment_id: i64) -> String {
-    format!("t{ticket_id}.{token}.c{comment_id}@{ID_DOMAIN}")
+/// Our Message-ID for a mail about a ticket (`part`: the comment, or a notification's own
+/// random part): it carries the ticket and its reply token.
+pub fn message_id(ticket_id: i64, token: &str, part: &str) -> String {
+    format!("t{ticket_id}.{token}.c{part}@{ID_DOMAIN}")
 }
 
 /// A ticket and token named by one of our Message-IDs, if `id` is one.

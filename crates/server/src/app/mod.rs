@@ -54,3 +54,17 @@ pub async fn in_tx<T>(state: &AppState, f: impl AsyncFnOnce(&mut AnyConnection) 
     tx.commit().await.map_err(|e| ApiError::Internal(format!("commit failed: {e}")))?;
     Ok(out)
 }
+
+/// What a new helpdesk starts with, made with its first admin, in their language: the usual
+/// queues and the default notification triggers.
+pub async fn first_run_defaults(
+    conn: &mut AnyConnection,
+    admin: i64,
+    locale: frontdesk_domain::Locale,
+    now: i64,
+) -> Result<()> {
+    let titles = ["view-mine", "view-unassigned", "view-unsolved", "view-pending", "view-solved"]
+        .map(|k| crate::ui::i18n::tr(locale, k, &[]));
+    views::create_defaults(conn, titles, admin, now).await?;
+    rules::create_default_triggers(conn, locale, admin, now).await
+}

@@ -526,13 +526,17 @@ pub async fn effect(
                 let subject = render_placeholders(subject, ctx)?;
                 let body = render_placeholders(body, ctx)?;
                 events.push(json!({"type": "Notification", "subject": subject, "body": body, "recipients": to, "rule": rule_json}));
-                jobs.push(NewJob {
-                    kind: NOTIFY_JOB.into(),
-                    payload: json!({"ticket_id": s.ticket.id, "recipients": to, "subject": subject, "body": body})
+                // One job a recipient: a crash mid-way re-sends to nobody who already got it.
+                for recipient in to {
+                    jobs.push(NewJob {
+                        kind: NOTIFY_JOB.into(),
+                        payload: json!({"ticket_id": s.ticket.id, "recipient": recipient, "subject": subject,
+                            "body": body})
                         .to_string(),
-                    max_attempts: 5,
-                    ..Default::default()
-                });
+                        max_attempts: 8,
+                        ..Default::default()
+                    });
+                }
             }
             Action::Webhook { id, body } => {
                 if context.is_none() {
@@ -933,4 +937,43 @@ pub async fn apply_macro(
     let t = super::tickets::load(conn, actor, ticket_id, true).await?;
     let current = super::tickets::saved_now(conn, t).await?;
     act(conn, &r, &c.actions, &current, actor, &Via::web(), &defs, now, then_triggers).await
+}
+
+/// The triggers a new helpdesk starts with, in the first admin's language, editable like any
+/// other: the acknowledgement a customer gets for a new request, and the mail an agent gets
+/// when a ticket is assigned to them.
+pub async fn create_default_triggers(
+    conn: &mut AnyConnection,
+    locale: frontdesk_domain::Locale,
+    me: i64,
+    now: i64,
+) -> Result<()> {
+    let tr = |k: &str| crate::ui::i18n::tr(locale, k, &[]);
+    let specs = [
+        json!({
+            "title": tr("trigger-ack-title"),
+            "conditions": {"all": [
+                {"field": "update_type", "operator": "is", "value": "Create"},
+                {"field": "requester_role", "operator": "is", "value": "end-user"},
+                {"field": "current_via_id", "operator": "is_not", "value": "campaign"},
+            ]},
+            "actions": [{"field": "notification_user",
+                "value": ["requester_id", tr("trigger-ack-subject"), tr("trigger-ack-body")]}],
+        }),
+        json!({
+            "title": tr("trigger-assigned-title"),
+            "conditions": {"all": [
+                {"field": "assignee_id", "operator": "changed"},
+                {"field": "assignee_id", "operator": "is_not", "value": "current_user"},
+            ]},
+            "actions": [{"field": "notification_user",
+                "value": ["assignee_id", tr("trigger-assigned-subject"), tr("trigger-assigned-body")]}],
+        }),
+    ];
+    for (position, spec) in specs.into_iter().enumerate() {
+        let mut r = Rule { position: position as i64, ..Default::default() };
+        apply(conn, RuleKind::Trigger, &mut r, spec.as_object().expect("an object"), now, me).await?;
+        frontdesk_store::rules::insert(conn, &r).await?;
+    }
+    Ok(())
 }

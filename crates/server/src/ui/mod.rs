@@ -33,10 +33,10 @@ use frontdesk_domain::Locale;
 use crate::State;
 
 pub use lists::BULK_JOB;
-pub use reset::{LINK_JOB, LINKS_PER_HOUR, link_url, new_link_within};
+pub use reset::{LINK_JOB, LINKS_PER_HOUR, link_url, new_link, new_link_within};
 pub use session::Session;
 
-pub(crate) const TEMPLATES: [(&str, &str); 26] = [
+pub(crate) const TEMPLATES: [(&str, &str); 29] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
@@ -63,6 +63,9 @@ pub(crate) const TEMPLATES: [(&str, &str); 26] = [
     ("signin.html", include_str!("../../ui/templates/signin.html")),
     ("mail_link.html", include_str!("../../ui/templates/mail_link.html")),
     ("mail_link.txt", include_str!("../../ui/templates/mail_link.txt")),
+    ("mail_notification.html", include_str!("../../ui/templates/mail_notification.html")),
+    ("mail_notification.txt", include_str!("../../ui/templates/mail_notification.txt")),
+    ("unsubscribe.html", include_str!("../../ui/templates/unsubscribe.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
@@ -121,6 +124,7 @@ pub fn routes() -> Router<State> {
         .route("/reset/{secret}", get(reset::form).post(reset::set))
         .route("/login/link", post(reset::request_link))
         .route("/signin/{secret}", get(reset::sign_in_form).post(reset::sign_in))
+        .route("/unsubscribe/{secret}", get(reset::unsubscribe_form).post(reset::unsubscribe))
         .route("/portal", get(portal::requests))
         .route("/portal/requests", post(portal::create))
         .route("/portal/requests/{id}", get(portal::request).post(portal::reply))

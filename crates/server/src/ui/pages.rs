@@ -283,9 +283,7 @@ pub async fn setup(AxState(state): AxState<State>, headers: HeaderMap, Form(f): 
             return Err(ApiError::Forbidden("Frontdesk already has users".into()));
         }
         let admin = crate::app::users::create(tx, &input, Role::Admin, now).await?;
-        let titles = ["view-mine", "view-unassigned", "view-unsolved", "view-pending", "view-solved"]
-            .map(|k| super::i18n::tr(r.locale, k, &[]));
-        crate::app::views::create_defaults(tx, titles, admin.id, now).await?;
+        crate::app::first_run_defaults(tx, admin.id, r.locale, now).await?;
         Ok(admin)
     })
     .await?;

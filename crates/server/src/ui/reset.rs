@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use frontdesk_domain::EmailAddress;
-use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN};
+use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN, UNSUBSCRIBE};
 use frontdesk_store::{sessions, users};
 
 use super::pages::{error_page, reader};
@@ -25,6 +25,8 @@ use crate::error::Result;
 
 const RESET_LIFETIME_SECS: i64 = 86_400;
 const SIGN_IN_LIFETIME_SECS: i64 = 20 * 60;
+/// An unsubscribe link in campaign mail works for a year.
+const UNSUBSCRIBE_LIFETIME_SECS: i64 = 365 * 86_400;
 /// Links mailed to one user in an hour, at most.
 pub const LINKS_PER_HOUR: i64 = 5;
 /// The background job that mails a link.
@@ -45,7 +47,11 @@ pub async fn new_link_within(
 ) -> Result<Option<String>> {
     let secret = session::random_token();
     let now = state.now();
-    let lifetime = if purpose == SIGN_IN { SIGN_IN_LIFETIME_SECS } else { RESET_LIFETIME_SECS };
+    let lifetime = match purpose {
+        SIGN_IN => SIGN_IN_LIFETIME_SECS,
+        UNSUBSCRIBE => UNSUBSCRIBE_LIFETIME_SECS,
+        _ => RESET_LIFETIME_SECS,
+    };
     let reset = PasswordReset {
         id: crate::auth::token_hash(&secret),
         user_id,
@@ -70,7 +76,11 @@ pub async fn new_link_within(
 
 /// Where a link's secret is followed, under `base` (scheme and host).
 pub fn link_url(base: &str, purpose: &str, secret: &str) -> String {
-    let path = if purpose == SIGN_IN { "signin" } else { "reset" };
+    let path = match purpose {
+        SIGN_IN => "signin",
+        UNSUBSCRIBE => "unsubscribe",
+        _ => "reset",
+    };
     format!("{}/{path}/{secret}", base.trim_end_matches('/'))
 }
 
@@ -281,4 +291,40 @@ pub async fn sign_in(
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
     };
     session::welcome(&state, &headers, &user).await
+}
+
+/// An unsubscribe link from campaign mail, followed in a browser: a page with one button (a
+/// mail scanner fetching the link changes nothing).
+pub async fn unsubscribe_form(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response> {
+    let Some(link) = usable(&state, &secret, UNSUBSCRIBE).await? else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "unsubscribe-link-unknown").await);
+    };
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, link.user_id).await?;
+    drop(conn);
+    let r = reader(&state, &headers, user.as_ref()).await?;
+    let email = user.and_then(|u| u.email).unwrap_or_default();
+    Ok(render(StatusCode::OK, "unsubscribe.html", r.locale, context! { secret, email, done => false }))
+}
+
+/// Unsubscribes: the page's button, or a mail client's one-click POST (RFC 8058,
+/// `List-Unsubscribe=One-Click`). The link's secret is the only credential either carries, so
+/// there is no form token; the link stays usable, and a second click changes nothing.
+pub async fn unsubscribe(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response> {
+    let Some(link) = usable(&state, &secret, UNSUBSCRIBE).await? else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "unsubscribe-link-unknown").await);
+    };
+    let now = state.now();
+    let user =
+        crate::app::in_tx(&state, async |tx| crate::app::campaigns::opt_out(tx, link.user_id, now).await).await?;
+    let r = reader(&state, &headers, Some(&user)).await?;
+    Ok(render(StatusCode::OK, "unsubscribe.html", r.locale, context! { secret, email => user.email, done => true }))
 }

@@ -383,3 +383,46 @@ async fn a_round_robin_campaign_deals_its_tickets_to_the_groups_agents_in_turn()
         assert_eq!(n, 3, "each agent gets every other ticket");
     }
 }
+
+#[tokio::test]
+async fn campaign_mail_carries_a_one_click_unsubscribe_that_opts_the_customer_out() {
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    app.post("/api/v2/user_fields", json!({"user_field": {"type": "text", "title": "Plan", "key": "plan"}})).await;
+    let ids = customers(&app, 1, "mail").await;
+    let c = app.post("/api/v2/campaigns", campaign("Mailed", "plan:mail")).await;
+    assert_eq!(c.status, 202, "{}", c.body);
+    wait_done(&app, c.body["campaign"]["id"].as_i64().unwrap()).await;
+
+    // The campaign's ticket is mailed to the customer, with RFC 8058's two headers.
+    let raw = crate::helpers::nth_mail(&sent, 0).await;
+    let m = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+    assert_eq!(m.to().unwrap().first().unwrap().address(), Some("mail0@example.com"));
+    assert!(m.subject().unwrap().ends_with("Your mail plan renews soon, Cliente"), "{:?}", m.subject());
+    assert_eq!(m.header_raw("List-Unsubscribe-Post").map(str::trim), Some("List-Unsubscribe=One-Click"));
+    let link = m.header_raw("List-Unsubscribe").unwrap().trim().trim_matches(['<', '>']).to_string();
+    assert!(link.starts_with(&format!("{}/unsubscribe/", app.base)), "{link}");
+
+    // Following the link in a browser only asks (a scanner's GET changes nothing)…
+    let http = reqwest::Client::new();
+    let page = http.get(&link).header("accept-language", "pt-BR").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Cancelar inscrição"));
+    let user = format!("/api/v2/users/{}", ids[0]);
+    assert_eq!(app.get(&user).await.body["user"]["tags"], json!([]));
+    // …and the mail client's one-click POST opts the customer out, twice as harmlessly as once.
+    for _ in 0..2 {
+        let r = http.post(&link).body("List-Unsubscribe=One-Click").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(app.get(&user).await.body["user"]["tags"], json!(["campaign_opt_out"]));
+    // The next campaign skips them with the reason.
+    let mut dry = campaign("Mailed again", "plan:mail");
+    dry["campaign"]["dry_run"] = json!(true);
+    let p = app.post("/api/v2/campaigns", dry).await;
+    assert_eq!(p.body["preview"]["skip_reasons"], json!({"opted_out": 1}), "{}", p.body);
+    // A made-up link is refused, in the reader's language.
+    let r = http.post(format!("{}/unsubscribe/nothing", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("not valid"));
+}

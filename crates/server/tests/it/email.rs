@@ -502,3 +502,75 @@ async fn the_receiver_offers_starttls_and_outbound_mail_uses_tls_and_authenticat
     assert_eq!(plain, b"\0frontdesk\0s:cret");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_language() {
+    use frontdesk_domain::Role;
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    // The helpdesk's first-run defaults, made in its admin's language (Portuguese).
+    let (admin, now) = (app.admin_id, app.state.now());
+    frontdesk_server::app::in_tx(&app.state, async |tx| {
+        frontdesk_server::app::first_run_defaults(tx, admin, frontdesk_domain::Locale::PtBr, now).await
+    })
+    .await
+    .unwrap();
+    let triggers = app.get("/api/v2/triggers").await.body["triggers"].clone();
+    let titles: Vec<&str> = triggers.as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Avisar o solicitante de uma nova solicitação", "Avisar o responsável de uma atribuição"]);
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test", "name": "ACME"}}))
+        .await;
+    let (customer, _) = app.user("Hana Tanaka", "hana@example.jp", Role::EndUser).await;
+    app.put(&format!("/api/v2/users/{customer}"), json!({"user": {"locale": "ja"}})).await;
+
+    // Mail from the customer: a ticket, and an acknowledgement that threads and says it is
+    // automatic, with the trigger's (Portuguese) text and the footer in her language.
+    let first = "From: hana@example.jp\r\nTo: help@acme.test\r\nSubject: Login\r\nMessage-ID: <hana-1@example.jp>\r\n\r\nI cannot log in.\r\n";
+    let o = deliver(&app, first.as_bytes().to_vec(), "help@acme.test").await;
+    let id = o["ticket_id"].as_i64().unwrap();
+    let ack = crate::helpers::nth_mail(&sent, 0).await;
+    let m = mail_parser::MessageParser::default().parse(ack.as_bytes()).unwrap();
+    assert_eq!(m.subject().unwrap(), format!("[#{id}] Recebemos sua solicitação: Login"));
+    assert_eq!(m.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+    assert_eq!(m.in_reply_to().as_text(), Some("hana-1@example.jp"));
+    let text = m.body_text(0).unwrap().to_string();
+    assert!(text.contains("recebemos sua solicitação \"Login\""), "{text}");
+    assert!(text.contains(&format!("リクエスト #{id} に追記できます")), "{text}");
+    assert!(text.contains(&format!("{}/portal/requests/{id}", app.base)), "{text}");
+    // Her answer to the acknowledgement threads by its reply token.
+    let ours = m.message_id().unwrap().to_string();
+    assert!(ours.starts_with(&format!("t{id}.")), "{ours}");
+    let answer = format!(
+        "From: hana@example.jp\r\nTo: help@acme.test\r\nSubject: Re: Login\r\nMessage-ID: <hana-2@example.jp>\r\nIn-Reply-To: <{ours}>\r\n\r\nAlso my password.\r\n"
+    );
+    let o = deliver(&app, answer.into_bytes(), "help@acme.test").await;
+    assert_eq!(o["ticket_id"], id, "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("our reply token"), "{o}");
+
+    // Assigning the ticket tells the agent, by mail, with a link to the agent's page.
+    let (agent, _) = app.user("Bruno Agente", "bruno@acme.test", Role::Agent).await;
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"assignee_id": agent}})).await;
+    let told = crate::helpers::nth_mail(&sent, 1).await;
+    let m = mail_parser::MessageParser::default().parse(told.as_bytes()).unwrap();
+    assert_eq!(m.to().unwrap().first().unwrap().address(), Some("bruno@acme.test"));
+    assert!(m.subject().unwrap().contains("Atribuído a você: Login"), "{:?}", m.subject());
+    assert!(m.body_text(0).unwrap().contains(&format!("{}/agent/tickets/{id}", app.base)));
+
+    // However many requests one address sends in an hour, it gets at most ten automatic mails.
+    for n in 0..12 {
+        let raw = format!(
+            "From: hana@example.jp\r\nTo: help@acme.test\r\nSubject: Again {n}\r\nMessage-ID: <again-{n}@example.jp>\r\n\r\nHello\r\n"
+        );
+        deliver(&app, raw.into_bytes(), "help@acme.test").await;
+    }
+    for _ in 0..400 {
+        let done = app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'notification' AND state = 'completed'").await;
+        if done == 14 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let acks = sent.lock().unwrap().iter().filter(|m| m.contains("hana@example.jp")).count();
+    assert_eq!(acks, 10, "the first acknowledgement and nine more");
+    assert_eq!(app.count("SELECT COUNT(*) FROM mail_log WHERE address = 'hana@example.jp'").await, 10);
+}

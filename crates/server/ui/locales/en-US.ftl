@@ -344,3 +344,22 @@ error-audience-empty = The audience is empty: give a search or pick customers.
 error-placeholder = A placeholder cannot be filled in: { $detail }
 
 attachments = Attachments
+mail-reply-above = Reply to this message to add to your request #{ $id }, or follow it online:
+mail-open-ticket = Open ticket #{ $id }:
+
+## Default triggers (their text is the admin's to edit)
+trigger-ack-title = Notify requester of new request
+trigger-ack-subject = [#{"{{"}ticket.id{"}}"}] We received your request: {"{{"}ticket.subject{"}}"}
+trigger-ack-body = Hello {"{{"}ticket.requester.first_name{"}}"},
+    
+    we received your request "{"{{"}ticket.subject{"}}"}" (#{"{{"}ticket.id{"}}"}). Our team will answer soon; reply to this message to add anything.
+trigger-assigned-title = Notify assignee of assignment
+trigger-assigned-subject = [#{"{{"}ticket.id{"}}"}] Assigned to you: {"{{"}ticket.subject{"}}"}
+trigger-assigned-body = Ticket #{"{{"}ticket.id{"}}"} "{"{{"}ticket.subject{"}}"}" from {"{{"}ticket.requester.name{"}}"} is now assigned to you (priority: {"{{"}ticket.priority{"}}"}).
+
+## Unsubscribing from campaign mail
+unsubscribe-title = Unsubscribe
+unsubscribe-ask = Stop proactive messages (campaigns) to { $email }? Your requests and their replies are not affected.
+unsubscribe-button = Unsubscribe
+unsubscribe-done = Done: { $email } will get no more campaign messages.
+unsubscribe-link-unknown = This unsubscribe link is not valid (it may have expired).

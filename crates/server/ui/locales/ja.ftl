@@ -326,3 +326,22 @@ error-audience-empty = 対象者が空です。検索条件を入力するか、
 error-placeholder = プレースホルダーを埋められません：{ $detail }
 
 attachments = 添付ファイル
+mail-reply-above = このメールに返信すると、リクエスト #{ $id } に追記できます。オンラインでも確認できます：
+mail-open-ticket = チケット #{ $id } を開く：
+
+## 既定のトリガー（文面は管理者が編集できます）
+trigger-ack-title = 新しいリクエストを依頼者に通知
+trigger-ack-subject = [#{"{{"}ticket.id{"}}"}] リクエストを受け付けました：{"{{"}ticket.subject{"}}"}
+trigger-ack-body = {"{{"}ticket.requester.name{"}}"} 様
+    
+    リクエスト「{"{{"}ticket.subject{"}}"}」（#{"{{"}ticket.id{"}}"}）を受け付けました。担当者から追ってご連絡します。追加のご連絡は、このメールにご返信ください。
+trigger-assigned-title = 担当者に割り当てを通知
+trigger-assigned-subject = [#{"{{"}ticket.id{"}}"}] 割り当てられました：{"{{"}ticket.subject{"}}"}
+trigger-assigned-body = {"{{"}ticket.requester.name{"}}"} さんのチケット #{"{{"}ticket.id{"}}"}「{"{{"}ticket.subject{"}}"}」があなたに割り当てられました（優先度：{"{{"}ticket.priority{"}}"}）。
+
+## キャンペーンメールの配信停止
+unsubscribe-title = 配信停止
+unsubscribe-ask = { $email } へのプロアクティブなメッセージ（キャンペーン）を停止しますか？お問い合わせとその返信には影響しません。
+unsubscribe-button = 配信を停止する
+unsubscribe-done = 完了しました。{ $email } にはキャンペーンのメッセージが届かなくなります。
+unsubscribe-link-unknown = この配信停止リンクは無効です（期限切れの可能性があります）。

@@ -344,3 +344,22 @@ error-audience-empty = O público está vazio: faça uma busca ou escolha client
 error-placeholder = Um marcador não pode ser preenchido: { $detail }
 
 attachments = Anexos
+mail-reply-above = Responda a esta mensagem para acrescentar algo à sua solicitação #{ $id }, ou acompanhe-a on-line:
+mail-open-ticket = Abrir o ticket #{ $id }:
+
+## Gatilhos padrão (o texto pode ser editado pelo administrador)
+trigger-ack-title = Avisar o solicitante de uma nova solicitação
+trigger-ack-subject = [#{"{{"}ticket.id{"}}"}] Recebemos sua solicitação: {"{{"}ticket.subject{"}}"}
+trigger-ack-body = Olá, {"{{"}ticket.requester.first_name{"}}"},
+    
+    recebemos sua solicitação "{"{{"}ticket.subject{"}}"}" (#{"{{"}ticket.id{"}}"}). Nossa equipe responderá em breve; responda a esta mensagem para acrescentar algo.
+trigger-assigned-title = Avisar o responsável de uma atribuição
+trigger-assigned-subject = [#{"{{"}ticket.id{"}}"}] Atribuído a você: {"{{"}ticket.subject{"}}"}
+trigger-assigned-body = O ticket #{"{{"}ticket.id{"}}"} "{"{{"}ticket.subject{"}}"}" de {"{{"}ticket.requester.name{"}}"} agora está atribuído a você (prioridade: {"{{"}ticket.priority{"}}"}).
+
+## Cancelar a inscrição em mensagens de campanhas
+unsubscribe-title = Cancelar inscrição
+unsubscribe-ask = Deixar de enviar mensagens proativas (campanhas) para { $email }? Suas solicitações e as respostas a elas continuam iguais.
+unsubscribe-button = Cancelar inscrição
+unsubscribe-done = Pronto: { $email } não receberá mais mensagens de campanhas.
+unsubscribe-link-unknown = Este link de cancelamento não é válido (pode ter expirado).
