@@ -8,6 +8,7 @@ pub mod clock;
 pub mod counts;
 pub mod error;
 pub mod http;
+pub mod imap;
 pub mod jobs;
 pub mod mail_out;
 pub mod seed;
@@ -61,6 +62,12 @@ pub struct Config {
     /// The address people reach this server at (`https://help.example.com`), for links in
     /// mail; when unset, the address the server is bound to.
     pub public_url: Option<String>,
+    /// IMAP mailboxes to take mail in from, each polled on its own.
+    pub imap: Vec<imap::MailboxConfig>,
+    /// How often a mailbox whose server offers no IDLE is checked.
+    pub imap_poll_interval: std::time::Duration,
+    /// PEM certificates to trust for IMAP servers, besides the public roots.
+    pub imap_ca: Option<PathBuf>,
 }
 
 impl Config {
@@ -83,6 +90,9 @@ impl Config {
             smtp_tls_key: None,
             smtp_relay_ca: None,
             webhook_allow_private: false,
+            imap: Vec::new(),
+            imap_poll_interval: std::time::Duration::from_secs(60),
+            imap_ca: None,
         }
     }
 
@@ -218,6 +228,10 @@ impl App {
         }
         if let Some(listener) = self.smtp {
             workers.push(smtp::spawn(self.state.clone(), listener, self.smtp_tls, stop_rx.clone()));
+        }
+        for mailbox in self.state.config.imap.clone() {
+            let every = self.state.config.imap_poll_interval;
+            workers.push(imap::spawn(self.state.clone(), mailbox, every, stop_rx.clone()));
         }
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());

@@ -84,6 +84,19 @@ enum Command {
         /// the links in mail (default: the address it is bound to).
         #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// An IMAP mailbox to take mail in from (repeat for several; in the environment,
+        /// separated by spaces): imap://USER:PASSWORD@HOST/INBOX (plain),
+        /// imap://…?tls=required (STARTTLS), imaps://… (TLS from the start); add
+        /// processed=FOLDER (default Processed; empty: flag as seen instead of moving) and
+        /// to=ADDRESS (the support address, for mail that does not name it).
+        #[arg(long, env = "FRONTDESK_IMAP", value_delimiter = ' ')]
+        imap: Vec<String>,
+        /// Seconds between checks of a mailbox whose server offers no IDLE.
+        #[arg(long, env = "FRONTDESK_IMAP_POLL_INTERVAL", default_value_t = 60)]
+        imap_poll_interval: u64,
+        /// PEM certificates to trust for IMAP servers, besides the public roots (a private CA).
+        #[arg(long, env = "FRONTDESK_IMAP_CA")]
+        imap_ca: Option<PathBuf>,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -185,7 +198,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_tls_cert,
             smtp_tls_key,
             public_url,
+            imap,
+            imap_poll_interval,
+            imap_ca,
         } => {
+            for url in imap.iter().filter(|u| !u.is_empty()) {
+                let mailbox = frontdesk_server::imap::MailboxConfig::parse(url)
+                    .with_context(|| format!("--imap {}", url.split('@').next_back().unwrap_or_default()))?;
+                config.imap.push(mailbox);
+            }
+            config.imap_poll_interval = std::time::Duration::from_secs(imap_poll_interval.max(1));
+            config.imap_ca = imap_ca;
             config.smtp_relay_ca = smtp_relay_ca;
             config.smtp_tls_cert = smtp_tls_cert;
             config.smtp_tls_key = smtp_tls_key;

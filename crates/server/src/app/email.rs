@@ -300,11 +300,7 @@ pub async fn receive(
 ) -> Result<Outcome> {
     let mut record = Inbound { size: raw.len() as i64, created_at: now, ..Default::default() };
     if raw.len() > MAX_MESSAGE {
-        let o = Outcome::new("rejected", format!("rejected: larger than {} MB", MAX_MESSAGE / 1024 / 1024), None);
-        record.outcome = o.outcome.into();
-        record.reason = o.reason.clone();
-        store::record(conn, &record, &[]).await?;
-        return Ok(o);
+        return refused_unread(conn, raw.len(), MAX_MESSAGE, "it is larger than the limit", now).await;
     }
     let Some(p) = parsed else {
         let o = Outcome::new("rejected", "rejected: not a message that can be parsed (kept for an admin)", None);
@@ -468,6 +464,27 @@ async fn decide(
     }
     let saved = super::tickets::create(conn, &actor, input, &via, now).await?;
     Ok(Outcome::new("created", files_note(reason), Some(saved.ticket.id)))
+}
+
+/// Records a message refused without its content (too large to take, or never fetched):
+/// its size and why, for an admin to see.
+async fn refused_unread(conn: &mut AnyConnection, size: usize, limit: usize, why: &str, now: i64) -> Result<Outcome> {
+    let o = Outcome::new("rejected", format!("rejected unread: {why} ({size} bytes; the limit is {limit})"), None);
+    let record = Inbound {
+        size: size as i64,
+        created_at: now,
+        outcome: o.outcome.into(),
+        reason: o.reason.clone(),
+        ..Default::default()
+    };
+    store::record(conn, &record, &[]).await?;
+    Ok(o)
+}
+
+/// [`refused_unread`] in its own transaction (a mailbox's message that is not fetched).
+pub async fn refuse_unread(state: &crate::AppState, size: usize, limit: usize, why: &str) -> Result<Outcome> {
+    let now = state.now();
+    super::in_tx(state, async |tx| refused_unread(tx, size, limit, why, now).await).await
 }
 
 /// Takes in a message in its own transaction. When the same message raced in through another

@@ -11,6 +11,7 @@ mod cli;
 mod email;
 mod fields;
 mod helpers;
+mod imap;
 mod incremental;
 mod rules;
 mod search;
