@@ -3,7 +3,8 @@
 //! `cargo run --release -p frontdesk-bench -- --rules [--tickets N] [--postgres URL]`
 //! `cargo run --release -p frontdesk-bench -- --pages [--tickets N] [--postgres URL | --data-dir DIR]`
 //! `cargo run --release -p frontdesk-bench -- --campaign [--customers N] [--postgres URL]`
-//! `cargo run --release -p frontdesk-bench -- --email [--messages N]`
+//! `cargo run --release -p frontdesk-bench -- --email [--messages N]` (inbound through SMTP, and
+//! the acknowledgements the default trigger mails out through a local SMTP server)
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
 //! this process and prints a Markdown report: create throughput (1 ticket a request, 8
@@ -856,7 +857,14 @@ async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
     let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-email-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let smtp_port = free_port();
-    let server = start_with(bin, &data_dir, &["--smtp-bind", &format!("127.0.0.1:{smtp_port}")])?;
+    // Outbound: the default acknowledgement trigger mails every new ticket's customer through
+    // a relay that is a sink here, which notes when each message arrived.
+    let (relay, arrivals) = smtp_sink().await?;
+    let server = start_with(
+        bin,
+        &data_dir,
+        &["--smtp-bind", &format!("127.0.0.1:{smtp_port}"), "--smtp-relay", &relay, "--automation-interval", "0"],
+    )?;
     let pid = server.child.id();
     let ctx = connect(server).await?;
     ctx.json(
@@ -910,8 +918,78 @@ async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
     );
     println!("| tickets made (the rest threaded as replies) | {} |", log["count"]);
     println!("| server RSS after | {:.1} MiB |", rss_kib(pid) as f64 / 1024.0);
+    // Outbound: wait until the acknowledgements stop arriving (3 s without one).
+    loop {
+        let before = arrivals.lock().unwrap().len();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        if arrivals.lock().unwrap().len() == before {
+            break;
+        }
+    }
+    let times = arrivals.lock().unwrap().clone();
+    if let (Some(first), Some(last)) = (times.first(), times.last()) {
+        let span = last.duration_since(t).as_secs_f64();
+        println!(
+            "| acknowledgements mailed to a local SMTP server (default trigger, 2 job workers, one connection per mail) | {} in {span:.1} s from the first inbound message: **{:.0} mails/s** (first after {:.2} s) |",
+            times.len(),
+            times.len() as f64 / span,
+            first.duration_since(t).as_secs_f64()
+        );
+    }
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(())
+}
+
+/// A minimal SMTP server that takes every message and notes when each arrived.
+async fn smtp_sink() -> anyhow::Result<(String, Arc<std::sync::Mutex<Vec<Instant>>>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("smtp://{}", listener.local_addr()?);
+    let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = arrivals.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                let mut line = String::new();
+                let _ = w.write_all(b"220 sink\r\n").await;
+                let mut in_data = false;
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let reply: &[u8] = if in_data {
+                        if line != ".\r\n" {
+                            continue;
+                        }
+                        in_data = false;
+                        seen.lock().unwrap().push(Instant::now());
+                        b"250 queued\r\n"
+                    } else {
+                        match line.trim().to_ascii_uppercase().as_str() {
+                            v if v.starts_with("EHLO") => b"250-sink\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = w.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    if w.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((url, arrivals))
 }
 
 /// A release server on a fresh SQLite data dir with extra `serve` flags.

@@ -68,6 +68,8 @@ pub struct Config {
     pub imap_poll_interval: std::time::Duration,
     /// PEM certificates to trust for IMAP servers, besides the public roots.
     pub imap_ca: Option<PathBuf>,
+    /// The key outgoing mail is DKIM-signed with, if any.
+    pub dkim: Option<mail_out::DkimKey>,
 }
 
 impl Config {
@@ -93,6 +95,7 @@ impl Config {
             imap: Vec::new(),
             imap_poll_interval: std::time::Duration::from_secs(60),
             imap_ca: None,
+            dkim: None,
         }
     }
 

@@ -31,6 +31,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: `serve`'s many options make its variant large, and that is fine.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (API and background jobs).
@@ -97,6 +99,16 @@ enum Command {
         /// PEM certificates to trust for IMAP servers, besides the public roots (a private CA).
         #[arg(long, env = "FRONTDESK_IMAP_CA")]
         imap_ca: Option<PathBuf>,
+        /// Sign outgoing mail with DKIM using this key: RSA as PKCS#1 PEM, Ed25519 as PKCS#8
+        /// PEM (the public half goes in DNS at SELECTOR._domainkey.DOMAIN).
+        #[arg(long, env = "FRONTDESK_DKIM_KEY")]
+        dkim_key: Option<PathBuf>,
+        /// The DKIM selector (the DNS label of the published key).
+        #[arg(long, env = "FRONTDESK_DKIM_SELECTOR", default_value = "frontdesk")]
+        dkim_selector: String,
+        /// The DKIM signing domain (default: the domain of each mail's From address).
+        #[arg(long, env = "FRONTDESK_DKIM_DOMAIN")]
+        dkim_domain: Option<String>,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -201,7 +213,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             imap,
             imap_poll_interval,
             imap_ca,
+            dkim_key,
+            dkim_selector,
+            dkim_domain,
         } => {
+            if let Some(path) = dkim_key.filter(|p| !p.as_os_str().is_empty()) {
+                let domain = dkim_domain.filter(|d| !d.is_empty());
+                config.dkim = Some(frontdesk_server::mail_out::DkimKey::load(&path, &dkim_selector, domain)?);
+            }
             for url in imap.iter().filter(|u| !u.is_empty()) {
                 let mailbox = frontdesk_server::imap::MailboxConfig::parse(url)
                     .with_context(|| format!("--imap {}", url.split('@').next_back().unwrap_or_default()))?;

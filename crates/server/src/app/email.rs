@@ -30,9 +30,9 @@ pub fn message_id(ticket_id: i64, token: &str, part: &str) -> String {
 fn ours(id: &str) -> Option<(i64, String)> {
     let local = id.trim_matches(['<', '>']).strip_suffix(&format!("@{ID_DOMAIN}"))?;
     let mut parts = local.split('.');
-    let ticket = parts.next()?.strip_prefix('t')?.parse().ok()?;
-    let token = parts.next()?.to_string();
-    Some((ticket, token))
+    let ticket: i64 = parts.next()?.strip_prefix('t')?.parse().ok().filter(|t| *t > 0)?;
+    let token = parts.next().filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric()))?;
+    Some((ticket, token.to_string()))
 }
 
 /// After a public reply by an agent: mail it to the requester and the CCs, as a job queued in
@@ -202,8 +202,48 @@ pub struct Parsed {
     dropped: Option<String>,
 }
 
-/// Reads a message; `None` when it is no message at all.
+/// What in a message could name the ticket it answers, before anything is looked up.
+#[derive(Debug, Default)]
+pub struct Clues {
+    /// Tickets and reply tokens named by our Message-IDs among those it references.
+    pub tokens: Vec<(i64, String)>,
+    /// `[#id]` in its subject.
+    pub subject_ticket: Option<i64>,
+}
+
+impl Parsed {
+    /// The threading clues of [`Clues`] (each still to be checked against the database).
+    pub fn clues(&self) -> Clues {
+        Clues {
+            tokens: self.referenced.iter().filter_map(|id| ours(id)).collect(),
+            subject_ticket: self.subject.as_deref().and_then(subject_ticket),
+        }
+    }
+
+    /// The sender's display name: one line of text, or none.
+    pub fn sender_name(&self) -> Option<&str> {
+        self.sender_name.as_deref()
+    }
+
+    /// The message as a reply, without its quoted history.
+    pub fn reply(&self) -> &str {
+        &self.reply
+    }
+
+    /// The sanitised HTML the message's first comment shows.
+    pub fn html(&self) -> &str {
+        &self.rendered.html_body
+    }
+}
+
+/// Reads a message; `None` when it is no message at all. A panic of the MIME parser on
+/// hostile input (the fuzz target found one, a debug assertion in nested forwarded
+/// messages) counts as no message: it must not take the receiver down.
 pub fn parse(raw: &[u8]) -> Option<Parsed> {
+    std::panic::catch_unwind(|| parse_unguarded(raw)).ok().flatten()
+}
+
+fn parse_unguarded(raw: &[u8]) -> Option<Parsed> {
     let m = mail_parser::MessageParser::default().parse(raw)?;
     let sender = m.from().and_then(|a| a.first());
     let sender_email = sender.and_then(|a| a.address()).unwrap_or("").trim().to_string();
@@ -401,12 +441,11 @@ async fn decide(
     };
     // A reply: the ticket our reply token, a referenced message, the Outlook conversation or
     // `[#id]` in the subject names — if the sender takes part in that ticket.
+    let clues = p.clues();
     let mut by_token = None;
-    for id in &p.referenced {
-        if let Some((t, token)) = ours(id)
-            && store::token_matches(conn, t, &token).await?
-        {
-            by_token = Some((t, "our reply token"));
+    for (t, token) in &clues.tokens {
+        if store::token_matches(conn, *t, token).await? {
+            by_token = Some((*t, "our reply token"));
             break;
         }
     }
@@ -415,7 +454,7 @@ async fn decide(
         Some(k) => store::ticket_of_thread(conn, k).await?.map(|t| (t, "Outlook's Thread-Index")),
         None => None,
     };
-    let by_subject = p.subject.as_deref().and_then(subject_ticket).map(|t| (t, "the subject's [#id]"));
+    let by_subject = clues.subject_ticket.map(|t| (t, "the subject's [#id]"));
     let mut note = None;
     if let Some((ticket_id, how)) = by_token.or(by_reference).or(by_thread).or(by_subject) {
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
@@ -536,6 +575,18 @@ pub fn address_json(a: &store::RecipientAddress) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parser_panic_on_hostile_mail_is_contained_and_threading_clues_take_only_our_shape() {
+        // Found by the fuzz target: nested forwards whose boundaries the parser loses track of.
+        let raw = include_bytes!("../../../../tests/fixtures/email/fuzz_nested_forward.eml");
+        let _ = parse(raw);
+        let ok = parse(b"From: a@b.test\r\nSubject: Re: [#42] x\r\nIn-Reply-To: <t7.ab12.c3@frontdesk.mail>\r\nReferences: <t8.a@b.c3@frontdesk.mail> <t-1.ab.c1@frontdesk.mail>\r\n\r\nhi\r\n")
+            .unwrap();
+        let clues = ok.clues();
+        assert_eq!(clues.tokens, [(7, "ab12".to_string())]);
+        assert_eq!(clues.subject_ticket, Some(42));
+    }
 
     #[test]
     fn replies_lose_their_quoted_history_and_signature() {

@@ -574,3 +574,105 @@ async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_l
     assert_eq!(acks, 10, "the first acknowledgement and nine more");
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_log WHERE address = 'hana@example.jp'").await, 10);
 }
+
+/// Checks a DKIM signature (relaxed/relaxed, ed25519-sha256, RFC 6376 and 8463) the way a
+/// receiving server would, written here apart from the signer: the tags it must have, the body
+/// hash, then the signature over the signed headers.
+fn verify_dkim(raw: &str, key: &ed25519_dalek::VerifyingKey) -> std::collections::HashMap<String, String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (head, body) = raw.split_once("\r\n\r\n").expect("headers and a body");
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.split("\r\n") {
+        match headers.last_mut() {
+            Some((_, v)) if line.starts_with([' ', '\t']) => {
+                v.push_str("\r\n");
+                v.push_str(line);
+            }
+            _ => {
+                let (n, v) = line.split_once(':').expect("a header");
+                headers.push((n.to_string(), v.to_string()));
+            }
+        }
+    }
+    let relaxed = |v: &str| v.replace("\r\n", "").split_whitespace().collect::<Vec<_>>().join(" ");
+    let (_, signature) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("DKIM-Signature")).expect("signed");
+    let tags: std::collections::HashMap<String, String> = relaxed(signature)
+        .split(';')
+        .filter_map(|t| t.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.replace(' ', "")))
+        .collect();
+    assert_eq!((tags["a"].as_str(), tags["c"].as_str()), ("ed25519-sha256", "relaxed/relaxed"), "{tags:?}");
+    // The body: trailing white space off each line, runs of it made one space, no empty
+    // lines at the end (and the SMTP dot-stuffing undone).
+    let mut lines: Vec<String> = body
+        .split("\r\n")
+        .map(|l| l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(l))
+        .map(|l| l.split([' ', '\t']).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
+        .collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let canonical_body = if lines.is_empty() { String::new() } else { lines.join("\r\n") + "\r\n" };
+    assert_eq!(tags["bh"], b64.encode(sha2::Sha256::digest(canonical_body.as_bytes())), "the body hash");
+    // The signed headers, each `name:value` relaxed, then the signature's own header without
+    // its b= value.
+    let mut data = String::new();
+    for name in tags["h"].split(':') {
+        let (_, v) = headers.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)).expect("a signed header");
+        data.push_str(&format!("{}:{}\r\n", name.to_ascii_lowercase(), relaxed(v)));
+    }
+    let unsigned: Vec<String> = signature
+        .split(';')
+        .map(|t| if t.trim_start().starts_with("b=") { " b=".to_string() } else { t.to_string() })
+        .collect();
+    data.push_str(&format!("dkim-signature:{}", relaxed(&unsigned.join(";"))));
+    let sig = b64.decode(&tags["b"]).expect("base64 signature");
+    let sig = ed25519_dalek::Signature::from_slice(&sig).expect("an Ed25519 signature");
+    key.verify_strict(&sha2::Sha256::digest(data.as_bytes()), &sig).expect("the DKIM signature verifies");
+    tags
+}
+
+#[tokio::test]
+async fn outgoing_mail_is_dkim_signed_so_that_a_receiver_can_verify_it() {
+    use base64::Engine;
+    let seed: [u8; 32] = rand::random();
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    // The key as `openssl genpkey -algorithm ed25519` writes it (PKCS#8 PEM).
+    let der = [hex::decode("302e020100300506032b657004220420").unwrap(), seed.to_vec()].concat();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    let dir = std::env::temp_dir().join(format!("fd-dkim-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dkim.pem");
+    std::fs::write(&path, pem).unwrap();
+    let key = frontdesk_server::mail_out::DkimKey::load(&path, "fd2026", None).unwrap();
+    // A file that is no key stops the server at start with the reason.
+    std::fs::write(dir.join("bad.pem"), "hello").unwrap();
+    let e = frontdesk_server::mail_out::DkimKey::load(&dir.join("bad.pem"), "fd2026", None).unwrap_err();
+    assert!(e.to_string().contains("not PEM or base64") || e.to_string().contains("not a DKIM key"), "{e}");
+
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| {
+        c.smtp_relay = Some(relay);
+        c.dkim = Some(key);
+    })
+    .await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test", "name": "ACME"}}))
+        .await;
+    let o = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
+    let id = o["ticket_id"].as_i64().unwrap();
+    let body = "Olá!  Pode **reiniciar** a impressora?\n\n.linha com ponto\n\n\n";
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": body}}})).await;
+    let mail = crate::helpers::nth_mail(&sent, 0).await;
+    let tags = verify_dkim(&mail, &signing.verifying_key());
+    assert_eq!((tags["d"].as_str(), tags["s"].as_str()), ("acme.test", "fd2026"));
+    assert!(tags["h"].to_ascii_lowercase().contains("from:to:subject"), "{tags:?}");
+    // A changed body no longer verifies: the check above is a real one.
+    let tampered = mail.replacen("reiniciar", "desligar", 1);
+    assert!(std::panic::catch_unwind(|| verify_dkim(&tampered, &signing.verifying_key())).is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}
