@@ -44,8 +44,10 @@ for (const lang of languages) {
     await page.screenshot({ path: `${SCREENSHOTS}/login-${lang.locale}.png`, fullPage: true });
     await page.locator("#email").fill(EMAIL);
     await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: lang.signIn }).click();
-    await page.waitForURL(`**/agent/views/${view.id}`);
+    await page.locator('form[action="/login"]').getByRole("button", { name: lang.signIn, exact: true }).click();
+    // The workspace opens on the first view (the default queues come first); then this test's.
+    await page.waitForURL("**/agent/views/*");
+    await page.goto(`${BASE}/agent/views/${view.id}`);
     assert.equal(await page.locator(".sidebar h2").textContent(), lang.views);
     assert.match(await page.locator("h1 small").textContent(), new RegExp(lang.count));
     await page.screenshot({ path: `${SCREENSHOTS}/view-${lang.locale}.png`, fullPage: true });
@@ -137,7 +139,7 @@ for (const [locale, first] of Object.entries(campaignPeople)) {
     await page.goto(BASE + "/login");
     await page.locator("#email").fill(EMAIL);
     await page.locator("#password").fill(PASSWORD);
-    await page.locator("main button[type=submit]").click();
+    await page.locator('form[action="/login"] button[type=submit]').click();
     await page.waitForURL("**/agent/views/*");
     await page.goto(BASE + "/agent/campaigns/new");
     await page.locator("#find-q").fill(first);
@@ -183,8 +185,9 @@ try {
     await page.goto(BASE + "/login");
     await page.locator("#email").fill(email);
     await page.locator("#password").fill(password);
-    await page.locator("button[type=submit]").last().click();
+    await page.locator('form[action="/login"] button[type=submit]').click();
     await page.waitForURL("**/agent/views/*");
+    await page.goto(`${BASE}/agent/views/${view.id}`);
     return { context, page };
   };
   const ana = await signIn(EMAIL, PASSWORD, "en-US");
@@ -192,7 +195,11 @@ try {
   // Live: Ana's open view counts a new ticket without a reload.
   const before = Number(await ana.page.locator(`[data-view-count="${view.id}"]`).textContent());
   await api("POST", "/api/v2/tickets", { ticket: { subject: "Arrived while watching", comment: { body: "x" } } });
-  await ana.page.waitForFunction((n) => Number(document.querySelector("[data-view-count]").textContent) === n, before + 1, { timeout: 15000 });
+  await ana.page.waitForFunction(
+    ([id, n]) => Number(document.querySelector(`[data-view-count="${id}"]`).textContent) === n,
+    [view.id, before + 1],
+    { timeout: 15000 },
+  );
   await ana.page.getByRole("link", { name: "Arrived while watching" }).waitFor({ timeout: 15000 });
   await ana.page.goto(BASE + `/agent/tickets/${shared.id}`);
   await bruno.page.goto(BASE + `/agent/tickets/${shared.id}`);
