@@ -272,6 +272,22 @@ const RESOURCES: &[Resource] = &[
         simulates: false,
     },
     Resource {
+        slug: "recipient_addresses",
+        api: "/api/v2/recipient_addresses",
+        one: "recipient_address",
+        many: "recipient_addresses",
+        columns: &["email", "name", "brand_name", "group_id", "default"],
+        fields: &[
+            field("email", Kind::Text),
+            field("name", Kind::Text),
+            field("brand_name", Kind::Text),
+            field("group_id", Kind::Group),
+            field("default", Kind::Check),
+        ],
+        deletable: true,
+        simulates: false,
+    },
+    Resource {
         slug: "api_tokens",
         api: "/api/v2/api_tokens",
         one: "api_token",

@@ -389,24 +389,6 @@ async fn attachments_and_inline_images_are_stored_and_archives_are_never_unpacke
     assert_eq!(files[0]["file_name"], "aviso do banco.eml");
 }
 
-/// A private CA and a certificate it signed for 127.0.0.1, written as PEM files under `dir`:
-/// (CA file, certificate file, key file, the CA's PEM).
-fn private_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    let paths = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    (paths.0, paths.1, paths.2, ca.pem())
-}
-
 #[tokio::test]
 async fn the_receiver_offers_starttls_and_outbound_mail_uses_tls_and_authentication() {
     use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -414,7 +396,7 @@ async fn the_receiver_offers_starttls_and_outbound_mail_uses_tls_and_authenticat
 
     let db = crate::helpers::TestDb::new().await;
     let dir = std::env::temp_dir().join(format!("frontdesk-tls-{}", std::process::id()));
-    let (ca_file, cert, key, ca_pem) = private_ca(&dir.join("receiver"));
+    let (ca_file, cert, key, ca_pem) = crate::helpers::private_ca(&dir.join("receiver"));
     let receiver = TestApp::spawn_with(db, |c| {
         c.smtp_bind = Some("127.0.0.1:0".into());
         c.smtp_tls_cert = Some(cert.clone());

@@ -1,6 +1,7 @@
 //! IMAP polling against a real Dovecot (Debian's `dovecot-imapd`, installed by `.ci/run`),
 //! started for each test in a folder of its own on a free port. Mail is put into the
-//! mailboxes with Dovecot's own `doveadm save`, and their state read back with `doveadm`.
+//! mailboxes with Dovecot's own `doveadm save`, and their state read back with `doveadm`;
+//! the TLS test gives Dovecot a certificate from a private CA made for it.
 //!
 //! `FRONTDESK_TEST_DOVECOT` names the dovecot binary (`.ci/run` sets it, and then a Dovecot
 //! that does not start fails the test); without it, `/usr/sbin/dovecot` is used if installed,
@@ -17,12 +18,24 @@ use crate::helpers::{TestApp, TestDb};
 struct Dovecot {
     dir: PathBuf,
     port: u16,
+    /// With TLS: the port that speaks TLS from the start (`port` then offers STARTTLS and
+    /// refuses a login before it).
+    tls_port: Option<u16>,
     child: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Dovecot {
     /// A Dovecot with these `user:password` accounts, or `None` where none is installed.
     fn start(users: &[(&str, &str)]) -> Option<Dovecot> {
+        Self::start_with(users, None)
+    }
+
+    /// [`Dovecot::start`], with TLS from this certificate and key (PEM files) when given.
+    fn start_with(users: &[(&str, &str)], tls: Option<(&Path, &Path)>) -> Option<Dovecot> {
         let bin = match std::env::var("FRONTDESK_TEST_DOVECOT") {
             Ok(b) if !b.is_empty() => PathBuf::from(b),
             _ if Path::new("/usr/sbin/dovecot").exists() => PathBuf::from("/usr/sbin/dovecot"),
@@ -42,12 +55,21 @@ impl Dovecot {
         run(Command::new("chown").args(["mail:mail"]).arg(dir.join("mail")));
         let lines: Vec<String> = users.iter().map(|(u, p)| format!("{u}:{{PLAIN}}{p}")).collect();
         std::fs::write(dir.join("users"), lines.join("\n") + "\n").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
+        let tls_port = tls.map(|_| free_port());
         let d = dir.display();
+        let ssl = match tls {
+            Some((cert, key)) => format!(
+                "ssl = required\nssl_cert = <{}\nssl_key = <{}\ndisable_plaintext_auth = yes\n",
+                cert.display(),
+                key.display()
+            ),
+            None => "ssl = no\ndisable_plaintext_auth = no\n".to_string(),
+        };
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
              instance_name = fd-imap-{port}\nlog_path = {d}/dovecot.log\ninfo_log_path = {d}/dovecot.log\n\
-             ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\nauth_failure_delay = 0\n\
+             {ssl}auth_mechanisms = plain login\nauth_failure_delay = 0\n\
              default_login_user = dovenull\ndefault_internal_user = dovecot\nfirst_valid_uid = 1\n\
              first_valid_gid = 1\nmail_uid = mail\nmail_gid = mail\nmail_location = maildir:{d}/mail/%u\n\
              mailbox_idle_check_interval = 1 secs\n\
@@ -56,7 +78,8 @@ impl Dovecot {
              namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n\
              service auth {{\n  user = root\n}}\n\
              service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  \
-             inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+             inet_listener imaps {{\n    address = 127.0.0.1\n    port = {}\n  }}\n}}\n",
+            tls_port.unwrap_or(0)
         );
         std::fs::write(dir.join("dovecot.conf"), conf).unwrap();
         let child = Command::new(&bin)
@@ -64,10 +87,12 @@ impl Dovecot {
             .arg("-c")
             .arg(dir.join("dovecot.conf"))
             .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
         // Held from here on, so that it is stopped (on drop) however the test ends.
-        let dovecot = Dovecot { dir, port, child };
+        let dovecot = Dovecot { dir, port, tls_port, child };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(dovecot);
@@ -225,4 +250,49 @@ async fn mailboxes_are_polled_each_on_its_own_and_a_huge_message_or_a_bad_login_
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(dovecot.count("locked@acme.test", "INBOX"), 1);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn mailboxes_over_starttls_and_tls_are_read_and_an_untrusted_certificate_is_not() {
+    let certs = std::env::temp_dir().join(format!("fd-imap-tls-{}", rand_suffix()));
+    let (ca, cert, key, _) = crate::helpers::private_ca(&certs);
+    let users = [("starttls@acme.test", "secret"), ("tls@acme.test", "secret")];
+    let Some(dovecot) = Dovecot::start_with(&users, Some((&cert, &key))) else {
+        return;
+    };
+    let tls_port = dovecot.tls_port.unwrap();
+    let mailboxes = [
+        format!("{}?tls=required", dovecot.url("starttls@acme.test", "secret")),
+        format!("imaps://tls%40acme.test:secret@127.0.0.1:{tls_port}/INBOX"),
+    ];
+    let app = TestApp::spawn_with(TestDb::new().await, |c| {
+        c.imap = mailboxes.iter().map(|u| frontdesk_server::imap::MailboxConfig::parse(u).unwrap()).collect();
+        c.imap_ca = Some(ca.clone());
+    })
+    .await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    for (user, _) in users {
+        let id = format!("{}@example.com", user.split('@').next().unwrap());
+        dovecot.deliver(user, &message("maria@example.com", "help@acme.test", user, &id, "Olá"));
+    }
+    wait_for(&app, "SELECT COUNT(*) FROM tickets", 2).await;
+    let subjects = app.get("/api/v2/tickets").await.body["tickets"].clone();
+    let mut subjects: Vec<&str> = subjects.as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    subjects.sort();
+    assert_eq!(subjects, ["starttls@acme.test", "tls@acme.test"]);
+    app.stop().await;
+
+    // Without the private CA, the same TLS mailbox is not trusted: nothing is read.
+    dovecot
+        .deliver("tls@acme.test", &message("maria@example.com", "help@acme.test", "Again", "again@example.com", "Olá"));
+    let url = format!("imaps://tls%40acme.test:secret@127.0.0.1:{tls_port}/INBOX");
+    let app = TestApp::spawn_with(TestDb::new().await, |c| {
+        c.imap = vec![frontdesk_server::imap::MailboxConfig::parse(&url).unwrap()];
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_messages").await, 0);
+    assert_eq!(dovecot.count("tls@acme.test", "INBOX"), 1);
+    app.stop().await;
+    std::fs::remove_dir_all(&certs).ok();
 }

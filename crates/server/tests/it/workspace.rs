@@ -411,6 +411,37 @@ async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_fiel
     let me = app.req_as("ada@example.com", &token, reqwest::Method::GET, "/api/v2/users/me", None).await;
     assert_eq!(me.body["user"]["email"], "ada@example.com", "{}", me.body);
 
+    // Support addresses: a bad address is refused next to its field; a good one routes to a group.
+    let p = admin
+        .post(
+            "/admin/recipient_addresses/new",
+            &[("_csrf", &csrf), ("email", "not an address"), ("name", "Help"), ("brand_name", ""), ("group_id", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("id=\"e-email\""), "{}", p.html);
+    let group = app.get("/api/v2/groups").await.body["groups"][0]["id"].as_i64().unwrap();
+    let p = admin
+        .post(
+            "/admin/recipient_addresses/new",
+            &[
+                ("_csrf", &csrf),
+                ("email", "help@acme.test"),
+                ("name", "ACME Help"),
+                ("brand_name", "ACME"),
+                ("group_id", &group.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let list = admin.get("/admin/recipient_addresses").await;
+    assert!(list.html.contains("help@acme.test") && list.html.contains("Support addresses"), "{}", list.html);
+    let a = &app.get("/api/v2/recipient_addresses").await.body["recipient_addresses"][0];
+    assert_eq!(
+        (a["email"].as_str(), a["brand_name"].as_str(), a["group_id"].as_i64()),
+        (Some("help@acme.test"), Some("ACME"), Some(group))
+    );
+
     // Account settings: a bad time zone is refused in place; a good one is saved.
     let p = admin
         .post("/admin/settings", &[("_csrf", &csrf), ("name", "Acme"), ("time_zone", "Mars/Olympus"), ("locale", "ja")])
