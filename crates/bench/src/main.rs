@@ -3,7 +3,7 @@
 //! `cargo run --release -p frontdesk-bench -- --rules [--tickets N] [--postgres URL]`
 //! `cargo run --release -p frontdesk-bench -- --pages [--tickets N] [--postgres URL | --data-dir DIR]`
 //! `cargo run --release -p frontdesk-bench -- --campaign [--customers N] [--postgres URL]`
-//! `cargo run --release -p frontdesk-bench -- --email [--messages N]` (inbound through SMTP, and
+//! `cargo run --release -p frontdesk-bench -- --email [--messages N] [--job-workers N]` (inbound through SMTP, and
 //! the acknowledgements the default trigger mails out through a local SMTP server)
 //!
 //! Builds and starts a release `frontdesk serve` on a fresh database, drives it over HTTP from
@@ -239,6 +239,7 @@ async fn main() -> anyhow::Result<()> {
     let campaign_mode = args.iter().any(|a| a == "--campaign");
     let email_mode = args.iter().any(|a| a == "--email");
     let messages: usize = flag("--messages").map(|s| s.parse()).transpose()?.unwrap_or(10_000);
+    let job_workers: usize = flag("--job-workers").map(|s| s.parse()).transpose()?.unwrap_or(2);
     let customers: usize = flag("--customers").map(|s| s.parse()).transpose()?.unwrap_or(10_000);
     let big: usize = flag("--tickets").map(|s| s.parse()).transpose()?.unwrap_or(100_000);
     let sync = flag("--sqlite-synchronous").unwrap_or_else(|| "NORMAL".into());
@@ -252,7 +253,9 @@ async fn main() -> anyhow::Result<()> {
     if !status.success() {
         bail!("cargo build failed");
     }
-    let bin = root.join("target/release/frontdesk");
+    // Where cargo put it: CARGO_TARGET_DIR when set (relative to the workspace), else target/.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    let bin = target.join("release/frontdesk");
     if let Some(url) = &postgres {
         // A throwaway database on the given server.
         let name = format!("frontdesk_bench_{}", std::process::id());
@@ -288,7 +291,7 @@ async fn main() -> anyhow::Result<()> {
         return campaign_run(&bin, None, customers).await;
     }
     if email_mode {
-        return email_run(&bin, messages).await;
+        return email_run(&bin, messages, job_workers).await;
     }
     run(&bin, None, &sync, big).await
 }
@@ -852,7 +855,7 @@ async fn campaign_run(bin: &Path, database_url: Option<&str>, customers: usize) 
 /// `messages` messages through the built-in SMTP receiver from 32 concurrent connections: nine
 /// in ten new requests from 1,000 customers, one in ten a reply naming the customer's earlier
 /// message.
-async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
+async fn email_run(bin: &Path, messages: usize, job_workers: usize) -> anyhow::Result<()> {
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
     let data_dir = std::env::temp_dir().join(format!("frontdesk-bench-email-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
@@ -863,7 +866,16 @@ async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
     let server = start_with(
         bin,
         &data_dir,
-        &["--smtp-bind", &format!("127.0.0.1:{smtp_port}"), "--smtp-relay", &relay, "--automation-interval", "0"],
+        &[
+            "--smtp-bind",
+            &format!("127.0.0.1:{smtp_port}"),
+            "--smtp-relay",
+            &relay,
+            "--automation-interval",
+            "0",
+            "--job-workers",
+            &job_workers.to_string(),
+        ],
     )?;
     let pid = server.child.id();
     let ctx = connect(server).await?;
@@ -930,7 +942,7 @@ async fn email_run(bin: &Path, messages: usize) -> anyhow::Result<()> {
     if let (Some(first), Some(last)) = (times.first(), times.last()) {
         let span = last.duration_since(t).as_secs_f64();
         println!(
-            "| acknowledgements mailed to a local SMTP server (default trigger, 2 job workers, one connection per mail) | {} in {span:.1} s from the first inbound message: **{:.0} mails/s** (first after {:.2} s) |",
+            "| acknowledgements mailed to a local SMTP server (default trigger, {job_workers} job workers, one connection per mail) | {} in {span:.1} s from the first inbound message: **{:.0} mails/s** (first after {:.2} s) |",
             times.len(),
             times.len() as f64 / span,
             first.duration_since(t).as_secs_f64()

@@ -68,10 +68,10 @@ fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox> {
 
 /// Mails a public reply (a `email.reply` job); what happened, for the job's record.
 pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
-    let Some(url) = state.config.smtp_relay.clone() else {
-        return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
+    let (url, payload) = match relay_and_payload(state, job)? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
-    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (ticket_id, comment_id) =
         (payload["ticket_id"].as_i64().unwrap_or(0), payload["comment_id"].as_i64().unwrap_or(0));
     let mut conn = state.db.read().await?;
@@ -101,7 +101,21 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     if frontdesk_store::users::is_undeliverable(&mut conn, to.1).await? {
         return Ok(format!("not sent: {} has bounced (undeliverable)", to.1));
     }
+    // In the requester's language (their locale, else the account's), with the footer that
+    // says how to answer.
+    let account = frontdesk_store::account::get(&mut conn).await?;
     drop(conn);
+    let locale = mail_locale(&[requester.and_then(|u| u.locale.as_deref()), Some(account.locale.as_str())]);
+    let customer = requester.is_some_and(|u| u.role == "end-user");
+    let (text, html) = ticket_mail(
+        state,
+        locale,
+        &account.name,
+        ticket_id,
+        customer,
+        comment.plain_body.clone(),
+        comment.html_body.clone(),
+    )?;
     let b = lettre::Message::builder()
         .from(from.clone())
         .reply_to(from)
@@ -125,7 +139,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
         }
     }
     let message = b
-        .multipart(MultiPart::alternative_plain_html(comment.plain_body.clone(), comment.html_body.clone()))
+        .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
     send(state, &url, message).await?;
     Ok(format!("sent to {} as <{id}>", to.1))
@@ -176,6 +190,15 @@ async fn support_sender(conn: &mut frontdesk_store::AnyConnection) -> Result<Mai
     }
 }
 
+/// The relay mail goes to and the job's payload, or why nothing is sent (no relay).
+fn relay_and_payload(state: &AppState, job: &Job) -> Result<std::result::Result<(String, Value), String>> {
+    let Some(url) = state.config.smtp_relay.clone() else {
+        return Ok(Err("not sent: no SMTP relay configured (serve --smtp-relay)".into()));
+    };
+    let payload = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Ok((url, payload)))
+}
+
 /// The user `id` with the address mail can go to, or why none can (gone, suspended, no
 /// address, bounced), for the job's record.
 async fn reachable(
@@ -207,10 +230,10 @@ fn mail_locale(choices: &[Option<&str>]) -> frontdesk_domain::Locale {
 /// language of the page they asked from.
 pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     use frontdesk_store::presence::SIGN_IN;
-    let Some(url) = state.config.smtp_relay.clone() else {
-        return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
+    let (url, payload) = match relay_and_payload(state, job)? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
-    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
     let user_id = payload["user_id"].as_i64().unwrap_or(0);
     let purpose = if payload["purpose"] == SIGN_IN { SIGN_IN } else { frontdesk_store::presence::RESET };
     let mut conn = state.db.read().await?;
@@ -263,10 +286,10 @@ pub const AUTOMATIC_PER_HOUR: i64 = 10;
 /// language, marked as automatic, threaded like a reply, and at most [`AUTOMATIC_PER_HOUR`]
 /// an hour to one customer address.
 pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String> {
-    let Some(url) = state.config.smtp_relay.clone() else {
-        return Ok("not sent: no SMTP relay configured (serve --smtp-relay)".into());
+    let (url, payload) = match relay_and_payload(state, job)? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
-    let payload: Value = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
     let ticket_id = payload["ticket_id"].as_i64().unwrap_or(0);
     let recipient = payload["recipient"].as_i64().unwrap_or(0);
     let (subject, body) = (payload["subject"].as_str().unwrap_or(""), payload["body"].as_str().unwrap_or(""));
@@ -304,18 +327,10 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     } else {
         None
     };
-    let path = if customer { format!("/portal/requests/{ticket_id}") } else { format!("/agent/tickets/{ticket_id}") };
     // The rule's text came out of its placeholders HTML-escaped: the text part reads it back.
     let text_body = frontdesk_domain::text::html_to_plain(body);
     let html_body = frontdesk_domain::text::sanitize_html(&body.replace('\n', "<br>\n"));
-    let ctx = minijinja::context! {
-        account => account.name.clone(), ticket_id, customer,
-        link => format!("{}{path}", state.public_url()), text_body, html_body,
-    };
-    let render = |name: &str| {
-        crate::ui::render_string(name, locale, ctx.clone()).map_err(|e| ApiError::Internal(format!("{name}: {e}")))
-    };
-    let (text, html) = (render("mail_notification.txt")?, render("mail_notification.html")?);
+    let (text, html) = ticket_mail(state, locale, &account.name, ticket_id, customer, text_body, html_body)?;
     let b = lettre::Message::builder()
         .from(from.clone())
         .reply_to(from)
@@ -333,6 +348,28 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
         return Err(e);
     }
     Ok(format!("sent to {email} as <{id}>"))
+}
+
+/// A mail about a ticket in the reader's language, as text and HTML: the body (already
+/// sanitised HTML), then a footer that says how to answer and links to the ticket (the
+/// portal's page for a customer, the workspace's for staff).
+fn ticket_mail(
+    state: &AppState,
+    locale: frontdesk_domain::Locale,
+    account: &str,
+    ticket_id: i64,
+    customer: bool,
+    text_body: String,
+    html_body: String,
+) -> Result<(String, String)> {
+    let path = if customer { format!("/portal/requests/{ticket_id}") } else { format!("/agent/tickets/{ticket_id}") };
+    let ctx = minijinja::context! {
+        account, ticket_id, customer, link => format!("{}{path}", state.public_url()), text_body, html_body,
+    };
+    let render = |name: &str| {
+        crate::ui::render_string(name, locale, ctx.clone()).map_err(|e| ApiError::Internal(format!("{name}: {e}")))
+    };
+    Ok((render("mail_ticket.txt")?, render("mail_ticket.html")?))
 }
 
 /// A DKIM signing key (`serve --dkim-key`): every mail we send is signed with it, for the

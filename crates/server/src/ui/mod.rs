@@ -63,8 +63,8 @@ pub(crate) const TEMPLATES: [(&str, &str); 29] = [
     ("signin.html", include_str!("../../ui/templates/signin.html")),
     ("mail_link.html", include_str!("../../ui/templates/mail_link.html")),
     ("mail_link.txt", include_str!("../../ui/templates/mail_link.txt")),
-    ("mail_notification.html", include_str!("../../ui/templates/mail_notification.html")),
-    ("mail_notification.txt", include_str!("../../ui/templates/mail_notification.txt")),
+    ("mail_ticket.html", include_str!("../../ui/templates/mail_ticket.html")),
+    ("mail_ticket.txt", include_str!("../../ui/templates/mail_ticket.txt")),
     ("unsubscribe.html", include_str!("../../ui/templates/unsubscribe.html")),
 ];
 

@@ -242,6 +242,25 @@ pub async fn request_link(
     Ok(page(StatusCode::OK, "link-sent", false))
 }
 
+/// A followed link's user and the page's reader, or (Err) the page saying, by `gone` in the
+/// reader's language, that the link is used, expired or unknown.
+async fn followed(
+    state: &State,
+    headers: &HeaderMap,
+    secret: &str,
+    purpose: &str,
+    gone: &str,
+) -> Result<std::result::Result<(Option<users::User>, super::pages::Reader), Response>> {
+    let Some(link) = usable(state, secret, purpose).await? else {
+        return Ok(Err(error_page(state, headers, StatusCode::NOT_FOUND, gone).await));
+    };
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, link.user_id).await?;
+    drop(conn);
+    let r = reader(state, headers, user.as_ref()).await?;
+    Ok(Ok((user, r)))
+}
+
 /// A sign-in link opens a page with one button, so that a mail scanner fetching the link
 /// does not use it up.
 pub async fn sign_in_form(
@@ -249,13 +268,10 @@ pub async fn sign_in_form(
     headers: HeaderMap,
     Path(secret): Path<String>,
 ) -> Result<Response> {
-    let Some(link) = usable(&state, &secret, SIGN_IN).await? else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
+    let (user, r) = match followed(&state, &headers, &secret, SIGN_IN, "sign-in-link-used").await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
     };
-    let mut conn = state.db.read().await?;
-    let user = users::get(&mut conn, link.user_id).await?;
-    drop(conn);
-    let r = reader(&state, &headers, user.as_ref()).await?;
     let email = user.and_then(|u| u.email).unwrap_or_default();
     let token = session::random_token();
     let page = render(StatusCode::OK, "signin.html", r.locale, context! { csrf => token.clone(), secret, email });
@@ -300,13 +316,10 @@ pub async fn unsubscribe_form(
     headers: HeaderMap,
     Path(secret): Path<String>,
 ) -> Result<Response> {
-    let Some(link) = usable(&state, &secret, UNSUBSCRIBE).await? else {
-        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "unsubscribe-link-unknown").await);
+    let (user, r) = match followed(&state, &headers, &secret, UNSUBSCRIBE, "unsubscribe-link-unknown").await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
     };
-    let mut conn = state.db.read().await?;
-    let user = users::get(&mut conn, link.user_id).await?;
-    drop(conn);
-    let r = reader(&state, &headers, user.as_ref()).await?;
     let email = user.and_then(|u| u.email).unwrap_or_default();
     Ok(render(StatusCode::OK, "unsubscribe.html", r.locale, context! { secret, email, done => false }))
 }

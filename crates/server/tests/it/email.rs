@@ -238,6 +238,9 @@ async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
     .await;
     let o = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
     let id = o["ticket_id"].as_i64().unwrap();
+    // The customer reads Portuguese: the mail's own words are in it.
+    let requester = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["requester_id"].as_i64().unwrap();
+    app.put(&format!("/api/v2/users/{requester}"), json!({"user": {"locale": "pt-BR"}})).await;
     // An internal note is not mailed; a public reply is, once.
     app.put(
         &format!("/api/v2/tickets/{id}"),
@@ -270,7 +273,15 @@ async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
     assert_eq!(header("In-Reply-To").as_deref(), Some("<CAgmail-first-0001@mail.gmail.com>"), "{mail}");
     let ours = header("Message-ID").unwrap();
     assert!(ours.starts_with(&format!("<t{id}.")), "{ours}");
-    assert!(mail.contains("reiniciar"), "{mail}");
+    let parsed = mail_parser::MessageParser::default().parse(mail.as_bytes()).unwrap();
+    let text = parsed.body_text(0).unwrap().to_string();
+    assert!(text.contains("Pode reiniciar"), "{text}");
+    assert!(
+        text.contains(&format!("Responda a esta mensagem para acrescentar algo à sua solicitação #{id}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{}/portal/requests/{id}", app.base)), "{text}");
+    assert!(parsed.body_html(0).unwrap().contains("<strong>reiniciar</strong>"), "{mail}");
 
     // The customer answers our mail from another client that only keeps In-Reply-To.
     let answer = format!(
@@ -657,4 +668,37 @@ async fn outgoing_mail_is_dkim_signed_so_that_a_receiver_can_verify_it() {
     let tampered = mail.replacen("reiniciar", "desligar", 1);
     assert!(std::panic::catch_unwind(|| verify_dkim(&tampered, &signing.verifying_key())).is_err());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_struggling_smtp_server_gets_the_reply_again_later_and_it_is_sent_once() {
+    let (relay, sent) = crate::helpers::smtp_sink_failing(2).await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test", "name": "ACME"}}))
+        .await;
+    let o = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
+    let id = o["ticket_id"].as_i64().unwrap();
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Pode reiniciar?"}}})).await;
+    let failures = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.reply' AND attempts >= 1 AND state <> 'completed'";
+    let mut waited = 0;
+    while app.count(failures).await == 0 && waited < 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        waited += 1;
+    }
+    assert!(sent.lock().unwrap().is_empty(), "the first try was refused");
+    // Backoff is on the server's clock: move it past each retry's time.
+    for _ in 0..40 {
+        if !sent.lock().unwrap().is_empty() {
+            break;
+        }
+        app.clock.advance_secs(120);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mail = crate::helpers::nth_mail(&sent, 0).await;
+    assert!(mail.contains("Pode reiniciar?"), "{mail}");
+    let done = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.reply' AND state = 'completed' AND attempts = 3";
+    assert_eq!(app.count(done).await, 1, "two refusals, then sent");
+    app.clock.advance_secs(3600);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sent.lock().unwrap().len(), 1, "sent once");
 }

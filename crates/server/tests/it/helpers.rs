@@ -271,7 +271,14 @@ pub fn parse_iso(s: &str) -> i64 {
 /// offers AUTH PLAIN; a message sent after a client authenticated starts with an
 /// `X-Sink-Auth:` line holding the credentials it gave (base64, as sent).
 pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    smtp_sink_failing(0).await
+}
+
+/// [`smtp_sink`], refusing the first `fail` messages with a temporary error (451) as a
+/// server that is struggling does; what it refused is not kept.
+pub async fn smtp_sink_failing(fail: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
     let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -280,6 +287,7 @@ pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
             let store = store.clone();
+            let refused = refused.clone();
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
                 let mut r = BufReader::new(r);
@@ -308,6 +316,10 @@ pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
                                 break;
                             }
                             message.push_str(&line);
+                        }
+                        if refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < fail {
+                            w.write_all(b"451 4.3.0 Try again later\r\n").await.unwrap();
+                            continue;
                         }
                         store.lock().unwrap().push(message);
                         w.write_all(b"250 queued\r\n").await.unwrap();
