@@ -262,6 +262,7 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
         .to(mailbox(Some(&user.name), &email)?)
         .subject(one_line(&subject))
         .raw_header(auto_submitted())
+        .raw_header(header("X-Loop", X_LOOP.into()))
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
     send(state, &url, message).await?;
@@ -269,6 +270,10 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
 }
 
 /// RFC 3834: mail we send on our own says so, so that other systems do not answer it.
+/// What our automatic mail says in `X-Loop`: mail that comes in saying it is our own mail come
+/// back, and is ignored.
+pub const X_LOOP: &str = "frontdesk";
+
 fn auto_submitted() -> lettre::message::header::HeaderValue {
     header("Auto-Submitted", "auto-generated".into())
 }
@@ -336,7 +341,8 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
         .reply_to(from)
         .to(mailbox(Some(&user.name), &email)?)
         .subject(one_line(&frontdesk_domain::text::html_to_plain(subject)))
-        .raw_header(auto_submitted());
+        .raw_header(auto_submitted())
+        .raw_header(header("X-Loop", X_LOOP.into()));
     let (b, id) = threaded(state, b, ticket_id, 0).await?;
     let message = b
         .multipart(MultiPart::alternative_plain_html(text, html))

@@ -85,7 +85,7 @@ fn noise(m: &mail_parser::Message<'_>, sender: &str) -> Option<String> {
     if let Some(p) = header("Precedence").filter(|p| matches!(p.as_str(), "bulk" | "junk" | "list")) {
         return Some(format!("ignored: Precedence: {p}"));
     }
-    if header("X-Loop").is_some_and(|l| l.contains("frontdesk")) {
+    if header("X-Loop").is_some_and(|l| l.contains(crate::mail_out::X_LOOP)) {
         return Some("ignored: X-Loop names us".into());
     }
     let local = sender.split('@').next().unwrap_or("").to_ascii_lowercase();

@@ -99,7 +99,7 @@ async fn mail_is_threaded_or_made_a_ticket_and_each_decision_says_why() {
     assert_ne!(o["ticket_id"], id);
     assert_eq!(comments(&app, id).await.len(), 2, "nothing of the stranger's on João's ticket");
 
-    // Charsets: Latin-1 (Outlook), ISO-2022-JP and Shift_JIS.
+    // Charsets: Latin-1 (Outlook), ISO-2022-JP, Shift_JIS and Windows-1252.
     let o = deliver(&app, fixture("outlook_latin1.eml"), "help@acme.test").await;
     let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
     assert_eq!(t["ticket"]["subject"], "Fatura não chegou");
@@ -119,6 +119,28 @@ async fn mail_is_threaded_or_made_a_ticket_and_each_decision_says_why() {
     let o = deliver(&app, fixture("japanese_shiftjis.eml"), "help@acme.test").await;
     let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
     assert_eq!(t["ticket"]["subject"], "パスワード");
+    // Windows-1252, Latin-1's superset: curly quotes, a dash and the euro sign are its own.
+    let o = deliver(&app, fixture("outlook_windows1252.eml"), "help@acme.test").await;
+    let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
+    assert_eq!(t["ticket"]["subject"], "Cobrança – “urgente”");
+    assert!(t["ticket"]["description"].as_str().unwrap().contains("veio em dobro: € 49,90 duas vezes"), "{t}");
+    let jose = app.get(&format!("/api/v2/users/{}", t["ticket"]["requester_id"])).await.body;
+    assert_eq!(jose["user"]["name"], "José Araújo");
+    // A charset nobody knows, or none at all on 8-bit text: the message is still taken in,
+    // its text read as well as can be (never a crash, never lost).
+    for charset in ["; charset=x-klingon", ""] {
+        let raw = format!(
+            "From: ana@example.com\r\nTo: help@acme.test\r\nSubject: Charset {charset:?}\r\nMessage-ID: <cs{}@example.com>\r\n\
+             Content-Type: text/plain{charset}\r\n\r\n",
+            charset.len()
+        );
+        // Latin-1 bytes that are no UTF-8.
+        let raw = [raw.as_bytes(), b"Ol\xe1, preciso de ajuda.\r\n"].concat();
+        let o = deliver(&app, raw, "help@acme.test").await;
+        assert_eq!(o["outcome"], "created", "{o}");
+        let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body;
+        assert!(t["ticket"]["description"].as_str().unwrap().contains("preciso de ajuda"), "{t}");
+    }
 
     // Noise makes no ticket, and says why.
     let o = deliver(&app, fixture("auto_reply.eml"), "help@acme.test").await;
@@ -525,6 +547,11 @@ async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_l
     let m = mail_parser::MessageParser::default().parse(ack.as_bytes()).unwrap();
     assert_eq!(m.subject().unwrap(), format!("[#{id}] Recebemos sua solicitação: Login"));
     assert_eq!(m.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+    assert_eq!(m.header_raw("X-Loop").map(str::trim), Some("frontdesk"));
+    // Our own acknowledgement, bounced back to the support address by a careless forwarder,
+    // makes no ticket.
+    let echo = deliver(&app, ack.clone().into_bytes(), "help@acme.test").await;
+    assert_eq!(echo["outcome"], "ignored", "{echo}");
     assert_eq!(m.in_reply_to().as_text(), Some("hana-1@example.jp"));
     let text = m.body_text(0).unwrap().to_string();
     assert!(text.contains("recebemos sua solicitação \"Login\""), "{text}");
