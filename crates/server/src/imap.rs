@@ -132,12 +132,19 @@ pub fn spawn(
         let mut strikes = HashMap::new();
         let mut backoff = Duration::from_secs(1);
         loop {
+            let mut logged_in = false;
             let round = tokio::select! {
-                r = connect_and_poll(&state, &mailbox, poll_every, &mut strikes) => r,
+                r = connect_and_poll(&state, &mailbox, poll_every, &mut strikes, &mut logged_in) => r,
                 _ = stop.changed() => return,
             };
             if let Err(e) = round {
-                tracing::warn!(mailbox = %mailbox.label(), error = format!("{e:#}"), "IMAP polling failed; retrying");
+                let error = format!("{e:#}");
+                tracing::warn!(mailbox = %mailbox.label(), error, "IMAP polling failed; retrying");
+                state.mailboxes.note(&mailbox.label(), |st| st.last_error = Some(error.clone()));
+            }
+            // A round that got in and later lost its connection starts the backoff over.
+            if logged_in {
+                backoff = Duration::from_secs(1);
             }
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
@@ -153,6 +160,7 @@ async fn connect_and_poll(
     m: &MailboxConfig,
     poll_every: Duration,
     strikes: &mut HashMap<u32, u32>,
+    logged_in: &mut bool,
 ) -> anyhow::Result<()> {
     let addr = (m.host.as_str(), m.port);
     let tcp = tokio::time::timeout(Duration::from_secs(30), TcpStream::connect(addr))
@@ -164,21 +172,21 @@ async fn connect_and_poll(
         Security::Plain => {
             let mut client = Client::new(tcp);
             greeting(&mut client).await?;
-            poll(state, m, client, poll_every, strikes).await
+            poll(state, m, client, poll_every, strikes, logged_in).await
         }
         Security::Tls => {
             let tls = tls(state.config.imap_ca.as_deref(), &m.host, tcp).await?;
             let mut client = Client::new(tls);
             greeting(&mut client).await?;
-            poll(state, m, client, poll_every, strikes).await
+            poll(state, m, client, poll_every, strikes, logged_in).await
         }
         Security::StartTls => {
             let mut client = Client::new(tcp);
             greeting(&mut client).await?;
-            client.run_command_and_check_ok("STARTTLS", None).await.context("STARTTLS")?;
+            timed("STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
             let tls = tls(state.config.imap_ca.as_deref(), &m.host, client.into_inner()).await?;
             // No greeting follows STARTTLS.
-            poll(state, m, Client::new(tls), poll_every, strikes).await
+            poll(state, m, Client::new(tls), poll_every, strikes, logged_in).await
         }
     }
 }
@@ -214,7 +222,10 @@ async fn tls(
         .with_no_client_auth();
     let name = ServerName::try_from(host.to_string()).with_context(|| format!("{host:?} as a TLS name"))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    connector.connect(name, tcp).await.with_context(|| format!("TLS with {host}"))
+    tokio::time::timeout(Duration::from_secs(30), connector.connect(name, tcp))
+        .await
+        .map_err(|_| anyhow!("TLS with {host} timed out"))?
+        .with_context(|| format!("TLS with {host}"))
 }
 
 /// Logs in, then takes in what is there and waits for more, until the connection fails.
@@ -224,28 +235,45 @@ async fn poll<T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(
     client: Client<T>,
     poll_every: Duration,
     strikes: &mut HashMap<u32, u32>,
+    logged_in: &mut bool,
 ) -> anyhow::Result<()> {
-    let mut s = client.login(&m.user, &m.password).await.map_err(|(e, _)| anyhow!("login as {}: {e}", m.user))?;
-    let caps = s.capabilities().await?;
+    let login = tokio::time::timeout(COMMAND_TIMEOUT, client.login(&m.user, &m.password))
+        .await
+        .map_err(|_| anyhow!("login as {} timed out", m.user))?;
+    let mut s = login.map_err(|(e, _)| anyhow!("login as {}: {e}", m.user))?;
+    *logged_in = true;
+    let caps = timed("CAPABILITY", s.capabilities()).await?;
     let (idle, moves, uidplus) = (caps.has_str("IDLE"), caps.has_str("MOVE"), caps.has_str("UIDPLUS"));
-    s.select(&m.folder).await.with_context(|| format!("selecting {}", m.folder))?;
-    if let Some(p) = &m.processed {
-        // Already there is fine; a real problem shows when the first message is moved.
-        let _ = s.create(p).await;
+    timed(&format!("SELECT {}", m.folder), s.select(&m.folder)).await?;
+    let mut m = m.clone();
+    if let Some(p) = m.processed.clone()
+        && timed(&format!("CREATE {p}"), s.create(&p)).await.is_err()
+    {
+        // Refused because it is there already, or not at all: only a folder that can be
+        // selected will do, else processed mail is flagged seen and stays where it is.
+        let there = timed(&format!("EXAMINE {p}"), s.examine(&p)).await.is_ok();
+        timed(&format!("SELECT {}", m.folder), s.select(&m.folder)).await?;
+        if !there {
+            tracing::warn!(mailbox = %m.label(), folder = %p, "the processed folder cannot be made: flagging mail seen instead");
+            m.processed = None;
+        }
     }
     tracing::info!(mailbox = %m.label(), idle, "IMAP mailbox polling");
+    state.mailboxes.note(&m.label(), |st| st.last_error = None);
     loop {
-        take_new(state, m, &mut s, moves, uidplus, strikes).await?;
+        // Until a search finds nothing: mail that arrived meanwhile is not left for IDLE.
+        while take_new(state, &m, &mut s, moves, uidplus, strikes).await? > 0 {}
+        state.mailboxes.note(&m.label(), |st| st.checked_at = Some(state.now()));
         if idle {
             let mut handle = s.idle();
-            handle.init().await.context("IDLE")?;
+            timed("IDLE", handle.init()).await?;
             let (wait, interrupt) = handle.wait_with_timeout(IDLE_FOR);
             wait.await.context("waiting in IDLE")?;
             drop(interrupt);
-            s = handle.done().await.context("ending IDLE")?;
+            s = timed("DONE", handle.done()).await?;
         } else {
             tokio::time::sleep(poll_every).await;
-            s.noop().await?;
+            timed("NOOP", s.noop()).await?;
         }
     }
 }
@@ -263,17 +291,21 @@ async fn take_new<T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(
     moves: bool,
     uidplus: bool,
     strikes: &mut HashMap<u32, u32>,
-) -> anyhow::Result<()> {
-    let query = if m.processed.is_some() { "ALL" } else { "UNSEEN" };
+) -> anyhow::Result<usize> {
+    let query = if m.processed.is_some() { "UNDELETED" } else { "UNSEEN UNDELETED" };
     let mut uids: Vec<u32> = timed("SEARCH", s.uid_search(query)).await?.into_iter().collect();
     uids.sort_unstable();
     let max = state.config.smtp_max_size;
+    let mut taken = 0;
     for uid in uids {
         let set = uid.to_string();
         let sizes =
             timed("FETCH RFC822.SIZE", async { s.uid_fetch(&set, "RFC822.SIZE").await?.try_collect::<Vec<_>>().await })
                 .await?;
-        let size = sizes.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.size).unwrap_or(0) as usize;
+        // Gone meanwhile (another client moved or expunged it): nothing to take.
+        let Some(size) = sizes.iter().find(|f| f.uid == Some(uid)).map(|f| f.size.unwrap_or(0) as usize) else {
+            continue;
+        };
         let outcome = if size > max {
             crate::app::email::refuse_unread(state, size, max, "it is larger than the limit").await?
         } else {
@@ -283,7 +315,9 @@ async fn take_new<T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(
             match fetched {
                 Ok(list) => {
                     strikes.remove(&uid);
-                    let raw = list.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()).unwrap_or_default();
+                    let Some(raw) = list.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()) else {
+                        continue;
+                    };
                     crate::app::email::take_in(state, raw, &m.to)
                         .await
                         .map_err(|e| anyhow!("taking in message {uid}: {e}"))?
@@ -302,8 +336,37 @@ async fn take_new<T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(
         };
         tracing::info!(mailbox = %m.label(), uid, outcome = outcome.outcome, reason = %outcome.reason, "IMAP message taken in");
         processed(m, s, &set, moves, uidplus).await?;
+        taken += 1;
+        state.mailboxes.note(&m.label(), |st| st.taken_in += 1);
     }
-    Ok(())
+    Ok(taken)
+}
+
+/// What each mailbox's task last did, for admins (`GET /api/v2/mailboxes`) and the logs.
+#[derive(Debug, Default)]
+pub struct Statuses(std::sync::Mutex<std::collections::BTreeMap<String, Status>>);
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Status {
+    /// When a round last found nothing more to take in.
+    pub checked_at: Option<i64>,
+    /// Messages taken in since this server started.
+    pub taken_in: u64,
+    /// Why the last round failed, until a round logs in again.
+    pub last_error: Option<String>,
+}
+
+impl Statuses {
+    fn note(&self, label: &str, f: impl FnOnce(&mut Status)) {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(all.entry(label.to_string()).or_default());
+    }
+
+    /// Each mailbox (without its password) and its status.
+    pub fn list(&self) -> Vec<(String, Status)> {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
 }
 
 /// Moves a message that was taken in out of the way (or flags it `\Seen`).

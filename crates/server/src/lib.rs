@@ -145,6 +145,8 @@ pub struct AppState {
     pub job_wakeup: Notify,
     /// Live counts of views and searches.
     pub counts: counts::Counts,
+    /// What each IMAP mailbox's task last did.
+    pub mailboxes: imap::Statuses,
 }
 
 pub type State = Arc<AppState>;
@@ -206,6 +208,7 @@ impl App {
             ticket_writer: batcher::CreateBatcher::default(),
             job_wakeup: Notify::new(),
             counts: Default::default(),
+            mailboxes: Default::default(),
         });
         Ok(App { state, listener, smtp, smtp_tls })
     }

@@ -604,6 +604,19 @@ async fn act(
     then_triggers: bool,
 ) -> Result<(Saved, Option<CommentInput>)> {
     let Effect { mut input, events, jobs } = effect(conn, Some(rule), actions, s, actor, defs).await?;
+    // Actions that only call out (mail, webhooks) change nothing on the ticket: their events join
+    // the audit of the write that fired them (as Zendesk shows them), with no second update.
+    let calls_only = actions
+        .iter()
+        .all(|a| matches!(a, Action::NotifyUser { .. } | Action::NotifyGroup { .. } | Action::Webhook { .. }));
+    if calls_only && let Some(audit) = &s.audit {
+        let mut all: Vec<Value> = serde_json::from_str(&audit.events).unwrap_or_default();
+        all.extend(events);
+        let audit = frontdesk_store::audits::Audit { events: Value::Array(all).to_string(), ..audit.clone() };
+        frontdesk_store::audits::set_events(conn, audit.id, &audit.events).await?;
+        enqueue_jobs(conn, jobs, actor, now).await?;
+        return Ok((Saved { audit: Some(audit), ..s.clone() }, None));
+    }
     input.extra_events = events;
     let comment = input.comment.clone();
     let saved = if then_triggers {
@@ -611,12 +624,18 @@ async fn act(
     } else {
         super::tickets::apply_update(conn, actor, s.ticket.id, input, via, now).await?
     };
-    for mut j in jobs {
+    enqueue_jobs(conn, jobs, actor, now).await?;
+    Ok((saved, comment))
+}
+
+/// Enqueues the jobs a rule's actions call for, as asked by `actor`.
+async fn enqueue_jobs(conn: &mut AnyConnection, list: Vec<NewJob>, actor: &Actor, now: i64) -> Result<()> {
+    for mut j in list {
         j.run_at_ms = now * 1000;
         j.requested_by = Some(actor.id());
         jobs::enqueue(conn, &j, now).await?;
     }
-    Ok((saved, comment))
+    Ok(())
 }
 
 /// What a write did, for the triggers that run after it.

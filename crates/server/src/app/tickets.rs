@@ -172,6 +172,7 @@ impl TicketInput {
 
 /// The result of a create or update: the saved ticket and the audit recording it (none when
 /// the update changed nothing).
+#[derive(Clone)]
 pub struct Saved {
     pub ticket: Ticket,
     pub audit: Option<Audit>,

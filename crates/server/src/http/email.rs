@@ -45,7 +45,30 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         ep(Method::GET, "/api/v2/inbound_emails", T, "What became of the latest inbound messages", get(inbound_list)),
         ep(Method::GET, "/api/v2/inbound_emails/{id}/raw", T, "An inbound message as it came", get(inbound_raw)),
+        ep(
+            Method::GET,
+            "/api/v2/mailboxes",
+            T,
+            "The IMAP mailboxes this server polls, and how each is doing",
+            get(mailboxes),
+        ),
     ]
+}
+
+/// This server's IMAP mailboxes (never their passwords): when each was last read to the end,
+/// what it took in, and why its last round failed.
+async fn mailboxes(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+    require_admin(&actor)?;
+    let items: Vec<Value> = state
+        .mailboxes
+        .list()
+        .into_iter()
+        .map(|(mailbox, s)| {
+            json!({"mailbox": mailbox, "checked_at": s.checked_at.map(iso), "taken_in": s.taken_in,
+                "last_error": s.last_error})
+        })
+        .collect();
+    Ok(ok(json!({"mailboxes": items})))
 }
 
 async fn list(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {

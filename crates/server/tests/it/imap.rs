@@ -119,13 +119,17 @@ impl Dovecot {
 
     /// How many messages a user's folder holds.
     fn count(&self, user: &str, folder: &str) -> usize {
-        let out =
-            self.doveadm().args(["-f", "flow", "mailbox", "status", "-u", user, "messages", folder]).output().unwrap();
+        self.status(user, folder, "messages")
+    }
+
+    /// A number `doveadm mailbox status` tells of a user's folder (`messages`, `unseen`).
+    fn status(&self, user: &str, folder: &str, field: &str) -> usize {
+        let args = ["-f", "flow", "mailbox", "status", "-u", user, field, folder];
+        let out = self.doveadm().args(args).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        let n = text.split_whitespace().find_map(|w| w.strip_prefix("messages=")).and_then(|n| n.parse().ok());
-        n.unwrap_or_else(|| {
-            panic!("doveadm mailbox status {user} {folder}: {text} {}", String::from_utf8_lossy(&out.stderr))
-        })
+        let prefix = format!("{field}=");
+        let n = text.split_whitespace().find_map(|w| w.strip_prefix(prefix.as_str())).and_then(|n| n.parse().ok());
+        n.unwrap_or_else(|| panic!("doveadm {args:?}: {text} {}", String::from_utf8_lossy(&out.stderr)))
     }
 
     fn url(&self, user: &str, password: &str) -> String {
@@ -168,14 +172,20 @@ async fn wait_for(app: &TestApp, sql: &str, want: i64) {
 
 #[tokio::test]
 async fn mailboxes_are_polled_each_on_its_own_and_a_huge_message_or_a_bad_login_holds_nothing() {
-    let Some(dovecot) =
-        Dovecot::start(&[("support@acme.test", "secret"), ("sales@acme.test", "s3cret"), ("locked@acme.test", "x")])
-    else {
+    let users = [
+        ("support@acme.test", "secret"),
+        ("sales@acme.test", "s3cret"),
+        ("locked@acme.test", "x"),
+        ("seen@acme.test", "y"),
+    ];
+    let Some(dovecot) = Dovecot::start(&users) else {
         return;
     };
     let mailboxes = [
         dovecot.url("support@acme.test", "secret"),
         dovecot.url("sales@acme.test", "s3cret"),
+        // Processed mail stays in the inbox, flagged seen.
+        format!("{}?processed=", dovecot.url("seen@acme.test", "y")),
         // A mailbox whose password is wrong: its task keeps retrying, the others go on.
         dovecot.url("locked@acme.test", "wrong"),
     ];
@@ -245,9 +255,29 @@ async fn mailboxes_are_polled_each_on_its_own_and_a_huge_message_or_a_bad_login_
     assert_eq!(dovecot.count("sales@acme.test", "Processed"), 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM ticket_comments").await, 3);
-    // The locked mailbox's mail is still there, untouched.
+    // Where processed mail stays, it is flagged seen, and taken in once.
+    dovecot.deliver("seen@acme.test", &message("ana@example.com", "sales@acme.test", "Seen", "seen@example.com", "Oi"));
+    wait_for(&app, "SELECT COUNT(*) FROM tickets", 3).await;
+    for _ in 0..200 {
+        if dovecot.status("seen@acme.test", "INBOX", "unseen") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!((dovecot.count("seen@acme.test", "INBOX"), dovecot.status("seen@acme.test", "INBOX", "unseen")), (1, 0));
+    dovecot.deliver("seen@acme.test", &message("ana@example.com", "sales@acme.test", "Two", "two@example.com", "Oi"));
+    wait_for(&app, "SELECT COUNT(*) FROM tickets", 4).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE subject = 'Seen'").await, 1, "taken in once");
+
+    // The locked mailbox's mail is still there, untouched, and admins see why.
     dovecot.deliver("locked@acme.test", &message("x@example.com", "support@acme.test", "Hi", "hi@example.com", "Hi"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = app.get("/api/v2/mailboxes").await.body["mailboxes"].clone();
+    let locked = status.as_array().unwrap().iter().find(|m| m["mailbox"].as_str().unwrap().starts_with("locked@"));
+    let locked = locked.expect("the locked mailbox is listed");
+    assert!(locked["last_error"].as_str().unwrap().contains("login as locked@acme.test"), "{status}");
+    assert!(!status.to_string().contains("wrong"), "no password shown: {status}");
+    let support = status.as_array().unwrap().iter().find(|m| m["mailbox"].as_str().unwrap().starts_with("support@"));
+    assert_eq!(support.unwrap()["taken_in"], 3, "{status}");
     assert_eq!(dovecot.count("locked@acme.test", "INBOX"), 1);
     app.stop().await;
 }
@@ -290,7 +320,16 @@ async fn mailboxes_over_starttls_and_tls_are_read_and_an_untrusted_certificate_i
         c.imap = vec![frontdesk_server::imap::MailboxConfig::parse(&url).unwrap()];
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut error = String::new();
+    for _ in 0..200 {
+        let status = app.get("/api/v2/mailboxes").await.body["mailboxes"].clone();
+        if let Some(e) = status[0]["last_error"].as_str() {
+            error = e.to_string();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(error.contains("TLS with 127.0.0.1"), "{error}");
     assert_eq!(app.count("SELECT COUNT(*) FROM inbound_messages").await, 0);
     assert_eq!(dovecot.count("tls@acme.test", "INBOX"), 1);
     app.stop().await;
