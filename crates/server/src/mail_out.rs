@@ -42,7 +42,9 @@ fn transport(url: &str, ca: Option<&std::path::Path>) -> Result<AsyncSmtpTranspo
         };
         builder = builder.tls(tls);
     }
-    Ok(builder.build())
+    // Each SMTP command gets 20 s, well inside a job's lease (60 s by default): a relay that
+    // stalls fails the attempt before another worker could take the job over and send again.
+    Ok(builder.timeout(Some(std::time::Duration::from_secs(20))).build())
 }
 
 /// A relay URL without its password, for messages.
@@ -94,19 +96,16 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     ids.push(comment.author_id);
     let people = frontdesk_store::users::get_many(&mut conn, &ids).await?;
     let from = support_sender(&mut conn).await?;
-    let requester = people.iter().find(|u| u.id == t.requester_id);
-    let Some(to) = requester.and_then(|u| u.email.as_deref().map(|e| (u.name.as_str(), e))) else {
-        return Ok("not sent: the requester has no email address".into());
+    let (requester, to) = match reachable(&mut conn, t.requester_id).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
-    if frontdesk_store::users::is_undeliverable(&mut conn, to.1).await? {
-        return Ok(format!("not sent: {} has bounced (undeliverable)", to.1));
-    }
     // In the requester's language (their locale, else the account's), with the footer that
     // says how to answer.
     let account = frontdesk_store::account::get(&mut conn).await?;
     drop(conn);
-    let locale = mail_locale(&[requester.and_then(|u| u.locale.as_deref()), Some(account.locale.as_str())]);
-    let customer = requester.is_some_and(|u| u.role == "end-user");
+    let locale = mail_locale(&[requester.locale.as_deref(), Some(account.locale.as_str())]);
+    let customer = requester.role == "end-user";
     let (text, html) = ticket_mail(
         state,
         locale,
@@ -119,30 +118,40 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let b = lettre::Message::builder()
         .from(from.clone())
         .reply_to(from)
-        .to(mailbox(Some(to.0), to.1)?)
+        .to(mailbox(Some(&requester.name), &to)?)
         .subject(one_line(&format!("[#{ticket_id}] {}", t.subject.clone().unwrap_or_default())));
     let (mut b, id) = threaded(state, b, ticket_id, comment_id).await?;
-    if t.via_channel == "campaign" {
-        // Campaign mail: the customer can opt out of campaigns in one click (RFC 8058).
+    let copied: Vec<&frontdesk_store::users::User> = people
+        .iter()
+        .filter(|u| u.id != t.requester_id && u.id != comment.author_id && cc.iter().any(|(c, _)| *c == u.id))
+        .filter(|u| u.email.is_some())
+        .collect();
+    // The campaign's own message (not later replies on its ticket), to the customer alone: they
+    // can opt out of campaigns in one click (RFC 8058). With CCs it would let them do it too.
+    if payload["campaign"] == true && copied.is_empty() {
         let secret = crate::ui::new_link(state, t.requester_id, None, frontdesk_store::presence::UNSUBSCRIBE).await?;
         let link = crate::ui::link_url(state.public_url(), frontdesk_store::presence::UNSUBSCRIBE, &secret);
         b = b
             .raw_header(header("List-Unsubscribe", format!("<{link}>")))
             .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
     }
-    for u in people
-        .iter()
-        .filter(|u| u.id != t.requester_id && u.id != comment.author_id && cc.iter().any(|(c, _)| *c == u.id))
-    {
-        if let Some(e) = &u.email {
-            b = b.cc(mailbox(Some(&u.name), e)?);
-        }
+    for u in copied {
+        b = b.cc(mailbox(Some(&u.name), u.email.as_deref().unwrap_or_default())?);
     }
-    let message = b
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
-    send(state, &url, message).await?;
-    Ok(format!("sent to {} as <{id}>", to.1))
+    send(state, &url, alternative(b, text, html)?).await?;
+    Ok(format!("sent to {to} as <{id}>"))
+}
+
+/// The message with its text and HTML parts.
+fn alternative(b: lettre::message::MessageBuilder, text: String, html: String) -> Result<lettre::Message> {
+    b.multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))
+}
+
+/// Marks mail as automatic (RFC 3834) and as ours (`X-Loop`), so that auto-responders stay
+/// quiet and our own mail come back is known.
+fn automatic(b: lettre::message::MessageBuilder) -> lettre::message::MessageBuilder {
+    b.raw_header(header("Auto-Submitted", "auto-generated".into())).raw_header(header("X-Loop", X_LOOP.into()))
 }
 
 /// Makes a mail about a ticket thread: our Message-ID carries the ticket's reply token (so
@@ -174,7 +183,9 @@ async fn threaded(
 async fn send(state: &AppState, url: &str, mut message: lettre::Message) -> Result<()> {
     if let Some(key) = &state.config.dkim {
         let domain = message.envelope().from().map(|a| a.domain().to_string()).unwrap_or_default();
-        message.sign(&key.config(&domain).map_err(|e| ApiError::Internal(format!("DKIM: {e}")))?);
+        let present: Vec<&'static str> =
+            DKIM_SIGNED.iter().copied().filter(|h| message.headers().get_raw(h).is_some()).collect();
+        message.sign(&key.config(&domain, &present).map_err(|e| ApiError::Internal(format!("DKIM: {e}")))?);
     }
     let transport = transport(url, state.config.smtp_relay_ca.as_deref())?;
     transport.send(message).await.map_err(|e| ApiError::Internal(format!("SMTP: {e}")))?;
@@ -257,15 +268,8 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     let (text, html) = (render("mail_link.txt")?, render("mail_link.html")?);
     let subject_key = if purpose == SIGN_IN { "mail-sign-in-subject" } else { "mail-reset-subject" };
     let subject = crate::ui::i18n::tr(locale, subject_key, &[("account", account.name.clone().into())]);
-    let message = lettre::Message::builder()
-        .from(from)
-        .to(mailbox(Some(&user.name), &email)?)
-        .subject(one_line(&subject))
-        .raw_header(auto_submitted())
-        .raw_header(header("X-Loop", X_LOOP.into()))
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
-    send(state, &url, message).await?;
+    let b = lettre::Message::builder().from(from).to(mailbox(Some(&user.name), &email)?).subject(one_line(&subject));
+    send(state, &url, alternative(automatic(b), text, html)?).await?;
     Ok(format!("{purpose} link sent to {email}"))
 }
 
@@ -273,10 +277,6 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
 /// What our automatic mail says in `X-Loop`: mail that comes in saying it is our own mail come
 /// back, and is ignored.
 pub const X_LOOP: &str = "frontdesk";
-
-fn auto_submitted() -> lettre::message::header::HeaderValue {
-    header("Auto-Submitted", "auto-generated".into())
-}
 
 /// A header of ours (a fixed name; the value never holds a line break).
 fn header(name: &'static str, value: String) -> lettre::message::header::HeaderValue {
@@ -308,17 +308,30 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     drop(conn);
     let customer = user.role == "end-user";
     let locale = mail_locale(&[user.locale.as_deref(), Some(account.locale.as_str())]);
-    // A customer's slot for this hour is taken before the mail goes (under the address's
-    // lock, so two workers cannot both take the last one), and given back if it does not go.
+    // The rule's text came out of its placeholders HTML-escaped: the text part reads it back.
+    let text_body = frontdesk_domain::text::html_to_plain(body);
+    let html_body = frontdesk_domain::text::sanitize_html(&body.replace('\n', "<br>\n"));
+    let (text, html) = ticket_mail(state, locale, &account.name, ticket_id, customer, text_body, html_body)?;
+    let b = lettre::Message::builder()
+        .from(from.clone())
+        .reply_to(from)
+        .to(mailbox(Some(&user.name), &email)?)
+        .subject(one_line(&frontdesk_domain::text::html_to_plain(subject)));
+    let (b, id) = threaded(state, automatic(b), ticket_id, 0).await?;
+    let message = alternative(b, text, html)?;
+    // A customer's slot for this hour is taken just before the mail goes (under the
+    // addressee's lock, so two workers cannot both take the last one), and given back if it
+    // does not go.
     let now = state.now();
     let slot = if customer {
         let taken = crate::app::in_tx(state, async |tx| {
+            let kind = "notification";
             Ok(frontdesk_store::email::take_automatic_slot(
                 tx,
                 user.id,
                 &email,
                 AUTOMATIC_PER_HOUR,
-                "notification",
+                kind,
                 ticket_id,
                 now,
             )
@@ -332,21 +345,6 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     } else {
         None
     };
-    // The rule's text came out of its placeholders HTML-escaped: the text part reads it back.
-    let text_body = frontdesk_domain::text::html_to_plain(body);
-    let html_body = frontdesk_domain::text::sanitize_html(&body.replace('\n', "<br>\n"));
-    let (text, html) = ticket_mail(state, locale, &account.name, ticket_id, customer, text_body, html_body)?;
-    let b = lettre::Message::builder()
-        .from(from.clone())
-        .reply_to(from)
-        .to(mailbox(Some(&user.name), &email)?)
-        .subject(one_line(&frontdesk_domain::text::html_to_plain(subject)))
-        .raw_header(auto_submitted())
-        .raw_header(header("X-Loop", X_LOOP.into()));
-    let (b, id) = threaded(state, b, ticket_id, 0).await?;
-    let message = b
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
     if let Err(e) = send(state, &url, message).await {
         if let Some(slot) = slot {
             crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::give_back_slot(tx, slot).await?)).await?;
@@ -378,6 +376,24 @@ fn ticket_mail(
     Ok((render("mail_ticket.txt")?, render("mail_ticket.html")?))
 }
 
+/// The headers a DKIM signature covers, those of them a mail has: RFC 8058 asks that both
+/// List-Unsubscribe headers be signed for one-click unsubscribe to be offered.
+const DKIM_SIGNED: [&str; 13] = [
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "In-Reply-To",
+    "References",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "Auto-Submitted",
+    "MIME-Version",
+];
+
 /// A DKIM signing key (`serve --dkim-key`): every mail we send is signed with it, for the
 /// domain of its From address unless a domain is given.
 #[derive(Clone)]
@@ -388,6 +404,10 @@ pub struct DkimKey {
     pub selector: String,
     pub domain: Option<String>,
 }
+
+/// PKCS#8's wrapping of an Ed25519 private key, before its seed.
+const ED25519_PKCS8_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DkimAlgorithm {
@@ -417,8 +437,9 @@ impl DkimKey {
                 b64.decode(body.trim()).map_err(|e| anyhow::anyhow!("{}: not PEM or base64: {e}", path.display()))?;
             match bytes.len() {
                 32 => (b64.encode(&bytes), DkimAlgorithm::Ed25519),
-                // PKCS#8 for Ed25519: a fixed 16-byte prefix, then the 32-byte seed.
-                48 => (b64.encode(&bytes[16..]), DkimAlgorithm::Ed25519),
+                // PKCS#8 for Ed25519: a fixed 16-byte prefix (which names the algorithm), then
+                // the 32-byte seed.
+                48 if bytes[..16] == ED25519_PKCS8_PREFIX => (b64.encode(&bytes[16..]), DkimAlgorithm::Ed25519),
                 _ => anyhow::bail!(
                     "{}: not a DKIM key this server reads (RSA as PKCS#1 PEM: `openssl rsa -traditional`; \
                      Ed25519 as PKCS#8 PEM or a base64 seed)",
@@ -431,11 +452,15 @@ impl DkimKey {
             anyhow::bail!("the DKIM selector {selector:?} is not a DNS label");
         }
         let me = DkimKey { key, algorithm, selector, domain };
-        me.config("example.com").map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        me.config("example.com", &["From"]).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(me)
     }
 
-    fn config(&self, from_domain: &str) -> std::result::Result<lettre::message::dkim::DkimConfig, String> {
+    fn config(
+        &self,
+        from_domain: &str,
+        signed: &[&'static str],
+    ) -> std::result::Result<lettre::message::dkim::DkimConfig, String> {
         use lettre::message::dkim::{
             DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
         };
@@ -445,10 +470,7 @@ impl DkimKey {
             DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
         };
         let key = DkimSigningKey::new(&self.key, algorithm).map_err(|e| format!("the DKIM key does not load: {e}"))?;
-        let headers = ["From", "To", "Subject", "Date", "Message-ID", "Reply-To"]
-            .into_iter()
-            .map(HeaderName::new_from_ascii_str)
-            .collect();
+        let headers = signed.iter().copied().map(HeaderName::new_from_ascii_str).collect();
         let relaxed = DkimCanonicalizationType::Relaxed;
         Ok(DkimConfig::new(
             self.selector.clone(),

@@ -598,7 +598,7 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
             Ok(saved) => {
                 // The campaign's message is mailed like an agent's reply (with the headers
                 // that let the customer unsubscribe in one click).
-                super::email::enqueue_reply(conn, &saved, now).await?;
+                super::email::enqueue_campaign_mail(conn, &saved, now).await?;
                 if let Some(m) = c.macro_id {
                     super::rules::apply_macro(conn, actor, saved.ticket.id, m, now, true).await?;
                 }

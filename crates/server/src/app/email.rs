@@ -38,6 +38,16 @@ fn ours(id: &str) -> Option<(i64, String)> {
 /// After a public reply by an agent: mail it to the requester and the CCs, as a job queued in
 /// the reply's own transaction (so a crash neither loses it nor sends it twice).
 pub async fn enqueue_reply(conn: &mut AnyConnection, saved: &super::tickets::Saved, now: i64) -> Result<()> {
+    enqueue_mail(conn, saved, false, now).await
+}
+
+/// [`enqueue_reply`] for a campaign's own message: mailed with the headers that let the customer
+/// unsubscribe from campaigns in one click.
+pub async fn enqueue_campaign_mail(conn: &mut AnyConnection, saved: &super::tickets::Saved, now: i64) -> Result<()> {
+    enqueue_mail(conn, saved, true, now).await
+}
+
+async fn enqueue_mail(conn: &mut AnyConnection, saved: &super::tickets::Saved, campaign: bool, now: i64) -> Result<()> {
     let Some(c) = saved.comment.as_ref().filter(|c| c.public == 1) else { return Ok(()) };
     let author = frontdesk_store::users::get(conn, c.author_id).await?;
     if author.is_none_or(|a| a.role == "end-user") {
@@ -46,7 +56,7 @@ pub async fn enqueue_reply(conn: &mut AnyConnection, saved: &super::tickets::Sav
     let job = frontdesk_store::jobs::NewJob {
         public_id: None,
         kind: REPLY_JOB.into(),
-        payload: json!({"ticket_id": saved.ticket.id, "comment_id": c.id}).to_string(),
+        payload: json!({"ticket_id": saved.ticket.id, "comment_id": c.id, "campaign": campaign}).to_string(),
         max_attempts: 10,
         run_at_ms: now * 1000,
         total: None,

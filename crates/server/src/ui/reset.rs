@@ -2,7 +2,8 @@
 //! ask on the sign-in page for a link by email, to set a password or (for customers above
 //! all) to sign in without one. A password link works once and for a day, a sign-in link once
 //! and for 20 minutes; whoever asks is told the same thing whether or not the address has an
-//! account, and an address gets at most a few links an hour.
+//! account, and an address gets at most a few links an hour. Campaign mail carries a third
+//! kind: an unsubscribe link that works for a year and is never used up.
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, State as AxState};

@@ -403,6 +403,13 @@ async fn campaign_mail_carries_a_one_click_unsubscribe_that_opts_the_customer_ou
     let link = m.header_raw("List-Unsubscribe").unwrap().trim().trim_matches(['<', '>']).to_string();
     assert!(link.starts_with(&format!("{}/unsubscribe/", app.base)), "{link}");
 
+    // A later reply on the campaign's ticket is a conversation: no unsubscribe headers.
+    let ticket = app.get("/api/v2/tickets").await.body["tickets"][0]["id"].as_i64().unwrap();
+    app.put(&format!("/api/v2/tickets/{ticket}"), json!({"ticket": {"comment": {"body": "Alguma dúvida?"}}})).await;
+    let reply = crate::helpers::nth_mail(&sent, 1).await;
+    let reply = mail_parser::MessageParser::default().parse(reply.as_bytes()).unwrap();
+    assert!(reply.header_raw("List-Unsubscribe").is_none(), "{:?}", reply.headers());
+
     // Following the link in a browser only asks (a scanner's GET changes nothing)…
     let http = reqwest::Client::new();
     let page = http.get(&link).header("accept-language", "pt-BR").send().await.unwrap();
