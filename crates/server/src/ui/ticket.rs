@@ -520,8 +520,24 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
     let authors: Vec<i64> = list.iter().map(|a| a.author_id).collect();
     let names: HashMap<i64, String> =
         users::get_many(&mut conn, &authors).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    // A Comment event names no text: the comment itself is kept apart, by its audit.
+    let audit_ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    let comments: HashMap<i64, audits::Comment> =
+        audits::comments_of_audits(&mut conn, &audit_ids).await?.into_iter().map(|c| (c.audit_id, c)).collect();
     drop(conn);
     let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    // Fields by the names the ticket page gives them, in the reader's language.
+    let field_name = |f: &str| {
+        let key = match f {
+            "assignee_id" => "assignee",
+            "group_id" => "group",
+            "requester_id" => "requester",
+            "ticket_type" | "type" => "type",
+            "subject" | "status" | "priority" | "tags" => f,
+            _ => return f.to_string(),
+        };
+        super::i18n::tr(r.locale, key, &[])
+    };
     let entries: Vec<_> = list
         .iter()
         .map(|a| {
@@ -537,13 +553,15 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
                         Value::Array(a) => a.iter().map(|x| x.as_str().map_or(x.to_string(), str::to_string)).collect::<Vec<_>>().join(" "),
                         other => other.to_string(),
                     };
+                    let comment = (kind == "Comment").then(|| comments.get(&a.id)).flatten();
+                    let body = comment.map(|c| c.plain_body.as_str()).or(e["body"].as_str());
                     context! {
                         kind,
-                        field => e["field_name"].as_str().map(str::to_string),
+                        field => e["field_name"].as_str().map(field_name),
                         value => text(&e["value"]),
                         previous => e.get("previous_value").map(text),
-                        body => e["body"].as_str().map(|b| b.chars().take(200).collect::<String>()),
-                        public => e["public"].as_bool(),
+                        body => body.map(|b| b.chars().take(200).collect::<String>()),
+                        public => comment.map(|c| c.public == 1).or(e["public"].as_bool()),
                     }
                 })
                 .collect();
