@@ -213,6 +213,17 @@ impl Test {
         }
     }
 
+    /// Whether the test asks about the requester's or the organization's custom fields (which
+    /// costs more lookups than their role).
+    pub fn uses_people_fields(&self) -> bool {
+        match self {
+            Test::All(v) | Test::Any(v) => v.iter().any(Test::uses_people_fields),
+            Test::Not(t) => t.uses_people_fields(),
+            Test::Requester(_) | Test::Organization(_) => true,
+            _ => false,
+        }
+    }
+
     /// The conditions as a filter on the ticket alone (for SQL), if they ask nothing of a write.
     pub fn as_filter(&self) -> Option<Filter> {
         Some(match self {

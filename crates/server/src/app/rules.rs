@@ -663,15 +663,25 @@ pub async fn write_update(
         ..Default::default()
     };
     if triggers.iter().any(|t| t.test.uses_people()) {
-        people_facts(conn, requester_id, &mut update).await?;
+        let fields = triggers.iter().any(|t| t.test.uses_people_fields());
+        people_facts(conn, requester_id, &mut update, fields).await?;
     }
     Ok(update)
 }
 
-/// Fills in what triggers may ask about the requester and their organization.
-pub async fn people_facts(conn: &mut AnyConnection, requester_id: i64, update: &mut Update) -> Result<()> {
+/// Fills in what triggers may ask about the requester (their role) and, with `fields`, their
+/// and their organization's custom fields.
+pub async fn people_facts(
+    conn: &mut AnyConnection,
+    requester_id: i64,
+    update: &mut Update,
+    fields: bool,
+) -> Result<()> {
     let Some(u) = users::get(conn, requester_id).await? else { return Ok(()) };
     update.requester_role = Role::parse(&u.role).ok();
+    if !fields {
+        return Ok(());
+    }
     let values = super::fields::load(conn, Record::User, u.id).await?;
     update.requester = Some(TicketFacts { custom: values.into_iter().collect(), ..Default::default() });
     if let Some(o) = u.organization_id {
@@ -768,11 +778,32 @@ pub async fn run_triggers(
     defs: &[FieldDef],
     now: i64,
 ) -> Result<(Saved, Vec<i64>)> {
+    run_triggers_on(conn, triggers, w, saved, already, None, defs, now).await
+}
+
+/// [`run_triggers`], with the write's [`Update`] when the caller made it already (a create
+/// makes it once, for the triggers applied before the insert and for these).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_triggers_on(
+    conn: &mut AnyConnection,
+    triggers: &[Compiled],
+    w: Write<'_>,
+    saved: Saved,
+    already: Vec<i64>,
+    update: Option<Update>,
+    defs: &[FieldDef],
+    now: i64,
+) -> Result<(Saved, Vec<i64>)> {
     if triggers.is_empty() {
         return Ok((saved, already));
     }
-    let comment = saved.comment.as_ref().map(|c| (c.plain_body.clone(), c.public == 1));
-    let update = write_update(conn, triggers, &w, saved.ticket.requester_id, comment).await?;
+    let update = match update {
+        Some(u) => u,
+        None => {
+            let comment = saved.comment.as_ref().map(|c| (c.plain_body.clone(), c.public == 1));
+            write_update(conn, triggers, &w, saved.ticket.requester_id, comment).await?
+        }
+    };
     let comment_text = update.comment.as_ref().map(|(t, _)| t.clone());
     let mut fired: Vec<i64> = already;
     let mut current = saved;

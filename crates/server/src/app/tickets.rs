@@ -752,10 +752,12 @@ pub async fn insert_prepared(
     let triggers_of = |id: i64| &compiled.iter().find(|(a, _)| *a == id).expect("compiled above").1;
     // Triggers that only set tags, priority or type shape the ticket before it is written.
     let mut applied = Vec::with_capacity(items.len());
+    let mut updates = Vec::with_capacity(items.len());
     for p in items.iter_mut() {
         let triggers = triggers_of(p.actor.id());
         if triggers.is_empty() {
             applied.push(Vec::new());
+            updates.push(None);
             continue;
         }
         let Prepared {
@@ -765,13 +767,14 @@ pub async fn insert_prepared(
         let said = Some((comment.plain_body.clone(), comment.public == 1));
         let update = super::rules::write_update(conn, triggers, &w, ticket.requester_id, said).await?;
         applied.push(super::rules::apply_before_insert(triggers, &update, ticket, tags, values, events));
+        updates.push(Some(update));
     }
     let inserted = insert_rows(conn, items).await?;
     let mut out = Vec::with_capacity(inserted.len());
-    for ((actor, via, saved), already) in inserted.into_iter().zip(applied) {
+    for (((actor, via, saved), already), update) in inserted.into_iter().zip(applied).zip(updates) {
         let w = super::rules::Write { actor: &actor, created: true, via: &via, before: None };
         let triggers = triggers_of(actor.id());
-        let (saved, _) = super::rules::run_triggers(conn, triggers, w, saved, already, defs, now).await?;
+        let (saved, _) = super::rules::run_triggers_on(conn, triggers, w, saved, already, update, defs, now).await?;
         out.push(saved);
     }
     Ok(out)

@@ -224,7 +224,24 @@ async fn bulk_options(conn: &mut AnyConnection) -> Result<minijinja::Value> {
         .collect();
     let statuses: Vec<&str> = ["open", "pending", "hold", "solved"].to_vec();
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
-    Ok(context! { macros, statuses, priorities })
+    let types = ["question", "incident", "problem", "task"];
+    let staff = frontdesk_store::users::staff_ids(conn).await?;
+    let mut agents: Vec<_> = frontdesk_store::users::get_many(conn, &staff)
+        .await?
+        .into_iter()
+        .filter(|u| u.active == 1 && u.suspended == 0)
+        .map(|u| (u.name, u.id))
+        .collect();
+    agents.sort();
+    let agents: Vec<_> = agents.into_iter().map(|(name, id)| context! { id, name }).collect();
+    let groups: Vec<_> =
+        frontdesk_store::groups::list(conn, frontdesk_store::PageRequest::After { id: None, size: 1000 })
+            .await?
+            .items
+            .into_iter()
+            .map(|g| context! { id => g.id, name => g.name })
+            .collect();
+    Ok(context! { macros, statuses, priorities, types, agents, groups })
 }
 
 /// The search page: tickets, users and organizations matching a query in the search language,
@@ -366,6 +383,21 @@ pub async fn bulk(
     }
     if let Some(p) = one("priority").filter(|v| !v.is_empty()) {
         change.insert("priority".into(), json!(p));
+    }
+    if let Some(t) = one("type").filter(|v| !v.is_empty()) {
+        change.insert("type".into(), json!(t));
+    }
+    // An id, or `none` to clear; a bad one is refused below as the API refuses it.
+    for key in ["assignee_id", "group_id"] {
+        match one(key).as_deref() {
+            None | Some("") => {}
+            Some("none") => {
+                change.insert(key.into(), Value::Null);
+            }
+            Some(v) => {
+                change.insert(key.into(), v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n)));
+            }
+        }
     }
     let tags = |k: &str| -> Vec<String> {
         one(k).unwrap_or_default().split([' ', ',']).filter(|t| !t.is_empty()).map(str::to_string).collect()

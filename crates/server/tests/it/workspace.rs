@@ -269,6 +269,40 @@ async fn a_bulk_action_on_everything_a_view_matches_runs_as_one_job_with_progres
     assert!(p.html.contains("No tickets were selected."), "{}", p.html);
     let p = b.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", "1")]).await;
     assert!(p.html.contains("Choose a change, a macro or a note to apply."), "{}", p.html);
+
+    // The selected rows: assignee, group and type, offered by name on the page.
+    let group = app.post("/api/v2/groups", json!({"group": {"name": "Tier 2"}})).await.body["group"]["id"].clone();
+    let (bia, _) = agent(&app, "Bia Agente", "bia@example.com", Role::Agent, "en").await;
+    app.post("/api/v2/group_memberships", json!({"group_membership": {"user_id": bia, "group_id": group}})).await;
+    // (The view is empty now: every ticket is open. The search page lists them with the form.)
+    let p = b.get("/agent/search?q=status%3Aopen").await;
+    assert!(p.html.contains(&format!("<option value=\"{bia}\">Bia Agente</option>")), "{}", p.html);
+    assert!(p.html.contains(&format!("<option value=\"{group}\">Tier 2</option>")), "{}", p.html);
+    let (g, a) = (group.to_string(), bia.to_string());
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("scope", "selected"),
+        ("ids", "1"),
+        ("ids", "2"),
+        ("assignee_id", a.as_str()),
+        ("group_id", g.as_str()),
+        ("type", "incident"),
+    ];
+    let p = b.post("/agent/bulk", &form).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let public = p.location.unwrap().trim_start_matches("/agent/jobs/").split('?').next().unwrap().to_string();
+    assert_eq!(app.wait_job(&public).await["status"], "completed");
+    for id in [1, 2] {
+        let t = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+        assert_eq!(
+            (t["assignee_id"].as_i64(), &t["group_id"], t["type"].as_str()),
+            (Some(bia), &group, Some("incident"))
+        );
+    }
+    assert_eq!(app.get("/api/v2/tickets/3").await.body["ticket"]["assignee_id"], Value::Null, "not selected");
+    // A group that does not exist is refused, with no job.
+    let p = b.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", "1"), ("group_id", "x")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
 }
 
 #[tokio::test]
