@@ -16,6 +16,8 @@ pub struct Browser {
     base: String,
     cookies: Vec<(String, String)>,
     lang: &'static str,
+    /// Requests say they came through a TLS-terminating proxy (`X-Forwarded-Proto: https`).
+    pub behind_tls: bool,
 }
 
 pub struct Page {
@@ -23,17 +25,22 @@ pub struct Page {
     pub location: Option<String>,
     pub csp: Option<String>,
     pub html: String,
+    /// The `Set-Cookie` headers as sent.
+    pub set_cookies: Vec<String>,
 }
 
 impl Browser {
     pub fn new(base: &str, lang: &'static str) -> Browser {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { http, base: base.to_string(), cookies: Vec::new(), lang }
+        Browser { http, base: base.to_string(), cookies: Vec::new(), lang, behind_tls: false }
     }
 
     pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let req = if self.behind_tls { req.header("x-forwarded-proto", "https") } else { req };
         let r = req.header(COOKIE, cookie).header(ACCEPT_LANGUAGE, self.lang).send().await.unwrap();
+        let set_cookies: Vec<String> =
+            r.headers().get_all(SET_COOKIE).iter().map(|c| c.to_str().unwrap().to_string()).collect();
         for c in r.headers().get_all(SET_COOKIE) {
             let first = c.to_str().unwrap().split(';').next().unwrap();
             let (k, v) = first.split_once('=').unwrap();
@@ -44,7 +51,7 @@ impl Browser {
         }
         let location = r.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
         let csp = r.headers().get(CONTENT_SECURITY_POLICY).map(|v| v.to_str().unwrap().to_string());
-        Page { status: r.status(), location, csp, html: r.text().await.unwrap() }
+        Page { status: r.status(), location, csp, html: r.text().await.unwrap(), set_cookies }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -483,4 +490,33 @@ async fn a_customer_signs_in_by_an_emailed_link_that_works_once() {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'email.link' AND state = 'completed'").await, 7);
     assert_eq!(sent.lock().unwrap().len(), 5, "two links and three more make five");
+}
+
+#[tokio::test]
+async fn session_cookies_are_httponly_and_samesite_secure_behind_tls_and_last_a_week_however_busy() {
+    let app = TestApp::spawn().await;
+    make_user(&app.state, "Lia Agente", "lia@example.com", Role::Agent, Some("uma senha boa")).await;
+    let session_cookie =
+        |p: &Page| p.set_cookies.iter().find(|c| c.contains("HttpOnly") && c.contains("Max-Age=604800")).cloned();
+    let mut b = Browser::new(&app.base, "en");
+    let p = b.sign_in("lia@example.com", "uma senha boa").await;
+    let cookie = session_cookie(&p).unwrap_or_else(|| panic!("a session cookie: {:?}", p.set_cookies));
+    assert!(cookie.contains("; HttpOnly") && cookie.contains("; SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+    // Behind a TLS-terminating proxy the cookie is sent over TLS only.
+    let mut tls = Browser::new(&app.base, "en");
+    tls.behind_tls = true;
+    let p = tls.sign_in("lia@example.com", "uma senha boa").await;
+    let cookie = session_cookie(&p).unwrap_or_else(|| panic!("a session cookie: {:?}", p.set_cookies));
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    // Busy all week (never idle for 8 hours), the session still ends after 7 days.
+    for _ in 0..24 {
+        app.clock.advance_secs(7 * 3600);
+        let p = b.get("/agent").await;
+        assert!(!p.location.as_deref().is_some_and(|l| l.starts_with("/login")), "still signed in: {:?}", p.location);
+        assert_eq!(p.status, StatusCode::OK);
+    }
+    app.clock.advance_secs(7 * 3600);
+    assert_eq!(b.get("/agent").await.location.as_deref(), Some("/login?expired=1"));
 }
