@@ -231,36 +231,47 @@ try {
   failed++;
   console.log(`FAIL  live: ${e.stack || e}`);
 }
-// A customer submits the web form and sees their own request, without the internal note.
-try {
-  await api("POST", "/api/v2/users", { user: { name: "Carla Cliente", email: "carla@example.com", role: "end-user", password: "customer password" } });
-  const context = await browser.newContext({ locale: "pt-BR", extraHTTPHeaders: { "Accept-Language": "pt-BR" } });
-  const page = await context.newPage();
-  await page.goto(BASE + "/login");
-  await page.locator("#email").fill("carla@example.com");
-  await page.locator("#password").fill("customer password");
-  await page.getByRole("button", { name: "Entrar" }).click();
-  await page.waitForURL("**/portal");
-  assert.equal(await page.locator("table").count(), 0, "another customer's requests are not listed");
-  await page.locator("#subject").fill("Boleto não chegou");
-  await page.locator("#description").fill("Não recebi o boleto de novembro.");
-  await page.getByRole("button", { name: "Enviar solicitação" }).click();
-  await page.waitForURL("**/portal/requests/*");
-  const id = Number(page.url().split("/").pop());
-  await api("PUT", `/api/v2/tickets/${id}`, { ticket: { comment: { body: "Internal: VIP customer", public: false } } });
-  await api("PUT", `/api/v2/tickets/${id}`, { ticket: { comment: { body: "Enviamos o boleto por e-mail." } } });
-  await page.reload();
-  assert.equal(await page.locator(".comment").count(), 2, "her request and the public reply");
-  assert.equal(await page.getByText("Internal: VIP customer").count(), 0, "no internal note");
-  await page.screenshot({ path: `${SCREENSHOTS}/portal-request-pt-BR.png`, fullPage: true });
-  const mine = (await api("GET", `/api/v2/tickets/${id}`)).ticket;
-  assert.equal(mine.via.channel, "web");
-  console.log("PASS  portal: a customer's request, public replies only");
-  await context.close();
-} catch (e) {
-  failed++;
-  console.log(`FAIL  portal: ${e.stack || e}`);
+// A customer submits the web form and sees their own request, without the internal note, in
+// each language.
+const portalPeople = [
+  { locale: "en-US", name: "Claire Customer", email: "claire@example.com", signIn: "Sign in", submit: "Submit request", subject: "Invoice missing" },
+  { locale: "pt-BR", name: "Carla Cliente", email: "carla@example.com", signIn: "Entrar", submit: "Enviar solicitação", subject: "Boleto não chegou" },
+  { locale: "ja", name: "佐藤 花子", email: "hanako@example.jp", signIn: "サインイン", submit: "リクエストを送信", subject: "請求書が届きません" },
+];
+for (const c of portalPeople) {
+  try {
+    await api("POST", "/api/v2/users", { user: { name: c.name, email: c.email, role: "end-user", password: "customer password" } });
+    const context = await browser.newContext({ locale: c.locale, extraHTTPHeaders: { "Accept-Language": c.locale } });
+    const page = await context.newPage();
+    await page.goto(BASE + "/login");
+    await page.locator("#email").fill(c.email);
+    await page.locator("#password").fill("customer password");
+    await page.locator('form[action="/login"]').getByRole("button", { name: c.signIn, exact: true }).click();
+    await page.waitForURL("**/portal");
+    assert.equal(await page.locator("table").count(), 0, "another customer's requests are not listed");
+    await page.screenshot({ path: `${SCREENSHOTS}/portal-${c.locale}.png`, fullPage: true });
+    await page.locator("#subject").fill(c.subject);
+    await page.locator("#description").fill(`${c.subject}: ${c.name}`);
+    await page.getByRole("button", { name: c.submit }).click();
+    await page.waitForURL("**/portal/requests/*");
+    const id = Number(page.url().split("/").pop());
+    await api("PUT", `/api/v2/tickets/${id}`, { ticket: { comment: { body: "Internal: VIP customer", public: false } } });
+    await api("PUT", `/api/v2/tickets/${id}`, { ticket: { comment: { body: "Public answer for " + c.locale } } });
+    await page.reload();
+    assert.equal(await page.locator(".comment").count(), 2, "her request and the public reply");
+    assert.equal(await page.getByText("Internal: VIP customer").count(), 0, "no internal note");
+    assert.equal(await page.getByText("Public answer for " + c.locale).count(), 1, "the public reply");
+    await page.screenshot({ path: `${SCREENSHOTS}/portal-request-${c.locale}.png`, fullPage: true });
+    const mine = (await api("GET", `/api/v2/tickets/${id}`)).ticket;
+    assert.equal(mine.via.channel, "web");
+    assert.equal(mine.subject, c.subject);
+    console.log(`PASS  portal ${c.locale}: a customer's request, public replies only`);
+    await context.close();
+  } catch (e) {
+    failed++;
+    console.log(`FAIL  portal ${c.locale}: ${e.stack || e}`);
+  }
 }
 await browser.close();
-console.log(`browser: ${languages.length * 2 + 2 - failed} passed, ${failed} failed`);
+console.log(`browser: ${languages.length * 2 + 1 + portalPeople.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -517,9 +517,27 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
     let mut list =
         audits::list_audits(&mut conn, Some(id), PageRequest::Before { id: i64::MAX, size: 500 }).await?.items;
     list.sort_by_key(|a| std::cmp::Reverse(a.id));
-    let authors: Vec<i64> = list.iter().map(|a| a.author_id).collect();
+    // The people the history names: authors, and the users its changes set (assignee, requester).
+    let mut people: Vec<i64> = list.iter().map(|a| a.author_id).collect();
+    for a in &list {
+        let events: Vec<Value> = serde_json::from_str(&a.events).unwrap_or_default();
+        for e in events.iter().filter(|e| matches!(e["field_name"].as_str(), Some("assignee_id" | "requester_id"))) {
+            people.extend([id_of(&e["value"]), id_of(&e["previous_value"])].into_iter().flatten());
+        }
+    }
+    people.sort_unstable();
+    people.dedup();
     let names: HashMap<i64, String> =
-        users::get_many(&mut conn, &authors).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        users::get_many(&mut conn, &people).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let status_labels: HashMap<i64, String> =
+        custom_statuses::list(&mut conn, false).await?.into_iter().map(|c| (c.id, c.agent_label)).collect();
+    let group_names: HashMap<i64, String> =
+        frontdesk_store::groups::list(&mut conn, PageRequest::After { id: None, size: 1000 })
+            .await?
+            .items
+            .into_iter()
+            .map(|g| (g.id, g.name))
+            .collect();
     // A Comment event names no text: the comment itself is kept apart, by its audit.
     let audit_ids: Vec<i64> = list.iter().map(|a| a.id).collect();
     let comments: HashMap<i64, audits::Comment> =
@@ -534,6 +552,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
             "requester_id" => "requester",
             "ticket_type" | "type" => "type",
             "subject" | "status" | "priority" | "tags" => f,
+            "custom_status_id" => "custom-status",
             _ => return f.to_string(),
         };
         super::i18n::tr(r.locale, key, &[])
@@ -547,11 +566,24 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
                 .iter()
                 .map(|e| {
                     let kind = e["type"].as_str().unwrap_or("").to_string();
-                    let text = |v: &Value| match v {
-                        Value::Null => "—".to_string(),
-                        Value::String(s) => s.clone(),
-                        Value::Array(a) => a.iter().map(|x| x.as_str().map_or(x.to_string(), str::to_string)).collect::<Vec<_>>().join(" "),
-                        other => other.to_string(),
+                    let field = e["field_name"].as_str().unwrap_or("");
+                    // A value as the ticket page shows it: a status, priority or type in the
+                    // reader's language, a person by name, a custom status by its label.
+                    let text = |v: &Value| match (field, v) {
+                        (_, Value::Null) => "—".to_string(),
+                        ("status" | "priority" | "type" | "ticket_type", Value::String(x)) => {
+                            let kind = if field == "ticket_type" { "type" } else { field };
+                            super::i18n::tr(r.locale, &format!("{kind}-{x}"), &[])
+                        }
+                        ("assignee_id" | "requester_id" | "group_id" | "custom_status_id", v) => {
+                            let by_id = match field {
+                                "group_id" => &group_names,
+                                "custom_status_id" => &status_labels,
+                                _ => &names,
+                            };
+                            id_of(v).and_then(|id| by_id.get(&id).cloned()).unwrap_or_else(|| plain_value(v))
+                        }
+                        (_, v) => plain_value(v),
                     };
                     let comment = (kind == "Comment").then(|| comments.get(&a.id)).flatten();
                     let body = comment.map(|c| c.plain_body.as_str()).or(e["body"].as_str());
@@ -562,6 +594,8 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
                         previous => e.get("previous_value").map(text),
                         body => body.map(|b| b.chars().take(200).collect::<String>()),
                         public => comment.map(|c| c.public == 1).or(e["public"].as_bool()),
+                        subject => e["subject"].as_str().map(frontdesk_domain::text::html_to_plain),
+                        recipients => e["recipients"].as_array().map_or(0, |r| r.len() as i64),
                     }
                 })
                 .collect();
@@ -575,6 +609,23 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
         r.locale,
         context! { me => me(&s), csrf => s.csrf, ticket, audits => entries },
     ))
+}
+
+/// An id an audit event's value holds (events keep ids as numbers or as strings).
+fn id_of(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// An audit event's value as text: a list joined by spaces, nothing as a dash.
+fn plain_value(v: &Value) -> String {
+    match v {
+        Value::Null => "—".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => {
+            a.iter().map(|x| x.as_str().map_or(x.to_string(), str::to_string)).collect::<Vec<_>>().join(" ")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The files of comments, as the conversation lists them: name, link and size.

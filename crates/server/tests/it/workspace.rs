@@ -118,7 +118,10 @@ async fn properties_custom_fields_and_tags_are_saved_with_the_reply_and_bad_valu
     // The history tab lists the changes.
     let p = b.get(&format!("/agent/tickets/{id}/history")).await;
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.html.contains("Priority changed from — to high"), "{}", p.html);
+    assert!(p.html.contains("Priority changed from — to High"), "{}", p.html);
+    assert!(p.html.contains("Status changed from New to Pending"), "{}", p.html);
+    assert!(p.html.contains("Group changed from — to Billing"), "{}", p.html);
+    assert!(p.html.contains("Assignee changed from — to Ana Agent"), "{}", p.html);
     // Each comment under its kind, with its text: the first a public reply, the submit's a note.
     assert!(p.html.contains("Public reply: <span class=\"muted\">Please fix</span>"), "{}", p.html);
     assert!(p.html.contains("Internal note: <span class=\"muted\">We are on it</span>"), "{}", p.html);

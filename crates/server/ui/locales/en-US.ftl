@@ -365,3 +365,10 @@ unsubscribe-ask = Stop proactive messages (campaigns) to { $email }? Your reques
 unsubscribe-button = Unsubscribe
 unsubscribe-done = Done: { $email } will get no more campaign messages.
 unsubscribe-link-unknown = This unsubscribe link is not valid (it may have expired).
+
+## History
+custom-status = Custom status
+event-notification = Notification “{ $subject }” for { $count ->
+    [one] one recipient
+   *[other] { $count } recipients
+}

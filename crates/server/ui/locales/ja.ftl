@@ -347,3 +347,7 @@ unsubscribe-ask = { $email } へのプロアクティブなメッセージ（キ
 unsubscribe-button = 配信を停止する
 unsubscribe-done = 完了しました。{ $email } にはキャンペーンのメッセージが届かなくなります。
 unsubscribe-link-unknown = この配信停止リンクは無効です（期限切れの可能性があります）。
+
+## History
+custom-status = カスタムステータス
+event-notification = 通知「{ $subject }」（宛先 { $count } 人）

@@ -365,3 +365,10 @@ unsubscribe-ask = Deixar de enviar mensagens proativas (campanhas) para { $email
 unsubscribe-button = Cancelar inscrição
 unsubscribe-done = Pronto: { $email } não receberá mais mensagens de campanhas.
 unsubscribe-link-unknown = Este link de cancelamento não é válido (pode ter expirado).
+
+## History
+custom-status = Status personalizado
+event-notification = Notificação “{ $subject }” para { $count ->
+    [one] um destinatário
+   *[other] { $count } destinatários
+}
