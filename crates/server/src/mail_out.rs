@@ -91,10 +91,13 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     .ok_or(ApiError::NotFound)?;
     let cc =
         frontdesk_store::tickets::collaborators(&mut conn, &[ticket_id]).await?.remove(&ticket_id).unwrap_or_default();
-    let mut ids: Vec<i64> = cc.iter().filter(|(_, k)| k != "follower").map(|(u, _)| *u).collect();
-    ids.push(t.requester_id);
-    ids.push(comment.author_id);
-    let people = frontdesk_store::users::get_many(&mut conn, &ids).await?;
+    // The CCs (followers get no copy), without the requester and the reply's author.
+    let ids: Vec<i64> = cc
+        .iter()
+        .filter(|(u, k)| k != "follower" && *u != t.requester_id && *u != comment.author_id)
+        .map(|(u, _)| *u)
+        .collect();
+    let copied = frontdesk_store::users::get_many(&mut conn, &ids).await?;
     let from = support_sender(&mut conn).await?;
     let (requester, to) = match reachable(&mut conn, t.requester_id).await? {
         Ok(found) => found,
@@ -121,11 +124,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
         .to(mailbox(Some(&requester.name), &to)?)
         .subject(one_line(&format!("[#{ticket_id}] {}", t.subject.clone().unwrap_or_default())));
     let (mut b, id) = threaded(state, b, ticket_id, comment_id).await?;
-    let copied: Vec<&frontdesk_store::users::User> = people
-        .iter()
-        .filter(|u| u.id != t.requester_id && u.id != comment.author_id && cc.iter().any(|(c, _)| *c == u.id))
-        .filter(|u| u.email.is_some())
-        .collect();
+    let copied: Vec<&frontdesk_store::users::User> = copied.iter().filter(|u| u.email.is_some()).collect();
     // The campaign's own message (not later replies on its ticket), to the customer alone: they
     // can opt out of campaigns in one click (RFC 8058). With CCs it would let them do it too.
     if payload["campaign"] == true && copied.is_empty() {
@@ -148,8 +147,8 @@ fn alternative(b: lettre::message::MessageBuilder, text: String, html: String) -
         .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))
 }
 
-/// Marks mail as automatic (RFC 3834) and as ours (`X-Loop`), so that auto-responders stay
-/// quiet and our own mail come back is known.
+/// Marks mail as automatic (RFC 3834: mail we send on our own says so, so that other systems
+/// do not answer it) and as ours (`X-Loop`), so that our own mail come back is known.
 fn automatic(b: lettre::message::MessageBuilder) -> lettre::message::MessageBuilder {
     b.raw_header(header("Auto-Submitted", "auto-generated".into())).raw_header(header("X-Loop", X_LOOP.into()))
 }
@@ -273,7 +272,6 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     Ok(format!("{purpose} link sent to {email}"))
 }
 
-/// RFC 3834: mail we send on our own says so, so that other systems do not answer it.
 /// What our automatic mail says in `X-Loop`: mail that comes in saying it is our own mail come
 /// back, and is ignored.
 pub const X_LOOP: &str = "frontdesk";
@@ -338,10 +336,10 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
             .await?)
         })
         .await?;
-        match taken {
-            Some(slot) => Some(slot),
-            None => return Ok(format!("not sent: {email} had {AUTOMATIC_PER_HOUR} automatic mails in the last hour")),
-        }
+        let Some(slot) = taken else {
+            return Ok(format!("not sent: {email} had {AUTOMATIC_PER_HOUR} automatic mails in the last hour"));
+        };
+        Some(slot)
     } else {
         None
     };

@@ -73,13 +73,13 @@ pub async fn insert_audit(conn: &mut AnyConnection, a: &Audit) -> Result<i64> {
     Ok(insert_audits(conn, std::slice::from_ref(a)).await?[0])
 }
 
-/// Audits of one ticket, or of every ticket when `ticket_id` is `None`.
 /// Replaces an audit's events (a JSON array): events a write's triggers add to it.
 pub async fn set_events(conn: &mut AnyConnection, id: i64, events: &str) -> Result<()> {
     sqlx::query("UPDATE ticket_audits SET events = $2 WHERE id = $1").bind(id).bind(events).execute(conn).await?;
     Ok(())
 }
 
+/// Audits of one ticket, or of every ticket when `ticket_id` is `None`.
 pub async fn list_audits(conn: &mut AnyConnection, ticket_id: Option<i64>, req: PageRequest) -> Result<Page<Audit>> {
     let mut w = Sql::new(" WHERE 1 = 1");
     if let Some(t) = ticket_id {

@@ -219,8 +219,7 @@ pub async fn take_automatic_slot(
     now: i64,
 ) -> Result<Option<i64>> {
     let address = address.to_lowercase();
-    let lock = crate::dialect(conn).for_update();
-    sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}")).bind(user_id).fetch_optional(&mut *conn).await?;
+    crate::users::lock(conn, user_id).await?;
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mail_log WHERE address = $1 AND created_at > $2")
         .bind(&address)
         .bind(now - 3600)

@@ -98,8 +98,7 @@ pub async fn get_reset(conn: &mut AnyConnection, id: &str) -> Result<Option<Pass
 /// How many links were made for a user since `since` (to cap the mail one address gets),
 /// with the user's row locked, so two senders at once cannot both pass the cap.
 pub async fn links_since(conn: &mut AnyConnection, user_id: i64, since: i64) -> Result<i64> {
-    let lock = crate::dialect(conn).for_update();
-    sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}")).bind(user_id).fetch_optional(&mut *conn).await?;
+    crate::users::lock(conn, user_id).await?;
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at >= $2 AND purpose <> 'unsubscribe'",
     )

@@ -81,6 +81,14 @@ pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<i64> {
     Ok(id)
 }
 
+/// Locks a user's row until the transaction ends (PostgreSQL; SQLite has one writer), so that
+/// what is counted for them under it (links, automatic mail) cannot be counted twice at once.
+pub async fn lock(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    let lock = crate::dialect(conn).for_update();
+    sqlx::query(&format!("SELECT id FROM users WHERE id = $1{lock}")).bind(id).fetch_optional(conn).await?;
+    Ok(())
+}
+
 pub async fn update(conn: &mut AnyConnection, u: &User) -> Result<()> {
     let seq = crate::account::next_changes(conn, 1).await?;
     sqlx::query(

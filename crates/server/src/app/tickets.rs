@@ -751,13 +751,12 @@ pub async fn insert_prepared(
     }
     let triggers_of = |id: i64| &compiled.iter().find(|(a, _)| *a == id).expect("compiled above").1;
     // Triggers that only set tags, priority or type shape the ticket before it is written.
-    let mut applied = Vec::with_capacity(items.len());
-    let mut updates = Vec::with_capacity(items.len());
+    // For each ticket: the triggers applied already, and the write as triggers see it.
+    let mut before = Vec::with_capacity(items.len());
     for p in items.iter_mut() {
         let triggers = triggers_of(p.actor.id());
         if triggers.is_empty() {
-            applied.push(Vec::new());
-            updates.push(None);
+            before.push((Vec::new(), None));
             continue;
         }
         let Prepared {
@@ -766,12 +765,12 @@ pub async fn insert_prepared(
         let w = super::rules::Write { actor, created: true, via, before: None };
         let said = Some((comment.plain_body.clone(), comment.public == 1));
         let update = super::rules::write_update(conn, triggers, &w, ticket.requester_id, said).await?;
-        applied.push(super::rules::apply_before_insert(triggers, &update, ticket, tags, values, events));
-        updates.push(Some(update));
+        let applied = super::rules::apply_before_insert(triggers, &update, ticket, tags, values, events);
+        before.push((applied, Some(update)));
     }
     let inserted = insert_rows(conn, items).await?;
     let mut out = Vec::with_capacity(inserted.len());
-    for (((actor, via, saved), already), update) in inserted.into_iter().zip(applied).zip(updates) {
+    for ((actor, via, saved), (already, update)) in inserted.into_iter().zip(before) {
         let w = super::rules::Write { actor: &actor, created: true, via: &via, before: None };
         let triggers = triggers_of(actor.id());
         let (saved, _) = super::rules::run_triggers_on(conn, triggers, w, saved, already, update, defs, now).await?;
