@@ -263,6 +263,13 @@ async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
     // The customer reads Portuguese: the mail's own words are in it.
     let requester = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["requester_id"].as_i64().unwrap();
     app.put(&format!("/api/v2/users/{requester}"), json!({"user": {"locale": "pt-BR"}})).await;
+    // A CC gets a copy; a follower does not.
+    let (rita, _) = app.user("Rita Copiada", "rita@cliente.com.br", frontdesk_domain::Role::EndUser).await;
+    let (fred, _) = app.user("Fred Follower", "fred@acme.test", frontdesk_domain::Role::Agent).await;
+    let r = app
+        .put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"email_cc_ids": [rita], "follower_ids": [fred]}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     // An internal note is not mailed; a public reply is, once.
     app.put(
         &format!("/api/v2/tickets/{id}"),
@@ -292,6 +299,8 @@ async fn a_public_reply_is_mailed_so_that_the_answer_threads_back() {
     };
     assert!(header("To").unwrap().contains("joao@cliente.com.br"), "{mail}");
     assert!(header("From").unwrap().contains("help@acme.test"), "{mail}");
+    let copied = header("Cc").unwrap_or_default();
+    assert!(copied.contains("rita@cliente.com.br") && !copied.contains("fred@"), "{mail}");
     assert_eq!(header("In-Reply-To").as_deref(), Some("<CAgmail-first-0001@mail.gmail.com>"), "{mail}");
     let ours = header("Message-ID").unwrap();
     assert!(ours.starts_with(&format!("<t{id}.")), "{ours}");
