@@ -163,10 +163,18 @@ async fn threaded(
     comment_id: i64,
 ) -> Result<(lettre::message::MessageBuilder, String)> {
     let fresh = hex::encode(rand::thread_rng().r#gen::<[u8; 8]>());
-    let token =
-        crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::reply_token(tx, ticket_id, &fresh).await?))
-            .await?;
-    let first = frontdesk_store::email::first_message_id(&mut *state.db.read().await?, ticket_id).await?;
+    let mut conn = state.db.read().await?;
+    let first = frontdesk_store::email::first_message_id(&mut conn, ticket_id).await?;
+    let known = frontdesk_store::email::reply_token_of(&mut conn, ticket_id).await?;
+    drop(conn);
+    // Made once, on the ticket's first mail: later mail reads it without taking the writer.
+    let token = match known {
+        Some(token) => token,
+        None => {
+            crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::reply_token(tx, ticket_id, &fresh).await?))
+                .await?
+        }
+    };
     // A notification (no comment) gets a fresh part of its own, so its id is unique.
     let part = if comment_id > 0 { comment_id.to_string() } else { format!("n{fresh}") };
     let id = crate::app::email::message_id(ticket_id, &token, &part);

@@ -179,20 +179,21 @@ pub async fn reply_token(conn: &mut AnyConnection, ticket_id: i64, fresh: &str) 
         .bind(fresh)
         .execute(&mut *conn)
         .await?;
-    let (t,): (String,) = sqlx::query_as("SELECT token FROM ticket_mail_tokens WHERE ticket_id = $1")
-        .bind(ticket_id)
-        .fetch_one(conn)
-        .await?;
-    Ok(t)
+    Ok(reply_token_of(conn, ticket_id).await?.unwrap_or_default())
 }
 
-/// Whether `token` is the ticket's reply token.
-pub async fn token_matches(conn: &mut AnyConnection, ticket_id: i64, token: &str) -> Result<bool> {
+/// The ticket's reply token, if one was made.
+pub async fn reply_token_of(conn: &mut AnyConnection, ticket_id: i64) -> Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT token FROM ticket_mail_tokens WHERE ticket_id = $1")
         .bind(ticket_id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.is_some_and(|(t,)| t == token))
+    Ok(row.map(|(t,)| t))
+}
+
+/// Whether `token` is the ticket's reply token.
+pub async fn token_matches(conn: &mut AnyConnection, ticket_id: i64, token: &str) -> Result<bool> {
+    Ok(reply_token_of(conn, ticket_id).await?.is_some_and(|t| t == token))
 }
 
 /// The first message id recorded for a ticket (what our replies reference).
