@@ -18,9 +18,15 @@ async function api(method, path, body) {
   return r.json();
 }
 
-const view = (await api("POST", "/api/v2/views", { view: { title: "Open queue", all: [{ field: "status", operator: "less_than", value: "solved" }] } })).view;
-const ticket = (await api("POST", "/api/v2/tickets", { ticket: { subject: "A impressora não imprime", comment: { body: "Olá, **preciso de ajuda**" }, requester: { name: "João Silva", email: "joao@example.com" } } })).ticket;
-await api("PUT", `/api/v2/tickets/${ticket.id}`, { ticket: { comment: { body: "Internal: check the driver", public: false } } });
+const openQueue = (await api("POST", "/api/v2/views", { view: { title: "Open queue", all: [{ field: "status", operator: "less_than", value: "solved" }] } })).view;
+// Each language works its own ticket through its own queue, so each does the whole day.
+async function dayOf(lang) {
+  const tag = "day_" + lang.locale.replace("-", "_").toLowerCase();
+  const view = (await api("POST", "/api/v2/views", { view: { title: `Open queue ${lang.locale}`, all: [{ field: "status", operator: "less_than", value: "solved" }, { field: "current_tags", operator: "includes", value: tag }] } })).view;
+  const ticket = (await api("POST", "/api/v2/tickets", { ticket: { subject: `A ${lang.word} não imprime`, tags: [tag], comment: { body: "Olá, **preciso de ajuda**" }, requester: { name: "João Silva", email: "joao@example.com" } } })).ticket;
+  await api("PUT", `/api/v2/tickets/${ticket.id}`, { ticket: { comment: { body: "Internal: check the driver", public: false } } });
+  return { view, ticket, tag };
+}
 const triage = (await api("POST", "/api/v2/macros", { macro: { title: "Triage: hardware", actions: [{ field: "priority", value: "high" }, { field: "current_tags", value: "hardware" }] } })).macro;
 
 const browser = await chromium.launch({
@@ -28,12 +34,13 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
 });
 const languages = [
-  { locale: "en-US", views: "Views", count: "1 ticket", note: "Internal note", signIn: "Sign in" },
-  { locale: "pt-BR", views: "Visualizações", count: "1 ticket", note: "Nota interna", signIn: "Entrar" },
-  { locale: "ja", views: "ビュー", count: "1 件のチケット", note: "社内メモ", signIn: "サインイン" },
+  { locale: "en-US", word: "printer", views: "Views", count: "1 ticket", note: "Internal note", signIn: "Sign in", preview: "Preview", apply: "Apply this macro", assign: "Assign to me", submitOpen: "Submit as Open", submitPending: "Submit as Pending" },
+  { locale: "pt-BR", word: "impressora", views: "Visualizações", count: "1 ticket", note: "Nota interna", signIn: "Entrar", preview: "Pré-visualizar", apply: "Aplicar esta macro", assign: "Atribuir a mim", submitOpen: "Enviar como Aberto", submitPending: "Enviar como Pendente" },
+  { locale: "ja", word: "purinta", views: "ビュー", count: "1 件のチケット", note: "社内メモ", signIn: "サインイン", preview: "プレビュー", apply: "このマクロを適用", assign: "自分に割り当てる", submitOpen: "オープンとして送信", submitPending: "保留中として送信" },
 ];
 let failed = 0;
 for (const lang of languages) {
+  const { view, ticket, tag } = await dayOf(lang);
   const context = await browser.newContext({ locale: lang.locale, extraHTTPHeaders: { "Accept-Language": lang.locale } });
   const page = await context.newPage();
   const errors = [];
@@ -58,36 +65,36 @@ for (const lang of languages) {
     assert.match(await page.locator(".comment.internal .badge").textContent(), new RegExp(lang.note));
     assert.equal(await page.locator(".comment.public strong").last().textContent(), "preciso de ajuda");
     await page.screenshot({ path: `${SCREENSHOTS}/ticket-${lang.locale}.png`, fullPage: true });
-    if (lang.locale === "ja") {
+    {
       // Preview a macro, apply it; then take the ticket, leave an internal note and submit as
       // pending — and the API shows exactly those changes.
       await page.locator("#macro").selectOption(String(triage.id));
-      await page.locator(".macro-picker").getByRole("button", { name: "プレビュー" }).click();
+      await page.locator(".macro-picker").getByRole("button", { name: lang.preview, exact: true }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?macro=${triage.id}`);
       assert.match(await page.locator(".macro-preview h2").textContent(), /Triage: hardware/);
       assert.equal((await api("GET", `/api/v2/tickets/${ticket.id}`)).ticket.priority, null, "a preview changes nothing");
       await page.screenshot({ path: `${SCREENSHOTS}/macro-preview-${lang.locale}.png`, fullPage: true });
-      await page.getByRole("button", { name: "このマクロを適用" }).click();
+      await page.getByRole("button", { name: lang.apply }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
       // A public reply first (its Markdown previewed before it is sent), then the note.
       await page.locator("#body").fill("Olá João, **reinstale** o driver, por favor.");
       await page.locator("#preview-button").click();
       await page.locator("#markdown-preview strong").waitFor();
       assert.equal(await page.locator("#markdown-preview strong").textContent(), "reinstale");
-      await page.getByRole("button", { name: "オープンとして送信" }).click();
+      await page.getByRole("button", { name: lang.submitOpen }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
       assert.equal(await page.locator(".comment.public").count(), 2);
       await page.locator("input[name=public][value=false]").check();
       await page.locator("#body").fill("**Driver** reinstalled; waiting for the customer.");
-      await page.locator("#composer").getByText("自分に割り当てる").click();
+      await page.locator("#composer").getByText(lang.assign).click();
       assert.ok(await page.locator("input[name=assign_to_me]").isChecked());
-      await page.getByRole("button", { name: "保留中として送信" }).click();
+      await page.getByRole("button", { name: lang.submitPending }).click();
       await page.waitForURL(`**/agent/tickets/${ticket.id}?saved=1`);
       assert.equal(await page.locator(".comment.internal").count(), 2);
       const now = (await api("GET", `/api/v2/tickets/${ticket.id}`)).ticket;
       assert.equal(now.status, "pending");
       assert.equal(now.priority, "high");
-      assert.deepEqual(now.tags, ["hardware"]);
+      assert.deepEqual(now.tags, [tag, "hardware"].sort(), "the macro added its tag");
       assert.ok(now.assignee_id, "assigned to the agent");
       const comments = (await api("GET", `/api/v2/tickets/${ticket.id}/comments`)).comments;
       const last = comments[comments.length - 1];
@@ -96,7 +103,7 @@ for (const lang of languages) {
       await page.screenshot({ path: `${SCREENSHOTS}/ticket-submitted-${lang.locale}.png`, fullPage: true });
     }
     // The other main pages, for the screenshots (and a check that each renders).
-    await page.goto(BASE + "/agent/search?q=" + encodeURIComponent("status<solved impressora"));
+    await page.goto(BASE + "/agent/search?q=" + encodeURIComponent(`status<solved ${lang.word}`));
     assert.equal(await page.locator("table.tickets tbody tr").count(), 1);
     await page.screenshot({ path: `${SCREENSHOTS}/search-${lang.locale}.png`, fullPage: true });
     await page.goto(BASE + "/agent/search?q=" + encodeURIComponent("created>"));
@@ -115,7 +122,7 @@ for (const lang of languages) {
     await page.goto(BASE + "/admin/users");
     await page.screenshot({ path: `${SCREENSHOTS}/admin-users-${lang.locale}.png`, fullPage: true });
     assert.deepEqual(errors, [], "no console errors (a CSP violation would show here)");
-    console.log(`PASS  ${lang.locale}: sign in, view, ticket, search, new ticket, history, admin`);
+    console.log(`PASS  ${lang.locale}: sign in, view, ticket, macro preview and apply, reply, note, take, submit as pending, search, new ticket, history, admin`);
   } catch (e) {
     failed++;
     console.log(`FAIL  ${lang.locale}: ${e.stack || e}`);
@@ -187,17 +194,17 @@ try {
     await page.locator("#password").fill(password);
     await page.locator('form[action="/login"] button[type=submit]').click();
     await page.waitForURL("**/agent/views/*");
-    await page.goto(`${BASE}/agent/views/${view.id}`);
+    await page.goto(`${BASE}/agent/views/${openQueue.id}`);
     return { context, page };
   };
   const ana = await signIn(EMAIL, PASSWORD, "en-US");
   const bruno = await signIn("bruno@example.com", "second agent pw", "pt-BR");
   // Live: Ana's open view counts a new ticket without a reload.
-  const before = Number(await ana.page.locator(`[data-view-count="${view.id}"]`).textContent());
+  const before = Number(await ana.page.locator(`[data-view-count="${openQueue.id}"]`).textContent());
   await api("POST", "/api/v2/tickets", { ticket: { subject: "Arrived while watching", comment: { body: "x" } } });
   await ana.page.waitForFunction(
     ([id, n]) => Number(document.querySelector(`[data-view-count="${id}"]`).textContent) === n,
-    [view.id, before + 1],
+    [openQueue.id, before + 1],
     { timeout: 15000 },
   );
   await ana.page.getByRole("link", { name: "Arrived while watching" }).waitFor({ timeout: 15000 });
