@@ -84,15 +84,19 @@ pub fn check_key(key: &str) -> Result<(), Invalid> {
     if ok {
         Ok(())
     } else {
-        Err(Invalid(format!(
-            "key {key:?} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most {MAX_KEY})"
-        )))
+        Err(Invalid::new(
+            "error-field-key",
+            &[("max", &MAX_KEY)],
+            format!("key {key:?} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most {MAX_KEY})"),
+        ))
     }
 }
 
 /// Checks a regexp field's pattern.
 pub fn check_pattern(p: &str) -> Result<(), Invalid> {
-    regex::Regex::new(p).map(|_| ()).map_err(|e| Invalid(format!("not a valid pattern: {e}")))
+    regex::Regex::new(p)
+        .map(|_| ())
+        .map_err(|e| Invalid::new("error-bad-pattern", &[], format!("not a valid pattern: {e}")))
 }
 
 impl FieldDef {
@@ -105,7 +109,7 @@ impl FieldDef {
     }
 
     fn bad(&self, what: String) -> Invalid {
-        Invalid(format!("{} ({}): {what}", self.title, self.key))
+        Invalid::new("error-field-value", &[("field", &self.title)], format!("{} ({}): {what}", self.title, self.key))
     }
 
     /// Checks a value sent for this field. An empty result clears the field (JSON `null`, an
@@ -265,7 +269,9 @@ mod tests {
     fn values_are_checked_and_canonical() {
         let v = |k, x: Value| def(k).check(&x).map(|s| s.into_iter().map(|s| s.value).collect::<Vec<_>>());
         assert_eq!(v(FieldType::Integer, json!("42")).unwrap(), ["42"]);
-        assert!(v(FieldType::Integer, json!("4.2")).unwrap_err().0.contains("Plan (plan): \"4.2\" is not a whole"));
+        assert!(
+            v(FieldType::Integer, json!("4.2")).unwrap_err().message.contains("Plan (plan): \"4.2\" is not a whole")
+        );
         assert_eq!(v(FieldType::Decimal, json!(1.5)).unwrap(), ["1.5"]);
         assert_eq!(v(FieldType::Date, json!("2026-12-01T00:00:00Z")).unwrap(), ["2026-12-01"]);
         assert!(v(FieldType::Date, json!("tomorrow")).is_err());
@@ -273,7 +279,7 @@ mod tests {
         assert_eq!(v(FieldType::Checkbox, Value::Null).unwrap(), ["false"]);
         assert_eq!(v(FieldType::Tagger, json!("enterprise plus")).unwrap(), ["enterprise_plus"]);
         let e = v(FieldType::Tagger, json!("gold")).unwrap_err();
-        assert!(e.0.contains("\"gold\" is not one of its options (basic, enterprise_plus)"), "{e}");
+        assert!(e.message.contains("\"gold\" is not one of its options (basic, enterprise_plus)"), "{e}");
         assert_eq!(v(FieldType::Multiselect, json!(["basic", "basic", "enterprise_plus"])).unwrap().len(), 2);
         assert_eq!(v(FieldType::Regexp, json!("AB-12")).unwrap(), ["AB-12"]);
         assert!(v(FieldType::Regexp, json!("AB-12x")).is_err());

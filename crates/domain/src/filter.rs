@@ -138,8 +138,18 @@ pub struct Context<'a> {
     pub org_fields: &'a [FieldDef],
 }
 
-fn err<T>(at: usize, message: String) -> Result<T, SearchError> {
-    Err(SearchError { position: at, message })
+fn err<T>(
+    at: usize,
+    key: &'static str,
+    args: &[(&'static str, &dyn std::fmt::Display)],
+    message: String,
+) -> Result<T, SearchError> {
+    Err(SearchError::new(at, key, args, message))
+}
+
+/// A value the domain refused, at its place in the query.
+fn refused<T>(at: usize, e: crate::Invalid) -> Result<T, SearchError> {
+    Err(SearchError { position: at, message: e.message, reason: e.reason })
 }
 
 pub const TICKET_FIELDS: &str = "status, custom_status_id, priority, ticket_type, tags, requester, assignee, submitter, group, organization, created, updated, solved, due_date, status_changed, assigned, requester_updated, assignee_updated, via, recipient, brand, external_id, subject, description, comment, type";
@@ -161,7 +171,11 @@ pub fn resolve(c: &Condition, record: Record, ctx: Context<'_>) -> Result<Filter
 }
 
 fn eq_only(field: &str, op: Op, at: usize) -> Result<(), SearchError> {
-    if op == Op::Eq { Ok(()) } else { err(at, format!("{field} can only be compared with ':'")) }
+    if op == Op::Eq {
+        Ok(())
+    } else {
+        err(at, "search-colon-only", &[("field", &field)], format!("{field} can only be compared with ':'"))
+    }
 }
 
 fn reference(value: &str, ctx: Context<'_>) -> Ref {
@@ -219,12 +233,17 @@ fn field_predicate(
             eq_only(field, op, at)?;
             return match Record::parse(value) {
                 Some(r) => Ok(Predicate::RecordType(r == record)),
-                None => err(at, format!("type must be ticket, user or organization, not {value:?}")),
+                None => err(
+                    at,
+                    "search-bad-type",
+                    &[("value", &value)],
+                    format!("type must be ticket, user or organization, not {value:?}"),
+                ),
             };
         }
         "tags" | "tag" => {
             eq_only(field, op, at)?;
-            return normalize_tag(value).map(Predicate::Tag).or_else(|e| err(at, e.0));
+            return normalize_tag(value).map(Predicate::Tag).or_else(|e| refused(at, e));
         }
         "created" | "created_at" | "updated" | "updated_at" => {
             let f = if field.starts_with("created") { TimeField::Created } else { TimeField::Updated };
@@ -240,14 +259,17 @@ fn field_predicate(
         Record::Ticket => match field {
             "custom_status_id" | "custom_status" => {
                 eq_only(field, op, at)?;
-                value
-                    .trim()
-                    .parse::<i64>()
-                    .map(Predicate::CustomStatus)
-                    .or_else(|_| err(at, format!("custom_status_id needs a status id, not {value:?}")))
+                value.trim().parse::<i64>().map(Predicate::CustomStatus).or_else(|_| {
+                    err(
+                        at,
+                        "search-needs-id",
+                        &[("field", &"custom_status_id"), ("value", &value)],
+                        format!("custom_status_id needs a status id, not {value:?}"),
+                    )
+                })
             }
             "status" => {
-                Status::parse(value).map(|s| Predicate::Status(ordered(Status::ALL, op, s))).or_else(|e| err(at, e.0))
+                Status::parse(value).map(|s| Predicate::Status(ordered(Status::ALL, op, s))).or_else(|e| refused(at, e))
             }
             "priority" if value.eq_ignore_ascii_case("none") => {
                 eq_only(field, op, at)?;
@@ -255,13 +277,13 @@ fn field_predicate(
             }
             "priority" => Priority::parse(value)
                 .map(|p| Predicate::Priority(ordered(Priority::ALL, op, p).into_iter().map(Some).collect()))
-                .or_else(|e| err(at, e.0)),
+                .or_else(|e| refused(at, e)),
             "ticket_type" => {
                 eq_only(field, op, at)?;
                 if value.eq_ignore_ascii_case("none") {
                     return Ok(Predicate::TicketType(vec![None]));
                 }
-                TicketType::parse(value).map(|t| Predicate::TicketType(vec![Some(t)])).or_else(|e| err(at, e.0))
+                TicketType::parse(value).map(|t| Predicate::TicketType(vec![Some(t)])).or_else(|e| refused(at, e))
             }
             "requester" | "assignee" | "submitter" => {
                 eq_only(field, op, at)?;
@@ -287,11 +309,14 @@ fn field_predicate(
                 if value.eq_ignore_ascii_case("none") {
                     return Ok(Predicate::Brand(None));
                 }
-                value
-                    .trim()
-                    .parse::<i64>()
-                    .map(|b| Predicate::Brand(Some(b)))
-                    .or_else(|_| err(at, format!("brand needs a brand id, not {value:?}")))
+                value.trim().parse::<i64>().map(|b| Predicate::Brand(Some(b))).or_else(|_| {
+                    err(
+                        at,
+                        "search-needs-id",
+                        &[("field", &"brand"), ("value", &value)],
+                        format!("brand needs a brand id, not {value:?}"),
+                    )
+                })
             }
             "subject" => eq_only(field, op, at).map(|_| text(Section::Subject)),
             "description" | "comment" => eq_only(field, op, at).map(|_| text(Section::Comments)),
@@ -301,7 +326,7 @@ fn field_predicate(
             "name" | "email" | "phone" | "notes" | "details" => eq_only(field, op, at).map(|_| text(Section::Any)),
             "role" => {
                 eq_only(field, op, at)?;
-                Role::parse(value).map(Predicate::Role).or_else(|e| err(at, e.0))
+                Role::parse(value).map(Predicate::Role).or_else(|e| refused(at, e))
             }
             "organization" => eq_only(field, op, at).map(|_| Predicate::Organization(reference(value, ctx))),
             _ => unknown(field, at, "users", USER_FIELDS, ctx),
@@ -316,10 +341,13 @@ fn field_predicate(
 fn unknown<T>(field: &str, at: usize, records: &str, known: &str, ctx: Context<'_>) -> Result<T, SearchError> {
     let keys: Vec<&str> = ctx.fields.iter().map(|f| f.key.as_str()).collect();
     let custom = if keys.is_empty() { String::new() } else { format!("; custom fields: {}", keys.join(", ")) };
-    Err(SearchError {
-        position: at,
-        message: format!("unknown field {field:?} for {records}; known fields: {known}{custom}"),
-    })
+    let all_known = if keys.is_empty() { known.to_string() } else { format!("{known}, {}", keys.join(", ")) };
+    err(
+        at,
+        "search-unknown-field",
+        &[("field", &field), ("known", &all_known)],
+        format!("unknown field {field:?} for {records}; known fields: {known}{custom}"),
+    )
 }
 
 /// The test a `key:value` term on a custom field makes, checked against the field's type.
@@ -327,7 +355,9 @@ fn custom_test(def: &FieldDef, op: Op, value: &str, at: usize) -> Result<FieldTe
     if value.eq_ignore_ascii_case("none") && op == Op::Eq {
         return Ok(FieldTest::Empty);
     }
-    let bad = |e: crate::Invalid| SearchError { position: at, message: e.0 };
+    let bad = |e: crate::Invalid| {
+        SearchError::new(at, "search-bad-field-value", &[("field", &def.key), ("value", &value)], e.message)
+    };
     match def.kind {
         FieldType::Integer | FieldType::Decimal => {
             let stored = def.check(&serde_json::Value::String(value.to_string())).map_err(bad)?;
@@ -337,7 +367,9 @@ fn custom_test(def: &FieldDef, op: Op, value: &str, at: usize) -> Result<FieldTe
             let stored = def.check(&serde_json::Value::String(value.to_string())).map_err(bad)?;
             Ok(FieldTest::Date(op, stored[0].value.clone()))
         }
-        _ if op != Op::Eq => err(at, format!("{} can only be compared with ':'", def.key)),
+        _ if op != Op::Eq => {
+            err(at, "search-colon-only", &[("field", &def.key)], format!("{} can only be compared with ':'", def.key))
+        }
         FieldType::Checkbox => {
             let stored = def.check(&serde_json::Value::String(value.to_string())).map_err(bad)?;
             Ok(FieldTest::Checked(stored[0].value == "true"))
@@ -345,10 +377,13 @@ fn custom_test(def: &FieldDef, op: Op, value: &str, at: usize) -> Result<FieldTe
         FieldType::Tagger | FieldType::Multiselect => {
             let o = def.option(value).ok_or_else(|| {
                 let names: Vec<&str> = def.options.iter().map(|o| o.value.as_str()).collect();
-                SearchError {
-                    position: at,
-                    message: format!("{value:?} is not an option of {} ({})", def.key, names.join(", ")),
-                }
+                let names = names.join(", ");
+                SearchError::new(
+                    at,
+                    "search-not-an-option",
+                    &[("value", &value), ("field", &def.key), ("expected", &names)],
+                    format!("{value:?} is not an option of {} ({names})", def.key),
+                )
             })?;
             Ok(FieldTest::Is(normalize_text(&o.value)))
         }
@@ -395,6 +430,8 @@ fn time_range(field: TimeField, op: Op, value: &str, at: usize, ctx: Context<'_>
     let Some((start, len)) = parse_time_value(value, ctx.now) else {
         return err(
             at,
+            "search-not-a-time",
+            &[("value", &value)],
             format!("{value:?} is not a date (2026-01-31), a time (2026-01-31T10:00:00Z) or an age (3days, 4hours)"),
         );
     };

@@ -25,7 +25,11 @@ impl IdentityKind {
             IdentityKind::Twitter | IdentityKind::Facebook | IdentityKind::Google => {
                 let v = raw.trim();
                 if v.is_empty() || v.len() > 255 {
-                    return Err(Invalid(format!("{} handle must be 1 to 255 characters", self)));
+                    return Err(Invalid::new(
+                        "error-handle-length",
+                        &[],
+                        format!("{} handle must be 1 to 255 characters", self),
+                    ));
                 }
                 Ok(v.trim_start_matches('@').to_lowercase())
             }
@@ -41,16 +45,26 @@ impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let trimmed = raw.trim();
         if trimmed.len() > 254 {
-            return Err(Invalid::new("email address is longer than 254 characters"));
+            return Err(Invalid::new("error-email-too-long", &[], "email address is longer than 254 characters"));
         }
         let parsed = email_address::EmailAddress::parse_with_options(
             trimmed,
             email_address::Options::default().without_display_text(),
         )
-        .map_err(|e| Invalid(format!("{trimmed:?} is not a valid email address ({e})")))?;
+        .map_err(|e| {
+            Invalid::new(
+                "error-email",
+                &[("value", &trimmed)],
+                format!("{trimmed:?} is not a valid email address ({e})"),
+            )
+        })?;
         // A helpdesk only ever mails addresses on a real domain.
         if !parsed.domain().contains('.') {
-            return Err(Invalid(format!("{trimmed:?} is not a valid email address (domain has no dot)")));
+            return Err(Invalid::new(
+                "error-email",
+                &[("value", &trimmed)],
+                format!("{trimmed:?} is not a valid email address (domain has no dot)"),
+            ));
         }
         Ok(Self(trimmed.to_lowercase()))
     }
@@ -76,12 +90,22 @@ fn normalize_phone(raw: &str) -> Result<String, Invalid> {
             '0'..='9' => out.push(c),
             '+' if i == 0 => out.push(c),
             ' ' | '-' | '(' | ')' | '.' => {}
-            _ => return Err(Invalid(format!("{trimmed:?} is not a valid phone number"))),
+            _ => {
+                return Err(Invalid::new(
+                    "error-phone",
+                    &[("value", &trimmed)],
+                    format!("{trimmed:?} is not a valid phone number"),
+                ));
+            }
         }
     }
     let digits = out.trim_start_matches('+').len();
     if !(6..=15).contains(&digits) {
-        return Err(Invalid(format!("{trimmed:?} is not a valid phone number (6 to 15 digits)")));
+        return Err(Invalid::new(
+            "error-phone",
+            &[("value", &trimmed)],
+            format!("{trimmed:?} is not a valid phone number (6 to 15 digits)"),
+        ));
     }
     Ok(out)
 }
@@ -95,11 +119,15 @@ impl Cpf {
         let trimmed = raw.trim();
         let digits: String = trimmed.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect();
         if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid(format!("{trimmed:?} is not a valid CPF: it must have 11 digits")));
+            return Err(Invalid::new(
+                "error-cpf-digits",
+                &[("value", &trimmed)],
+                format!("{trimmed:?} is not a valid CPF: it must have 11 digits"),
+            ));
         }
         let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
         if d.iter().all(|&x| x == d[0]) {
-            return Err(Invalid(format!("{trimmed:?} is not a valid CPF")));
+            return Err(Invalid::new("error-cpf", &[("value", &trimmed)], format!("{trimmed:?} is not a valid CPF")));
         }
         let check = |len: usize| -> u32 {
             let sum: u32 = d[..len].iter().zip((2..=len as u32 + 1).rev()).map(|(x, w)| x * w).sum();
@@ -107,7 +135,11 @@ impl Cpf {
             if r == 10 { 0 } else { r }
         };
         if check(9) != d[9] || check(10) != d[10] {
-            return Err(Invalid(format!("{trimmed:?} is not a valid CPF: check digits do not match")));
+            return Err(Invalid::new(
+                "error-cpf",
+                &[("value", &trimmed)],
+                format!("{trimmed:?} is not a valid CPF: check digits do not match"),
+            ));
         }
         Ok(Self(digits))
     }

@@ -20,14 +20,33 @@ pub use locale::{Locale, TimeZone};
 pub use ticket::{Priority, Status, TicketType, normalize_tag, normalize_tags};
 pub use user::Role;
 
-/// A value that failed to parse, with a message fit to show the person who sent it.
+/// Why something was refused, for a reader of any language: a key of the UI's translation files
+/// and its arguments (the domain names the problem; the UI words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Reason {
+    pub fn new(key: &'static str, args: &[(&'static str, &dyn std::fmt::Display)]) -> Self {
+        Reason { key, args: args.iter().map(|(k, v)| (*k, v.to_string())).collect() }
+    }
+}
+
+/// A value that failed to parse: an English message fit to show the person who sent it (the
+/// API's words), and the same problem as a `Reason` for the pages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Invalid(pub String);
+#[error("{message}")]
+pub struct Invalid {
+    pub message: String,
+    pub reason: Reason,
+}
 
 impl Invalid {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+    /// `key` and `args` for the pages, `message` for the API.
+    pub fn new(key: &'static str, args: &[(&'static str, &dyn std::fmt::Display)], message: impl Into<String>) -> Self {
+        Invalid { message: message.into(), reason: Reason::new(key, args) }
     }
 }
 
@@ -51,10 +70,14 @@ macro_rules! wire_enum {
                 let lower = s.trim().to_ascii_lowercase();
                 match lower.as_str() {
                     $($wire => Ok($name::$variant),)+
-                    _ => Err($crate::Invalid(format!(
-                        "{} is not a valid {}; expected one of: {}",
-                        s, $what, [$($wire),+].join(", ")
-                    ))),
+                    _ => {
+                        let expected = [$($wire),+].join(", ");
+                        Err($crate::Invalid::new(
+                            "error-not-one-of",
+                            &[("value", &s), ("expected", &expected)],
+                            format!("{} is not a valid {}; expected one of: {}", s, $what, expected),
+                        ))
+                    }
                 }
             }
         }

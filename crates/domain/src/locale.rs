@@ -31,7 +31,11 @@ impl Locale {
 
     pub fn from_id(id: i64) -> Result<Self, Invalid> {
         Self::ALL.iter().copied().find(|l| l.id() == id).ok_or_else(|| {
-            Invalid(format!("locale_id {id} is not supported; expected 1 (en-US), 19 (pt-BR) or 67 (ja)"))
+            Invalid::new(
+                "error-locale",
+                &[("value", &id)],
+                format!("locale_id {id} is not supported; expected 1 (en-US), 19 (pt-BR) or 67 (ja)"),
+            )
         })
     }
 
@@ -42,7 +46,11 @@ impl Locale {
             "en" | "en-us" | "en-gb" => Ok(Locale::EnUs),
             "pt" | "pt-br" => Ok(Locale::PtBr),
             "ja" | "ja-jp" => Ok(Locale::Ja),
-            _ => Err(Invalid(format!("locale {raw:?} is not supported; expected en-US, pt-BR or ja"))),
+            _ => Err(Invalid::new(
+                "error-locale",
+                &[("value", &raw)],
+                format!("locale {raw:?} is not supported; expected en-US, pt-BR or ja"),
+            )),
         }
     }
 }
@@ -56,7 +64,11 @@ impl TimeZone {
         let name = raw.trim();
         match jiff::tz::TimeZone::get(name) {
             Ok(_) if !name.is_empty() => Ok(Self(name.to_string())),
-            _ => Err(Invalid(format!("{name:?} is not an IANA time zone (for example America/Sao_Paulo)"))),
+            _ => Err(Invalid::new(
+                "error-time-zone",
+                &[("value", &name)],
+                format!("{name:?} is not an IANA time zone (for example America/Sao_Paulo)"),
+            )),
         }
     }
 

@@ -538,14 +538,14 @@ pub fn parse_action(a: &RuleAction) -> Result<Action, String> {
     let raw = text_of(&a.value);
     let v = raw.trim();
     let f = a.field.as_str();
-    let tags = || normalize_tags(v.split_whitespace()).map_err(|e| e.0);
+    let tags = || normalize_tags(v.split_whitespace()).map_err(|e| e.message);
     Ok(match f {
-        "status" => Action::Status(Status::parse(v).map_err(|e| e.0)?),
+        "status" => Action::Status(Status::parse(v).map_err(|e| e.message)?),
         "custom_status_id" => Action::CustomStatus(id_of(f, v)?),
         "priority" if v.is_empty() => Action::Priority(None),
-        "priority" => Action::Priority(Some(Priority::parse(v).map_err(|e| e.0)?)),
+        "priority" => Action::Priority(Some(Priority::parse(v).map_err(|e| e.message)?)),
         "type" | "ticket_type_id" if v.is_empty() => Action::Type(None),
-        "type" | "ticket_type_id" => Action::Type(Some(TicketType::parse(v).map_err(|e| e.0)?)),
+        "type" | "ticket_type_id" => Action::Type(Some(TicketType::parse(v).map_err(|e| e.message)?)),
         "group_id" if v.is_empty() => Action::Group(None),
         "group_id" => Action::Group(Some(id_of(f, v)?)),
         "assignee_id" if v.is_empty() => Action::Assignee(None),

@@ -28,15 +28,30 @@
 
 use std::fmt;
 
+use crate::Reason;
+
 pub const MAX_QUERY_LEN: usize = 1_000;
 pub const MAX_DEPTH: usize = 8;
 pub const MAX_TERMS: usize = 64;
 
-/// A parse error with the character position (0-based) where the problem is.
+/// A parse error with the character position (0-based) where the problem is: the API's
+/// English message, and the same problem as a `Reason` for the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchError {
     pub position: usize,
     pub message: String,
+    pub reason: Reason,
+}
+
+impl SearchError {
+    pub fn new(
+        position: usize,
+        key: &'static str,
+        args: &[(&'static str, &dyn fmt::Display)],
+        message: impl Into<String>,
+    ) -> Self {
+        SearchError { position, message: message.into(), reason: Reason::new(key, args) }
+    }
 }
 
 impl fmt::Display for SearchError {
@@ -132,8 +147,14 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn err<T>(&self, at: usize, message: impl Into<String>) -> Result<T, SearchError> {
-        Err(SearchError { position: at, message: message.into() })
+    fn err<T>(
+        &self,
+        at: usize,
+        key: &'static str,
+        args: &[(&'static str, &dyn fmt::Display)],
+        message: impl Into<String>,
+    ) -> Result<T, SearchError> {
+        Err(SearchError::new(at, key, args, message))
     }
 
     fn peek(&self) -> Option<char> {
@@ -178,7 +199,7 @@ impl Parser<'_> {
         }
         if terms.is_empty() {
             let at = self.chars.get(self.pos).map_or(self.src.chars().count(), |_| self.pos);
-            return self.err(at, "expected a search term");
+            return self.err(at, "search-term-expected", &[], "expected a search term");
         }
         Ok(if terms.len() == 1 { terms.pop().expect("one") } else { Condition::All(terms) })
     }
@@ -186,7 +207,12 @@ impl Parser<'_> {
     fn unary(&mut self, depth: usize) -> Result<Condition, SearchError> {
         self.terms += 1;
         if self.terms > MAX_TERMS {
-            return self.err(self.pos, format!("the query has more than {MAX_TERMS} terms"));
+            return self.err(
+                self.pos,
+                "search-too-many-terms",
+                &[("max", &MAX_TERMS)],
+                format!("the query has more than {MAX_TERMS} terms"),
+            );
         }
         if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|(_, c)| !c.is_whitespace()) {
             self.pos += 1;
@@ -200,7 +226,12 @@ impl Parser<'_> {
         match self.peek() {
             Some('(') => {
                 if depth >= MAX_DEPTH {
-                    return self.err(start, format!("parentheses are nested more than {MAX_DEPTH} deep"));
+                    return self.err(
+                        start,
+                        "search-too-deep",
+                        &[("max", &MAX_DEPTH)],
+                        format!("parentheses are nested more than {MAX_DEPTH} deep"),
+                    );
                 }
                 self.pos += 1;
                 let inner = self.or(depth + 1)?;
@@ -208,7 +239,9 @@ impl Parser<'_> {
                 if self.peek() != Some(')') {
                     return self.err(
                         self.pos,
-                        "expected ')' to close the '(' opened here".to_string() + &format!(" at character {start}"),
+                        "search-unclosed-paren",
+                        &[("at", &(start + 1))],
+                        format!("expected ')' to close the '(' opened here at character {start}"),
                     );
                 }
                 self.pos += 1;
@@ -221,7 +254,8 @@ impl Parser<'_> {
             _ => {
                 let word = self.word();
                 if word.is_empty() {
-                    return self.err(start, format!("unexpected {:?}", self.peek().unwrap_or(' ')));
+                    let ch = self.peek().unwrap_or(' ');
+                    return self.err(start, "search-unexpected", &[("char", &ch)], format!("unexpected {ch:?}"));
                 }
                 // field op value?
                 let name_len = word.chars().take_while(|c| c.is_alphanumeric() || *c == '_').count();
@@ -244,7 +278,13 @@ impl Parser<'_> {
                     let value = if after.is_empty() && self.peek() == Some('"') {
                         self.phrase()?
                     } else if after.is_empty() {
-                        return self.err(self.pos, format!("{field}{} needs a value", op.as_str()));
+                        let term = format!("{field}{}", op.as_str());
+                        return self.err(
+                            self.pos,
+                            "search-needs-value",
+                            &[("term", &term)],
+                            format!("{term} needs a value"),
+                        );
                     } else {
                         after
                     };
@@ -253,7 +293,7 @@ impl Parser<'_> {
                 let prefix = word.ends_with('*') && word.chars().count() > 1;
                 let text = normalize_text(word.trim_end_matches('*'));
                 if text.is_empty() {
-                    return self.err(start, "a wildcard needs some text before it");
+                    return self.err(start, "search-bare-wildcard", &[], "a wildcard needs some text before it");
                 }
                 Ok(Condition::Text { text, prefix })
             }
@@ -266,7 +306,7 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             match self.peek() {
-                None => return self.err(start, "this quote is never closed"),
+                None => return self.err(start, "search-unclosed-quote", &[], "this quote is never closed"),
                 Some('"') => {
                     self.pos += 1;
                     break;
@@ -278,7 +318,7 @@ impl Parser<'_> {
             }
         }
         if out.trim().is_empty() {
-            return self.err(start, "an empty phrase matches nothing");
+            return self.err(start, "search-empty-phrase", &[], "an empty phrase matches nothing");
         }
         Ok(out)
     }
@@ -307,20 +347,22 @@ impl Parser<'_> {
 pub fn parse(query: &str) -> Result<Condition, SearchError> {
     let len = query.chars().count();
     if len > MAX_QUERY_LEN {
-        return Err(SearchError {
-            position: MAX_QUERY_LEN,
-            message: format!("the query is longer than {MAX_QUERY_LEN} characters"),
-        });
+        return Err(SearchError::new(
+            MAX_QUERY_LEN,
+            "search-too-long",
+            &[("max", &MAX_QUERY_LEN)],
+            format!("the query is longer than {MAX_QUERY_LEN} characters"),
+        ));
     }
     let mut p = Parser { chars: query.char_indices().collect(), pos: 0, src: query, terms: 0 };
     p.skip_ws();
     if p.peek().is_none() {
-        return p.err(0, "the query is empty");
+        return p.err(0, "search-empty", &[], "the query is empty");
     }
     let c = p.or(0)?;
     p.skip_ws();
     if let Some(ch) = p.peek() {
-        return p.err(p.pos, format!("unexpected {ch:?}"));
+        return p.err(p.pos, "search-unexpected", &[("char", &ch)], format!("unexpected {ch:?}"));
     }
     Ok(c)
 }
@@ -348,7 +390,12 @@ pub fn split_ordering(c: Condition) -> Result<(Condition, Ordering), SearchError
             Condition::Field { field, op: Op::Eq, value, at } if ORDER_FIELDS.contains(&field.as_str()) => {
                 let slot = if field == "order_by" { &mut ordering.order_by } else { &mut ordering.sort };
                 if slot.is_some() {
-                    return Err(SearchError { position: at, message: format!("{field} is given twice") });
+                    return Err(SearchError::new(
+                        at,
+                        "search-given-twice",
+                        &[("field", &field)],
+                        format!("{field} is given twice"),
+                    ));
                 }
                 *slot = Some(value.to_lowercase());
             }
@@ -362,11 +409,12 @@ pub fn split_ordering(c: Condition) -> Result<(Condition, Ordering), SearchError
                     }
                 });
                 if let Some(at) = nested {
-                    return Err(SearchError {
-                        position: at,
-                        message: "order_by and sort apply to the whole query: use them outside parentheses, OR and -"
-                            .into(),
-                    });
+                    return Err(SearchError::new(
+                        at,
+                        "search-ordering-nested",
+                        &[],
+                        "order_by and sort apply to the whole query: use them outside parentheses, OR and -",
+                    ));
                 }
                 rest.push(other);
             }

@@ -41,7 +41,7 @@ pub const MAX_TAG_LEN: usize = 80;
 pub fn normalize_tag(raw: &str) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err(Invalid::new("a tag cannot be blank"));
+        return Err(Invalid::new("error-tag-blank", &[], "a tag cannot be blank"));
     }
     let tag: String = trimmed
         .chars()
@@ -49,7 +49,11 @@ pub fn normalize_tag(raw: &str) -> Result<String, Invalid> {
         .flat_map(char::to_lowercase)
         .collect();
     if tag.chars().count() > MAX_TAG_LEN {
-        return Err(Invalid(format!("tag {tag:?} is longer than {MAX_TAG_LEN} characters")));
+        return Err(Invalid::new(
+            "error-tag-too-long",
+            &[("value", &tag), ("max", &MAX_TAG_LEN)],
+            format!("tag {tag:?} is longer than {MAX_TAG_LEN} characters"),
+        ));
     }
     Ok(tag)
 }
@@ -78,7 +82,7 @@ mod tests {
         assert!(Status::New < Status::Open && Status::Hold < Status::Solved);
         assert_eq!(Status::parse("Pending").unwrap(), Status::Pending);
         let err = Status::parse("waiting").unwrap_err();
-        assert!(err.0.contains("expected one of: new, open"), "{err}");
+        assert!(err.message.contains("expected one of: new, open"), "{err}");
     }
 
     #[test]

@@ -17,14 +17,31 @@ pub struct FieldError {
     pub code: &'static str,
     pub description: String,
     pub message: Option<Message>,
+    /// The custom field the problem is about, for pages that show it next to that input (the
+    /// API names only `custom_fields`).
+    pub custom_field: Option<i64>,
 }
 
-/// A translation key and its arguments.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub key: &'static str,
-    pub args: Vec<(&'static str, String)>,
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, description: impl Into<String>) -> Self {
+        FieldError { field: field.into(), code, description: description.into(), message: None, custom_field: None }
+    }
+
+    /// The same problem as a translation key with its arguments, for the pages.
+    pub fn message(mut self, key: &'static str, args: &[(&'static str, String)]) -> Self {
+        self.message = Some(Message { key, args: args.to_vec() });
+        self
+    }
+
+    /// The same problem, about the custom field `id`.
+    pub fn about_custom_field(mut self, id: i64) -> Self {
+        self.custom_field = Some(id);
+        self
+    }
 }
+
+/// A translation key and its arguments: the domain's `Reason`, which the pages word.
+pub use frontdesk_domain::Reason as Message;
 
 /// A refusal's field errors, kept in the response's extensions for pages that call the API
 /// in-process.
@@ -52,7 +69,7 @@ pub enum ApiError {
     #[error("record invalid")]
     Invalid(Vec<FieldError>),
     #[error("invalid query: {message}")]
-    InvalidQuery { message: String, position: usize },
+    InvalidQuery { message: String, position: usize, reason: Message },
     #[error("rate limited")]
     RateLimited { retry_after: u64 },
     #[error("internal error: {0}")]
@@ -66,12 +83,7 @@ impl ApiError {
     }
 
     pub fn invalid_code(field: impl Into<String>, code: &'static str, description: impl Into<String>) -> Self {
-        ApiError::Invalid(vec![FieldError {
-            field: field.into(),
-            code,
-            description: description.into(),
-            message: None,
-        }])
+        ApiError::Invalid(vec![FieldError::new(field, code, description)])
     }
 
     /// A 422 about one field that pages can show in the reader's language: `key` in the
@@ -83,12 +95,27 @@ impl ApiError {
         key: &'static str,
         args: &[(&'static str, String)],
     ) -> Self {
-        ApiError::Invalid(vec![FieldError {
-            field: field.into(),
-            code,
-            description: description.into(),
-            message: Some(Message { key, args: args.to_vec() }),
-        }])
+        ApiError::Invalid(vec![FieldError::new(field, code, description).message(key, args)])
+    }
+
+    /// A 422 about one field whose value the domain refused: `label: why` for the API (just
+    /// `why` without a label), the domain's reason for the pages.
+    pub fn refused(field: impl Into<String>, label: &str, e: frontdesk_domain::Invalid) -> Self {
+        let description = if label.is_empty() { e.message } else { format!("{label}: {}", e.message) };
+        let mut error = FieldError::new(field, "InvalidValue", description);
+        error.message = Some(e.reason);
+        ApiError::Invalid(vec![error])
+    }
+
+    /// The same refusal with `key` (and `args`) as the pages' words for each problem that has
+    /// none yet.
+    pub fn msg(mut self, key: &'static str, args: &[(&'static str, &dyn std::fmt::Display)]) -> Self {
+        if let ApiError::Invalid(errors) = &mut self {
+            for e in errors.iter_mut().filter(|e| e.message.is_none()) {
+                e.message = Some(Message::new(key, args));
+            }
+        }
+        self
     }
 
     pub fn blank(field: &str, label: &str) -> Self {
@@ -141,7 +168,7 @@ impl ApiError {
                 }
                 json!({"error": "RecordInvalid", "description": "Record validation errors", "details": details})
             }
-            ApiError::InvalidQuery { message, position } => json!({"error": "InvalidQuery",
+            ApiError::InvalidQuery { message, position, .. } => json!({"error": "InvalidQuery",
                 "description": format!("{message} (at character {position})"), "position": position}),
             ApiError::RateLimited { retry_after } => json!({"error": "TooManyRequests",
                 "description": format!("Rate limit exceeded; retry after {retry_after} seconds")}),
@@ -184,7 +211,7 @@ impl From<StoreError> for ApiError {
 
 impl From<frontdesk_domain::Invalid> for ApiError {
     fn from(e: frontdesk_domain::Invalid) -> Self {
-        ApiError::invalid("base", e.0)
+        ApiError::refused("base", "", e)
     }
 }
 
@@ -196,6 +223,6 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<frontdesk_domain::search::SearchError> for ApiError {
     fn from(e: frontdesk_domain::search::SearchError) -> Self {
-        ApiError::InvalidQuery { message: e.message, position: e.position }
+        ApiError::InvalidQuery { message: e.message, position: e.position, reason: e.reason }
     }
 }

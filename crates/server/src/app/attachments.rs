@@ -106,7 +106,8 @@ pub async fn check_uploads(conn: &mut AnyConnection, tokens: &[String], now: i64
             return Err(ApiError::invalid(
                 "comment.uploads",
                 format!("comment.uploads: {t:?} is not an upload token, or its files expired or were used"),
-            ));
+            )
+            .msg("error-upload-token", &[]));
         }
     }
     Ok(())

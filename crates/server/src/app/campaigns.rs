@@ -72,12 +72,15 @@ fn ids(o: &Obj, key: &str) -> Result<Vec<i64>> {
         Some(Value::Array(a)) => a
             .iter()
             .map(|v| {
-                v.as_i64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                    .ok_or_else(|| ApiError::invalid(key, format!("{key}: {v} is not a user id")))
+                v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| {
+                    ApiError::invalid(key, format!("{key}: {v} is not a user id"))
+                        .msg("error-not-an-id", &[("value", &v)])
+                })
             })
             .collect(),
-        Some(_) => Err(ApiError::invalid(key, format!("{key}: must be a list of user ids"))),
+        Some(_) => {
+            Err(ApiError::invalid(key, format!("{key}: must be a list of user ids")).msg("error-wrong-type", &[]))
+        }
     }
 }
 
@@ -115,7 +118,8 @@ impl CampaignInput {
                 return Err(ApiError::invalid(
                     format!("ticket.{refused}"),
                     format!("ticket.{refused}: each ticket's requester is its customer"),
-                ));
+                )
+                .msg("error-campaign-requester", &[]));
             }
         }
         Ok(CampaignInput {
@@ -138,8 +142,7 @@ impl CampaignInput {
 pub fn tag_of(name: &str) -> Result<String> {
     let slug: String = name.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
     let slug = slug.split('_').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("_");
-    frontdesk_domain::normalize_tag(&format!("campaign_{slug}"))
-        .map_err(|e| ApiError::invalid("name", format!("Name: {e}")))
+    frontdesk_domain::normalize_tag(&format!("campaign_{slug}")).map_err(|e| ApiError::refused("name", "Name", e))
 }
 
 fn name_key(name: &str) -> String {
@@ -350,12 +353,14 @@ async fn check_template(conn: &mut AnyConnection, input: &CampaignInput) -> Resu
     if let Some(g) = t.id("group_id")?.set()
         && frontdesk_store::groups::get(conn, g).await?.filter(|g| g.deleted == 0).is_none()
     {
-        return Err(ApiError::invalid("ticket.group_id", format!("ticket.group_id: there is no group {g}")));
+        return Err(ApiError::invalid("ticket.group_id", format!("ticket.group_id: there is no group {g}"))
+            .msg("error-no-such-group", &[("id", &g)]));
     }
     if let Some(a) = t.id("assignee_id")?.set()
         && frontdesk_store::users::get(conn, a).await?.filter(|u| u.role != "end-user" && u.active == 1).is_none()
     {
-        return Err(ApiError::invalid("ticket.assignee_id", format!("ticket.assignee_id: there is no agent {a}")));
+        return Err(ApiError::invalid("ticket.assignee_id", format!("ticket.assignee_id: there is no agent {a}"))
+            .msg("error-not-an-agent", &[("id", &a)]));
     }
     if let Some(s) = t.id("custom_status_id")?.set()
         && frontdesk_store::custom_statuses::get(conn, s).await?.is_none()
@@ -363,23 +368,27 @@ async fn check_template(conn: &mut AnyConnection, input: &CampaignInput) -> Resu
         return Err(ApiError::invalid(
             "ticket.custom_status_id",
             format!("ticket.custom_status_id: there is no status {s}"),
-        ));
+        )
+        .msg("error-no-such-status", &[("id", &s)]));
     }
     if t.bool("round_robin")? == Some(true) {
         if t.raw("assignee_id").is_some_and(|a| !a.is_null()) {
-            return Err(ApiError::invalid("ticket.round_robin", "ticket.round_robin: give a group, not an assignee"));
+            return Err(ApiError::invalid("ticket.round_robin", "ticket.round_robin: give a group, not an assignee")
+                .msg("error-round-robin-assignee", &[]));
         }
         if round_robin(conn, &input.ticket).await?.is_empty() {
             return Err(ApiError::invalid(
                 "ticket.round_robin",
                 "ticket.round_robin: needs a group_id whose group has agents",
-            ));
+            )
+            .msg("error-round-robin-group", &[]));
         }
     }
     if let Some(m) = input.macro_id
         && frontdesk_store::rules::get(conn, "macro", m).await?.is_none()
     {
-        return Err(ApiError::invalid("macro_id", format!("macro_id: there is no macro {m}")));
+        return Err(ApiError::invalid("macro_id", format!("macro_id: there is no macro {m}"))
+            .msg("error-no-such-macro", &[("id", &m)]));
     }
     Ok(())
 }
@@ -522,7 +531,8 @@ async fn enqueue_send(conn: &mut AnyConnection, c: &Campaign, actor: &Actor, now
 pub async fn pause(conn: &mut AnyConnection, id: i64, now: i64) -> Result<Campaign> {
     let c = campaigns::get_for_update(conn, id).await?.ok_or(ApiError::NotFound)?;
     if !campaigns::set_state(conn, id, &["queued", "running"], "paused", now).await? {
-        return Err(ApiError::invalid("state", format!("state: a {} campaign cannot be paused", c.state)));
+        return Err(ApiError::invalid("state", format!("state: a {} campaign cannot be paused", c.state))
+            .msg("error-campaign-state", &[]));
     }
     campaigns::get(conn, id).await?.ok_or(ApiError::NotFound)
 }
@@ -531,7 +541,8 @@ pub async fn pause(conn: &mut AnyConnection, id: i64, now: i64) -> Result<Campai
 pub async fn resume(conn: &mut AnyConnection, id: i64, actor: &Actor, now: i64) -> Result<Campaign> {
     let c = campaigns::get_for_update(conn, id).await?.ok_or(ApiError::NotFound)?;
     if !campaigns::set_state(conn, id, &["paused"], "queued", now).await? {
-        return Err(ApiError::invalid("state", format!("state: a {} campaign cannot be resumed", c.state)));
+        return Err(ApiError::invalid("state", format!("state: a {} campaign cannot be resumed", c.state))
+            .msg("error-campaign-state", &[]));
     }
     enqueue_send(conn, &c, actor, now).await?;
     campaigns::get(conn, id).await?.ok_or(ApiError::NotFound)

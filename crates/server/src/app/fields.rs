@@ -12,7 +12,7 @@ use frontdesk_store::AnyConnection;
 use frontdesk_store::custom_fields::{self, CustomField};
 
 use super::input::Obj;
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, FieldError, Result};
 
 /// How an input names a field: by id (tickets) or by key (users, organizations; tickets too).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,13 +57,15 @@ pub fn parse_ticket_values(o: &Obj) -> Result<Option<RawValues>> {
                             key,
                             format!("{key}: each entry needs a field \"id\" and a \"value\", not {item}"),
                         )
+                        .msg("error-wrong-type", &[])
                     })?;
                 Ok((FieldRef::Id(id), item.get("value").cloned().unwrap_or(Value::Null)))
             })
             .collect::<Result<Vec<_>>>()
             .map(Some),
         Value::Object(m) => Ok(Some(keyed(m))),
-        _ => Err(ApiError::invalid(key, format!("{key}: must be a list of {{\"id\", \"value\"}} objects"))),
+        _ => Err(ApiError::invalid(key, format!("{key}: must be a list of {{\"id\", \"value\"}} objects"))
+            .msg("error-wrong-type", &[])),
     }
 }
 
@@ -78,36 +80,47 @@ pub fn parse_keyed_values(o: &Obj, key: &str) -> Result<Option<RawValues>> {
     match o.raw(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(keyed(m))),
-        Some(_) => Err(ApiError::invalid(key, format!("{key}: must be an object of field keys and values"))),
+        Some(_) => Err(ApiError::invalid(key, format!("{key}: must be an object of field keys and values"))
+            .msg("error-wrong-type", &[])),
     }
 }
 
-/// Checks raw values against the fields; returns each field's new stored values.
+/// Checks raw values against the fields; returns each field's new stored values, or every
+/// value refused (each about its field).
 pub fn check(kind: Record, defs: &[FieldDef], raw: &RawValues) -> Result<Vec<(i64, Vec<Stored>)>> {
     let key = json_key(kind);
     let mut out: Vec<(i64, Vec<Stored>)> = Vec::new();
+    let mut refused: Vec<FieldError> = Vec::new();
     for (r, v) in raw {
         let def = match r {
             FieldRef::Id(id) => defs.iter().find(|d| d.id == *id),
             FieldRef::Key(k) => defs.iter().find(|d| &d.key == k),
-        }
-        .ok_or_else(|| {
+        };
+        let Some(def) = def else {
             let name = match r {
                 FieldRef::Id(id) => id.to_string(),
                 FieldRef::Key(k) => format!("{k:?}"),
             };
-            ApiError::invalid(key, format!("{key}: there is no {} field {name}", kind.as_str()))
-        })?;
-        let stored = def.check(v).map_err(|e| value_refused(key, def, v, &e))?;
-        out.retain(|(f, _)| *f != def.id);
-        out.push((def.id, stored));
+            refused.push(
+                FieldError::new(key, "InvalidValue", format!("{key}: there is no {} field {name}", kind.as_str()))
+                    .message("error-no-such-field", &[("field", name)]),
+            );
+            continue;
+        };
+        match def.check(v) {
+            Ok(stored) => {
+                out.retain(|(f, _)| *f != def.id);
+                out.push((def.id, stored));
+            }
+            Err(e) => refused.push(value_refused(key, def, v, &e)),
+        }
     }
-    Ok(out)
+    if refused.is_empty() { Ok(out) } else { Err(ApiError::Invalid(refused)) }
 }
 
 /// `values` with `changes` applied.
 /// A value a field refused: the API's words, and a message by the field's type for pages.
-fn value_refused(key: &str, def: &FieldDef, v: &Value, e: &frontdesk_domain::Invalid) -> ApiError {
+fn value_refused(key: &str, def: &FieldDef, v: &Value, e: &frontdesk_domain::Invalid) -> FieldError {
     let message = match def.kind {
         FieldType::Integer => "error-whole-number",
         FieldType::Decimal => "error-number",
@@ -121,13 +134,9 @@ fn value_refused(key: &str, def: &FieldDef, v: &Value, e: &frontdesk_domain::Inv
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    ApiError::invalid_msg(
-        key,
-        "InvalidValue",
-        format!("{key}: {e}"),
-        message,
-        &[("field", def.title.clone()), ("value", value)],
-    )
+    FieldError::new(key, "InvalidValue", format!("{key}: {e}"))
+        .message(message, &[("field", def.title.clone()), ("value", value)])
+        .about_custom_field(def.id)
 }
 
 pub fn merged(values: &Values, changes: &[(i64, Vec<Stored>)]) -> Values {
@@ -142,20 +151,23 @@ pub fn merged(values: &Values, changes: &[(i64, Vec<Stored>)]) -> Values {
     out
 }
 
-/// The first active field required to solve that has no value.
-pub fn missing_for_solve<'a>(defs: &'a [FieldDef], values: &Values) -> Option<&'a FieldDef> {
-    defs.iter().find(|d| d.active && d.required && values.get(&d.id).is_none_or(Vec::is_empty))
-}
-
-/// The error for solving without a required value.
-pub fn required_error(def: &FieldDef) -> ApiError {
-    ApiError::invalid_msg(
-        "custom_fields",
-        "InvalidValue",
-        format!("custom_fields: {} ({}) is required to solve the ticket", def.title, def.key),
-        "error-required-to-solve",
-        &[("field", def.title.clone())],
-    )
+/// Solving needs a value in every active field required to solve: the refusal, one problem
+/// per field left empty.
+pub fn required_to_solve(defs: &[FieldDef], values: &Values) -> Result<()> {
+    let missing: Vec<FieldError> = defs
+        .iter()
+        .filter(|d| d.active && d.required && values.get(&d.id).is_none_or(Vec::is_empty))
+        .map(|d| {
+            FieldError::new(
+                "custom_fields",
+                "InvalidValue",
+                format!("custom_fields: {} ({}) is required to solve the ticket", d.title, d.key),
+            )
+            .message("error-required-to-solve", &[("field", d.title.clone())])
+            .about_custom_field(d.id)
+        })
+        .collect();
+    if missing.is_empty() { Ok(()) } else { Err(ApiError::Invalid(missing)) }
 }
 
 /// Ticket JSON: `[{"id", "value"}]` for every field.
@@ -235,34 +247,39 @@ fn options_from(o: &Obj, kind: FieldType, existing: &[FieldOption]) -> Result<Ve
             return Err(ApiError::invalid(
                 "custom_field_options",
                 "custom_field_options: must be a list of {\"name\", \"value\"}",
-            ));
+            )
+            .msg("error-wrong-type", &[]));
         }
     };
     if !kind.has_options() && !list.is_empty() {
         return Err(ApiError::invalid(
             "custom_field_options",
             format!("custom_field_options: a {kind} field has none"),
-        ));
+        )
+        .msg("error-options-not-allowed", &[]));
     }
     if list.len() > MAX_OPTIONS {
-        return Err(ApiError::invalid("custom_field_options", format!("custom_field_options: at most {MAX_OPTIONS}")));
+        return Err(ApiError::invalid("custom_field_options", format!("custom_field_options: at most {MAX_OPTIONS}"))
+            .msg("error-too-many-options", &[("max", &MAX_OPTIONS)]));
     }
     let mut out: Vec<FieldOption> = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let m = item.as_object().ok_or_else(|| {
             ApiError::invalid("custom_field_options", format!("custom_field_options: {item} is not an object"))
+                .msg("error-wrong-type", &[])
         })?;
         let oo = Obj(m);
         let name = oo.str("name", 255)?.set().ok_or_else(|| ApiError::blank("custom_field_options", "Option name"))?;
         let raw_value = oo.str("value", 255)?.set().unwrap_or_else(|| name.clone());
         // An option's value is a tag on tickets: the same rules apply.
         let value = frontdesk_domain::normalize_tag(&raw_value)
-            .map_err(|e| ApiError::invalid("custom_field_options", format!("custom_field_options: {e}")))?;
+            .map_err(|e| ApiError::refused("custom_field_options", "custom_field_options", e))?;
         if out.iter().any(|x| x.value == value) {
             return Err(ApiError::invalid(
                 "custom_field_options",
                 format!("custom_field_options: the value {value:?} is given twice"),
-            ));
+            )
+            .msg("error-option-twice", &[("value", &value)]));
         }
         let id = match oo.id("id")?.set().filter(|id| existing.iter().any(|e| e.id == *id)) {
             Some(id) => id,
@@ -274,7 +291,8 @@ fn options_from(o: &Obj, kind: FieldType, existing: &[FieldOption]) -> Result<Ve
         return Err(ApiError::invalid(
             "custom_field_options",
             format!("custom_field_options: a {kind} field needs at least one option"),
-        ));
+        )
+        .msg("error-options-needed", &[]));
     }
     Ok(out)
 }
@@ -299,13 +317,14 @@ pub async fn save(
     let ftype = if is_new {
         let t = o.str("type", 32)?.set().unwrap_or_else(|| "text".into());
         let t = if t == "dropdown" { "tagger".to_string() } else { t };
-        FieldType::parse(&t).map_err(|e| ApiError::invalid("type", format!("type: {e}")))?
+        FieldType::parse(&t).map_err(|e| ApiError::refused("type", "type", e))?
     } else {
         if let Some(t) = o.str("type", 32)?.set()
             && t != f.field_type
             && !(t == "dropdown" && f.field_type == "tagger")
         {
-            return Err(ApiError::invalid("type", "type: a field's type cannot change; create a new field"));
+            return Err(ApiError::invalid("type", "type: a field's type cannot change; create a new field")
+                .msg("error-type-fixed", &[]));
         }
         FieldType::parse(&f.field_type)?
     };
@@ -322,12 +341,12 @@ pub async fn save(
             None if kind == Record::Ticket => default_key(conn, kind, &f.title).await?,
             None => return Err(ApiError::blank("key", "Key")),
         };
-        check_key(&key).map_err(|e| ApiError::invalid("key", format!("Key: {e}")))?;
+        check_key(&key).map_err(|e| ApiError::refused("key", "Key", e))?;
         f.field_key = key;
     } else if let Some(k) = key
         && k != f.field_key
     {
-        return Err(ApiError::invalid("key", "Key: a field's key cannot change"));
+        return Err(ApiError::invalid("key", "Key: a field's key cannot change").msg("error-key-fixed", &[]));
     }
     if let Some(d) = o.str("description", 65_535)?.set() {
         f.description = d;
@@ -337,7 +356,9 @@ pub async fn save(
     f.agent_description = o.str("agent_description", 65_535)?.apply(f.agent_description);
     f.title_in_portal = o.str("title_in_portal", 255)?.apply(f.title_in_portal);
     if let Some(p) = o.raw("position").filter(|v| !v.is_null()) {
-        f.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?;
+        f.position = p.as_i64().ok_or_else(|| {
+            ApiError::invalid("position", "position: must be an integer").msg("error-wrong-type", &[])
+        })?;
     }
     for (key, slot) in [
         ("active", &mut f.active),
@@ -351,7 +372,8 @@ pub async fn save(
         }
     }
     if f.required != 0 && kind != Record::Ticket {
-        return Err(ApiError::invalid("required", "required: only ticket fields can be required (to solve)"));
+        return Err(ApiError::invalid("required", "required: only ticket fields can be required (to solve)")
+            .msg("error-required-ticket-only", &[]));
     }
     f.regexp_for_validation = o.str("regexp_for_validation", 1_000)?.apply(f.regexp_for_validation);
     if ftype == FieldType::Regexp {
@@ -359,11 +381,11 @@ pub async fn save(
             ApiError::blank("regexp_for_validation", "regexp_for_validation (a regexp field needs a pattern)")
         })?;
         frontdesk_domain::fields::check_pattern(p)
-            .map_err(|e| ApiError::invalid("regexp_for_validation", format!("regexp_for_validation: {e}")))?;
+            .map_err(|e| ApiError::refused("regexp_for_validation", "regexp_for_validation", e))?;
     }
     f.tag = o
         .str("tag", 255)?
-        .try_map(|t| frontdesk_domain::normalize_tag(&t).map_err(|e| ApiError::invalid("tag", format!("tag: {e}"))))?
+        .try_map(|t| frontdesk_domain::normalize_tag(&t).map_err(|e| ApiError::refused("tag", "tag", e)))?
         .apply(f.tag);
     let mut options = options_from(&o, ftype, &f.options())?;
     let new = options.iter().filter(|x| x.id == 0).count() as i64;

@@ -54,19 +54,21 @@ pub async fn add_member(conn: &mut AnyConnection, m: &Map<String, Value>, now: i
     let o = Obj(m);
     let user_id = o.id("user_id")?.set().ok_or_else(|| ApiError::blank("user_id", "User"))?;
     let group_id = o.id("group_id")?.set().ok_or_else(|| ApiError::blank("group_id", "Group"))?;
-    let user = users::get(conn, user_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist")))?;
+    let user = users::get(conn, user_id).await?.ok_or_else(|| {
+        ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist"))
+            .msg("error-no-such-user", &[("id", &user_id)])
+    })?;
     if !Role::parse(&user.role).map(Role::is_staff).unwrap_or(false) {
         return Err(ApiError::invalid(
             "user_id",
             format!("user_id: user {user_id} is not an agent; only agents can be group members"),
-        ));
+        )
+        .msg("error-not-an-agent", &[("id", &user_id)]));
     }
-    groups::get(conn, group_id)
-        .await?
-        .filter(|g| g.deleted == 0)
-        .ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {group_id} does not exist")))?;
+    groups::get(conn, group_id).await?.filter(|g| g.deleted == 0).ok_or_else(|| {
+        ApiError::invalid("group_id", format!("group_id: group {group_id} does not exist"))
+            .msg("error-no-such-group", &[("id", &group_id)])
+    })?;
     if groups::is_member(conn, user_id, group_id).await? {
         return Err(ApiError::invalid_code(
             "user_id",

@@ -56,7 +56,7 @@ pub fn root<'a>(body: &'a Value, key: &str) -> Result<&'a Map<String, Value>> {
 pub struct Obj<'a>(pub &'a Map<String, Value>);
 
 fn type_error(key: &str, expected: &str) -> ApiError {
-    ApiError::invalid(key, format!("{key}: must be {expected}"))
+    ApiError::invalid(key, format!("{key}: must be {expected}")).msg("error-wrong-type", &[])
 }
 
 impl<'a> Obj<'a> {
@@ -98,11 +98,13 @@ impl<'a> Obj<'a> {
             Some(Value::String(s)) if s.trim().is_empty() => Ok(Patch::Null),
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(v) if v > 0 => Ok(Patch::Set(v)),
-                _ => Err(ApiError::invalid(key, format!("{key}: {n} is not a valid id"))),
+                _ => Err(ApiError::invalid(key, format!("{key}: {n} is not a valid id"))
+                    .msg("error-not-an-id", &[("value", &n)])),
             },
             Some(Value::String(s)) => match s.trim().parse::<i64>() {
                 Ok(v) if v > 0 => Ok(Patch::Set(v)),
-                _ => Err(ApiError::invalid(key, format!("{key}: {s:?} is not a valid id"))),
+                _ => Err(ApiError::invalid(key, format!("{key}: {s:?} is not a valid id"))
+                    .msg("error-not-an-id", &[("value", &s)])),
             },
             Some(_) => Err(type_error(key, "an integer id")),
         }
@@ -147,7 +149,7 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(list) => frontdesk_domain::normalize_tags(list.iter().map(String::as_str))
                 .map(Some)
-                .map_err(|e| ApiError::invalid(key, format!("{key}: {e}"))),
+                .map_err(|e| ApiError::refused(key, key, e)),
         }
     }
 
@@ -159,7 +161,8 @@ impl<'a> Obj<'a> {
                 .iter()
                 .map(|v| match v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
                     Some(i) if i > 0 => Ok(i),
-                    _ => Err(ApiError::invalid(key, format!("{key}: {v} is not a valid id"))),
+                    _ => Err(ApiError::invalid(key, format!("{key}: {v} is not a valid id"))
+                        .msg("error-not-an-id", &[("value", &v)])),
                 })
                 .collect::<Result<Vec<_>>>()
                 .map(Some),
@@ -198,13 +201,5 @@ pub fn tags_body(body: &Value) -> Result<(Obj<'_>, Vec<String>)> {
 
 /// A time zone by its IANA name (`time_zone`).
 pub fn time_zone(name: &str) -> Result<frontdesk_domain::TimeZone> {
-    frontdesk_domain::TimeZone::parse(name).map_err(|e| {
-        ApiError::invalid_msg(
-            "time_zone",
-            "InvalidValue",
-            format!("Time zone: {e}"),
-            "error-time-zone",
-            &[("value", name.to_string())],
-        )
-    })
+    frontdesk_domain::TimeZone::parse(name).map_err(|e| ApiError::refused("time_zone", "Time zone", e))
 }

@@ -60,9 +60,10 @@ pub async fn save(
     org.notes = o.str("notes", 65_535)?.apply(org.notes);
     org.group_id = o.id("group_id")?.apply(org.group_id);
     if let Some(g) = org.group_id {
-        frontdesk_store::groups::get(conn, g)
-            .await?
-            .ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {g} does not exist")))?;
+        frontdesk_store::groups::get(conn, g).await?.ok_or_else(|| {
+            ApiError::invalid("group_id", format!("group_id: group {g} does not exist"))
+                .msg("error-no-such-group", &[("id", &g)])
+        })?;
     }
     if let Some(b) = o.bool("shared_tickets")? {
         org.shared_tickets = i64::from(b);

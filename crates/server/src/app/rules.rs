@@ -154,7 +154,8 @@ async fn check_condition_refs(conn: &mut AnyConnection, c: &Conditions) -> Resul
             return Err(ApiError::invalid(
                 "conditions",
                 format!("conditions.{place}: {} {id} does not exist", cond.field.trim_end_matches("_id")),
-            ));
+            )
+            .msg("error-condition-missing-ref", &[("id", &id)]));
         }
     }
     Ok(())
@@ -240,16 +241,21 @@ pub async fn apply(
     }
     match o.raw("position").filter(|v| !v.is_null()) {
         Some(p) => {
-            rule.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?
+            rule.position = p.as_i64().ok_or_else(|| {
+                ApiError::invalid("position", "position: must be an integer").msg("error-wrong-type", &[])
+            })?
         }
         None if is_new => rule.position = store::next_position(conn, kind.as_str()).await?,
         None => {}
     }
     if let Some(c) = o.raw("category_id").filter(|v| !v.is_null()) {
         let id = c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
-        let id = id.ok_or_else(|| ApiError::invalid("category_id", "category_id: must be an id"))?;
+        let id = id.ok_or_else(|| {
+            ApiError::invalid("category_id", "category_id: must be an id").msg("error-wrong-type", &[])
+        })?;
         if kind != RuleKind::Trigger || store::category(conn, id).await?.is_none() {
-            return Err(ApiError::invalid("category_id", format!("category_id: trigger category {id} does not exist")));
+            return Err(ApiError::invalid("category_id", format!("category_id: trigger category {id} does not exist"))
+                .msg("error-no-such-category", &[("id", &id)]));
         }
         rule.category_id = Some(id);
     }
@@ -259,10 +265,12 @@ pub async fn apply(
         None => conditions_of(rule),
     };
     if kind == RuleKind::Macro && !(conditions.all.is_empty() && conditions.any.is_empty()) {
-        return Err(ApiError::invalid("conditions", "conditions: a macro has no conditions; an agent applies it"));
+        return Err(ApiError::invalid("conditions", "conditions: a macro has no conditions; an agent applies it")
+            .msg("error-macro-no-conditions", &[]));
     }
     if kind != RuleKind::Macro && conditions.all.is_empty() && conditions.any.is_empty() {
-        return Err(ApiError::invalid("conditions", format!("conditions: a {} needs at least one condition", kind)));
+        return Err(ApiError::invalid("conditions", format!("conditions: a {} needs at least one condition", kind))
+            .msg("error-conditions-needed", &[]));
     }
     let people = PeopleFields::load(conn).await?;
     domain::compile(&conditions, kind, people.context(now, me, &defs))
@@ -280,13 +288,17 @@ pub async fn apply(
                         "actions",
                         format!("actions[{i}]: an action is {{\"field\", \"value\"}}, not {a}"),
                     )
+                    .msg("error-wrong-type", &[])
                 })
             })
             .collect::<Result<_>>()?,
-        Some(_) => return Err(ApiError::invalid("actions", "actions: must be a list of actions")),
+        Some(_) => {
+            return Err(ApiError::invalid("actions", "actions: must be a list of actions").msg("error-wrong-type", &[]));
+        }
     };
     if raw_actions.is_empty() {
-        return Err(ApiError::invalid("actions", format!("actions: a {kind} needs at least one action")));
+        return Err(ApiError::invalid("actions", format!("actions: a {kind} needs at least one action"))
+            .msg("error-actions-needed", &[]));
     }
     let actions = domain::parse_actions(&raw_actions)
         .map_err(|(i, m)| ApiError::invalid("actions", format!("actions[{i}]: {m}")))?;
@@ -296,7 +308,8 @@ pub async fn apply(
             "actions",
             "actions: an automation must change something its conditions test (a status, tag, field…), \
              so it acts on each ticket once",
-        ));
+        )
+        .msg("error-automation-nullify", &[]));
     }
     rule.actions = serde_json::to_string(&raw_actions).unwrap_or_default();
     if kind == RuleKind::Macro
@@ -305,7 +318,10 @@ pub async fn apply(
         rule.restriction = match r {
             Value::Null => None,
             Value::Object(_) => Some(r.to_string()),
-            _ => return Err(ApiError::invalid("restriction", "restriction: must be an object or null")),
+            _ => {
+                return Err(ApiError::invalid("restriction", "restriction: must be an object or null")
+                    .msg("error-wrong-type", &[]));
+            }
         };
     }
     rule.updated_at = now;
@@ -441,7 +457,9 @@ pub fn render_placeholders(text: &str, ctx: &Value) -> Result<String> {
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.render_str(text, ctx).map_err(|e| ApiError::invalid("comment_value", format!("comment_value: {e}")))
+    env.render_str(text, ctx).map_err(|e| {
+        ApiError::invalid("comment_value", format!("comment_value: {e}")).msg("error-placeholder", &[("detail", &e)])
+    })
 }
 
 /// The ticket update a rule's actions make, and what they do besides (events for the audit,

@@ -94,7 +94,8 @@ fn parse_comment(o: &Obj) -> Result<Option<CommentInput>> {
         return Err(ApiError::invalid(
             "comment.uploads",
             format!("comment.uploads: at most {} upload tokens", super::attachments::MAX_FILES),
-        ));
+        )
+        .msg("error-too-many-files", &[("max", &super::attachments::MAX_FILES)]));
     }
     Ok(Some(CommentInput { body, html_body, public: c.bool("public")?, author_id: c.id("author_id")?.set(), uploads }))
 }
@@ -104,7 +105,7 @@ fn parse_enum<T>(
     key: &str,
     parse: fn(&str) -> std::result::Result<T, frontdesk_domain::Invalid>,
 ) -> Result<Patch<T>> {
-    o.str(key, 64)?.try_map(|s| parse(&s).map_err(|e| ApiError::invalid(key, format!("{key}: {e}"))))
+    o.str(key, 64)?.try_map(|s| parse(&s).map_err(|e| ApiError::refused(key, key, e)))
 }
 
 impl TicketInput {
@@ -115,24 +116,28 @@ impl TicketInput {
             Some(r) => {
                 let email =
                     r.str("email", 254)?.set().ok_or_else(|| ApiError::blank("requester", "Requester email"))?;
-                let email = EmailAddress::parse(&email)
-                    .map_err(|e| ApiError::invalid("requester", format!("Requester: {e}")))?;
+                let email = EmailAddress::parse(&email).map_err(|e| ApiError::refused("requester", "Requester", e))?;
                 let locale = match (r.str("locale", 16)?.set(), r.raw("locale_id").and_then(Value::as_i64)) {
-                    (Some(l), _) => Some(Locale::parse(&l).map_err(|e| ApiError::invalid("requester", e.0))?),
-                    (None, Some(id)) => Some(Locale::from_id(id).map_err(|e| ApiError::invalid("requester", e.0))?),
+                    (Some(l), _) => Some(Locale::parse(&l).map_err(|e| ApiError::refused("requester", "", e))?),
+                    (None, Some(id)) => Some(Locale::from_id(id).map_err(|e| ApiError::refused("requester", "", e))?),
                     _ => None,
                 };
                 Some(RequesterInput { name: r.str("name", 255)?.set(), email, locale })
             }
         };
         let due_at = o.str("due_at", 64)?.try_map(|s| {
-            parse_time(&s).ok_or_else(|| ApiError::invalid("due_at", format!("due_at: {s:?} is not a date or time")))
+            parse_time(&s).ok_or_else(|| {
+                ApiError::invalid("due_at", format!("due_at: {s:?} is not a date or time"))
+                    .msg("error-not-a-date", &[("value", &s)])
+            })
         })?;
         let status_raw = o.str("status", 64)?;
         if let Patch::Set(s) = &status_raw
             && s.eq_ignore_ascii_case("deleted")
         {
-            return Err(ApiError::invalid("status", "status: use DELETE to delete a ticket"));
+            return Err(
+                ApiError::invalid("status", "status: use DELETE to delete a ticket").msg("error-delete-status", &[])
+            );
         }
         Ok(TicketInput {
             subject: o.str("subject", MAX_SUBJECT)?,
@@ -146,8 +151,7 @@ impl TicketInput {
             organization_id: o.id("organization_id")?,
             priority: parse_enum(&o, "priority", Priority::parse)?,
             ticket_type: parse_enum(&o, "type", TicketType::parse)?,
-            status: status_raw
-                .try_map(|s| Status::parse(&s).map_err(|e| ApiError::invalid("status", format!("status: {e}"))))?,
+            status: status_raw.try_map(|s| Status::parse(&s).map_err(|e| ApiError::refused("status", "status", e)))?,
             custom_status_id: o.id("custom_status_id")?,
             tags: o.tags("tags")?,
             additional_tags: o.tags("additional_tags")?,
@@ -189,13 +193,16 @@ pub struct Saved {
 }
 
 async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
-    users::get(conn, id).await?.ok_or_else(|| ApiError::invalid(field, format!("{field}: user {id} does not exist")))
+    users::get(conn, id).await?.ok_or_else(|| {
+        ApiError::invalid(field, format!("{field}: user {id} does not exist")).msg("error-no-such-user", &[("id", &id)])
+    })
 }
 
 async fn existing_staff(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
     let u = existing_user(conn, id, field).await?;
     if !Role::parse(&u.role).map(Role::is_staff).unwrap_or(false) {
-        return Err(ApiError::invalid(field, format!("{field}: user {id} is not an agent")));
+        return Err(ApiError::invalid(field, format!("{field}: user {id} is not an agent"))
+            .msg("error-not-an-agent", &[("id", &id)]));
     }
     Ok(u)
 }
@@ -301,12 +308,14 @@ async fn settle_status(
     if let Patch::Set(id) = custom {
         let cs = frontdesk_store::custom_statuses::get(conn, *id).await?.ok_or_else(|| {
             ApiError::invalid("custom_status_id", format!("custom_status_id: custom status {id} does not exist"))
+                .msg("error-no-such-status", &[("id", &id)])
         })?;
         if cs.active == 0 && before.and_then(|b| b.custom_status_id) != Some(*id) {
             return Err(ApiError::invalid(
                 "custom_status_id",
                 format!("custom_status_id: custom status {id} ({}) is not active", cs.agent_label),
-            ));
+            )
+            .msg("error-status-inactive", &[("name", &cs.agent_label)]));
         }
         if status_given && t.status != cs.status_category {
             return Err(ApiError::invalid(
@@ -315,7 +324,8 @@ async fn settle_status(
                     "custom_status_id: custom status {id} is in category {}, but status {} was given",
                     cs.status_category, t.status
                 ),
-            ));
+            )
+            .msg("error-status-category", &[]));
         }
         t.status = cs.status_category;
         t.custom_status_id = Some(*id);
@@ -343,7 +353,8 @@ async fn settle_assignment(
                     return Err(ApiError::invalid(
                         "assignee_id",
                         format!("assignee_id: user {a} is not a member of group {g}"),
-                    ));
+                    )
+                    .msg("error-assignee-not-in-group", &[]));
                 }
             }
             None => {
@@ -364,7 +375,8 @@ async fn settle_assignment(
             t.assignee_id = Some(actor.id());
             t.assigned_at = Some(t.updated_at);
         } else {
-            return Err(ApiError::invalid("assignee_id", "Assignee: is required when solving a ticket"));
+            return Err(ApiError::invalid("assignee_id", "Assignee: is required when solving a ticket")
+                .msg("error-solve-needs-assignee", &[]));
         }
     }
     Ok(())
@@ -473,7 +485,10 @@ pub async fn prepare(
     let comment = match (&input.comment, &input.description) {
         (Some(c), _) => c.clone(),
         (None, Some(d)) => CommentInput { body: Some(d.clone()), ..Default::default() },
-        (None, None) => return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank")),
+        (None, None) => {
+            return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank")
+                .msg("description-blank", &[]));
+        }
     };
     super::attachments::check_uploads(conn, &comment.uploads, now).await?;
     let staff = actor.is_staff();
@@ -502,6 +517,7 @@ pub async fn prepare(
         Patch::Set(id) if staff => {
             organizations::get(conn, id).await?.ok_or_else(|| {
                 ApiError::invalid("organization_id", format!("organization_id: organization {id} does not exist"))
+                    .msg("error-no-such-organization", &[("id", &id)])
             })?;
             Some(id)
         }
@@ -511,7 +527,10 @@ pub async fn prepare(
     let group_id = match input.group_id.clone() {
         Patch::Set(id) if staff => {
             let g = groups::get(conn, id).await?.filter(|g| g.deleted == 0);
-            g.ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {id} does not exist")))?;
+            g.ok_or_else(|| {
+                ApiError::invalid("group_id", format!("group_id: group {id} does not exist"))
+                    .msg("error-no-such-group", &[("id", &id)])
+            })?;
             Some(id)
         }
         _ => None,
@@ -530,7 +549,9 @@ pub async fn prepare(
     };
     let rendered = input.rendered.clone().unwrap_or_else(|| render(&comment));
     if rendered.plain_body.trim().is_empty() {
-        return Err(ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank"));
+        return Err(
+            ApiError::invalid_code("base", "BlankValue", "Description: cannot be blank").msg("description-blank", &[])
+        );
     }
     let public = if staff { comment.public.unwrap_or(true) } else { true };
     let mut t = Ticket {
@@ -581,10 +602,8 @@ pub async fn prepare(
         None => Vec::new(),
     };
     let values = fields::merged(&Values::new(), &changes);
-    if t.status == "solved"
-        && let Some(d) = fields::missing_for_solve(defs, &values)
-    {
-        return Err(fields::required_error(d));
+    if t.status == "solved" {
+        fields::required_to_solve(defs, &values)?;
     }
     // Every check has passed: only now may a new requester be written.
     if let Some(r) = new_requester {
@@ -911,7 +930,7 @@ pub async fn apply_update(
 ) -> Result<Saved> {
     let before = load(conn, actor, id, true).await?;
     if before.status == "closed" {
-        return Err(ApiError::invalid("status", "Status: closed prevents ticket update"));
+        return Err(ApiError::invalid("status", "Status: closed prevents ticket update").msg("error-closed", &[]));
     }
     if !actor.is_staff() && input.custom_fields.is_some() {
         return Err(ApiError::Forbidden("End users may only add comments to their requests".into()));
@@ -970,6 +989,7 @@ pub async fn apply_update(
         Patch::Set(oid) => {
             organizations::get(conn, oid).await?.ok_or_else(|| {
                 ApiError::invalid("organization_id", format!("organization_id: organization {oid} does not exist"))
+                    .msg("error-no-such-organization", &[("id", &oid)])
             })?;
             t.organization_id = Some(oid);
         }
@@ -978,10 +998,10 @@ pub async fn apply_update(
     }
     match input.group_id.clone() {
         Patch::Set(gid) => {
-            groups::get(conn, gid)
-                .await?
-                .filter(|g| g.deleted == 0)
-                .ok_or_else(|| ApiError::invalid("group_id", format!("group_id: group {gid} does not exist")))?;
+            groups::get(conn, gid).await?.filter(|g| g.deleted == 0).ok_or_else(|| {
+                ApiError::invalid("group_id", format!("group_id: group {gid} does not exist"))
+                    .msg("error-no-such-group", &[("id", &gid)])
+            })?;
             t.group_id = Some(gid);
         }
         Patch::Null => t.group_id = None,
@@ -1037,11 +1057,8 @@ pub async fn apply_update(
             }
         }
     }
-    if t.status == "solved"
-        && (before.status != "solved" || values != before_values)
-        && let Some(d) = fields::missing_for_solve(&defs, &values)
-    {
-        return Err(fields::required_error(d));
+    if t.status == "solved" && (before.status != "solved" || values != before_values) {
+        fields::required_to_solve(&defs, &values)?;
     }
     let mut sorted_before = before_tags.clone();
     sorted_before.sort();

@@ -41,44 +41,34 @@ pub struct UserInput {
 impl UserInput {
     pub fn parse(m: &Map<String, Value>) -> Result<UserInput> {
         let o = Obj(m);
-        let email = o.str("email", 254)?.try_map(|e| {
-            EmailAddress::parse(&e).map_err(|err| {
-                ApiError::invalid_msg("email", "InvalidValue", format!("Email: {err}"), "email-invalid", &[])
-            })
-        })?;
+        let email = o
+            .str("email", 254)?
+            .try_map(|e| EmailAddress::parse(&e).map_err(|err| ApiError::refused("email", "Email", err)))?;
         let role = match o.str("role", 32)?.set() {
-            Some(r) => Some(Role::parse(&r).map_err(|e| ApiError::invalid("role", format!("Role: {e}")))?),
+            Some(r) => Some(Role::parse(&r).map_err(|e| ApiError::refused("role", "Role", e))?),
             None => None,
         };
         let mut locale =
-            o.str("locale", 16)?.try_map(|l| Locale::parse(&l).map_err(|e| ApiError::invalid("locale", e.0)))?;
+            o.str("locale", 16)?.try_map(|l| Locale::parse(&l).map_err(|e| ApiError::refused("locale", "", e)))?;
         if locale.is_absent()
             && let Some(id) = o.raw("locale_id").filter(|v| !v.is_null())
         {
-            let id = id.as_i64().ok_or_else(|| ApiError::invalid("locale_id", "locale_id: must be an integer"))?;
-            locale = Patch::Set(Locale::from_id(id).map_err(|e| ApiError::invalid("locale_id", e.0))?);
+            let id = id.as_i64().ok_or_else(|| {
+                ApiError::invalid("locale_id", "locale_id: must be an integer").msg("error-wrong-type", &[])
+            })?;
+            locale = Patch::Set(Locale::from_id(id).map_err(|e| ApiError::refused("locale_id", "", e))?);
         }
         let mut time_zone = o.str("iana_time_zone", 64)?;
         if time_zone.is_absent() {
             time_zone = o.str("time_zone", 64)?;
         }
         let time_zone = time_zone.try_map(|z| super::input::time_zone(&z))?;
-        let phone = o.str("phone", 64)?.try_map(|p| {
-            IdentityKind::PhoneNumber.normalize(&p).map_err(|e| {
-                ApiError::invalid_msg(
-                    "phone",
-                    "InvalidValue",
-                    format!("Phone: {e}"),
-                    "error-phone",
-                    &[("value", p.clone())],
-                )
-            })
-        })?;
+        let phone = o
+            .str("phone", 64)?
+            .try_map(|p| IdentityKind::PhoneNumber.normalize(&p).map_err(|e| ApiError::refused("phone", "Phone", e)))?;
         let tags = o.tags("tags")?;
         let tax_id = match o.str("tax_id", 32)?.set() {
-            Some(t) => Some(
-                IdentityKind::TaxId.normalize(&t).map_err(|e| ApiError::invalid("tax_id", format!("Tax id: {e}")))?,
-            ),
+            Some(t) => Some(IdentityKind::TaxId.normalize(&t).map_err(|e| ApiError::refused("tax_id", "Tax id", e))?),
             None => None,
         };
         let password = o.str("password", 1024)?.set();
@@ -131,6 +121,7 @@ pub async fn organization_ids(conn: &mut AnyConnection, user_id: i64) -> Result<
 async fn check_organization(conn: &mut AnyConnection, id: i64) -> Result<()> {
     organizations::get(conn, id).await?.ok_or_else(|| {
         ApiError::invalid("organization_id", format!("organization_id: organization {id} does not exist"))
+            .msg("error-no-such-organization", &[("id", &id)])
     })?;
     Ok(())
 }
@@ -366,9 +357,9 @@ pub async fn create_identity(
 ) -> Result<Identity> {
     let o = Obj(m);
     let kind = o.str("type", 32)?.set().ok_or_else(|| ApiError::blank("type", "Type"))?;
-    let kind = IdentityKind::parse(&kind).map_err(|e| ApiError::invalid("type", e.0))?;
+    let kind = IdentityKind::parse(&kind).map_err(|e| ApiError::refused("type", "", e))?;
     let value = o.str("value", 255)?.set().ok_or_else(|| ApiError::blank("value", "Value"))?;
-    let value = kind.normalize(&value).map_err(|e| ApiError::invalid("value", format!("Value: {e}")))?;
+    let value = kind.normalize(&value).map_err(|e| ApiError::refused("value", "Value", e))?;
     let has_primary =
         users::identities(conn, &[user_id]).await?.iter().any(|i| i.kind == kind.as_str() && i.is_primary != 0);
     let verified = o.bool("verified")?.unwrap_or(false);

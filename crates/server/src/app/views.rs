@@ -111,10 +111,14 @@ fn condition_list(v: Option<&Value>, list: &str) -> Result<Vec<RuleCondition>> {
                         &field,
                         format!("{field}[{i}]: a condition is {{\"field\", \"operator\", \"value\"}}, not {c}"),
                     )
+                    .msg("error-wrong-type", &[])
                 })
             })
             .collect(),
-        Some(_) => Err(ApiError::invalid(&field, format!("{field}: must be a list of conditions"))),
+        Some(_) => {
+            Err(ApiError::invalid(&field, format!("{field}: must be a list of conditions"))
+                .msg("error-wrong-type", &[]))
+        }
     }
 }
 
@@ -142,8 +146,9 @@ fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> 
     let Some(out) = o.object("output")?.or(o.object("execution")?) else { return Ok(current.clone()) };
     let mut next = current.clone();
     if let Some(cols) = out.raw("columns").filter(|v| !v.is_null()) {
-        let list =
-            cols.as_array().ok_or_else(|| ApiError::invalid("output.columns", "output.columns: must be a list"))?;
+        let list = cols.as_array().ok_or_else(|| {
+            ApiError::invalid("output.columns", "output.columns: must be a list").msg("error-wrong-type", &[])
+        })?;
         next.columns = Vec::new();
         for c in list {
             // Column objects ({"id": …}) as views echo them are accepted too.
@@ -158,7 +163,8 @@ fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> 
                 return Err(ApiError::invalid(
                     "output.columns",
                     format!("output.columns: {id} is not a column ({} or a custom ticket field id)", names.join(", ")),
-                ));
+                )
+                .msg("error-not-a-column", &[("value", &id)]));
             }
             next.columns.push(id.clone());
         }
@@ -168,14 +174,16 @@ fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> 
             return Err(ApiError::invalid(
                 "output.sort_by",
                 format!("output.sort_by: {s:?} is not one of {ORDER_COLUMNS}"),
-            ));
+            )
+            .msg("error-not-one-of", &[("value", &s), ("expected", &ORDER_COLUMNS)]));
         }
         next.sort_by = s;
     }
     for (key, slot) in [("sort_order", &mut next.sort_order), ("group_order", &mut next.group_order)] {
         if let Some(s) = out.str(key, 8)?.set() {
             if s != "asc" && s != "desc" {
-                return Err(ApiError::invalid(format!("output.{key}"), format!("output.{key}: must be asc or desc")));
+                return Err(ApiError::invalid(format!("output.{key}"), format!("output.{key}: must be asc or desc"))
+                    .msg("error-not-one-of", &[("value", &s), ("expected", &"asc, desc")]));
             }
             *slot = s;
         }
@@ -185,7 +193,8 @@ fn parse_output(o: &Obj, current: &Output, defs: &[FieldDef]) -> Result<Output> 
         return Err(ApiError::invalid(
             "output.group_by",
             format!("output.group_by: {g:?} is not one of {GROUP_COLUMNS}"),
-        ));
+        )
+        .msg("error-not-one-of", &[("value", &g), ("expected", &GROUP_COLUMNS)]));
     }
     Ok(next)
 }
@@ -202,10 +211,13 @@ fn parse_restriction(o: &Obj) -> Result<Option<Option<String>>> {
                 _ => Err(ApiError::invalid(
                     "restriction",
                     "restriction: must be {\"type\": \"User\"|\"Group\", \"id\": …}",
-                )),
+                )
+                .msg("error-wrong-type", &[])),
             }
         }
-        Some(_) => Err(ApiError::invalid("restriction", "restriction: must be an object or null")),
+        Some(_) => {
+            Err(ApiError::invalid("restriction", "restriction: must be an object or null").msg("error-wrong-type", &[]))
+        }
     }
 }
 
@@ -225,19 +237,23 @@ pub async fn apply(conn: &mut AnyConnection, view: &mut View, m: &Map<String, Va
         None => {}
     }
     if let Some(p) = o.raw("position").filter(|v| !v.is_null()) {
-        view.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?;
+        view.position = p.as_i64().ok_or_else(|| {
+            ApiError::invalid("position", "position: must be an integer").msg("error-wrong-type", &[])
+        })?;
     }
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     match parse_conditions(&o)? {
         Some(c) => {
             if c.all.is_empty() && c.any.is_empty() {
-                return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition"));
+                return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition")
+                    .msg("error-conditions-needed", &[]));
             }
             compile(&c, now, me, &defs)?;
             view.conditions = serde_json::to_string(&c).unwrap_or_default();
         }
         None if is_new => {
-            return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition"));
+            return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition")
+                .msg("error-conditions-needed", &[]));
         }
         None => {}
     }

@@ -54,7 +54,7 @@ async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): Js
     let locale = o
         .str("locale", 16)?
         .set()
-        .map(|l| Locale::parse(&l).map_err(|e| ApiError::invalid("locale", format!("Language: {e}"))))
+        .map(|l| Locale::parse(&l).map_err(|e| ApiError::refused("locale", "Language", e)))
         .transpose()?;
     let interval = match o.raw("campaign_interval_days") {
         None | Some(Value::Null) => None,
@@ -64,7 +64,8 @@ async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): Js
                 return Err(ApiError::invalid(
                     "campaign_interval_days",
                     "campaign_interval_days: a number of days from 0 to 365",
-                ));
+                )
+                .msg("error-interval-days", &[]));
             }
         },
     };
@@ -119,11 +120,13 @@ async fn create_token(
     let (token, hash) = crate::auth::new_token();
     let now = state.now();
     let t = in_tx(&state, async |tx| {
-        let u = frontdesk_store::users::get(tx, user_id)
-            .await?
-            .ok_or_else(|| ApiError::invalid("user_id", format!("user_id: there is no user {user_id}")))?;
+        let u = frontdesk_store::users::get(tx, user_id).await?.ok_or_else(|| {
+            ApiError::invalid("user_id", format!("user_id: there is no user {user_id}"))
+                .msg("error-no-such-user", &[("id", &user_id)])
+        })?;
         if !matches!(u.role.as_str(), "agent" | "admin") {
-            return Err(ApiError::invalid("user_id", "user_id: only agents and admins can have API tokens"));
+            return Err(ApiError::invalid("user_id", "user_id: only agents and admins can have API tokens")
+                .msg("error-token-agents-only", &[]));
         }
         let id = tokens::insert(tx, user_id, &hash, description.as_deref(), now).await?;
         Ok(tokens::ApiToken { id, user_id, description: description.clone(), created_at: now, last_used_at: None })

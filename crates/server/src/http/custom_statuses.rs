@@ -70,7 +70,8 @@ fn apply(o: &Obj, s: &mut CustomStatus, is_new: bool) -> Result<()> {
     }
     if let Some(a) = o.bool("active")? {
         if !a && s.is_default != 0 {
-            return Err(ApiError::invalid("active", "Active: a category's default status cannot be deactivated"));
+            return Err(ApiError::invalid("active", "Active: a category's default status cannot be deactivated")
+                .msg("error-default-status-active", &[]));
         }
         s.active = i64::from(a);
     }
@@ -87,12 +88,13 @@ async fn create(
     let o = Obj(root(&body, "custom_status")?);
     let category =
         o.str("status_category", 16)?.set().ok_or_else(|| ApiError::blank("status_category", "Status category"))?;
-    let category = Status::parse(&category).map_err(|e| ApiError::invalid("status_category", e.0))?;
+    let category = Status::parse(&category).map_err(|e| ApiError::refused("status_category", "", e))?;
     if category == Status::Closed {
         return Err(ApiError::invalid(
             "status_category",
             "status_category: closed is not a category custom statuses can have",
-        ));
+        )
+        .msg("error-closed-category", &[]));
     }
     let now = state.now();
     let mut s = CustomStatus {
@@ -124,7 +126,8 @@ async fn update(
         return Err(ApiError::invalid(
             "status_category",
             "status_category: a custom status cannot move to another category",
-        ));
+        )
+        .msg("error-status-category-fixed", &[]));
     }
     let now = state.now();
     let s = in_tx(&state, async |tx| {

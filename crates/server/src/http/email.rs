@@ -114,7 +114,8 @@ async fn apply(
     if let Some(g) = a.group_id
         && frontdesk_store::groups::get(conn, g).await?.filter(|g| g.deleted == 0).is_none()
     {
-        return Err(ApiError::invalid("group_id", format!("group_id: there is no group {g}")));
+        return Err(ApiError::invalid("group_id", format!("group_id: there is no group {g}"))
+            .msg("error-no-such-group", &[("id", &g)]));
     }
     a.updated_at = now;
     if is_new {

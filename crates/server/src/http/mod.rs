@@ -286,7 +286,7 @@ async fn resolve_uncached(state: &State, creds: Credentials, source: IpAddr) -> 
     if user.active == 0 || user.suspended != 0 {
         return Err(ApiError::Unauthenticated);
     }
-    let role = Role::parse(&user.role).map_err(|e| ApiError::Internal(e.0))?;
+    let role = Role::parse(&user.role).map_err(|e| ApiError::Internal(e.message))?;
     Ok(Actor { user, role })
 }
 

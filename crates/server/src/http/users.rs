@@ -110,7 +110,7 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     let mut roles: Vec<String> =
         params.get_all("role[]").into_iter().chain(params.get("role")).map(str::to_string).collect();
     for r in &roles {
-        Role::parse(r).map_err(|e| ApiError::BadRequest(e.0))?;
+        Role::parse(r).map_err(|e| ApiError::BadRequest(e.message))?;
     }
     roles.dedup();
     let filter = UserFilter { roles, external_id: params.get("external_id").map(str::to_string), ..Default::default() };
@@ -277,7 +277,7 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(
     require_admin(&actor)?;
     let id = path_id(&id)?;
     if id == actor.id() {
-        return Err(ApiError::invalid("base", "You cannot delete yourself"));
+        return Err(ApiError::invalid("base", "You cannot delete yourself").msg("error-delete-self", &[]));
     }
     let now = state.now();
     in_tx(&state, async |tx| {
@@ -365,7 +365,7 @@ async fn update_identity(
         let o = Obj(m);
         if let Some(v) = o.str("value", 255)?.set() {
             let kind = IdentityKind::parse(&i.kind)?;
-            i.value = kind.normalize(&v).map_err(|e| ApiError::invalid("value", format!("Value: {e}")))?;
+            i.value = kind.normalize(&v).map_err(|e| ApiError::refused("value", "Value", e))?;
         }
         if let Some(v) = o.bool("verified")? {
             i.verified = i64::from(v);
@@ -575,11 +575,13 @@ async fn add_org_membership(
     let now = state.now();
     let m = in_tx(&state, async |tx| {
         manage_target(tx, &actor, user_id).await.map_err(|e| match e {
-            ApiError::NotFound => ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist")),
+            ApiError::NotFound => ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist"))
+                .msg("error-no-such-user", &[("id", &user_id)]),
             other => other,
         })?;
         frontdesk_store::organizations::get(tx, org_id).await?.ok_or_else(|| {
             ApiError::invalid("organization_id", format!("organization_id: organization {org_id} does not exist"))
+                .msg("error-no-such-organization", &[("id", &org_id)])
         })?;
         let mut u = users::get(tx, user_id).await?.ok_or(ApiError::NotFound)?;
         let make_default = is_default.unwrap_or(u.organization_id.is_none());

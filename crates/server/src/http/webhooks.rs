@@ -51,7 +51,8 @@ fn webhook_json(base: &Base, w: &Webhook) -> Value {
 fn one_of(o: &Obj, key: &str, allowed: &[&str], current: String) -> Result<String> {
     match o.str(key, 32)?.set() {
         Some(v) if allowed.contains(&v.to_lowercase().as_str()) => Ok(v.to_lowercase()),
-        Some(v) => Err(ApiError::invalid(key, format!("{key}: {v:?} is not one of {}", allowed.join(", ")))),
+        Some(v) => Err(ApiError::invalid(key, format!("{key}: {v:?} is not one of {}", allowed.join(", ")))
+            .msg("error-not-one-of", &[("value", &v), ("expected", &allowed.join(", "))])),
         None => Ok(current),
     }
 }

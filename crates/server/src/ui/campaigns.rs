@@ -15,7 +15,7 @@ use frontdesk_domain::filter::Record;
 use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::{PageRequest, campaigns as store, users};
 
-use super::pages::{error_page, me, reader, staff};
+use super::pages::{Problems, error_page, me, reader, staff};
 use super::session::{self, Session};
 use super::{local_time, render};
 use crate::State;
@@ -97,7 +97,7 @@ pub async fn new(AxState(state): AxState<State>, headers: HeaderMap, Query(q): Q
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    compose_page(&state, &headers, &s, &q, StatusCode::OK, Map::new(), HashMap::new(), String::new()).await
+    compose_page(&state, &headers, &s, &q, StatusCode::OK, Map::new(), Problems::default()).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -108,8 +108,7 @@ async fn compose_page(
     q: &FindQuery,
     status: StatusCode,
     posted: Map<String, Value>,
-    errors: HashMap<String, String>,
-    error: String,
+    problems: Problems,
 ) -> Result<Response> {
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let query = finder_query(q);
@@ -145,7 +144,7 @@ async fn compose_page(
                         .collect();
                 }
             }
-            Err(ApiError::InvalidQuery { message, .. }) => search_error = Some(message),
+            Err(ApiError::InvalidQuery { reason, .. }) => search_error = Some(super::i18n::reason(r.locale, &reason)),
             Err(e) => return Err(e),
         }
     }
@@ -180,7 +179,7 @@ async fn compose_page(
         .filter(|d| d.active)
         .collect();
     drop(conn);
-    let custom_fields = super::ticket::field_inputs(&defs, None, &super::ticket::Draft::default());
+    let custom_fields = super::ticket::field_inputs(&defs, None, &super::ticket::Draft::default(), &problems);
     let pages = ((total + per_page - 1) / per_page).max(1);
     let encode = |v: &Option<String>| -> String {
         form_urlencoded::byte_serialize(v.as_deref().unwrap_or("").as_bytes()).collect()
@@ -212,7 +211,7 @@ async fn compose_page(
             query, search_error, statuses, agents, groups => super::ticket::group_choices(&groups), macros,
             priorities => Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             types => TicketType::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-            form, errors, error, custom_fields, form_id => "campaign",
+            form, errors => problems.by_input(), error => problems.above(), custom_fields, form_id => "campaign",
         },
     ))
 }
@@ -316,40 +315,29 @@ async fn refused(
     e: ApiError,
 ) -> Result<Response> {
     let locale = reader(state, headers, Some(&s.actor.user)).await?.locale;
-    let (status, errors, error) = match e {
+    let (status, problems) = match e {
         ApiError::Invalid(list) => {
-            let mut by: HashMap<String, String> = HashMap::new();
-            let mut general = Vec::new();
-            for f in list {
-                let key = f.field.trim_start_matches("ticket.").split(['.', '[']).next().unwrap_or("").to_string();
-                let text = super::pages::refusal(locale, &f);
-                if [
-                    "name",
-                    "subject",
-                    "comment",
-                    "status",
-                    "custom_status_id",
-                    "priority",
-                    "type",
-                    "assignee_id",
-                    "group_id",
-                    "tags",
-                    "macro_id",
-                ]
-                .contains(&key.as_str())
-                {
-                    by.insert(if key == "comment" { "body".into() } else { key }, text);
-                } else {
-                    general.push(text);
-                }
-            }
-            (StatusCode::UNPROCESSABLE_ENTITY, by, general.join(" "))
+            let problems = Problems::place(locale, &list, |f| match Problems::base(f.trim_start_matches("ticket.")) {
+                "comment" => Some("body".to_string()),
+                base @ ("name" | "subject" | "status" | "custom_status_id" | "priority" | "type" | "assignee_id"
+                | "group_id" | "tags" | "macro_id" | "custom_fields") => Some(base.to_string()),
+                _ => None,
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, problems)
         }
-        ApiError::InvalidQuery { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, HashMap::new(), message),
-        ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, HashMap::new(), m),
+        ApiError::InvalidQuery { reason, .. } => {
+            let mut problems = Problems::default();
+            problems.add_above(super::i18n::reason(locale, &reason));
+            (StatusCode::UNPROCESSABLE_ENTITY, problems)
+        }
+        ApiError::Forbidden(_) => {
+            let mut problems = Problems::default();
+            problems.add_above(super::i18n::tr(locale, "forbidden", &[]));
+            (StatusCode::FORBIDDEN, problems)
+        }
         other => return Err(other),
     };
-    compose_page(state, headers, s, &finder_of(form), status, shown, errors, error).await
+    compose_page(state, headers, s, &finder_of(form), status, shown, problems).await
 }
 
 /// Step 3: the preview, with what Send will post.

@@ -47,6 +47,12 @@ pub fn tr(locale: Locale, key: &str, args: &[(&str, FluentValue<'_>)]) -> String
 }
 
 /// The best of our locales for an `Accept-Language` header, by its q-values.
+/// A refusal's reason (a key and its arguments) in `locale`.
+pub fn reason(locale: Locale, r: &frontdesk_domain::Reason) -> String {
+    let args: Vec<(&str, FluentValue<'_>)> = r.args.iter().map(|(k, v)| (*k, FluentValue::from(v.as_str()))).collect();
+    tr(locale, r.key, &args)
+}
+
 pub fn from_accept_language(header: &str) -> Option<Locale> {
     let mut choices: Vec<(f32, Locale)> = header
         .split(',')
@@ -106,6 +112,49 @@ mod tests {
         assert_eq!(n(Locale::PtBr, 2), "2 tickets");
         assert_eq!(n(Locale::Ja, 3), "3 件のチケット");
         assert_eq!(tr(Locale::Ja, "no-such-key", &[]), "no-such-key");
+    }
+
+    /// Every refusal the code names (`"error-…"`, `"search-…"` in the domain's and the server's
+    /// sources) is in the translation files, so no page shows a bare key.
+    #[test]
+    fn every_refusal_the_code_names_exists() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sources(&root.join("src"), &mut files);
+        sources(&root.join("../domain/src"), &mut files);
+        let mut named = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for prefix in ["\"error-", "\"search-"] {
+                for part in text.split(prefix).skip(1) {
+                    let rest: String = part
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                        .collect();
+                    if !part[rest.len()..].starts_with('"') || rest.is_empty() || rest.ends_with('-') {
+                        continue;
+                    }
+                    let key = format!("{}{rest}", &prefix[1..]);
+                    named += 1;
+                    assert!(
+                        SOURCES[0].1.lines().any(|l| l.split_once(" =").is_some_and(|(k, _)| k == key)),
+                        "{} names {key:?}, which en-US.ftl lacks",
+                        file.display()
+                    );
+                }
+            }
+        }
+        assert!(named > 40, "the scan found the keys ({named})");
     }
 
     #[test]

@@ -222,7 +222,29 @@ async fn bulk_options(conn: &mut AnyConnection) -> Result<minijinja::Value> {
         .into_iter()
         .map(|m| context! { id => m.id, title => m.title })
         .collect();
-    let statuses: Vec<&str> = ["open", "pending", "hold", "solved"].to_vec();
+    // Each category's default by its name, custom statuses by id (`cs:<id>`).
+    let custom = frontdesk_store::custom_statuses::list(conn, true).await?;
+    let statuses: Vec<_> = ["open", "pending", "hold", "solved"]
+        .iter()
+        .flat_map(|cat| custom.iter().filter(move |c| c.status_category == *cat))
+        .map(|c| {
+            if c.is_default == 1 {
+                context! { value => c.status_category, key => format!("status-{}", c.status_category) }
+            } else {
+                context! { value => format!("cs:{}", c.id), label => c.agent_label }
+            }
+        })
+        .collect();
+    // Custom fields: left blank, a field is unchanged.
+    let fields: Vec<_> = frontdesk_store::custom_fields::defs(conn, Record::Ticket)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| {
+            let options: Vec<_> = d.options.iter().map(|o| context! { name => o.name, value => o.value }).collect();
+            context! { id => d.id, title => d.title, kind => d.kind.as_str(), options }
+        })
+        .collect();
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
     let types = ["question", "incident", "problem", "task"];
     let staff = frontdesk_store::users::staff_ids(conn).await?;
@@ -241,7 +263,7 @@ async fn bulk_options(conn: &mut AnyConnection) -> Result<minijinja::Value> {
             .into_iter()
             .map(|g| context! { id => g.id, name => g.name })
             .collect();
-    Ok(context! { macros, statuses, priorities, types, agents, groups })
+    Ok(context! { macros, statuses, priorities, types, agents, groups, fields })
 }
 
 /// The search page: tickets, users and organizations matching a query in the search language,
@@ -266,8 +288,9 @@ pub async fn search_page(
     let resolved = crate::http::search::resolve(&mut conn, &query, None, asker).await;
     let (filters, _) = match resolved {
         Ok(x) => x,
-        Err(ApiError::InvalidQuery { message, position }) => {
+        Err(ApiError::InvalidQuery { position, reason, .. }) => {
             drop(conn);
+            let message = super::i18n::reason(r.locale, &reason);
             let (before, after) = split_at_char(&query, position);
             let error = context! { message, position, before, after };
             ctx = context! { error, ..ctx };
@@ -376,10 +399,34 @@ pub async fn bulk(
     // The change, checked as the API checks one.
     let mut change = Map::new();
     if let Some(st) = one("status").filter(|v| !v.is_empty()) {
-        if Status::parse(&st).is_err() {
-            return refuse("bulk-bad-status").await;
+        match st.strip_prefix("cs:").map(str::parse::<i64>) {
+            Some(Ok(id)) => {
+                change.insert("custom_status_id".into(), json!(id));
+            }
+            Some(Err(_)) => return refuse("bulk-bad-status").await,
+            None if Status::parse(&st).is_err() => return refuse("bulk-bad-status").await,
+            None => {
+                change.insert("status".into(), json!(st));
+            }
         }
-        change.insert("status".into(), json!(st));
+    }
+    // Custom fields given a value (`none` clears one); checked below as the API checks them.
+    let fields: Vec<Value> = pairs
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("bulk_cf_")?.parse::<i64>().ok()?, v.trim())))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(id, v)| {
+            let value = match v {
+                "none" => Value::Null,
+                "true" => json!(true),
+                "false" => json!(false),
+                other => json!(other),
+            };
+            json!({"id": id, "value": value})
+        })
+        .collect();
+    if !fields.is_empty() {
+        change.insert("custom_fields".into(), Value::Array(fields));
     }
     if let Some(p) = one("priority").filter(|v| !v.is_empty()) {
         change.insert("priority".into(), json!(p));
@@ -411,7 +458,28 @@ pub async fn bulk(
     if let Some(note) = one("note").filter(|v| !v.is_empty()) {
         change.insert("comment".into(), json!({"body": note, "public": false}));
     }
-    if let Err(e) = TicketInput::parse(&change) {
+    // Custom field values are checked now, against their fields, so no job starts that would
+    // refuse every ticket.
+    let parsed = match TicketInput::parse(&change) {
+        Ok(input) => {
+            let mut conn = state.db.read().await?;
+            let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+            let status_ok = match change.get("custom_status_id").and_then(Value::as_i64) {
+                Some(id) => frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_some_and(|c| c.active == 1),
+                None => true,
+            };
+            drop(conn);
+            if !status_ok {
+                return refuse("bulk-bad-status").await;
+            }
+            match &input.custom_fields {
+                Some(raw) => crate::app::fields::check(Record::Ticket, &defs, raw).map(|_| ()),
+                None => Ok(()),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = parsed {
         let message = match e {
             ApiError::Invalid(errors) => super::pages::invalid_message(r.locale, &errors),
             other => other.to_string(),

@@ -1,7 +1,7 @@
 //! The pages: sign-in, first run, and the agent workspace (views with live counts, a view's
 //! tickets, a ticket's conversation).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State as AxState};
@@ -14,7 +14,7 @@ use frontdesk_domain::filter::Record;
 use frontdesk_domain::{EmailAddress, Locale, Role};
 use frontdesk_store::{account, users, views};
 
-use super::session::{self, FORM_COOKIE, NoSession, Session};
+use super::session::{self, FORM_COOKIE, NoSession, Session, with_form_cookie};
 use super::{locale_for, render};
 use crate::State;
 use crate::app::input::Patch;
@@ -79,14 +79,12 @@ pub(super) async fn caller_and_id(
     }
 }
 
-/// A refusal of the API's checks shown next to its field, in the reader's language: ours for
-/// the kinds we know, with the check's own (English) words where they are specific.
+/// A refusal of the API's checks in the reader's language: the problem's own words where the
+/// check gave them, else by its kind, with the check's (English) description as a last resort.
 pub(super) fn refusal(locale: Locale, e: &FieldError) -> String {
     let tr = |k: &str| super::i18n::tr(locale, k, &[]);
     if let Some(m) = &e.message {
-        let args: Vec<(&str, fluent_bundle::FluentValue<'_>)> =
-            m.args.iter().map(|(k, v)| (*k, fluent_bundle::FluentValue::from(v.as_str()))).collect();
-        return super::i18n::tr(locale, m.key, &args);
+        return super::i18n::reason(locale, m);
     }
     match e.code {
         "BlankValue" => tr("error-blank"),
@@ -101,6 +99,63 @@ pub(super) fn invalid_message(locale: Locale, errors: &[FieldError]) -> String {
     details.join(" ")
 }
 
+/// A refused write's problems placed on its form, in the reader's language: each next to the
+/// input it concerns (a custom field's under that field's own input, `cf_<id>`), the rest above
+/// the form.
+#[derive(Default)]
+pub(super) struct Problems {
+    by_input: BTreeMap<String, String>,
+    above: Vec<String>,
+}
+
+impl Problems {
+    /// `input_of` names the page's input for an error's field (`ticket.subject`, `output.columns`,
+    /// `custom_fields`…), or `None` for a problem shown above the form.
+    pub fn place(locale: Locale, errors: &[FieldError], input_of: impl Fn(&str) -> Option<String>) -> Problems {
+        let mut p = Problems::default();
+        for e in errors {
+            let text = refusal(locale, e);
+            let input = match (input_of(&e.field), e.custom_field) {
+                (Some(i), Some(id)) if i == "custom_fields" => Some(format!("cf_{id}")),
+                (input, _) => input,
+            };
+            match input {
+                Some(i) => {
+                    p.by_input.entry(i).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
+                }
+                None => p.above.push(text),
+            }
+        }
+        p
+    }
+
+    /// The first part of an error's field name: `comment` for `comment.body`, `actions` for
+    /// `actions[2]`.
+    pub fn base(field: &str) -> &str {
+        field.split(['.', '[']).next().unwrap_or(field)
+    }
+
+    /// The problem next to `input`, if any.
+    pub fn of(&self, input: &str) -> Option<String> {
+        self.by_input.get(input).cloned()
+    }
+
+    /// Every problem by input, for templates (`errors.subject`).
+    pub fn by_input(&self) -> &BTreeMap<String, String> {
+        &self.by_input
+    }
+
+    /// Adds a problem above the form (a stale form, a conflict…).
+    pub fn add_above(&mut self, text: String) {
+        self.above.insert(0, text);
+    }
+
+    /// The problems above the form, as one line.
+    pub fn above(&self) -> String {
+        self.above.join(" ")
+    }
+}
+
 async fn no_users(state: &State) -> Result<bool> {
     let mut conn = state.db.read().await?;
     Ok(users::count(&mut conn).await? == 0)
@@ -111,12 +166,6 @@ pub async fn home(AxState(state): AxState<State>) -> Result<Response> {
         return Ok(Redirect::to("/setup").into_response());
     }
     Ok(Redirect::to("/agent").into_response())
-}
-
-/// A form page before sign-in gets a CSRF token in a cookie of its own (double submit).
-fn with_form_cookie(headers: &HeaderMap, mut page: Response, token: &str) -> Response {
-    page.headers_mut().append(header::SET_COOKIE, session::set_cookie(headers, FORM_COOKIE, token, 3600));
-    page
 }
 
 #[derive(Deserialize, Default)]
@@ -141,7 +190,7 @@ pub async fn login_form(
         _ => None,
     };
     let page = render(StatusCode::OK, "login.html", r.locale, context! { csrf => token, flash, email => "" });
-    Ok(with_form_cookie(&headers, page, &token))
+    Ok(with_form_cookie(&state, &headers, page, &token))
 }
 
 #[derive(Deserialize)]
@@ -163,7 +212,7 @@ pub async fn login(
         let token = session::random_token();
         let error = super::i18n::tr(r.locale, key, &[]);
         let page = render(status, "login.html", r.locale, context! { csrf => token, error, email => f.email.clone() });
-        with_form_cookie(&headers, page, &token)
+        with_form_cookie(&state, &headers, page, &token)
     };
     let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
     if !session::csrf_ok(&expected, f.csrf.as_deref()) {
@@ -212,7 +261,7 @@ pub async fn logout(AxState(state): AxState<State>, headers: HeaderMap, Form(f):
         session::end(&state, &headers).await?;
     }
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(&headers, session::COOKIE, "", 0));
+    resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(&state, &headers, session::COOKIE, "", 0));
     Ok(resp)
 }
 
@@ -225,7 +274,7 @@ pub async fn setup_form(AxState(state): AxState<State>, headers: HeaderMap) -> R
     let form = HashMap::from([("name", String::new()), ("email", String::new())]);
     let errors: HashMap<&str, String> = HashMap::new();
     let page = render(StatusCode::OK, "setup.html", r.locale, context! { csrf => token, form, errors });
-    Ok(with_form_cookie(&headers, page, &token))
+    Ok(with_form_cookie(&state, &headers, page, &token))
 }
 
 #[derive(Deserialize)]
@@ -264,7 +313,7 @@ pub async fn setup(AxState(state): AxState<State>, headers: HeaderMap, Form(f): 
         let form = HashMap::from([("name", f.name.clone()), ("email", f.email.clone())]);
         let page =
             render(StatusCode::UNPROCESSABLE_ENTITY, "setup.html", r.locale, context! { csrf => token, form, errors });
-        return Ok(with_form_cookie(&headers, page, &token));
+        return Ok(with_form_cookie(&state, &headers, page, &token));
     };
     let now = state.now();
     let input = UserInput {

@@ -1,8 +1,6 @@
 //! A user's page and an organization's page (who they are, their tickets), and the new
 //! ticket form an agent fills in on behalf of a customer.
 
-use std::collections::HashMap;
-
 use axum::Form;
 use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
@@ -15,13 +13,13 @@ use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::tickets::{Ticket, TicketFilter};
 use frontdesk_store::{PageRequest, users};
 
-use super::pages::{caller_and_id, error_page, me, reader, staff};
+use super::pages::{Problems, caller_and_id, error_page, me, reader, staff};
 use super::session::{self, Session};
 use super::ticket::{Draft, change_of, field_inputs, group_choices};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::TicketInput;
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, FieldError, Result};
 
 /// Tickets listed on a person's or organization's page.
 const LISTED: i64 = 50;
@@ -120,7 +118,7 @@ pub async fn new_ticket_form(AxState(state): AxState<State>, headers: HeaderMap)
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    new_ticket_page(&state, &headers, &s, StatusCode::OK, Draft::default(), HashMap::new()).await
+    new_ticket_page(&state, &headers, &s, StatusCode::OK, Draft::default(), Problems::default()).await
 }
 
 /// Creates a ticket on behalf of a customer (found or added by email), with the same checks
@@ -137,22 +135,39 @@ pub async fn create_ticket(
     let (draft, form) = Draft::from_pairs(pairs);
     let one = |k: &str| form.get(k).and_then(|v| v.first()).map(|v| v.trim().to_string()).unwrap_or_default();
     let r = reader(&state, &headers, Some(&s.actor.user)).await?;
-    let tr = |k: &str| super::i18n::tr(r.locale, k, &[]);
-    let mut errors: HashMap<String, String> = HashMap::new();
     if !session::csrf_ok(&s.csrf, Some(&one("_csrf"))) {
-        errors.insert("general".into(), tr("stale-form"));
+        let mut problems = Problems::default();
+        problems.add_above(super::i18n::tr(r.locale, "stale-form", &[]));
+        return new_ticket_page(&state, &headers, &s, StatusCode::FORBIDDEN, draft, problems).await;
     }
+    // What the form itself needs, all checked at once; the API checks the rest.
+    let place = |errors: &[FieldError]| {
+        Problems::place(r.locale, errors, |f| match Problems::base(f) {
+            "comment" | "description" => Some("body".to_string()),
+            "requester" => Some("requester_email".to_string()),
+            base @ ("subject" | "requester_email" | "assignee_id" | "group_id" | "priority" | "type" | "tags"
+            | "custom_fields" | "status") => Some(base.to_string()),
+            _ => None,
+        })
+    };
+    let mut missing = Vec::new();
     if one("subject").is_empty() {
-        errors.insert("subject".into(), tr("subject-blank"));
+        missing
+            .push(FieldError::new("subject", "BlankValue", "Subject: cannot be blank").message("subject-blank", &[]));
     }
     if draft.body.trim().is_empty() {
-        errors.insert("body".into(), tr("description-blank"));
+        missing.push(
+            FieldError::new("comment", "BlankValue", "Description: cannot be blank").message("description-blank", &[]),
+        );
     }
     if frontdesk_domain::EmailAddress::parse(&one("requester_email")).is_err() {
-        errors.insert("requester_email".into(), tr("email-invalid"));
+        missing.push(
+            FieldError::new("requester_email", "InvalidValue", "Email: is invalid").message("email-invalid", &[]),
+        );
     }
-    if !errors.is_empty() {
-        return new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, errors).await;
+    if !missing.is_empty() {
+        let problems = place(&missing);
+        return new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, problems).await;
     }
     let mut change = change_of(&form, &draft, s.actor.id());
     change.insert("subject".into(), json!(one("subject")));
@@ -170,12 +185,7 @@ pub async fn create_ticket(
     match made {
         Ok(saved) => Ok(Redirect::to(&format!("/agent/tickets/{}?saved=1", saved.ticket.id)).into_response()),
         Err(ApiError::Invalid(list)) => {
-            for e in list {
-                let text = super::pages::refusal(r.locale, &e);
-                let key = if e.field.starts_with("custom_fields") { "custom_fields".to_string() } else { e.field };
-                errors.entry(key).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
-            }
-            new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, errors).await
+            new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, place(&list)).await
         }
         Err(e) => Err(e),
     }
@@ -187,7 +197,7 @@ async fn new_ticket_page(
     s: &Session,
     status: StatusCode,
     draft: Draft,
-    errors: HashMap<String, String>,
+    problems: Problems,
 ) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let staff_ids = users::staff_ids(&mut conn).await?;
@@ -217,8 +227,9 @@ async fn new_ticket_page(
         "new_ticket.html",
         r.locale,
         context! {
-            me => me(s), csrf => s.csrf.clone(), form, errors, agents, groups => group_choices(&groups),
-            priorities, types, custom_fields => field_inputs(&defs, None, &draft),
+            me => me(s), csrf => s.csrf.clone(), form, errors => problems.by_input(), error => problems.above(),
+            agents, groups => group_choices(&groups),
+            priorities, types, custom_fields => field_inputs(&defs, None, &draft, &problems),
             statuses => ["new", "open", "pending", "solved"],
         },
     ))

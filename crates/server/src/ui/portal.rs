@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use axum::Form;
-use axum::extract::{Path, State as AxState};
+use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -17,50 +17,77 @@ use frontdesk_domain::filter::Record;
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, users};
 
-use super::pages::{caller_and_id, error_page, invalid_message, reader, signed_in};
+use super::pages::{Problems, caller_and_id, error_page, invalid_message, reader, signed_in};
 use super::session::{self, Session};
 use super::ticket::{Draft, custom_field_values, field_inputs};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::{CommentInput, TicketInput};
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, FieldError, Result};
 
-/// The ticket fields a customer fills in on the web form: active, editable in the portal, with
-/// the portal's title.
-async fn portal_fields(conn: &mut frontdesk_store::AnyConnection) -> Result<Vec<(FieldDef, bool)>> {
+/// The ticket fields a customer sees: active and visible in the portal, with the portal's title;
+/// with each, whether the customer may fill it in and whether they must.
+struct PortalField {
+    def: FieldDef,
+    editable: bool,
+    required: bool,
+}
+
+async fn portal_fields(conn: &mut frontdesk_store::AnyConnection) -> Result<Vec<PortalField>> {
     Ok(frontdesk_store::custom_fields::list(conn, Record::Ticket)
         .await?
         .into_iter()
-        .filter(|f| f.active == 1 && f.visible_in_portal == 1 && f.editable_in_portal == 1)
+        .filter(|f| f.active == 1 && f.visible_in_portal == 1)
         .map(|f| {
-            let mut d = f.def();
+            let mut def = f.def();
             if let Some(t) = f.title_in_portal.clone().filter(|t| !t.trim().is_empty()) {
-                d.title = t;
+                def.title = t;
             }
-            d.required = f.required_in_portal == 1;
-            (d, f.required_in_portal == 1)
+            let editable = f.editable_in_portal == 1;
+            let required = editable && f.required_in_portal == 1;
+            def.required = required;
+            PortalField { def, editable, required }
         })
         .collect())
 }
 
-/// The requests list and the new-request form (with what was typed, and why it was refused).
+/// Requests shown on one page of the list.
+const REQUESTS_PER_PAGE: i64 = 50;
+
+/// Which page of the list: the newest, or the ones before or after a request id.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    before: Option<i64>,
+    after: Option<i64>,
+}
+
+/// The requests list, newest first, a page at a time (no cap), and the new-request form (with
+/// what was typed, and why it was refused).
 async fn requests_page(
     state: &State,
     headers: &HeaderMap,
     s: &Session,
+    at: &ListQuery,
     status: StatusCode,
     posted: Draft,
-    error: Option<String>,
+    problems: Problems,
 ) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let filter = TicketFilter { requester_id: Some(s.actor.id()), ..Default::default() };
-    let page =
-        frontdesk_store::tickets::list(&mut conn, &filter, PageRequest::Offset { page: 1, per_page: 100 }).await?;
-    let defs: Vec<FieldDef> = portal_fields(&mut conn).await?.into_iter().map(|(d, _)| d).collect();
+    let req = match (at.after, at.before) {
+        (Some(id), _) => PageRequest::After { id: Some(id), size: REQUESTS_PER_PAGE },
+        (None, id) => PageRequest::Before { id: id.unwrap_or(i64::MAX), size: REQUESTS_PER_PAGE },
+    };
+    let page = frontdesk_store::tickets::list(&mut conn, &filter, req).await?;
+    let defs: Vec<FieldDef> =
+        portal_fields(&mut conn).await?.into_iter().filter(|f| f.editable).map(|f| f.def).collect();
     drop(conn);
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let mut items = page.items;
-    items.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+    items.reverse();
+    // Newer requests exist when this page was reached going back, or going forward found more.
+    let newer = items.first().filter(|_| at.before.is_some() || (at.after.is_some() && page.has_more)).map(|t| t.id);
+    let older = items.last().filter(|_| at.after.is_some() || page.has_more).map(|t| t.id);
     let list: Vec<minijinja::Value> = items
         .iter()
         .map(|t| {
@@ -70,22 +97,30 @@ async fn requests_page(
         .collect();
     let one = |k: &str| posted.fields.get(k).and_then(|v| v.last()).cloned().unwrap_or_default();
     let form = context! { subject => one("subject"), description => posted.body.clone() };
-    let custom_fields = field_inputs(&defs, None, &posted);
+    let custom_fields = field_inputs(&defs, None, &posted, &problems);
     let me = super::pages::me(s);
     Ok(render(
         status,
         "portal.html",
         r.locale,
-        context! { me, csrf => s.csrf.clone(), requests => list, form, error, custom_fields, form_id => "new-request" },
+        context! {
+            me, csrf => s.csrf.clone(), requests => list, newer, older, form, custom_fields,
+            form_id => "new-request",
+            errors => problems.by_input(), error => problems.above(),
+        },
     ))
 }
 
-pub async fn requests(AxState(state): AxState<State>, headers: HeaderMap) -> Result<Response> {
+pub async fn requests(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Query(at): Query<ListQuery>,
+) -> Result<Response> {
     let s = match signed_in(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    requests_page(&state, &headers, &s, StatusCode::OK, Draft::default(), None).await
+    requests_page(&state, &headers, &s, &at, StatusCode::OK, Draft::default(), Problems::default()).await
 }
 
 /// A request from the web form: a ticket with the end user as requester, and the custom
@@ -103,30 +138,39 @@ pub async fn create(
     let one = |k: &str| form.get(k).and_then(|v| v.first()).cloned().unwrap_or_default();
     posted.body = one("description");
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
+    let again = async |status: StatusCode, posted: Draft, problems: Problems| {
+        requests_page(&state, &headers, &s, &ListQuery::default(), status, posted, problems).await
+    };
     if !session::csrf_ok(&s.csrf, Some(&one("_csrf"))) {
-        let e = super::i18n::tr(locale, "stale-form", &[]);
-        return requests_page(&state, &headers, &s, StatusCode::FORBIDDEN, posted, Some(e)).await;
+        let mut problems = Problems::default();
+        problems.add_above(super::i18n::tr(locale, "stale-form", &[]));
+        return again(StatusCode::FORBIDDEN, posted, problems).await;
     }
     let mut conn = state.db.read().await?;
-    let offered = portal_fields(&mut conn).await?;
+    let offered: Vec<PortalField> = portal_fields(&mut conn).await?.into_iter().filter(|f| f.editable).collect();
     drop(conn);
-    let allowed: HashSet<i64> = offered.iter().map(|(d, _)| d.id).collect();
+    let allowed: HashSet<i64> = offered.iter().map(|f| f.def.id).collect();
     let values = custom_field_values(&form, Some(&allowed));
     // Required in the portal: checked here, as the API has no notion of the portal.
-    for (d, required) in &offered {
-        let given = values.iter().find(|v| v["id"] == d.id).map(|v| &v["value"]);
-        let blank = match given {
-            None | Some(Value::Null) => true,
-            Some(Value::String(s)) => s.trim().is_empty(),
-            Some(Value::Array(a)) => a.is_empty(),
-            Some(Value::Bool(b)) => !b && d.kind == FieldType::Checkbox,
-            _ => false,
-        };
-        if *required && blank {
-            let e = super::i18n::tr(locale, "portal-field-required", &[("field", d.title.clone().into())]);
-            return requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, Some(e)).await;
-        }
-    }
+    let missing: Vec<FieldError> = offered
+        .iter()
+        .filter(|f| f.required)
+        .filter(|f| {
+            let given = values.iter().find(|v| v["id"] == f.def.id).map(|v| &v["value"]);
+            match given {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => s.trim().is_empty(),
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Bool(b)) => !b && f.def.kind == FieldType::Checkbox,
+                _ => false,
+            }
+        })
+        .map(|f| {
+            FieldError::new("custom_fields", "BlankValue", format!("{} is required", f.def.title))
+                .message("portal-field-required", &[("field", f.def.title.clone())])
+                .about_custom_field(f.def.id)
+        })
+        .collect();
     let mut change = serde_json::Map::new();
     change.insert("subject".into(), json!(one("subject").trim()));
     change.insert("comment".into(), json!({"body": one("description")}));
@@ -136,6 +180,7 @@ pub async fn create(
     let now = state.now();
     let actor = s.actor.clone();
     let made = match TicketInput::parse(&change) {
+        Ok(_) if !missing.is_empty() => Err(ApiError::Invalid(missing)),
         Ok(input) => {
             crate::app::in_tx(&state, async |tx| {
                 crate::app::tickets::create(tx, &actor, input, &crate::app::Via::web(), now).await
@@ -147,8 +192,12 @@ pub async fn create(
     match made {
         Ok(saved) => Ok(Redirect::to(&format!("/portal/requests/{}", saved.ticket.id)).into_response()),
         Err(ApiError::Invalid(errors)) => {
-            let message = invalid_message(locale, &errors);
-            requests_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, Some(message)).await
+            let problems = Problems::place(locale, &errors, |f| match Problems::base(f) {
+                base @ ("subject" | "custom_fields") => Some(base.to_string()),
+                "comment" | "description" => Some("description".into()),
+                _ => None,
+            });
+            again(StatusCode::UNPROCESSABLE_ENTITY, posted, problems).await
         }
         Err(e) => Err(e),
     }
@@ -174,8 +223,25 @@ async fn request_page(
     let ids: Vec<i64> = comments.iter().map(|c| c.author_id).collect();
     let people = users::get_many(&mut conn, &ids).await?;
     let mut files = super::ticket::files_by_comment(&mut conn, &comments).await?;
+    let visible = portal_fields(&mut conn).await?;
+    let values = frontdesk_store::custom_fields::values(&mut conn, Record::Ticket, &[id]).await?;
     drop(conn);
     let r = reader(state, headers, Some(&s.actor.user)).await?;
+    // The fields the portal shows, with their values as the customer would read them.
+    let details: Vec<minijinja::Value> = visible
+        .iter()
+        .filter_map(|f| {
+            let stored = values.get(&id).and_then(|m| m.get(&f.def.id)).filter(|v| !v.is_empty())?;
+            let shown: Vec<String> = stored
+                .iter()
+                .map(|v| match f.def.kind {
+                    FieldType::Checkbox => super::i18n::tr(r.locale, if v == "true" { "yes" } else { "no" }, &[]),
+                    _ => f.def.options.iter().find(|o| &o.value == v).map_or_else(|| v.clone(), |o| o.name.clone()),
+                })
+                .collect();
+            Some(context! { title => f.def.title.clone(), value => shown.join(", ") })
+        })
+        .collect();
     let support = super::i18n::tr(r.locale, "support-team", &[]);
     let list: Vec<minijinja::Value> = comments
         .iter()
@@ -194,7 +260,7 @@ async fn request_page(
         status,
         "request.html",
         r.locale,
-        context! { me, csrf => s.csrf.clone(), ticket, comments => list, error },
+        context! { me, csrf => s.csrf.clone(), ticket, details, comments => list, error },
     ))
 }
 

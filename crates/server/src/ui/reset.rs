@@ -111,12 +111,7 @@ pub async fn form(AxState(state): AxState<State>, headers: HeaderMap, Path(secre
     let r = reader(&state, &headers, None).await?;
     let token = session::random_token();
     let page = render(StatusCode::OK, "reset.html", r.locale, context! { csrf => token.clone(), secret });
-    Ok(with_cookie(&headers, page, &token))
-}
-
-fn with_cookie(headers: &HeaderMap, mut page: Response, token: &str) -> Response {
-    page.headers_mut().append(axum::http::header::SET_COOKIE, session::set_cookie(headers, FORM_COOKIE, token, 3600));
-    page
+    Ok(session::with_form_cookie(&state, &headers, page, &token))
 }
 
 #[derive(Deserialize)]
@@ -156,7 +151,7 @@ pub async fn set(
             r.locale,
             context! { csrf => token.clone(), secret, error },
         );
-        return Ok(with_cookie(&headers, page, &token));
+        return Ok(session::with_form_cookie(&state, &headers, page, &token));
     }
     let password = f.password.clone();
     let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
@@ -210,7 +205,7 @@ pub async fn request_link(
             r.locale,
             context! { csrf => token.clone(), error, flash, email => f.email.clone() },
         );
-        with_cookie(&headers, page, &token)
+        session::with_form_cookie(&state, &headers, page, &token)
     };
     if !session::csrf_ok(&expected, f.csrf.as_deref()) {
         return Ok(page(StatusCode::FORBIDDEN, "stale-form", true));
@@ -276,7 +271,7 @@ pub async fn sign_in_form(
     let email = user.and_then(|u| u.email).unwrap_or_default();
     let token = session::random_token();
     let page = render(StatusCode::OK, "signin.html", r.locale, context! { csrf => token.clone(), secret, email });
-    Ok(with_cookie(&headers, page, &token))
+    Ok(session::with_form_cookie(&state, &headers, page, &token))
 }
 
 #[derive(Deserialize)]

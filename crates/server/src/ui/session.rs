@@ -1,6 +1,7 @@
 //! Web sessions: the cookie, its lookup with idle and absolute lifetimes, and CSRF tokens.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use rand::Rng;
 
 use frontdesk_domain::Role;
@@ -47,16 +48,27 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// Whether the request came over TLS (directly or through a proxy that says so).
-fn secure(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+/// Whether browsers reach us over TLS: the public address is `https://`, or the request came
+/// through a proxy that says so.
+fn secure(state: &State, headers: &HeaderMap) -> bool {
+    state.public_url().starts_with("https://")
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure behind TLS; `max_age` 0 removes it.
-pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if secure(headers) { "; Secure" } else { "" };
+pub fn set_cookie(state: &State, headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if secure(state, headers) { "; Secure" } else { "" };
     let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A form page before sign-in gets a CSRF token in a cookie of its own (double submit).
+pub fn with_form_cookie(state: &State, headers: &HeaderMap, mut page: Response, token: &str) -> Response {
+    page.headers_mut().append(header::SET_COOKIE, set_cookie(state, headers, FORM_COOKIE, token, 3600));
+    page
 }
 
 /// Starts a session for `user`; the cookie to set.
@@ -65,7 +77,7 @@ pub async fn start(state: &State, headers: &HeaderMap, user_id: i64) -> Result<H
     let now = state.now();
     let s = sessions::Session { id: hash(&secret), user_id, csrf: random_token(), created_at: now, seen_at: now };
     crate::app::in_tx(state, async |tx| Ok(sessions::insert(tx, &s).await?)).await?;
-    Ok(set_cookie(headers, COOKIE, &secret, ABSOLUTE_SECS))
+    Ok(set_cookie(state, headers, COOKIE, &secret, ABSOLUTE_SECS))
 }
 
 /// After a sign-in (a password or a link): a new session, and the user's home page.
@@ -75,7 +87,7 @@ pub async fn welcome(state: &State, headers: &HeaderMap, user: &User) -> Result<
     let home = if user.role == "end-user" { "/portal" } else { "/agent" };
     let mut resp = axum::response::Redirect::to(home).into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookie);
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(headers, FORM_COOKIE, "", 0));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, headers, FORM_COOKIE, "", 0));
     Ok(resp)
 }
 

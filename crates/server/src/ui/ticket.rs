@@ -18,7 +18,7 @@ use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, custom_statuses, users};
 
-use super::pages::{caller_and_id, error_page, me, reader};
+use super::pages::{Problems, caller_and_id, error_page, me, reader};
 use super::session::{self, Session};
 use super::{local_time, render};
 use crate::State;
@@ -320,6 +320,7 @@ pub(super) fn field_inputs(
     defs: &[frontdesk_domain::fields::FieldDef],
     mine: Option<&std::collections::BTreeMap<i64, Vec<String>>>,
     draft: &Draft,
+    problems: &Problems,
 ) -> Vec<minijinja::Value> {
     defs.iter()
         .map(|d| {
@@ -334,6 +335,7 @@ pub(super) fn field_inputs(
                 value => current.last().cloned().unwrap_or_default(),
                 values => current,
                 required => d.required,
+                error => problems.of(&key),
             }
         })
         .collect()
@@ -406,20 +408,14 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
 
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let tr = |key: &str| super::i18n::tr(r.locale, key, &[]);
-    let mut field_errors: HashMap<String, String> = HashMap::new();
-    for e in &errors {
-        let key = if e.field.starts_with("custom_fields") { "custom_fields".to_string() } else { e.field.clone() };
-        let text = super::pages::refusal(r.locale, e);
-        field_errors.entry(key).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
-    }
     let shown_here = ["priority", "type", "group_id", "assignee_id", "tags", "custom_fields"];
-    let mut general: Vec<String> = problem.map(tr).into_iter().collect();
-    general.extend(
-        errors
-            .iter()
-            .filter(|e| !shown_here.iter().any(|k| e.field.starts_with(k)))
-            .map(|e| super::pages::refusal(r.locale, e)),
-    );
+    let mut problems = Problems::place(r.locale, &errors, |f| {
+        let base = Problems::base(f);
+        shown_here.contains(&base).then(|| base.to_string())
+    });
+    if let Some(p) = problem {
+        problems.add_above(tr(p));
+    }
 
     let conversation: Vec<minijinja::Value> = comments
         .iter()
@@ -435,7 +431,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
             }
         })
         .collect();
-    let custom_fields = field_inputs(&defs, values.get(&id), &draft);
+    let custom_fields = field_inputs(&defs, values.get(&id), &draft, &problems);
     let requester = users_by_id.get(&t.requester_id);
     let (created, created_iso) = local_time(t.created_at, &r.tz);
     let ticket = context! {
@@ -488,7 +484,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
         r.locale,
         context! {
             me => me(s), csrf => s.csrf.clone(), ticket, comments => conversation, draft, flash,
-            error => general.join(" "), field_errors, macros, preview, custom_fields, other_tickets,
+            error => problems.above(), field_errors => problems.by_input(), macros, preview, custom_fields, other_tickets,
             agents, groups => group_options, submit_as, priorities, types,
             checkbox => FieldType::Checkbox.as_str(),
         },

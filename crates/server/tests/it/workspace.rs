@@ -84,6 +84,29 @@ async fn properties_custom_fields_and_tags_are_saved_with_the_reply_and_bad_valu
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains("Seats：「twelve」は整数ではありません。"), "{}", p.html);
+    // Two refused fields: each problem under its own input, which says it is invalid.
+    let when = app
+        .post("/api/v2/ticket_fields", json!({"ticket_field": {"type": "date", "title": "Renewal"}}))
+        .await
+        .body["ticket_field"]["id"]
+        .as_i64()
+        .unwrap();
+    let (ja_csrf, ja_version) = ticket_form(&mut ja, id).await;
+    let cf_when = format!("cf_{when}");
+    let p = ja
+        .post(
+            &format!("/agent/tickets/{id}"),
+            &[("_csrf", &ja_csrf), ("version", &ja_version), (&cf, "twelve"), (&cf_when, "soon"), ("status", "open")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    for (key, message) in
+        [(&cf, "Seats：「twelve」は整数ではありません。"), (&cf_when, "Renewal：「soon」は日付ではありません")]
+    {
+        let error = p.html.split(&format!("id=\"{key}-error\">")).nth(1).unwrap_or_else(|| panic!("{key}: {}", p.html));
+        assert!(error.split("</p>").next().unwrap().contains(message), "{key}: {}", p.html);
+        assert!(p.html.contains(&format!("aria-invalid=\"true\" aria-describedby=\"{key}-error\"")), "{}", p.html);
+    }
 
     let p = b
         .post(
@@ -109,7 +132,7 @@ async fn properties_custom_fields_and_tags_are_saved_with_the_reply_and_bad_valu
     assert_eq!(api["group_id"], group);
     assert_eq!(api["assignee_id"], me);
     assert_eq!(api["tags"], json!(["billing", "vip"]));
-    assert_eq!(api["custom_fields"], json!([{"id": field, "value": 12}]));
+    assert_eq!(api["custom_fields"], json!([{"id": field, "value": 12}, {"id": when, "value": null}]));
     let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body;
     assert_eq!(audits["audits"].as_array().unwrap().len(), 2, "one audit for the whole submit");
     let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body;
@@ -215,6 +238,13 @@ async fn the_search_page_lists_matches_and_marks_where_a_bad_query_went_wrong() 
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains("<mark>"), "the place is marked: {}", p.html);
     assert!(p.html.contains("aria-invalid=\"true\""));
+    assert!(p.html.contains("」は日付（2026-01-31）、日時"), "in Japanese: {}", p.html);
+    let (_, mut pt) = agent(&app, "Paula Agente", "paula@example.com", Role::Agent, "pt-BR").await;
+    let p = pt.get("/agent/search?q=colour%3Ared").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("Não existe o campo “colour” aqui."), "in Portuguese: {}", p.html);
+    let p = pt.get("/agent/search?q=%22never%20closed").await;
+    assert!(p.html.contains("Estas aspas nunca são fechadas."), "{}", p.html);
 }
 
 #[tokio::test]
@@ -303,6 +333,54 @@ async fn a_bulk_action_on_everything_a_view_matches_runs_as_one_job_with_progres
         );
     }
     assert_eq!(app.get("/api/v2/tickets/3").await.body["ticket"]["assignee_id"], Value::Null, "not selected");
+    // A custom status and a custom field, offered by name, set on the selected rows.
+    let vendor = app
+        .post(
+            "/api/v2/custom_statuses",
+            json!({"custom_status": {"status_category": "pending", "agent_label": "Waiting on vendor"}}),
+        )
+        .await
+        .body["custom_status"]["id"]
+        .as_i64()
+        .unwrap();
+    let region = app
+        .post(
+            "/api/v2/ticket_fields",
+            json!({"ticket_field": {"type": "tagger", "title": "Region",
+                "custom_field_options": [{"name": "EMEA", "value": "emea"}, {"name": "APAC", "value": "apac"}]}}),
+        )
+        .await
+        .body["ticket_field"]["id"]
+        .as_i64()
+        .unwrap();
+    let p = b.get("/agent/search?q=status%3Aopen").await;
+    assert!(p.html.contains(&format!("<option value=\"cs:{vendor}\">Waiting on vendor</option>")), "{}", p.html);
+    assert!(p.html.contains(&format!("<label for=\"bulk_cf_{region}\">Region</label>")), "{}", p.html);
+    let (status, field) = (format!("cs:{vendor}"), format!("bulk_cf_{region}"));
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("scope", "selected"),
+        ("ids", "1"),
+        ("ids", "2"),
+        ("status", status.as_str()),
+        (field.as_str(), "emea"),
+    ];
+    let p = b.post("/agent/bulk", &form).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let public = p.location.unwrap().trim_start_matches("/agent/jobs/").split('?').next().unwrap().to_string();
+    assert_eq!(app.wait_job(&public).await["status"], "completed");
+    for id in [1, 2] {
+        let t = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+        assert_eq!((t["status"].as_str(), t["custom_status_id"].as_i64()), (Some("pending"), Some(vendor)));
+        assert!(t["custom_fields"].as_array().unwrap().contains(&json!({"id": region, "value": "emea"})), "{t}");
+    }
+    let t3 = app.get("/api/v2/tickets/3").await.body["ticket"].clone();
+    assert_eq!(t3["status"], "open", "not selected");
+    // A value the field does not offer is refused before any job, in the reader's words.
+    let form = [("_csrf", csrf.as_str()), ("scope", "selected"), ("ids", "1"), (field.as_str(), "mars")];
+    let p = b.post("/agent/bulk", &form).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("Region: “mars” is not one of the options."), "{}", p.html);
     // A group that does not exist is refused, with no job.
     let p = b.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", "1"), ("group_id", "x")]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
@@ -443,6 +521,27 @@ async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_fiel
     let p = admin.get(p.location.as_deref().unwrap()).await;
     assert!(p.html.contains("1 ticket matches now"), "{}", p.html);
 
+    // Refusals read in the admin's language: an automation with no action, in Portuguese.
+    let (_, mut pt) = agent(&app, "Pedro Admin", "pedro@example.com", Role::Admin, "pt-BR").await;
+    let pt_csrf = hidden(&pt.get("/admin/automations/new").await.html, "_csrf");
+    let p = pt
+        .post(
+            "/admin/automations/new",
+            &[
+                ("_csrf", &pt_csrf),
+                ("title", "Sem ação"),
+                ("all.field", "status"),
+                ("all.operator", "is"),
+                ("all.value", "new"),
+                ("all.field", "NEW"),
+                ("all.operator", "less_than"),
+                ("all.value", "24"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("Adicione pelo menos uma ação."), "{}", p.html);
+
     // An API token is shown once and works.
     let p = admin.post("/admin/api_tokens/new", &[("_csrf", &csrf), ("description", "Zapier"), ("user_id", "")]).await;
     assert_eq!(p.status, StatusCode::CREATED, "{}", p.html);
@@ -544,6 +643,9 @@ async fn the_portal_form_offers_the_fields_marked_for_customers_and_sets_nothing
         "visible_in_portal": true, "editable_in_portal": true, "required_in_portal": true}))
     .await;
     let internal = field(json!({"type": "text", "title": "Internal score"})).await;
+    let shipped = field(json!({"type": "tagger", "title": "Shipping state", "visible_in_portal": true,
+        "custom_field_options": [{"name": "On its way", "value": "shipped"}]}))
+    .await;
     make_user(&app.state, "Carla Cliente", "carla@example.com", Role::EndUser, Some("customer password")).await;
     let mut b = Browser::new(&app.base, "en");
     let p = b.sign_in("carla@example.com", "customer password").await;
@@ -559,7 +661,9 @@ async fn the_portal_form_offers_the_fields_marked_for_customers_and_sets_nothing
         )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(p.html.contains("Your order number: this needs an answer."), "{}", p.html);
+    let next_to = p.html.split(&format!("id=\"cf_{order}-error\">")).nth(1).unwrap_or_else(|| panic!("{}", p.html));
+    assert!(next_to.starts_with("Your order number: this needs an answer."), "{}", p.html);
+    assert!(p.html.contains(&format!("aria-invalid=\"true\" aria-describedby=\"cf_{order}-error\"")));
     assert!(p.html.contains("Where is it?"), "the text is kept");
     let p = b
         .post(
@@ -580,6 +684,45 @@ async fn the_portal_form_offers_the_fields_marked_for_customers_and_sets_nothing
     assert_eq!(t["priority"], Value::Null, "a customer cannot set the priority");
     let values: Vec<&Value> = t["custom_fields"].as_array().unwrap().iter().filter(|f| !f["value"].is_null()).collect();
     assert_eq!(values, vec![&json!({"id": order, "value": "A-123"})], "only the offered field is set");
+    assert!(
+        !b.get("/portal").await.html.contains("Shipping state"),
+        "a field customers cannot edit is not on the form"
+    );
+    // The request shows the fields customers may see, with their values by name.
+    let r = app
+        .put(
+            &format!("/api/v2/tickets/{id}"),
+            json!({"ticket": {"custom_fields": [{"id": shipped, "value": "shipped"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = b.get(&format!("/portal/requests/{id}")).await;
+    assert!(p.html.contains("<dt>Shipping state</dt><dd>On its way</dd>"), "{}", p.html);
+    assert!(p.html.contains("<dt>Your order number</dt><dd>A-123</dd>"), "{}", p.html);
+    assert!(!p.html.contains("Internal score"), "{}", p.html);
+
+    // Many requests: fifty a page, newest first, and every one reachable.
+    let carla = t["requester_id"].clone();
+    let more: Vec<Value> = (1..=54)
+        .map(|i| json!({"subject": format!("Request number {i}"), "comment": {"body": "x"}, "requester_id": carla}))
+        .collect();
+    let job = app.post("/api/v2/tickets/create_many", json!({"tickets": more})).await;
+    app.wait_job(job.body["job_status"]["id"].as_str().unwrap()).await;
+    let first = b.get("/portal").await;
+    let rows = |html: &str| html.matches("<a href=\"/portal/requests/").count();
+    assert_eq!(rows(&first.html), 50);
+    assert!(first.html.contains("Request number 54<") && !first.html.contains("Request number 4<"));
+    let older = first.html.split("href=\"/portal?before=").nth(1).expect("a link to older requests");
+    let older = older.split('"').next().unwrap().to_string();
+    assert!(!first.html.contains("/portal?after="), "nothing is newer than the first page");
+    let second = b.get(&format!("/portal?before={older}")).await;
+    assert_eq!(rows(&second.html), 5, "{}", second.html);
+    assert!(second.html.contains("Request number 4<") && second.html.contains(">Late<"), "{}", second.html);
+    assert!(!second.html.contains("/portal?before="), "nothing is older");
+    let newer = second.html.split("href=\"/portal?after=").nth(1).expect("a link back").split('"').next().unwrap();
+    let back = b.get(&format!("/portal?after={newer}")).await;
+    assert_eq!(rows(&back.html), 50);
+    assert!(back.html.contains("Request number 54<"));
 }
 
 #[tokio::test]

@@ -372,3 +372,88 @@ event-notification = Notification “{ $subject }” for { $count ->
     [one] one recipient
    *[other] { $count } recipients
 }
+yes = Yes
+no = No
+newer-requests = Newer requests
+older-requests = Older requests
+form-has-errors = Please correct the fields marked below.
+
+## Refusals of values (the domain's checks)
+error-not-one-of = “{ $value }” is not valid; expected one of: { $expected }.
+error-handle-length = A handle needs 1 to 255 characters.
+error-email-too-long = An email address has at most 254 characters.
+error-email = “{ $value }” is not an email address.
+error-cpf-digits = “{ $value }” is not a CPF: it needs 11 digits.
+error-cpf = “{ $value }” is not a valid CPF.
+error-locale = “{ $value }” is not a language we offer (English, Brazilian Portuguese or Japanese).
+error-field-key = A key starts with a lowercase letter and holds only a–z, 0–9 and _ (at most { $max } characters).
+error-bad-pattern = This is not a valid regular expression.
+error-field-value = { $field }: this value is not accepted.
+error-tag-blank = A tag cannot be blank.
+error-tag-too-long = The tag “{ $value }” is longer than { $max } characters.
+error-no-such-field = There is no custom field { $field }.
+
+## Search language errors
+search-term-expected = A search term is missing here.
+search-too-many-terms = The search has more than { $max } terms.
+search-too-deep = Parentheses are nested more than { $max } deep.
+search-unclosed-paren = The parenthesis opened at character { $at } is never closed.
+search-unexpected = “{ $char }” is not expected here.
+search-needs-value = { $term } needs a value.
+search-bare-wildcard = A wildcard (*) needs some text before it.
+search-unclosed-quote = This quote is never closed.
+search-empty-phrase = An empty phrase matches nothing.
+search-too-long = The search is longer than { $max } characters.
+search-empty = The search is empty.
+search-given-twice = { $field } is given twice.
+search-ordering-nested = order_by and sort apply to the whole search: use them outside parentheses, OR and -.
+search-colon-only = { $field } can only be compared with “:”.
+search-bad-type = type is ticket, user or organization, not “{ $value }”.
+search-needs-id = { $field } needs an id, not “{ $value }”.
+search-unknown-field = There is no field “{ $field }” here. Known fields: { $known }.
+search-not-an-option = “{ $value }” is not an option of { $field } ({ $expected }).
+search-not-a-time = “{ $value }” is not a date (2026-01-31), a time (2026-01-31T10:00:00Z) or an age (3days, 4hours).
+search-bad-field-value = “{ $value }” is not a valid value for { $field }.
+
+## Refusals of the server's checks, by what they concern
+error-too-many-files = At most { $max } files can be attached to one comment.
+error-not-a-date = “{ $value }” is not a date or time.
+error-no-such-user = There is no user { $id }.
+error-not-an-agent = User { $id } is not an agent.
+error-no-such-status = There is no status { $id }.
+error-status-inactive = The status “{ $name }” is no longer in use.
+error-status-category = This status does not belong to the status category given.
+error-assignee-not-in-group = The assignee is not a member of the chosen group.
+error-solve-needs-assignee = A ticket needs an assignee to be solved.
+error-no-such-organization = There is no organization { $id }.
+error-no-such-group = There is no group { $id }.
+error-closed = This ticket is closed and can no longer be changed.
+error-delete-status = A ticket is deleted with Delete, not by its status.
+error-wrong-type = This value has the wrong form.
+error-options-not-allowed = This type of field has no options.
+error-too-many-options = At most { $max } options.
+error-option-twice = The option value “{ $value }” is given twice.
+error-options-needed = This type of field needs at least one option.
+error-type-fixed = A field's type cannot change; create a new field instead.
+error-key-fixed = A field's key cannot change.
+error-required-ticket-only = Only ticket fields can be required to solve.
+error-not-a-column = “{ $value }” is not a column.
+error-conditions-needed = Add at least one condition.
+error-condition-missing-ref = A condition names { $id }, which does not exist.
+error-no-such-category = There is no trigger category { $id }.
+error-macro-no-conditions = A macro has no conditions: an agent applies it.
+error-actions-needed = Add at least one action.
+error-automation-nullify = An automation must change something its conditions test (a status, a tag, a field…), or it would run again every hour.
+error-default-status-active = A category's default status cannot be deactivated.
+error-closed-category = Custom statuses cannot be in the closed category.
+error-status-category-fixed = A custom status cannot move to another category.
+error-interval-days = A number of days from 0 to 365.
+error-token-agents-only = Only agents and administrators can have API tokens.
+error-delete-self = You cannot delete yourself.
+error-not-an-id = “{ $value }” is not an id.
+error-campaign-requester = Each campaign ticket's requester is its customer; it cannot be set.
+error-round-robin-assignee = Round robin gives tickets to a group's agents: choose a group, not an assignee.
+error-round-robin-group = Round robin needs a group that has agents.
+error-no-such-macro = There is no macro { $id }.
+error-campaign-state = The campaign cannot do that in its present state.
+error-upload-token = An attached file has expired or was already used; attach it again.

@@ -372,3 +372,88 @@ event-notification = Notificação “{ $subject }” para { $count ->
     [one] um destinatário
    *[other] { $count } destinatários
 }
+yes = Sim
+no = Não
+newer-requests = Solicitações mais recentes
+older-requests = Solicitações anteriores
+form-has-errors = Corrija os campos indicados abaixo.
+
+## Refusals of values (the domain's checks)
+error-not-one-of = “{ $value }” não é válido; esperado um de: { $expected }.
+error-handle-length = Um identificador precisa ter de 1 a 255 caracteres.
+error-email-too-long = Um endereço de e-mail tem no máximo 254 caracteres.
+error-email = “{ $value }” não é um endereço de e-mail.
+error-cpf-digits = “{ $value }” não é um CPF: são necessários 11 dígitos.
+error-cpf = “{ $value }” não é um CPF válido.
+error-locale = “{ $value }” não é um idioma oferecido (inglês, português do Brasil ou japonês).
+error-field-key = Uma chave começa com letra minúscula e contém apenas a–z, 0–9 e _ (no máximo { $max } caracteres).
+error-bad-pattern = Esta não é uma expressão regular válida.
+error-field-value = { $field }: este valor não é aceito.
+error-tag-blank = Uma tag não pode ficar em branco.
+error-tag-too-long = A tag “{ $value }” tem mais de { $max } caracteres.
+error-no-such-field = Não existe o campo personalizado { $field }.
+
+## Search language errors
+search-term-expected = Falta um termo de busca aqui.
+search-too-many-terms = A busca tem mais de { $max } termos.
+search-too-deep = Os parênteses estão aninhados em mais de { $max } níveis.
+search-unclosed-paren = O parêntese aberto no caractere { $at } nunca é fechado.
+search-unexpected = “{ $char }” não era esperado aqui.
+search-needs-value = { $term } precisa de um valor.
+search-bare-wildcard = Um curinga (*) precisa de algum texto antes dele.
+search-unclosed-quote = Estas aspas nunca são fechadas.
+search-empty-phrase = Uma frase vazia não encontra nada.
+search-too-long = A busca tem mais de { $max } caracteres.
+search-empty = A busca está vazia.
+search-given-twice = { $field } foi informado duas vezes.
+search-ordering-nested = order_by e sort valem para a busca inteira: use-os fora de parênteses, OR e -.
+search-colon-only = { $field } só pode ser comparado com “:”.
+search-bad-type = type é ticket, user ou organization, não “{ $value }”.
+search-needs-id = { $field } precisa de um id, não “{ $value }”.
+search-unknown-field = Não existe o campo “{ $field }” aqui. Campos conhecidos: { $known }.
+search-not-an-option = “{ $value }” não é uma opção de { $field } ({ $expected }).
+search-not-a-time = “{ $value }” não é uma data (2026-01-31), uma hora (2026-01-31T10:00:00Z) nem uma idade (3days, 4hours).
+search-bad-field-value = “{ $value }” não é um valor válido para { $field }.
+
+## Refusals of the server's checks, by what they concern
+error-too-many-files = No máximo { $max } arquivos podem ser anexados a um comentário.
+error-not-a-date = “{ $value }” não é uma data ou hora.
+error-no-such-user = Não existe o usuário { $id }.
+error-not-an-agent = O usuário { $id } não é um agente.
+error-no-such-status = Não existe o status { $id }.
+error-status-inactive = O status “{ $name }” não está mais em uso.
+error-status-category = Este status não pertence à categoria de status informada.
+error-assignee-not-in-group = O responsável não é membro do grupo escolhido.
+error-solve-needs-assignee = Um ticket precisa de um responsável para ser resolvido.
+error-no-such-organization = Não existe a organização { $id }.
+error-no-such-group = Não existe o grupo { $id }.
+error-closed = Este ticket está fechado e não pode mais ser alterado.
+error-delete-status = Um ticket é excluído com Excluir, não pelo seu status.
+error-wrong-type = Este valor está em um formato errado.
+error-options-not-allowed = Este tipo de campo não tem opções.
+error-too-many-options = No máximo { $max } opções.
+error-option-twice = O valor de opção “{ $value }” foi informado duas vezes.
+error-options-needed = Este tipo de campo precisa de pelo menos uma opção.
+error-type-fixed = O tipo de um campo não pode mudar; crie um novo campo.
+error-key-fixed = A chave de um campo não pode mudar.
+error-required-ticket-only = Apenas campos de ticket podem ser obrigatórios para resolver.
+error-not-a-column = “{ $value }” não é uma coluna.
+error-conditions-needed = Adicione pelo menos uma condição.
+error-condition-missing-ref = Uma condição cita { $id }, que não existe.
+error-no-such-category = Não existe a categoria de gatilhos { $id }.
+error-macro-no-conditions = Uma macro não tem condições: um agente a aplica.
+error-actions-needed = Adicione pelo menos uma ação.
+error-automation-nullify = Uma automação precisa alterar algo que suas condições testam (um status, uma tag, um campo…), senão rodaria de novo a cada hora.
+error-default-status-active = O status padrão de uma categoria não pode ser desativado.
+error-closed-category = Status personalizados não podem estar na categoria fechado.
+error-status-category-fixed = Um status personalizado não pode mudar de categoria.
+error-interval-days = Um número de dias de 0 a 365.
+error-token-agents-only = Apenas agentes e administradores podem ter tokens de API.
+error-delete-self = Você não pode excluir a si mesmo.
+error-not-an-id = “{ $value }” não é um id.
+error-campaign-requester = O solicitante de cada ticket da campanha é o seu cliente; não pode ser definido.
+error-round-robin-assignee = O rodízio distribui tickets entre os agentes de um grupo: escolha um grupo, não um responsável.
+error-round-robin-group = O rodízio precisa de um grupo que tenha agentes.
+error-no-such-macro = Não existe a macro { $id }.
+error-campaign-state = A campanha não pode fazer isso no estado atual.
+error-upload-token = Um arquivo anexado expirou ou já foi usado; anexe-o novamente.
