@@ -231,7 +231,34 @@ try {
   await ana.page.locator("h1").click();
   await ana.page.keyboard.press("?");
   await ana.page.locator("#shortcuts").waitFor({ state: "visible" });
-  console.log("PASS  live: presence, typing, live counts, stale submit refused");
+  // j and k move through a list, x selects the row, / goes to the search box.
+  await ana.page.goto(`${BASE}/agent/views/${openQueue.id}`);
+  await ana.page.locator("h1").click();
+  for (const key of ["j", "j", "j", "k"]) await ana.page.keyboard.press(key);
+  const rows = ana.page.locator(".list tbody tr");
+  assert.ok((await rows.count()) >= 3, "a list to move through");
+  assert.equal(await rows.nth(1).getAttribute("class"), "cursor", "j, j, j, k: the second row");
+  assert.equal(await ana.page.evaluate(() => document.activeElement.closest("tr") === document.querySelectorAll(".list tbody tr")[1]), true);
+  await ana.page.keyboard.press("x");
+  assert.ok(await rows.nth(1).locator('input[name="ids"]').isChecked(), "x selects the row");
+  assert.ok(!(await rows.nth(0).locator('input[name="ids"]').isChecked()));
+  await ana.page.keyboard.press("/");
+  assert.equal(await ana.page.evaluate(() => document.activeElement.id), "q");
+  // On a ticket: r goes to the reply, a takes the ticket, Ctrl+Enter submits.
+  await ana.page.goto(`${BASE}/agent/tickets/${shared.id}`);
+  await ana.page.locator("h1").click();
+  await ana.page.keyboard.press("a");
+  assert.ok(await ana.page.locator('input[name="assign_to_me"]').isChecked(), "a: assign to me");
+  await ana.page.keyboard.press("r");
+  assert.equal(await ana.page.evaluate(() => document.activeElement.id), "body");
+  await ana.page.keyboard.type("Taken with the keyboard.");
+  await ana.page.keyboard.press("Control+Enter");
+  await ana.page.waitForURL(`**/agent/tickets/${shared.id}?saved=1`);
+  const taken = (await api("GET", `/api/v2/tickets/${shared.id}`)).ticket;
+  assert.equal(taken.assignee_id, (await api("GET", "/api/v2/users/me")).user.id, "assigned by the keyboard");
+  const said = (await api("GET", `/api/v2/tickets/${shared.id}/comments`)).comments;
+  assert.equal(said[said.length - 1].plain_body, "Taken with the keyboard.");
+  console.log("PASS  live: presence, typing, live counts, stale submit refused, keyboard shortcuts");
   await ana.context.close();
   await bruno.context.close();
 } catch (e) {
