@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::search::{Condition, Op};
+use crate::{Invalid, Reason};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleCondition {
@@ -24,11 +25,25 @@ pub struct Conditions {
     pub any: Vec<RuleCondition>,
 }
 
-/// A condition that cannot be used, with where it is (`all[2]`).
+/// A condition that cannot be used, with where it is (`all[2]`): the API's English message and
+/// the same problem as a `Reason` for the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionError {
     pub place: String,
     pub message: String,
+    pub reason: Reason,
+}
+
+impl ConditionError {
+    pub fn new(place: String, e: Invalid) -> Self {
+        ConditionError { place, message: e.message, reason: e.reason }
+    }
+}
+
+impl From<ConditionError> for Invalid {
+    fn from(e: ConditionError) -> Self {
+        Invalid { message: e.message, reason: e.reason }
+    }
 }
 
 impl std::fmt::Display for ConditionError {
@@ -69,13 +84,13 @@ impl Conditions {
     pub fn tree(&self) -> Result<Condition, ConditionError> {
         let mut all = Vec::new();
         for (i, c) in self.all.iter().enumerate() {
-            all.push(one(c, i).map_err(|m| ConditionError { place: format!("all[{i}]"), message: m })?);
+            all.push(one(c, i).map_err(|e| ConditionError::new(format!("all[{i}]"), e))?);
         }
         if !self.any.is_empty() {
             let mut any = Vec::new();
             for (i, c) in self.any.iter().enumerate() {
                 let at = self.all.len() + i;
-                any.push(one(c, at).map_err(|m| ConditionError { place: format!("any[{i}]"), message: m })?);
+                any.push(one(c, at).map_err(|e| ConditionError::new(format!("any[{i}]"), e))?);
             }
             all.push(Condition::Any(any));
         }
@@ -87,8 +102,26 @@ fn term(field: &str, op: Op, value: impl Into<String>, at: usize) -> Condition {
     Condition::Field { field: field.to_string(), op, value: value.into(), at }
 }
 
+/// A time condition's value that is not a number of hours.
+pub(crate) fn hours_needed(field: &str, value: &str) -> Invalid {
+    Invalid::new(
+        "error-hours-needed",
+        &[("field", &field), ("value", &value)],
+        format!("{field} needs a number of hours, not {value:?}"),
+    )
+}
+
+/// An operator the field does not take, and the ones it does.
+pub(crate) fn operator_for(field: &str, op: &str, expected: &str) -> Invalid {
+    Invalid::new(
+        "error-operator-for",
+        &[("field", &field), ("operator", &op), ("expected", &expected)],
+        format!("{field} takes {expected}, not {op:?}"),
+    )
+}
+
 /// One condition as a tree.
-fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
+fn one(c: &RuleCondition, at: usize) -> Result<Condition, Invalid> {
     let raw = text_of(&c.value);
     let value = raw.trim();
     let field = c.field.as_str();
@@ -107,7 +140,7 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
         _ => None,
     };
     if let Some((tf, status)) = time_field {
-        let n: u32 = value.parse().map_err(|_| format!("{field} needs a number of hours, not {value:?}"))?;
+        let n: u32 = value.parse().map_err(|_| hours_needed(field, value))?;
         let since = match c.operator.as_str() {
             "greater_than" => term(tf, Op::Lt, format!("{n}hours"), at),
             "less_than" => term(tf, Op::Gt, format!("{n}hours"), at),
@@ -116,9 +149,7 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
                 term(tf, Op::Le, format!("{n}hours"), at),
                 term(tf, Op::Gt, format!("{}hours", n + 1), at),
             ]),
-            op => {
-                return Err(format!("{field} takes greater_than, less_than, is or within_previous_n_days, not {op:?}"));
-            }
+            op => return Err(operator_for(field, op, "greater_than, less_than, is, within_previous_n_days")),
         };
         return Ok(match status {
             Some(s) => Condition::All(vec![term("status", Op::Eq, s.to_lowercase(), at), since]),
@@ -127,12 +158,12 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
     }
     if field == "until_due_date" {
         // Hours until the due date: `less_than 24` is due within a day (and not yet past).
-        let n: u32 = value.parse().map_err(|_| format!("{field} needs a number of hours, not {value:?}"))?;
+        let n: u32 = value.parse().map_err(|_| hours_needed(field, value))?;
         let (due, ahead) = ("due_date", format!("in{n}hours"));
         return match c.operator.as_str() {
             "less_than" => Ok(Condition::All(vec![term(due, Op::Lt, ahead, at), term(due, Op::Ge, "in0hours", at)])),
             "greater_than" => Ok(term(due, Op::Gt, ahead, at)),
-            op => Err(format!("{field} takes greater_than or less_than, not {op:?}")),
+            op => Err(operator_for(field, op, "greater_than, less_than")),
         };
     }
     let name = match field {
@@ -156,7 +187,11 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
             return by_operator(c, &format!("custom_field_{id}"), value, at);
         }
         f if f.starts_with(|ch: char| ch.is_ascii_uppercase()) => {
-            return Err(format!("{f} (hours since a status) is not supported yet; use updated_at or created_at"));
+            return Err(Invalid::new(
+                "error-condition-unsupported",
+                &[("field", &f)],
+                format!("{f} (hours since a status) is not supported yet; use updated_at or created_at"),
+            ));
         }
         // Anything else is tried as a field of the search language (custom field keys included).
         f => f,
@@ -170,7 +205,7 @@ fn one(c: &RuleCondition, at: usize) -> Result<Condition, String> {
     by_operator(c, name, &value, at)
 }
 
-fn by_operator(c: &RuleCondition, name: &str, value: &str, at: usize) -> Result<Condition, String> {
+fn by_operator(c: &RuleCondition, name: &str, value: &str, at: usize) -> Result<Condition, Invalid> {
     let words = || -> Vec<Condition> { value.split_whitespace().map(|w| term(name, Op::Eq, w, at)).collect() };
     Ok(match c.operator.as_str() {
         "is" => term(name, Op::Eq, value, at),
@@ -179,15 +214,24 @@ fn by_operator(c: &RuleCondition, name: &str, value: &str, at: usize) -> Result<
         "greater_than" => term(name, Op::Gt, value, at),
         "less_than_equal" => term(name, Op::Le, value, at),
         "greater_than_equal" => term(name, Op::Ge, value, at),
-        "includes" if words().is_empty() => return Err(format!("{} includes needs at least one value", c.field)),
+        "includes" if words().is_empty() => {
+            return Err(Invalid::new(
+                "error-includes-needs-value",
+                &[("field", &c.field)],
+                format!("{} includes needs at least one value", c.field),
+            ));
+        }
         "includes" => Condition::Any(words()),
         "not_includes" => Condition::Not(Box::new(Condition::Any(words()))),
         "present" => Condition::Not(Box::new(term(name, Op::Eq, "none", at))),
         "not_present" => term(name, Op::Eq, "none", at),
         op => {
-            return Err(format!(
-                "operator {op:?} is not one of is, is_not, less_than, greater_than, less_than_equal, \
-                 greater_than_equal, includes, not_includes, present, not_present"
+            let expected = "is, is_not, less_than, greater_than, less_than_equal, greater_than_equal, includes, \
+                            not_includes, present, not_present";
+            return Err(Invalid::new(
+                "error-not-one-of",
+                &[("value", &op), ("expected", &expected)],
+                format!("operator {op:?} is not one of {expected}"),
             ));
         }
     })

@@ -11,11 +11,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::conditions::{ConditionError, Conditions, RuleCondition, text_of};
+use crate::conditions::{ConditionError, Conditions, RuleCondition, operator_for, text_of};
 use crate::fields::FieldDef;
 use crate::filter::{Context, Filter, Record, TicketFacts, resolve};
 use crate::search::normalize_text;
-use crate::{Priority, Role, Status, TicketType, normalize_tags};
+use crate::{Invalid, Priority, Role, Status, TicketType, normalize_tags};
 
 crate::wire_enum!(
     /// The three kinds of business rule.
@@ -270,7 +270,7 @@ pub const TIME_FIELDS: [&str; 16] = [
 
 /// Checks a rule's conditions for its kind and turns them into a [`Test`].
 pub fn compile(c: &Conditions, kind: RuleKind, ctx: RuleContext<'_>) -> Result<Test, ConditionError> {
-    let fail = |i: usize, message: String| ConditionError { place: crate::conditions::place(c, i), message };
+    let fail = |i: usize, e: Invalid| ConditionError::new(crate::conditions::place(c, i), e);
     let mut tests = Vec::new();
     for (i, cond) in c.all.iter().chain(&c.any).enumerate() {
         let is_write = WRITE_FIELDS.contains(&cond.field.as_str())
@@ -281,56 +281,79 @@ pub fn compile(c: &Conditions, kind: RuleKind, ctx: RuleContext<'_>) -> Result<T
             return Err(fail(
                 i,
                 if cond.field.contains('.') {
-                    format!("{}: only triggers can test the requester's or organization's fields", cond.field)
+                    Invalid::new(
+                        "error-trigger-only-people",
+                        &[("field", &cond.field)],
+                        format!("{}: only triggers can test the requester's or organization's fields", cond.field),
+                    )
                 } else {
-                    format!("{} {} describes a ticket update: only triggers can test it", cond.field, cond.operator)
+                    Invalid::new(
+                        "error-trigger-only-update",
+                        &[("field", &cond.field), ("operator", &cond.operator)],
+                        format!(
+                            "{} {} describes a ticket update: only triggers can test it",
+                            cond.field, cond.operator
+                        ),
+                    )
                 },
             ));
         }
-        tests.push(one(cond, ctx).map_err(|m| fail(i, m))?);
+        tests.push(one(cond, ctx).map_err(|e| fail(i, e))?);
     }
     let any = tests.split_off(c.all.len());
     if !any.is_empty() {
         tests.push(Test::Any(any));
     }
     if kind == RuleKind::Automation && c.all.iter().chain(&c.any).all(|x| !TIME_FIELDS.contains(&x.field.as_str())) {
-        return Err(ConditionError {
-            place: "all".into(),
-            message: "an automation needs a time-based condition (hours since created, updated, a status, \
-                      assigned, requester updated, or until the due date)"
-                .into(),
-        });
+        return Err(ConditionError::new(
+            "all".into(),
+            Invalid::new(
+                "error-automation-needs-time",
+                &[],
+                "an automation needs a time-based condition (hours since created, updated, a status, assigned, \
+                 requester updated, or until the due date)",
+            ),
+        ));
     }
     Ok(Test::All(tests))
 }
 
 /// The ticket condition `c` with operator `op`, resolved as the search language resolves it.
-fn ticket_filter(c: &RuleCondition, op: &str, ctx: Context<'_>) -> Result<Filter, String> {
+fn ticket_filter(c: &RuleCondition, op: &str, ctx: Context<'_>) -> Result<Filter, Invalid> {
     let one = Conditions { all: vec![RuleCondition { operator: op.into(), ..c.clone() }], any: vec![] };
-    let tree = one.tree().map_err(|e| e.message)?;
-    resolve(&tree, Record::Ticket, ctx).map_err(|e| e.message)
+    let tree = one.tree().map_err(Invalid::from)?;
+    Ok(resolve(&tree, Record::Ticket, ctx)?)
 }
 
-fn is_or_not(c: &RuleCondition, t: Test) -> Result<Test, String> {
+fn is_or_not(c: &RuleCondition, t: Test) -> Result<Test, Invalid> {
     match c.operator.as_str() {
         "is" => Ok(t),
         "is_not" => Ok(Test::Not(Box::new(t))),
-        op => Err(format!("{} takes is or is_not, not {op:?}", c.field)),
+        op => Err(operator_for(&c.field, op, "is, is_not")),
     }
 }
 
-fn role_test(field: &str, v: &str) -> Result<RoleTest, String> {
+/// A value that is not one of those a field takes.
+fn not_one_of(field: &str, value: &str, expected: &str) -> Invalid {
+    Invalid::new(
+        "error-not-one-of",
+        &[("value", &value), ("expected", &expected)],
+        format!("{field} is {expected}, not {value:?}"),
+    )
+}
+
+fn role_test(field: &str, v: &str) -> Result<RoleTest, Invalid> {
     match v {
         "agent" => Ok(RoleTest::Agent),
         "admin" => Ok(RoleTest::Admin),
         "end_user" | "end-user" => Ok(RoleTest::EndUser),
-        other => Err(format!("{field} is agent, admin or end_user, not {other:?}")),
+        other => Err(not_one_of(field, other, "agent, admin, end_user")),
     }
 }
 
 /// `requester.custom_fields.<key>` or `organization.custom_fields.<key>`: the custom field
 /// resolved among the user's or organization's fields, as a search on them would.
-fn people_field(c: &RuleCondition, ctx: RuleContext<'_>) -> Result<Option<Test>, String> {
+fn people_field(c: &RuleCondition, ctx: RuleContext<'_>) -> Result<Option<Test>, Invalid> {
     let (record, fields, key) = if let Some(k) = c.field.strip_prefix("requester.custom_fields.") {
         (Record::User, ctx.user_fields, k)
     } else if let Some(k) = c.field.strip_prefix("organization.custom_fields.") {
@@ -339,9 +362,10 @@ fn people_field(c: &RuleCondition, ctx: RuleContext<'_>) -> Result<Option<Test>,
         return Ok(None);
     };
     let one = Conditions { all: vec![RuleCondition { field: key.to_string(), ..c.clone() }], any: vec![] };
-    let tree = one.tree().map_err(|e| e.message)?;
+    let tree = one.tree().map_err(Invalid::from)?;
     let people = Context { fields, ..ctx.ticket };
-    let f = resolve(&tree, record, people).map_err(|e| format!("{}: {}", c.field, e.message))?;
+    let f = resolve(&tree, record, people)
+        .map_err(|e| Invalid { message: format!("{}: {}", c.field, e.message), reason: e.reason })?;
     // Only custom field tests make sense here: `requester.custom_fields.name` is not one.
     fn custom_only(f: &Filter) -> bool {
         match f {
@@ -351,12 +375,16 @@ fn people_field(c: &RuleCondition, ctx: RuleContext<'_>) -> Result<Option<Test>,
         }
     }
     if !custom_only(&f) {
-        return Err(format!("{} is not a custom field of {}s", key, record.as_str()));
+        return Err(Invalid::new(
+            "error-not-a-people-field",
+            &[("field", &key)],
+            format!("{} is not a custom field of {}s", key, record.as_str()),
+        ));
     }
     Ok(Some(if record == Record::User { Test::Requester(f) } else { Test::Organization(f) }))
 }
 
-fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, String> {
+fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, Invalid> {
     if let Some(t) = people_field(c, rctx)? {
         return Ok(t);
     }
@@ -368,7 +396,7 @@ fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, String> {
             let created = match v.to_ascii_lowercase().as_str() {
                 "create" => true,
                 "change" => false,
-                other => return Err(format!("update_type is Create or Change, not {other:?}")),
+                other => return Err(not_one_of("update_type", other, "Create, Change")),
             };
             let t = if created { Test::Created } else { Test::Not(Box::new(Test::Created)) };
             return is_or_not(c, t);
@@ -380,14 +408,18 @@ fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, String> {
                 "not_relevant" => {
                     Test::Not(Box::new(Test::Any(vec![Test::CommentPublic(true), Test::CommentPublic(false)])))
                 }
-                other => return Err(format!("comment_is_public is true, false or not_relevant, not {other:?}")),
+                other => return Err(not_one_of("comment_is_public", other, "true, false, not_relevant")),
             };
             return is_or_not(c, t);
         }
         "comment_includes_word" => {
             let text = normalize_text(v);
             if text.is_empty() {
-                return Err("comment_includes_word needs words".into());
+                return Err(Invalid::new(
+                    "error-includes-needs-value",
+                    &[("field", &"comment_includes_word")],
+                    "comment_includes_word needs words",
+                ));
             }
             let words = |phrase| {
                 let words =
@@ -399,11 +431,7 @@ fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, String> {
                 "not_includes" => Test::Not(Box::new(words(false))),
                 "is" => words(true),
                 "is_not" => Test::Not(Box::new(words(true))),
-                op => {
-                    return Err(format!(
-                        "comment_includes_word takes includes, not_includes, is or is_not, not {op:?}"
-                    ));
-                }
+                op => return Err(operator_for("comment_includes_word", op, "includes, not_includes, is, is_not")),
             });
         }
         "current_via_id" => return is_or_not(c, Test::Via(crate::conditions::via_name(v))),
@@ -421,7 +449,13 @@ fn one(c: &RuleCondition, rctx: RuleContext<'_>) -> Result<Test, String> {
         _ => {}
     }
     if CHANGE_OPERATORS.contains(&c.operator.as_str()) {
-        let w = Watched::of(&c.field).ok_or_else(|| format!("{} cannot be watched for changes", c.field))?;
+        let w = Watched::of(&c.field).ok_or_else(|| {
+            Invalid::new(
+                "error-not-watchable",
+                &[("field", &c.field)],
+                format!("{} cannot be watched for changes", c.field),
+            )
+        })?;
         let changed = Test::Changed(w);
         let to = |c: &RuleCondition| ticket_filter(c, "is", ctx);
         return Ok(match c.operator.as_str() {
@@ -522,8 +556,16 @@ pub const ACTION_FIELDS: &str = "status, custom_status_id, priority, type, group
     subject, set_tags, current_tags, remove_tags, custom_fields_<id>, comment_value, comment_value_html, \
     comment_mode_is_public, notification_user, notification_group, notification_webhook, assign_within_group";
 
-fn id_of(field: &str, v: &str) -> Result<i64, String> {
-    v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{field} needs an id, not {v:?}"))
+fn id_of(field: &str, v: &str) -> Result<i64, Invalid> {
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Invalid::new("error-not-an-id", &[("value", &v)], format!("{field} needs an id, not {v:?}")))
+}
+
+/// An action whose value has the wrong shape, and the shape it takes.
+fn shaped(field: &str, shape: &str) -> Invalid {
+    Invalid::new("error-action-shape", &[("field", &field), ("shape", &shape)], format!("{field} is {shape}"))
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -534,25 +576,25 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// Parses one action; the message names what is wrong (the caller adds where).
-pub fn parse_action(a: &RuleAction) -> Result<Action, String> {
+pub fn parse_action(a: &RuleAction) -> Result<Action, Invalid> {
     let raw = text_of(&a.value);
     let v = raw.trim();
     let f = a.field.as_str();
-    let tags = || normalize_tags(v.split_whitespace()).map_err(|e| e.message);
+    let tags = || normalize_tags(v.split_whitespace());
     Ok(match f {
-        "status" => Action::Status(Status::parse(v).map_err(|e| e.message)?),
+        "status" => Action::Status(Status::parse(v)?),
         "custom_status_id" => Action::CustomStatus(id_of(f, v)?),
         "priority" if v.is_empty() => Action::Priority(None),
-        "priority" => Action::Priority(Some(Priority::parse(v).map_err(|e| e.message)?)),
+        "priority" => Action::Priority(Some(Priority::parse(v)?)),
         "type" | "ticket_type_id" if v.is_empty() => Action::Type(None),
-        "type" | "ticket_type_id" => Action::Type(Some(TicketType::parse(v).map_err(|e| e.message)?)),
+        "type" | "ticket_type_id" => Action::Type(Some(TicketType::parse(v)?)),
         "group_id" if v.is_empty() => Action::Group(None),
         "group_id" => Action::Group(Some(id_of(f, v)?)),
         "assignee_id" if v.is_empty() => Action::Assignee(None),
         "assignee_id" if v == "current_user" => Action::AssigneeCurrentUser,
         "assignee_id" => Action::Assignee(Some(id_of(f, v)?)),
         "requester_id" => Action::Requester(id_of(f, v)?),
-        "subject" if v.is_empty() => return Err("subject cannot be blank".into()),
+        "subject" if v.is_empty() => return Err(Invalid::new("subject-blank", &[], "subject cannot be blank")),
         "subject" => Action::Subject(v.to_string()),
         "set_tags" => Action::SetTags(tags()?),
         "current_tags" => Action::AddTags(tags()?),
@@ -562,19 +604,19 @@ pub fn parse_action(a: &RuleAction) -> Result<Action, String> {
             let parts = strings(&a.value);
             let body = parts.last().cloned().unwrap_or_default();
             if body.trim().is_empty() {
-                return Err(format!("{f} needs the comment's text"));
+                return Err(Invalid::new("error-needs-text", &[], format!("{f} needs the comment's text")));
             }
             Action::Comment { body, html: f == "comment_value_html" }
         }
         "comment_mode_is_public" => match v {
             "true" => Action::CommentPublic(true),
             "false" => Action::CommentPublic(false),
-            other => return Err(format!("comment_mode_is_public is true or false, not {other:?}")),
+            other => return Err(not_one_of("comment_mode_is_public", other, "true, false")),
         },
         "notification_user" | "notification_group" => {
             let parts = strings(&a.value);
             let [who, subject, body] = parts.as_slice() else {
-                return Err(format!("{f} is [recipient, subject, body]"));
+                return Err(shaped(f, "[recipient, subject, body]"));
             };
             if f == "notification_group" {
                 Action::NotifyGroup { group: id_of(f, who)?, subject: subject.clone(), body: body.clone() }
@@ -594,36 +636,38 @@ pub fn parse_action(a: &RuleAction) -> Result<Action, String> {
             let (id, body) = match parts.as_slice() {
                 [id] => (id, String::new()),
                 [id, body] => (id, body.clone()),
-                _ => return Err("notification_webhook is [webhook id, body]".into()),
+                _ => return Err(shaped(f, "[webhook id, body]")),
             };
             Action::Webhook { id: id_of(f, id)?, body }
         }
         "assign_within_group" => {
             let parts = strings(&a.value);
             let [group, how] = parts.as_slice() else {
-                return Err("assign_within_group is [group id, round_robin | random | least_loaded]".into());
+                return Err(shaped(f, "[group id, round_robin | random | least_loaded]"));
             };
             let pick = match how.as_str() {
                 "round_robin" => Pick::RoundRobin,
                 "random" => Pick::Random,
                 "least_loaded" => Pick::LeastLoaded,
-                other => {
-                    return Err(format!(
-                        "assign_within_group picks round_robin, random or least_loaded, not {other:?}"
-                    ));
-                }
+                other => return Err(not_one_of(f, other, "round_robin, random, least_loaded")),
             };
             Action::AssignWithin { group: id_of(f, group)?, pick }
         }
         f if f.starts_with("custom_fields_") => {
             Action::Custom(id_of(f, &f["custom_fields_".len()..])?, a.value.clone())
         }
-        other => return Err(format!("unknown action field {other:?}; known: {ACTION_FIELDS}")),
+        other => {
+            return Err(Invalid::new(
+                "error-unknown-action",
+                &[("field", &other)],
+                format!("unknown action field {other:?}; known: {ACTION_FIELDS}"),
+            ));
+        }
     })
 }
 
 /// Parses a rule's actions; an error names the action (`actions[2]: …`).
-pub fn parse_actions(list: &[RuleAction]) -> Result<Vec<Action>, (usize, String)> {
+pub fn parse_actions(list: &[RuleAction]) -> Result<Vec<Action>, (usize, Invalid)> {
     list.iter().enumerate().map(|(i, a)| parse_action(a).map_err(|m| (i, m))).collect()
 }
 
@@ -730,8 +774,8 @@ mod tests {
             a("comment_value", json!(["channel:all", "Olá {{ticket.requester.first_name}}"])),
             Ok(Action::Comment { body: "Olá {{ticket.requester.first_name}}".into(), html: false })
         );
-        assert!(a("status", json!("waiting")).unwrap_err().contains("waiting"));
-        assert!(a("colour", json!("red")).unwrap_err().contains("unknown action field \"colour\""));
-        assert!(a("group_id", json!("abc")).unwrap_err().contains("group_id needs an id"));
+        assert!(a("status", json!("waiting")).unwrap_err().message.contains("waiting"));
+        assert!(a("colour", json!("red")).unwrap_err().message.contains("unknown action field \"colour\""));
+        assert!(a("group_id", json!("abc")).unwrap_err().message.contains("group_id needs an id"));
     }
 }

@@ -62,6 +62,12 @@ impl fmt::Display for SearchError {
 
 impl std::error::Error for SearchError {}
 
+impl From<SearchError> for crate::Invalid {
+    fn from(e: SearchError) -> Self {
+        crate::Invalid { message: e.message, reason: e.reason }
+    }
+}
+
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {

@@ -118,6 +118,16 @@ impl ApiError {
         self
     }
 
+    /// The same refusal with the domain's `reason` as the pages' words (where none is set).
+    pub fn because(mut self, reason: Message) -> Self {
+        if let ApiError::Invalid(errors) = &mut self {
+            for e in errors.iter_mut().filter(|e| e.message.is_none()) {
+                e.message = Some(reason.clone());
+            }
+        }
+        self
+    }
+
     pub fn blank(field: &str, label: &str) -> Self {
         Self::invalid_code(field, "BlankValue", format!("{label}: cannot be blank"))
     }

@@ -80,9 +80,9 @@ impl PeopleFields {
 /// Compiles a stored rule for a write by `me` at `now`.
 pub fn compile(r: &Rule, ctx: RuleContext<'_>) -> Result<Compiled> {
     let test = domain::compile(&conditions_of(r), kind_of(r), ctx)
-        .map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
+        .map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
     let actions = domain::parse_actions(&actions_of(r))
-        .map_err(|(i, m)| ApiError::invalid("actions", format!("actions[{i}]: {m}")))?;
+        .map_err(|(i, e)| ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason))?;
     Ok(Compiled { rule: r.clone(), test, actions })
 }
 
@@ -164,32 +164,62 @@ async fn check_condition_refs(conn: &mut AnyConnection, c: &Conditions) -> Resul
 /// Checks what actions refer to: groups, users, statuses, fields and their values, webhooks.
 async fn check_action_refs(conn: &mut AnyConnection, actions: &[Action], defs: &[FieldDef]) -> Result<()> {
     for (i, a) in actions.iter().enumerate() {
+        let missing = |what: &str, key: &'static str, id: i64| {
+            Some(
+                ApiError::invalid("actions", format!("actions[{i}]: {what} {id} does not exist"))
+                    .msg(key, &[("id", &id)]),
+            )
+        };
         let problem = match a {
             Action::Group(Some(g)) | Action::NotifyGroup { group: g, .. } | Action::AssignWithin { group: g, .. } => {
-                groups::get(conn, *g).await?.is_none_or(|x| x.deleted != 0).then(|| format!("group {g} does not exist"))
+                if groups::get(conn, *g).await?.is_none_or(|x| x.deleted != 0) {
+                    missing("group", "error-no-such-group", *g)
+                } else {
+                    None
+                }
             }
             Action::Assignee(Some(u)) => match users::get(conn, *u).await? {
                 Some(user) if user.role != "end-user" => None,
-                Some(_) => Some(format!("user {u} is not an agent")),
-                None => Some(format!("user {u} does not exist")),
+                Some(_) => Some(
+                    ApiError::invalid("actions", format!("actions[{i}]: user {u} is not an agent"))
+                        .msg("error-not-an-agent", &[("id", u)]),
+                ),
+                None => missing("user", "error-no-such-user", *u),
             },
             Action::Requester(u) | Action::NotifyUser { to: Recipient::User(u), .. } => {
-                users::get(conn, *u).await?.is_none().then(|| format!("user {u} does not exist"))
+                if users::get(conn, *u).await?.is_none() { missing("user", "error-no-such-user", *u) } else { None }
             }
-            Action::CustomStatus(s) => frontdesk_store::custom_statuses::get(conn, *s)
-                .await?
-                .is_none()
-                .then(|| format!("custom status {s} does not exist")),
-            Action::Custom(f, v) => super::fields::check(Record::Ticket, defs, &vec![(FieldRef::Id(*f), v.clone())])
-                .err()
-                .map(|e| e.to_string()),
+            Action::CustomStatus(s) => {
+                if frontdesk_store::custom_statuses::get(conn, *s).await?.is_none() {
+                    missing("custom status", "error-no-such-status", *s)
+                } else {
+                    None
+                }
+            }
+            Action::Custom(f, v) => {
+                match super::fields::check(Record::Ticket, defs, &vec![(FieldRef::Id(*f), v.clone())]) {
+                    Ok(_) => None,
+                    Err(ApiError::Invalid(mut errors)) => {
+                        for e in &mut errors {
+                            e.field = "actions".into();
+                            e.description = format!("actions[{i}]: {}", e.description);
+                        }
+                        Some(ApiError::Invalid(errors))
+                    }
+                    Err(other) => Some(other),
+                }
+            }
             Action::Webhook { id, .. } => {
-                store::webhook(conn, *id).await?.is_none().then(|| format!("webhook {id} does not exist"))
+                if store::webhook(conn, *id).await?.is_none() {
+                    missing("webhook", "error-no-such-webhook", *id)
+                } else {
+                    None
+                }
             }
             _ => None,
         };
-        if let Some(m) = problem {
-            return Err(ApiError::invalid("actions", format!("actions[{i}]: {m}")));
+        if let Some(refused) = problem {
+            return Err(refused);
         }
     }
     Ok(())
@@ -274,7 +304,7 @@ pub async fn apply(
     }
     let people = PeopleFields::load(conn).await?;
     domain::compile(&conditions, kind, people.context(now, me, &defs))
-        .map_err(|e| ApiError::invalid("conditions", e.to_string()))?;
+        .map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
     check_condition_refs(conn, &conditions).await?;
     rule.conditions = serde_json::to_string(&conditions).unwrap_or_default();
     let raw_actions: Vec<RuleAction> = match o.raw("actions") {
@@ -301,7 +331,7 @@ pub async fn apply(
             .msg("error-actions-needed", &[]));
     }
     let actions = domain::parse_actions(&raw_actions)
-        .map_err(|(i, m)| ApiError::invalid("actions", format!("actions[{i}]: {m}")))?;
+        .map_err(|(i, e)| ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason))?;
     check_action_refs(conn, &actions, &defs).await?;
     if kind == RuleKind::Automation && !nullifies(&conditions, &actions) {
         return Err(ApiError::invalid(

@@ -405,7 +405,7 @@ async fn apply_alone(AxState(state): AxState<State>, actor: Actor, Path(id): Pat
             Ok(_) => {
                 ticket.insert(a.field.clone(), a.value.clone());
             }
-            Err(e) => return Err(ApiError::invalid("actions", e)),
+            Err(e) => return Err(ApiError::refused("actions", "", e)),
         }
     }
     Ok(ok(json!({"result": {"ticket": ticket}})))

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
-use super::pages::{error_page, me, reader, signed_in};
+use super::pages::{Problems, error_page, me, reader, signed_in};
 use super::session::{self, Session};
 use super::{local_time, render};
 use crate::State;
@@ -578,29 +578,32 @@ fn record_of(r: &Resource, form: &[(String, String)], is_new: bool) -> Map<Strin
 /// The API's refusal as messages by form field, in the reader's language where we know the
 /// kind of error, with the API's own words where they are specific.
 fn field_errors(
+    status: StatusCode,
     body: &Value,
     refused: &[crate::error::FieldError],
     locale: frontdesk_domain::Locale,
     fields: &[Field],
 ) -> (HashMap<String, String>, String) {
-    let mut by_field: HashMap<String, String> = HashMap::new();
-    let mut general = Vec::new();
-    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
-    for e in refused {
-        let base = e.field.split(['.', '[']).next().unwrap_or(&e.field);
+    let problems = Problems::place(locale, refused, |f| {
+        let base = Problems::base(f);
         let base = if base == "output" { "columns" } else { base };
-        let text = super::pages::refusal(locale, e);
-        if fields.iter().any(|f| f.name == base) {
-            by_field.entry(base.to_string()).and_modify(|m| m.push_str(&format!(" {text}"))).or_insert(text);
-        } else {
-            general.push(text);
+        fields.iter().any(|x| x.name == base).then(|| base.to_string())
+    });
+    let by_field: HashMap<String, String> = problems.by_input().clone().into_iter().collect();
+    if !refused.is_empty() {
+        return (by_field, problems.above());
+    }
+    // Not a field's problem: what the API said, in the reader's words where we know the kind.
+    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
+    let general = match status {
+        StatusCode::FORBIDDEN => tr("forbidden"),
+        StatusCode::NOT_FOUND => tr("not-found"),
+        _ => {
+            let description = body["description"].as_str().or(body["error"].as_str()).unwrap_or("");
+            format!("{} {description}", tr("error-invalid"))
         }
-    }
-    if by_field.is_empty() && general.is_empty() {
-        let description = body["description"].as_str().or(body["error"].as_str()).unwrap_or("");
-        general.push(format!("{} {description}", tr("error-invalid")));
-    }
-    (by_field, general.join(" "))
+    };
+    (by_field, general)
 }
 
 #[derive(Deserialize, Default)]
@@ -847,7 +850,7 @@ pub async fn save(
         }
         return Ok(Redirect::to(&format!("/admin/{}/{saved}?saved=1", res.slug)).into_response());
     }
-    let (errors, general) = field_errors(&body, &refused, locale, res.fields);
+    let (errors, general) = field_errors(status, &body, &refused, locale, res.fields);
     let code = if status == StatusCode::FORBIDDEN { status } else { StatusCode::UNPROCESSABLE_ENTITY };
     form_page(&state, &headers, &s, res, &id, Value::Object(record), code, errors, general, None).await
 }
@@ -881,7 +884,7 @@ pub async fn remove(
         return Ok(Redirect::to(&format!("/admin/{}", res.slug)).into_response());
     }
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    let (_, general) = field_errors(&body, &refused, locale, &[]);
+    let (_, general) = field_errors(status, &body, &refused, locale, &[]);
     let (_, record) = call(&state, &s, Method::GET, &format!("{}/{n}", res.api), None).await?;
     form_page(
         &state,
@@ -946,7 +949,7 @@ pub async fn add_identity(
     if status.is_success() {
         return Ok(Redirect::to(&format!("/admin/users/{n}?saved=1")).into_response());
     }
-    let (_, general) = field_errors(&answer, &refused, locale, &[]);
+    let (_, general) = field_errors(status, &answer, &refused, locale, &[]);
     form_page(
         &state,
         &headers,
@@ -1091,6 +1094,6 @@ pub async fn save_settings(
         field("locale", Kind::Text),
         field("campaign_interval_days", Kind::Number),
     ];
-    let (errors, general) = field_errors(&body, &refused, locale, &known);
+    let (errors, general) = field_errors(status, &body, &refused, locale, &known);
     settings_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, errors, general).await
 }

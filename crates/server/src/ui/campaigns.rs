@@ -144,7 +144,7 @@ async fn compose_page(
                         .collect();
                 }
             }
-            Err(ApiError::InvalidQuery { reason, .. }) => search_error = Some(super::i18n::reason(r.locale, &reason)),
+            Err(e @ ApiError::InvalidQuery { .. }) => search_error = Some(super::pages::error_text(r.locale, &e)),
             Err(e) => return Err(e),
         }
     }
@@ -325,15 +325,11 @@ async fn refused(
             });
             (StatusCode::UNPROCESSABLE_ENTITY, problems)
         }
-        ApiError::InvalidQuery { reason, .. } => {
+        e @ (ApiError::InvalidQuery { .. } | ApiError::Forbidden(_)) => {
             let mut problems = Problems::default();
-            problems.add_above(super::i18n::reason(locale, &reason));
-            (StatusCode::UNPROCESSABLE_ENTITY, problems)
-        }
-        ApiError::Forbidden(_) => {
-            let mut problems = Problems::default();
-            problems.add_above(super::i18n::tr(locale, "forbidden", &[]));
-            (StatusCode::FORBIDDEN, problems)
+            problems.add_above(super::pages::error_text(locale, &e));
+            let forbidden = matches!(e, ApiError::Forbidden(_));
+            (if forbidden { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY }, problems)
         }
         other => return Err(other),
     };

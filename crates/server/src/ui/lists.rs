@@ -480,10 +480,7 @@ pub async fn bulk(
         Err(e) => Err(e),
     };
     if let Err(e) = parsed {
-        let message = match e {
-            ApiError::Invalid(errors) => super::pages::invalid_message(r.locale, &errors),
-            other => other.to_string(),
-        };
+        let message = super::pages::error_text(r.locale, &e);
         return Ok(render(
             StatusCode::UNPROCESSABLE_ENTITY,
             "error.html",

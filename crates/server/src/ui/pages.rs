@@ -99,6 +99,19 @@ pub(super) fn invalid_message(locale: Locale, errors: &[FieldError]) -> String {
     details.join(" ")
 }
 
+/// Any refusal as one line in the reader's language.
+pub(super) fn error_text(locale: Locale, e: &ApiError) -> String {
+    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
+    match e {
+        ApiError::Invalid(errors) => invalid_message(locale, errors),
+        ApiError::InvalidQuery { reason, .. } => super::i18n::reason(locale, reason),
+        ApiError::Forbidden(_) => tr("forbidden"),
+        ApiError::NotFound => tr("not-found"),
+        ApiError::UpdateConflict => tr("conflict"),
+        other => format!("{} {other}", tr("error-invalid")),
+    }
+}
+
 /// A refused write's problems placed on its form, in the reader's language: each next to the
 /// input it concerns (a custom field's under that field's own input, `cf_<id>`), the rest above
 /// the form.

@@ -541,6 +541,31 @@ async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_fiel
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains("Adicione pelo menos uma ação."), "{}", p.html);
+    let bad_rule = async |pt: &mut Browser, kind: &str, field: &str, operator: &str, value: &str| {
+        let form = [
+            ("_csrf", pt_csrf.as_str()),
+            ("title", "Regra"),
+            ("all.field", field),
+            ("all.operator", operator),
+            ("all.value", value),
+            ("actions.field", "status"),
+            ("actions.value", "open"),
+        ];
+        let p = pt.post(&format!("/admin/{kind}/new"), &form).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+        p.html
+    };
+    let html = bad_rule(&mut pt, "automations", "status", "is", "new").await;
+    assert!(html.contains("Uma automação precisa de uma condição de tempo"), "{html}");
+    let html = bad_rule(&mut pt, "triggers", "colour", "is", "red").await;
+    assert!(html.contains("Não existe o campo “colour” aqui."), "{html}");
+    let html = bad_rule(&mut pt, "triggers", "status", "is", "waiting").await;
+    assert!(
+        html.contains("“waiting” não é válido; esperado um de: new, open, pending, hold, solved, closed."),
+        "{html}"
+    );
+    let html = bad_rule(&mut pt, "automations", "NEW", "greater_than", "soon").await;
+    assert!(html.contains("NEW precisa de um número de horas, não “soon”."), "{html}");
 
     // An API token is shown once and works.
     let p = admin.post("/admin/api_tokens/new", &[("_csrf", &csrf), ("description", "Zapier"), ("user_id", "")]).await;
@@ -788,4 +813,123 @@ async fn a_campaign_is_found_composed_previewed_and_sent_from_the_workspace() {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.html.contains("tickets,3"), "{}", csv.html);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE via_channel = 'campaign'").await, 3);
+}
+
+/// The rows of a ticket list: (id, the cells after the subject), as the page shows them.
+fn list_rows(html: &str) -> Vec<(i64, Vec<String>)> {
+    let body = html.split("<tbody>").nth(1).unwrap_or("").split("</tbody>").next().unwrap_or("");
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .split("<td>")
+                .skip(1)
+                .map(|c| {
+                    let c = c.split("</td>").next().unwrap_or("");
+                    // The text without its tags.
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in c.chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            _ if !in_tag => text.push(ch),
+                            _ => {}
+                        }
+                    }
+                    text.trim().to_string()
+                })
+                .collect();
+            (cells[1].parse().unwrap_or(0), cells[3..].to_vec())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_view_sorts_by_its_columns_pages_without_a_cap_and_shows_times_in_the_readers_zone() {
+    let app = TestApp::spawn().await;
+    let priorities = ["low", "normal", "high", "urgent"];
+    let tickets: Vec<Value> = (0..120)
+        .map(|i| json!({"subject": format!("Ticket {i:03}"), "priority": priorities[i % 4], "comment": {"body": "x"}}))
+        .collect();
+    for chunk in tickets.chunks(100) {
+        let job = app.post("/api/v2/tickets/create_many", json!({"tickets": chunk})).await;
+        app.wait_job(job.body["job_status"]["id"].as_str().unwrap()).await;
+    }
+    let view = app
+        .post(
+            "/api/v2/views",
+            json!({"view": {"title": "Everything open",
+                "all": [{"field": "status", "operator": "less_than", "value": "solved"}],
+                "output": {"columns": ["subject", "priority", "created"]}}}),
+        )
+        .await;
+    assert_eq!(view.status, 201, "{}", view.body);
+    let view = view.body["view"]["id"].as_i64().unwrap();
+    let r = app.put("/api/v2/account/settings", json!({"settings": {"time_zone": "Asia/Tokyo"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, mut b) = agent(&app, "Ana Agent", "ana@example.com", Role::Agent, "en").await;
+
+    // Pages: 50 rows each, the last one holding the rest, every ticket once.
+    let first = b.get(&format!("/agent/views/{view}")).await;
+    assert!(first.html.contains("Page 1 of 3"), "{}", first.html);
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let p = b.get(&format!("/agent/views/{view}?page={page}")).await;
+        assert_eq!(p.status, StatusCode::OK);
+        seen.extend(list_rows(&p.html).into_iter().map(|(id, _)| id));
+    }
+    assert_eq!(seen.len(), 120);
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 120, "no ticket twice");
+
+    // A sortable column's header sorts by it, and asks for the other direction next.
+    assert!(first.html.contains("href=\"?sort=priority&amp;order=asc\""), "{}", first.html);
+    let p = b.get(&format!("/agent/views/{view}?sort=priority&order=desc")).await;
+    assert!(p.html.contains("aria-sort=\"descending\""), "{}", p.html);
+    assert!(
+        p.html.contains("href=\"?page=2&amp;sort=priority&amp;order=desc\""),
+        "the pager keeps the order: {}",
+        p.html
+    );
+    let shown: Vec<String> = list_rows(&p.html).into_iter().map(|(_, cells)| cells[0].clone()).collect();
+    assert_eq!(shown.len(), 50);
+    assert!(shown[..30].iter().all(|p| p == "Urgent") && shown[30..].iter().all(|p| p == "High"), "{shown:?}");
+    let p = b.get(&format!("/agent/views/{view}?page=3&sort=priority&order=desc")).await;
+    let rows = list_rows(&p.html);
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|(_, cells)| cells[0] == "Low"), "{rows:?}");
+    let p = b.get(&format!("/agent/views/{view}?sort=priority&order=asc")).await;
+    let shown: Vec<String> = list_rows(&p.html).into_iter().map(|(_, cells)| cells[0].clone()).collect();
+    assert!(shown[..30].iter().all(|p| p == "Low") && shown[30..].iter().all(|p| p == "Normal"), "{shown:?}");
+
+    // Times: the agent has no time zone, so the account's (Tokyo); with one, theirs.
+    let t = app.get("/api/v2/tickets/1").await.body["ticket"].clone();
+    let created: jiff::Timestamp = t["created_at"].as_str().unwrap().parse().unwrap();
+    let shown =
+        |zone: &str| created.to_zoned(jiff::tz::TimeZone::get(zone).unwrap()).strftime("%Y-%m-%d %H:%M").to_string();
+    let p = b.get(&format!("/agent/views/{view}?sort=id&order=asc")).await;
+    let rows = list_rows(&p.html);
+    assert_eq!(rows[0].0, 1);
+    assert_eq!(rows[0].1[1], shown("Asia/Tokyo"), "{rows:?}");
+    let (_, mut bia) = agent(&app, "Bia Agente", "bia@example.com", Role::Agent, "pt-BR").await;
+    let users = app.get("/api/v2/users?role=agent").await.body;
+    let bia_id = users["users"].as_array().unwrap().iter().find(|u| u["email"] == "bia@example.com").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = app.put(&format!("/api/v2/users/{bia_id}"), json!({"user": {"iana_time_zone": "America/Sao_Paulo"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = bia.get(&format!("/agent/views/{view}?sort=id&order=asc")).await;
+    assert_eq!(list_rows(&p.html)[0].1[1], shown("America/Sao_Paulo"));
+    // An account time zone the tz database no longer knows never blanks the page: times are UTC.
+    frontdesk_server::app::in_tx(&app.state, async |tx| {
+        sqlx::query("UPDATE account SET time_zone = 'Mars/Olympus'").execute(&mut *tx).await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let p = b.get(&format!("/agent/views/{view}?sort=id&order=asc")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(list_rows(&p.html)[0].1[1], shown("UTC"));
 }

@@ -457,3 +457,44 @@ error-round-robin-group = Round robin needs a group that has agents.
 error-no-such-macro = There is no macro { $id }.
 error-campaign-state = The campaign cannot do that in its present state.
 error-upload-token = An attached file has expired or was already used; attach it again.
+
+## Refusals of conditions and actions (views and business rules)
+error-hours-needed = { $field } needs a number of hours, not “{ $value }”.
+error-operator-for = { $field } does not take the operator { $operator }; it takes: { $expected }.
+error-condition-unsupported = { $field } (hours since a status) is not supported yet; use hours since updated or created.
+error-includes-needs-value = { $field } needs at least one word.
+error-trigger-only-people = Only triggers can test the requester's or organization's fields ({ $field }).
+error-trigger-only-update = “{ $field } { $operator }” describes a ticket update: only triggers can test it.
+error-automation-needs-time = An automation needs a time-based condition (hours since created, updated, a status, assigned, requester updated, or until the due date).
+error-not-a-people-field = “{ $field }” is not a custom field of people or organizations.
+error-not-watchable = Changes to { $field } cannot be watched.
+error-action-shape = The action { $field } takes { $shape }.
+error-needs-text = Write the comment's text.
+error-unknown-action = “{ $field }” is not an action.
+error-no-such-webhook = There is no webhook { $id }.
+
+## Choices on the admin pages (a value without a line here shows as itself)
+choice-end-user = Customer
+choice-agent = Agent
+choice-admin = Administrator
+choice-en-US = English
+choice-pt-BR = Português (Brasil)
+choice-ja = 日本語
+choice-new = New
+choice-open = Open
+choice-pending = Pending
+choice-hold = On hold
+choice-solved = Solved
+choice-asc = Ascending
+choice-desc = Descending
+choice-active = Active
+choice-inactive = Inactive
+choice-text = Text
+choice-textarea = Multi-line text
+choice-integer = Whole number
+choice-decimal = Decimal number
+choice-date = Date
+choice-checkbox = Checkbox
+choice-tagger = Drop-down
+choice-multiselect = Multi-select
+choice-regexp = Pattern (regular expression)

@@ -436,3 +436,44 @@ error-round-robin-group = ラウンドロビンにはエージェントのいる
 error-no-such-macro = マクロ { $id } は存在しません。
 error-campaign-state = 現在の状態のキャンペーンではその操作はできません。
 error-upload-token = 添付ファイルの有効期限が切れたか、すでに使われています。もう一度添付してください。
+
+## Refusals of conditions and actions (views and business rules)
+error-hours-needed = { $field } には時間数が必要です（「{ $value }」は不可）。
+error-operator-for = { $field } は演算子 { $operator } を使えません。使える演算子：{ $expected }。
+error-condition-unsupported = { $field }（ステータスからの経過時間）はまだ使えません。作成または更新からの経過時間を使ってください。
+error-includes-needs-value = { $field } には 1 つ以上の語が必要です。
+error-trigger-only-people = リクエスタや組織のフィールド（{ $field }）を調べられるのはトリガーだけです。
+error-trigger-only-update = 「{ $field } { $operator }」はチケットの更新を表します。調べられるのはトリガーだけです。
+error-automation-needs-time = 自動化には時間の条件（作成、更新、ステータス、割り当て、リクエスタの更新からの経過時間、または期限までの時間）が必要です。
+error-not-a-people-field = 「{ $field }」はユーザーや組織のカスタムフィールドではありません。
+error-not-watchable = { $field } の変更は監視できません。
+error-action-shape = アクション { $field } には { $shape } を指定します。
+error-needs-text = コメントの本文を入力してください。
+error-unknown-action = 「{ $field }」はアクションではありません。
+error-no-such-webhook = Webhook { $id } は存在しません。
+
+## Choices on the admin pages (a value without a line here shows as itself)
+choice-end-user = 顧客
+choice-agent = エージェント
+choice-admin = 管理者
+choice-en-US = English
+choice-pt-BR = Português (Brasil)
+choice-ja = 日本語
+choice-new = 新規
+choice-open = オープン
+choice-pending = 保留中
+choice-hold = 待機中
+choice-solved = 解決済み
+choice-asc = 昇順
+choice-desc = 降順
+choice-active = 有効
+choice-inactive = 無効
+choice-text = テキスト
+choice-textarea = 複数行テキスト
+choice-integer = 整数
+choice-decimal = 小数
+choice-date = 日付
+choice-checkbox = チェックボックス
+choice-tagger = ドロップダウン
+choice-multiselect = 複数選択
+choice-regexp = パターン（正規表現）

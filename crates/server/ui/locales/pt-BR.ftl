@@ -457,3 +457,44 @@ error-round-robin-group = O rodízio precisa de um grupo que tenha agentes.
 error-no-such-macro = Não existe a macro { $id }.
 error-campaign-state = A campanha não pode fazer isso no estado atual.
 error-upload-token = Um arquivo anexado expirou ou já foi usado; anexe-o novamente.
+
+## Refusals of conditions and actions (views and business rules)
+error-hours-needed = { $field } precisa de um número de horas, não “{ $value }”.
+error-operator-for = { $field } não aceita o operador { $operator }; aceita: { $expected }.
+error-condition-unsupported = { $field } (horas desde um status) ainda não é suportado; use horas desde a atualização ou a criação.
+error-includes-needs-value = { $field } precisa de pelo menos uma palavra.
+error-trigger-only-people = Apenas gatilhos podem testar campos do solicitante ou da organização ({ $field }).
+error-trigger-only-update = “{ $field } { $operator }” descreve uma atualização do ticket: apenas gatilhos podem testá-la.
+error-automation-needs-time = Uma automação precisa de uma condição de tempo (horas desde a criação, a atualização, um status, a atribuição, a atualização pelo solicitante ou até o vencimento).
+error-not-a-people-field = “{ $field }” não é um campo personalizado de pessoas ou organizações.
+error-not-watchable = Não é possível acompanhar mudanças em { $field }.
+error-action-shape = A ação { $field } recebe { $shape }.
+error-needs-text = Escreva o texto do comentário.
+error-unknown-action = “{ $field }” não é uma ação.
+error-no-such-webhook = Não existe o webhook { $id }.
+
+## Choices on the admin pages (a value without a line here shows as itself)
+choice-end-user = Cliente
+choice-agent = Agente
+choice-admin = Administrador
+choice-en-US = English
+choice-pt-BR = Português (Brasil)
+choice-ja = 日本語
+choice-new = Novo
+choice-open = Aberto
+choice-pending = Pendente
+choice-hold = Em espera
+choice-solved = Resolvido
+choice-asc = Crescente
+choice-desc = Decrescente
+choice-active = Ativo
+choice-inactive = Inativo
+choice-text = Texto
+choice-textarea = Texto com várias linhas
+choice-integer = Número inteiro
+choice-decimal = Número decimal
+choice-date = Data
+choice-checkbox = Caixa de seleção
+choice-tagger = Lista suspensa
+choice-multiselect = Seleção múltipla
+choice-regexp = Padrão (expressão regular)
