@@ -24,7 +24,7 @@ use crate::error::{ApiError, Result};
 
 /// Checks a webhook endpoint as saved: an absolute http(s) URL with a host.
 pub fn check_endpoint(raw: &str) -> Result<reqwest::Url> {
-    let bad = |m: &str| ApiError::invalid("endpoint", format!("endpoint: {m}"));
+    let bad = |m: &str| ApiError::invalid("endpoint", format!("endpoint: {m}")).msg("error-webhook-endpoint", &[]);
     let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&format!("{raw:?} is not a URL ({e})")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(bad(&format!("must be http or https, not {}", url.scheme())));

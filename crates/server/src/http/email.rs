@@ -96,10 +96,8 @@ async fn apply(
     let is_new = a.id == 0;
     match o.str("email", 254)?.set() {
         Some(e) => {
-            a.email = EmailAddress::parse(&e)
-                .map_err(|err| ApiError::invalid("email", format!("Email: {err}")))?
-                .as_str()
-                .to_string();
+            a.email =
+                EmailAddress::parse(&e).map_err(|err| ApiError::refused("email", "Email", err))?.as_str().to_string();
         }
         None if is_new => return Err(ApiError::blank("email", "Email")),
         None => {}

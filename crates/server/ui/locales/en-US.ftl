@@ -498,3 +498,5 @@ choice-checkbox = Checkbox
 choice-tagger = Drop-down
 choice-multiselect = Multi-select
 choice-regexp = Pattern (regular expression)
+error-webhook-endpoint = The endpoint must be a full http:// or https:// address with a host.
+error-customers-no-campaigns = Customers cannot run campaigns.

@@ -477,3 +477,5 @@ choice-checkbox = チェックボックス
 choice-tagger = ドロップダウン
 choice-multiselect = 複数選択
 choice-regexp = パターン（正規表現）
+error-webhook-endpoint = エンドポイントはホストを含む完全な http:// または https:// のアドレスにしてください。
+error-customers-no-campaigns = 顧客はキャンペーンを実行できません。

@@ -498,3 +498,5 @@ choice-checkbox = Caixa de seleção
 choice-tagger = Lista suspensa
 choice-multiselect = Seleção múltipla
 choice-regexp = Padrão (expressão regular)
+error-webhook-endpoint = O endpoint precisa ser um endereço http:// ou https:// completo, com host.
+error-customers-no-campaigns = Clientes não podem executar campanhas.
