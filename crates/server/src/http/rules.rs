@@ -99,6 +99,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Simulator: tickets the automation would act on now",
             get(move |s, a, b, p, q| matches(&AUTOMATION, s, a, b, p, q)),
         ),
+        ep(
+            Method::POST,
+            "/api/v2/triggers/preview",
+            T,
+            "Simulator for a trigger not yet saved: checked as a create, the tickets it matches now",
+            post(move |s, a, b, body| preview(&TRIGGER, s, a, b, body)),
+        ),
+        ep(
+            Method::POST,
+            "/api/v2/automations/preview",
+            T,
+            "Simulator for an automation not yet saved: checked as a create, the tickets it would act on now",
+            post(move |s, a, b, body| preview(&AUTOMATION, s, a, b, body)),
+        ),
         ep(Method::POST, "/api/v2/automations/run", T, "Run an automation pass now (admins)", post(run_now)),
         ep(Method::GET, "/api/v2/trigger_categories", T, "List trigger categories", get(categories)),
         ep(Method::POST, "/api/v2/trigger_categories", T, "Create a trigger category", post(create_category)),
@@ -305,25 +319,58 @@ async fn matches(
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let r = find(&mut conn, n, &id).await?;
-    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-    let people = app::PeopleFields::load(&mut conn).await?;
-    let c = app::compile(&r, people.context(state.now(), actor.id(), &defs))?;
-    let filter = ticket_part(&c.test);
     let size = params.int("page[size]")?.or(params.int("per_page")?).unwrap_or(100).clamp(1, 1000);
     let after = params.int("after")?;
+    matching(&state, &mut conn, &actor, &base, n, &r, size, after).await
+}
+
+/// A rule as sent, checked as a create would check it but not saved, and the tickets it would
+/// act on now (the first hundred, and how many in all).
+async fn preview(
+    n: &Names,
+    AxState(state): AxState<State>,
+    actor: Actor,
+    base: Base,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_admin(&actor)?;
+    let m = root(&body, n.singular)?;
+    let mut conn = state.db.read().await?;
+    let mut r = Rule::default();
+    app::apply(&mut conn, n.kind, &mut r, m, state.now(), actor.id()).await?;
+    matching(&state, &mut conn, &actor, &base, n, &r, 100, None).await
+}
+
+/// The simulator's answer: a page of the tickets a rule's ticket conditions match now, and
+/// their count.
+#[allow(clippy::too_many_arguments)]
+async fn matching(
+    state: &State,
+    conn: &mut frontdesk_store::AnyConnection,
+    actor: &Actor,
+    base: &Base,
+    n: &Names,
+    r: &Rule,
+    size: i64,
+    after: Option<i64>,
+) -> Result<Response> {
+    let defs = frontdesk_store::custom_fields::defs(&mut *conn, Record::Ticket).await?;
+    let people = app::PeopleFields::load(&mut *conn).await?;
+    let c = app::compile(r, people.context(state.now(), actor.id(), &defs))?;
+    let filter = ticket_part(&c.test);
     let page = search::cursor_page::<frontdesk_store::tickets::Ticket>(
-        &mut conn,
+        &mut *conn,
         Record::Ticket,
         &filter,
         PageRequest::After { id: after, size },
     )
     .await?;
-    let count = state.counts.count(&mut conn, &filter).await?;
-    let items = render::tickets(&mut conn, &base, &page.items).await?;
+    let count = state.counts.count(&mut *conn, &filter).await?;
+    let items = render::tickets(&mut *conn, base, &page.items).await?;
     let next = page
         .items
         .last()
-        .filter(|_| page.has_more)
+        .filter(|_| page.has_more && r.id != 0)
         .map(|t| base.url(&format!("/api/v2/{}/{}/matches.json?after={}&page[size]={size}", n.plural, r.id, t.id)));
     Ok(ok(json!({"tickets": items, "count": count, "next_page": next})))
 }

@@ -721,6 +721,30 @@ async fn form_page(
     error: String,
     notice: Option<String>,
 ) -> Result<Response> {
+    let page = FormPage { record, status, errors, error, notice, simulated: None };
+    form_page_with(state, headers, s, res, id, page).await
+}
+
+/// What a form page shows besides its resource: the record (saved or as posted), the answer's
+/// status and problems, and the simulator's answer for a rule not yet saved.
+struct FormPage {
+    record: Value,
+    status: StatusCode,
+    errors: HashMap<String, String>,
+    error: String,
+    notice: Option<String>,
+    simulated: Option<Value>,
+}
+
+async fn form_page_with(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    res: &Resource,
+    id: &str,
+    page: FormPage,
+) -> Result<Response> {
+    let FormPage { record, status, errors, error, notice, simulated } = page;
     let is_new = id == "new";
     let groups = if res.fields.iter().any(|f| f.kind == Kind::Group) {
         let (_, body) = call(state, s, Method::GET, "/api/v2/groups?per_page=100", None).await?;
@@ -773,8 +797,14 @@ async fn form_page(
             .collect();
         extra = context! { identities, ..extra };
     }
-    if !is_new && res.simulates {
-        let (_, body) = call(state, s, Method::GET, &format!("{}/{id}/matches", res.api), None).await?;
+    let simulated = match simulated {
+        Some(answer) => Some(answer),
+        None if !is_new && res.simulates => {
+            Some(call(state, s, Method::GET, &format!("{}/{id}/matches", res.api), None).await?.1)
+        }
+        None => None,
+    };
+    if let Some(body) = simulated {
         let tickets: Vec<_> = body["tickets"]
             .as_array()
             .into_iter()
@@ -795,7 +825,7 @@ async fn form_page(
         context! {
             me => me(s), csrf => s.csrf.clone(), nav => nav(res.slug), slug => res.slug,
             title_key => format!("admin-{}", res.slug), editing => true, id, is_new, fields, groups,
-            error, notice, deletable => res.deletable && !is_new, extra,
+            error, notice, deletable => res.deletable && !is_new, extra, simulates => res.simulates,
             name => record.get("name").or(record.get("title")).or(record.get("agent_label")).map(shown),
         },
     ))
@@ -824,6 +854,21 @@ pub async fn save(
         let shown = Value::Object(record);
         return form_page(&state, &headers, &s, res, &id, shown, StatusCode::FORBIDDEN, HashMap::new(), message, None)
             .await;
+    }
+    // "Preview matches": the rule as posted, checked but not saved, and what it matches now.
+    if res.simulates && form.iter().any(|(k, _)| k == "_preview") {
+        let path = format!("{}/preview", res.api);
+        let (status, body, refused) =
+            call_checked(&state, &s, Method::POST, &path, Some(json!({ res.one: record.clone() }))).await?;
+        let (errors, error, simulated) = if status.is_success() {
+            (HashMap::new(), String::new(), Some(body))
+        } else {
+            let (errors, general) = field_errors(status, &body, &refused, locale, res.fields);
+            (errors, general, None)
+        };
+        let code = if status.is_success() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let page = FormPage { record: Value::Object(record), status: code, errors, error, notice: None, simulated };
+        return form_page_with(&state, &headers, &s, res, &id, page).await;
     }
     let (method, path) =
         if is_new { (Method::POST, res.api.to_string()) } else { (Method::PUT, format!("{}/{id}", res.api)) };

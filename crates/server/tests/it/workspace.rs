@@ -498,6 +498,48 @@ async fn admin_pages_save_through_the_api_and_show_its_refusals_next_to_the_fiel
     let t = app.ticket(json!({"subject": "vip customer", "comment": {"body": "x"}})).await;
     assert_eq!(t["tags"], json!(["vip"]), "the trigger made on the page runs");
 
+    // An automation not yet saved: "preview" shows what it would act on now, and saves nothing.
+    let before = app.count("SELECT COUNT(*) FROM rules WHERE kind = 'automation'").await;
+    let p = admin
+        .post(
+            "/admin/automations/new",
+            &[
+                ("_csrf", &csrf),
+                ("title", "Just looking"),
+                ("all.field", "status"),
+                ("all.operator", "is"),
+                ("all.value", "new"),
+                ("all.field", "NEW"),
+                ("all.operator", "less_than"),
+                ("all.value", "24"),
+                ("actions.field", "status"),
+                ("actions.value", "open"),
+                ("_preview", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("1 ticket matches now") && p.html.contains("vip customer"), "{}", p.html);
+    assert!(p.html.contains("value=\"Just looking\""), "the form is kept: {}", p.html);
+    assert_eq!(app.count("SELECT COUNT(*) FROM rules WHERE kind = 'automation'").await, before, "nothing saved");
+    let p = admin
+        .post(
+            "/admin/automations/new",
+            &[
+                ("_csrf", &csrf),
+                ("title", "Just looking"),
+                ("all.field", "status"),
+                ("all.operator", "is"),
+                ("all.value", "new"),
+                ("actions.field", "status"),
+                ("actions.value", "open"),
+                ("_preview", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "a preview checks like a save: {}", p.html);
+    assert!(p.html.contains("time-based condition"), "{}", p.html);
+
     // An automation's page shows which tickets it would act on now.
     let p = admin
         .post(

@@ -500,3 +500,4 @@ choice-multiselect = Multi-select
 choice-regexp = Pattern (regular expression)
 error-webhook-endpoint = The endpoint must be a full http:// or https:// address with a host.
 error-customers-no-campaigns = Customers cannot run campaigns.
+preview-matches = Preview the tickets it matches (without saving)

@@ -479,3 +479,4 @@ choice-multiselect = 複数選択
 choice-regexp = パターン（正規表現）
 error-webhook-endpoint = エンドポイントはホストを含む完全な http:// または https:// のアドレスにしてください。
 error-customers-no-campaigns = 顧客はキャンペーンを実行できません。
+preview-matches = 一致するチケットをプレビュー（保存しません）

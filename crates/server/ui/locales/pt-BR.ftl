@@ -500,3 +500,4 @@ choice-multiselect = Seleção múltipla
 choice-regexp = Padrão (expressão regular)
 error-webhook-endpoint = O endpoint precisa ser um endereço http:// ou https:// completo, com host.
 error-customers-no-campaigns = Clientes não podem executar campanhas.
+preview-matches = Ver os tickets correspondentes (sem salvar)
