@@ -152,7 +152,23 @@ fn outcome(result: Result<Value>, base: Value) -> Value {
         }
         Err(e) => {
             let body = e.body();
+            // The same problems as translation keys, for the pages that show a job's failures.
+            let reasons: Vec<Value> = match &e {
+                ApiError::Invalid(errors) => errors
+                    .iter()
+                    .filter_map(|f| f.message.as_ref())
+                    .map(|r| {
+                        let args: serde_json::Map<String, Value> =
+                            r.args.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+                        json!({"key": r.key, "args": args})
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             if let Some(m) = entry.as_object_mut() {
+                if !reasons.is_empty() {
+                    m.insert("reasons".into(), Value::Array(reasons));
+                }
                 m.insert("success".into(), json!(false));
                 m.insert("status".into(), json!("Failed"));
                 m.insert("error".into(), body.get("error").cloned().unwrap_or(Value::Null));

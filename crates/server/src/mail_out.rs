@@ -314,7 +314,8 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     drop(conn);
     let customer = user.role == "end-user";
     let locale = mail_locale(&[user.locale.as_deref(), Some(account.locale.as_str())]);
-    // The rule's text came out of its placeholders HTML-escaped: the text part reads it back.
+    // The rule's body came out of its placeholders HTML-escaped: the text part reads it back
+    // (its subject is text already).
     let text_body = frontdesk_domain::text::html_to_plain(body);
     let html_body = frontdesk_domain::text::sanitize_html(&body.replace('\n', "<br>\n"));
     let (text, html) = ticket_mail(state, locale, &account.name, ticket_id, customer, text_body, html_body)?;
@@ -322,7 +323,7 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
         .from(from.clone())
         .reply_to(from)
         .to(mailbox(Some(&user.name), &email)?)
-        .subject(one_line(&frontdesk_domain::text::html_to_plain(subject)));
+        .subject(one_line(subject));
     let (b, id) = threaded(state, automatic(b), ticket_id, 0).await?;
     let message = alternative(b, text, html)?;
     // A customer's slot for this hour is taken just before the mail goes (under the

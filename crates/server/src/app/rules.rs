@@ -484,8 +484,17 @@ async fn placeholders(conn: &mut AnyConnection, s: &Saved, current: &Actor, defs
 
 /// Renders `{{ ticket.requester.first_name }}`-style placeholders, escaping values for HTML.
 pub fn render_placeholders(text: &str, ctx: &Value) -> Result<String> {
+    render_with(text, ctx, minijinja::AutoEscape::Html)
+}
+
+/// Renders placeholders into plain text (a mail's subject), values as they are.
+pub fn render_placeholders_text(text: &str, ctx: &Value) -> Result<String> {
+    render_with(text, ctx, minijinja::AutoEscape::None)
+}
+
+fn render_with(text: &str, ctx: &Value, escape: minijinja::AutoEscape) -> Result<String> {
     let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_auto_escape_callback(move |_| escape);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
     env.render_str(text, ctx).map_err(|e| {
         ApiError::invalid("comment_value", format!("comment_value: {e}")).msg("error-placeholder", &[("detail", &e)])
@@ -571,7 +580,7 @@ pub async fn effect(
                     }
                     _ => unreachable!(),
                 };
-                let subject = render_placeholders(subject, ctx)?;
+                let subject = render_placeholders_text(subject, ctx)?;
                 let body = render_placeholders(body, ctx)?;
                 events.push(json!({"type": "Notification", "subject": subject, "body": body, "recipients": to, "rule": rule_json}));
                 // One job a recipient: a crash mid-way re-sends to nobody who already got it.

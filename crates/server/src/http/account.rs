@@ -27,6 +27,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(Method::PUT, "/api/v2/account/settings", T, "Change the account's settings", axum::routing::put(update)),
         ep(Method::GET, "/api/v2/api_tokens", T, "List API tokens", get(list_tokens)),
         ep(Method::POST, "/api/v2/api_tokens", T, "Create an API token (its value is shown once)", post(create_token)),
+        ep(Method::GET, "/api/v2/api_tokens/{id}", T, "Show an API token (never its value)", get(show_token)),
         ep(Method::DELETE, "/api/v2/api_tokens/{id}", T, "Revoke an API token", delete(revoke_token)),
     ]
 }
@@ -46,10 +47,12 @@ async fn settings(AxState(state): AxState<State>, actor: Actor) -> Result<Respon
 async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): JsonBody) -> Result<Response> {
     require_admin(&actor)?;
     let o = Obj(root(&body, "settings")?);
-    let name = o.str("name", 255)?.set();
-    if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(ApiError::blank("name", "Name"));
-    }
+    // Given blank (or null), the name is refused; left out, it stays.
+    let name = match o.str("name", 255)? {
+        crate::app::input::Patch::Set(n) => Some(n.trim().to_string()),
+        crate::app::input::Patch::Null => return Err(ApiError::blank("name", "Name")),
+        crate::app::input::Patch::Absent => None,
+    };
     let time_zone = o.str("time_zone", 64)?.set().map(|z| crate::app::input::time_zone(&z)).transpose()?;
     let locale = o
         .str("locale", 16)?
@@ -104,6 +107,14 @@ async fn list_tokens(AxState(state): AxState<State>, actor: Actor) -> Result<Res
     let mut conn = state.db.read().await?;
     let list: Vec<Value> = tokens::list(&mut conn, None).await?.iter().map(token_json).collect();
     Ok(ok(json!({"api_tokens": list, "count": list.len(), "next_page": null, "previous_page": null})))
+}
+
+async fn show_token(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+    require_admin(&actor)?;
+    let id = path_id(&id)?;
+    let mut conn = state.db.read().await?;
+    let t = tokens::list(&mut conn, None).await?.into_iter().find(|t| t.id == id).ok_or(ApiError::NotFound)?;
+    Ok(ok(json!({"api_token": token_json(&t)})))
 }
 
 /// A token for the caller, or for `user_id` (staff only: end users have no API access here).

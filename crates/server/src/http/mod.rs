@@ -31,7 +31,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State as AxState};
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -129,8 +129,12 @@ async fn healthz(AxState(state): AxState<State>) -> Response {
     }
 }
 
-async fn fallback() -> ApiError {
-    ApiError::InvalidEndpoint
+/// No route: the API's error for an API path, the "not found" page for the UI's.
+async fn fallback(AxState(state): AxState<State>, headers: HeaderMap, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::InvalidEndpoint.into_response();
+    }
+    crate::ui::not_found(&state, &headers).await
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {

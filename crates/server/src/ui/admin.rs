@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use axum::Form;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
+use super::PageQuery;
 use super::pages::{Problems, error_page, me, reader, signed_in};
 use super::session::{self, Session};
 use super::{local_time, render};
@@ -585,8 +586,8 @@ fn field_errors(
     fields: &[Field],
 ) -> (HashMap<String, String>, String) {
     let problems = Problems::place(locale, refused, |f| {
-        let base = Problems::base(f);
-        let base = if base == "output" { "columns" } else { base };
+        // A view's output settings are `output.columns`, `output.sort_by`…: each its own input.
+        let base = Problems::base(f.strip_prefix("output.").unwrap_or(f));
         fields.iter().any(|x| x.name == base).then(|| base.to_string())
     });
     let by_field: HashMap<String, String> = problems.by_input().clone().into_iter().collect();
@@ -623,7 +624,7 @@ pub async fn list(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(slug): Path<String>,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> Result<Response> {
     let (s, res) = match admin_of(&state, &headers, &slug).await {
         Ok(x) => x,
@@ -654,10 +655,19 @@ pub async fn list(
                             "—".into()
                         }
                     }
+                    // A category's default status reads in the reader's language.
+                    (v, "agent_label" | "end_user_label") if item["default"] == true => {
+                        let label =
+                            super::i18n::tr(r.locale, &format!("status-{}", shown(&item["status_category"])), &[]);
+                        if label.starts_with("status-") { shown(v) } else { label }
+                    }
+                    (Value::String(t), "role" | "type" | "status_category" | "status" | "locale") => {
+                        choice_label(r.locale, t)
+                    }
                     (v, _) => shown(v),
                 })
                 .collect();
-            context! { id => item["id"].as_i64(), cells }
+            context! { id => id_of(&item["id"]), cells }
         })
         .collect();
     let columns: Vec<String> = res.columns.iter().map(|c| format!("field-{c}")).collect();
@@ -673,12 +683,25 @@ pub async fn list(
     ))
 }
 
+/// A record's id as the API gives it: a number, or (webhooks) a string of digits.
+fn id_of(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// A closed value (a role, a field type, a status…) in the reader's language; any other text as
+/// it is.
+fn choice_label(locale: frontdesk_domain::Locale, value: &str) -> String {
+    let key = format!("choice-{value}");
+    let label = super::i18n::tr(locale, &key, &[]);
+    if label == key { value.to_string() } else { label }
+}
+
 /// The form of one record (`id` "new" for a new one).
 pub async fn edit(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path((slug, id)): Path<(String, String)>,
-    Query(q): Query<SavedQuery>,
+    PageQuery(q): PageQuery<SavedQuery>,
 ) -> Result<Response> {
     let (s, res) = match admin_of(&state, &headers, &slug).await {
         Ok(x) => x,
@@ -875,7 +898,7 @@ pub async fn save(
     let (status, body, refused) =
         call_checked(&state, &s, method, &path, Some(json!({ res.one: record.clone() }))).await?;
     if status.is_success() {
-        let saved = body[res.one]["id"].as_i64().map(|n| n.to_string()).unwrap_or(id.clone());
+        let saved = id_of(&body[res.one]["id"]).map(|n| n.to_string()).unwrap_or(id.clone());
         // A new API token is shown once, here; there is no page to see it again.
         if let Some(token) = body[res.one]["token"].as_str() {
             let notice = super::i18n::tr(locale, "token-created", &[("token", token.to_string().into())]);
@@ -1065,7 +1088,7 @@ pub struct SettingsForm {
 pub async fn settings(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Query(q): Query<SavedQuery>,
+    PageQuery(q): PageQuery<SavedQuery>,
 ) -> Result<Response> {
     let s = match admin(&state, &headers).await {
         Ok(s) => s,
@@ -1073,19 +1096,20 @@ pub async fn settings(
     };
     let (_, body) = call(&state, &s, Method::GET, "/api/v2/account/settings", None).await?;
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[])).unwrap_or_default();
-    settings_page(&state, &headers, &s, StatusCode::OK, body["settings"].clone(), HashMap::new(), notice).await
+    let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[]));
+    let page = FormPage {
+        record: body["settings"].clone(),
+        status: StatusCode::OK,
+        errors: HashMap::new(),
+        error: String::new(),
+        notice,
+        simulated: None,
+    };
+    settings_page(&state, &headers, &s, page).await
 }
 
-async fn settings_page(
-    state: &State,
-    headers: &HeaderMap,
-    s: &Session,
-    status: StatusCode,
-    settings: Value,
-    errors: HashMap<String, String>,
-    error: String,
-) -> Result<Response> {
+async fn settings_page(state: &State, headers: &HeaderMap, s: &Session, page: FormPage) -> Result<Response> {
+    let FormPage { record: settings, status, errors, error, notice, .. } = page;
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let fields: Vec<_> = [
         ("name", "text", vec![]),
@@ -1107,7 +1131,7 @@ async fn settings_page(
         r.locale,
         context! {
             me => me(s), csrf => s.csrf.clone(), nav => nav("settings"), slug => "settings", title_key => "admin-settings",
-            editing => true, settings_form => true, fields, error, extra => context! {},
+            editing => true, settings_form => true, fields, error, notice, extra => context! {},
         },
     ))
 }
@@ -1126,7 +1150,15 @@ pub async fn save_settings(
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         let m = super::i18n::tr(locale, "stale-form", &[]);
-        return settings_page(&state, &headers, &s, StatusCode::FORBIDDEN, posted, HashMap::new(), m).await;
+        let page = FormPage {
+            record: posted,
+            status: StatusCode::FORBIDDEN,
+            errors: HashMap::new(),
+            error: m,
+            notice: None,
+            simulated: None,
+        };
+        return settings_page(&state, &headers, &s, page).await;
     }
     let (status, body, refused) =
         call_checked(&state, &s, Method::PUT, "/api/v2/account/settings", Some(json!({"settings": posted}))).await?;
@@ -1140,5 +1172,13 @@ pub async fn save_settings(
         field("campaign_interval_days", Kind::Number),
     ];
     let (errors, general) = field_errors(status, &body, &refused, locale, &known);
-    settings_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, posted, errors, general).await
+    let page = FormPage {
+        record: posted,
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+        error: general,
+        notice: None,
+        simulated: None,
+    };
+    settings_page(&state, &headers, &s, page).await
 }

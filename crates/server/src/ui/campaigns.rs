@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::Form;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -15,6 +15,7 @@ use frontdesk_domain::filter::Record;
 use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::{PageRequest, campaigns as store, users};
 
+use super::PageQuery;
 use super::pages::{Problems, error_page, me, reader, staff};
 use super::session::{self, Session};
 use super::{local_time, render};
@@ -92,7 +93,11 @@ fn finder_query(q: &FindQuery) -> String {
 
 /// Step 1 and 2 on one page: find customers (20 a page, up to 500, no cap on pages), choose
 /// them, and compose the ticket.
-pub async fn new(AxState(state): AxState<State>, headers: HeaderMap, Query(q): Query<FindQuery>) -> Result<Response> {
+pub async fn new(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    PageQuery(q): PageQuery<FindQuery>,
+) -> Result<Response> {
     let s = match runner(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return Ok(r),

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use axum::Form;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -19,6 +19,7 @@ use frontdesk_store::search::{Order, SortBy};
 use frontdesk_store::tickets::Ticket;
 use frontdesk_store::{AnyConnection, account, users, views};
 
+use super::PageQuery;
 use super::pages::{caller_and_id, error_page, me, reader, sidebar, staff};
 use super::session::{self, Session};
 use super::{local_time, render};
@@ -156,7 +157,7 @@ pub async fn view_page(
     AxState(state): AxState<State>,
     headers_in: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> Result<Response> {
     let (s, id) = match caller_and_id(&state, &headers_in, true, &id).await {
         Ok(x) => x,
@@ -271,7 +272,7 @@ async fn bulk_options(conn: &mut AnyConnection) -> Result<minijinja::Value> {
 pub async fn search_page(
     AxState(state): AxState<State>,
     headers_in: HeaderMap,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> Result<Response> {
     let s = match staff(&state, &headers_in).await {
         Ok(s) => s,
@@ -346,12 +347,13 @@ pub async fn search_page(
     let bulk = bulk_options(&mut conn).await?;
     drop(conn);
     let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let searched_tickets = tickets.is_some();
     let (rows_list, columns) = tickets.unwrap_or_default();
     let encoded: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
     let sort = q.sort.as_deref().map(|x| format!("&sort={x}&order={}", q.order.as_deref().unwrap_or("asc")));
     ctx = context! {
         tickets => rows_list, columns, total, page, pages, people, organizations, bulk,
-        q_encoded => encoded, sort => sort.unwrap_or_default(), searched => true,
+        q_encoded => encoded, sort => sort.unwrap_or_default(), searched => true, searched_tickets,
         scope_field => "query", scope_value => query,
         ..ctx
     };
@@ -384,15 +386,17 @@ pub async fn bulk(
     };
     let back = one("back").filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
     let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
-    let refuse = async |key: &str| -> Result<Response> {
-        let message = super::i18n::tr(r.locale, key, &[]);
-        Ok(render(
+    // A refusal: its message, and the way back to the list.
+    let show = |message: String| {
+        render(
             StatusCode::UNPROCESSABLE_ENTITY,
             "error.html",
             r.locale,
             context! { me => me(&s), csrf => s.csrf.clone(), message, back => back.clone() },
-        ))
+        )
     };
+    let refused = |e: &ApiError| show(super::pages::error_text(r.locale, e));
+    let refuse = async |key: &str| -> Result<Response> { Ok(show(super::i18n::tr(r.locale, key, &[]))) };
     if !session::csrf_ok(&s.csrf, one("_csrf").as_deref()) {
         return refuse("stale-form").await;
     }
@@ -464,6 +468,22 @@ pub async fn bulk(
         Ok(input) => {
             let mut conn = state.db.read().await?;
             let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
+            // The people and groups named must exist (whether each ticket takes them is the job's).
+            if let Some(a) = change.get("assignee_id").and_then(Value::as_i64) {
+                let staff = frontdesk_store::users::get(&mut conn, a).await?.is_some_and(|u| u.role != "end-user");
+                if !staff {
+                    let e = ApiError::invalid("assignee_id", format!("assignee_id: user {a} is not an agent"))
+                        .msg("error-not-an-agent", &[("id", &a)]);
+                    return Ok(refused(&e));
+                }
+            }
+            if let Some(g) = change.get("group_id").and_then(Value::as_i64)
+                && frontdesk_store::groups::get(&mut conn, g).await?.is_none_or(|x| x.deleted != 0)
+            {
+                let e = ApiError::invalid("group_id", format!("group_id: group {g} does not exist"))
+                    .msg("error-no-such-group", &[("id", &g)]);
+                return Ok(refused(&e));
+            }
             let status_ok = match change.get("custom_status_id").and_then(Value::as_i64) {
                 Some(id) => frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_some_and(|c| c.active == 1),
                 None => true,
@@ -480,13 +500,7 @@ pub async fn bulk(
         Err(e) => Err(e),
     };
     if let Err(e) = parsed {
-        let message = super::pages::error_text(r.locale, &e);
-        return Ok(render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error.html",
-            r.locale,
-            context! { me => me(&s), csrf => s.csrf.clone(), message, back },
-        ));
+        return Ok(refused(&e));
     }
     let macro_id = one("macro").and_then(|m| m.parse::<i64>().ok());
     if change.is_empty() && macro_id.is_none() {
@@ -535,9 +549,44 @@ pub async fn bulk(
     Ok(Redirect::to(&format!("/agent/jobs/{public}?back={back_q}")).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct JobQuery {
     back: Option<String>,
+}
+
+/// Why a bulk job left a ticket alone, in the reader's language.
+fn failure_text(locale: frontdesk_domain::Locale, x: &Value) -> String {
+    let reasons: Vec<String> = x["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let key = r["key"].as_str()?;
+            let args: Vec<(&str, fluent_bundle::FluentValue<'_>)> = r["args"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), fluent_bundle::FluentValue::from(v.as_str().unwrap_or_default())))
+                .collect();
+            Some(super::i18n::tr(locale, key, &args))
+        })
+        .collect();
+    if !reasons.is_empty() {
+        return reasons.join(" ");
+    }
+    let key = match x["error"].as_str() {
+        Some("RecordNotFound") => "not-found",
+        Some("Forbidden") => "forbidden",
+        Some("UpdateConflict") => "conflict",
+        _ => {
+            let details = match &x["details"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            return format!("{} {details}", super::i18n::tr(locale, "error-invalid", &[]));
+        }
+    };
+    super::i18n::tr(locale, key, &[])
 }
 
 /// A bulk job's progress; the page refreshes itself until the job is done.
@@ -545,7 +594,7 @@ pub async fn job_page(
     AxState(state): AxState<State>,
     headers_in: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<JobQuery>,
+    PageQuery(q): PageQuery<JobQuery>,
 ) -> Result<Response> {
     let s = match staff(&state, &headers_in).await {
         Ok(s) => s,
@@ -563,7 +612,7 @@ pub async fn job_page(
         .iter()
         .filter(|x| x["success"] == json!(false))
         .take(100)
-        .map(|x| context! { id => x["id"].as_i64(), details => x["details"].to_string() })
+        .map(|x| context! { id => x["id"].as_i64(), details => failure_text(r.locale, x) })
         .collect();
     let failed = results.iter().filter(|x| x["success"] == json!(false)).count();
     let done = matches!(job.state.as_str(), "completed" | "failed");

@@ -86,6 +86,39 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// The UI's routes, merged into the API's router.
+/// A page's query string, read leniently: a parameter with a value the page cannot use
+/// (`page=abc`) is left out, as if absent, rather than failing the page.
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> axum::extract::FromRequestParts<S> for PageQuery<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+        loop {
+            let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+            let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+            match serde_path_to_error::deserialize::<_, T>(de) {
+                Ok(v) => return Ok(PageQuery(v)),
+                Err(e) => {
+                    let bad = e.path().to_string();
+                    let before = pairs.len();
+                    pairs.retain(|(k, _)| *k != bad);
+                    if pairs.len() == before {
+                        return Ok(PageQuery(T::default()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The "not found" page, in the reader's language, for a path no page answers.
+pub async fn not_found(state: &State, headers: &axum::http::HeaderMap) -> axum::response::Response {
+    pages::error_page(state, headers, axum::http::StatusCode::NOT_FOUND, "not-found").await
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/", get(pages::home))

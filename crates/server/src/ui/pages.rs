@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State as AxState};
+use axum::extract::{ConnectInfo, State as AxState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -14,6 +14,7 @@ use frontdesk_domain::filter::Record;
 use frontdesk_domain::{EmailAddress, Locale, Role};
 use frontdesk_store::{account, users, views};
 
+use super::PageQuery;
 use super::session::{self, FORM_COOKIE, NoSession, Session, with_form_cookie};
 use super::{locale_for, render};
 use crate::State;
@@ -36,14 +37,21 @@ pub(super) async fn reader(state: &State, headers: &HeaderMap, user: Option<&use
     Ok(Reader { locale, tz })
 }
 
-/// A page that failed: the error in the reader's language, never a stack trace.
+/// A page that failed: the error in the reader's language (the signed-in user's, else the
+/// browser's), with the usual header for a signed-in user, never a stack trace.
 pub(super) async fn error_page(state: &State, headers: &HeaderMap, status: StatusCode, key: &str) -> Response {
-    let locale = match reader(state, headers, None).await {
+    let session = session::current(state, headers).await.ok().and_then(Result::ok);
+    let user = session.as_ref().map(|s| &s.actor.user);
+    let locale = match reader(state, headers, user).await {
         Ok(r) => r.locale,
         Err(_) => Locale::EnUs,
     };
     let message = super::i18n::tr(locale, key, &[]);
-    render(status, "error.html", locale, context! { message })
+    let (me, csrf, back) = match &session {
+        Some(s) => (Some(me(s)), Some(s.csrf.clone()), Some(if s.actor.is_staff() { "/agent" } else { "/portal" })),
+        None => (None, None, None),
+    };
+    render(status, "error.html", locale, context! { message, me, csrf, home => back })
 }
 
 /// The signed-in user, or where to send the browser instead.
@@ -190,7 +198,7 @@ pub struct LoginQuery {
 pub async fn login_form(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Query(q): Query<LoginQuery>,
+    PageQuery(q): PageQuery<LoginQuery>,
 ) -> Result<Response> {
     if no_users(&state).await? {
         return Ok(Redirect::to("/setup").into_response());
@@ -396,5 +404,8 @@ pub async fn agent_home(AxState(state): AxState<State>, headers: HeaderMap) -> R
 
 /// The signed-in user as the page header shows them.
 pub(super) fn me(s: &Session) -> minijinja::Value {
-    context! { id => s.actor.id(), name => s.actor.user.name.clone(), admin => s.actor.is_admin(), staff => s.actor.is_staff() }
+    context! {
+        id => s.actor.id(), name => s.actor.user.name.clone(), admin => s.actor.is_admin(), staff => s.actor.is_staff(),
+        campaigns => s.campaigns,
+    }
 }

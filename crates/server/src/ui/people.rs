@@ -207,6 +207,7 @@ async fn new_ticket_page(
         .map(|u| context! { id => u.id.to_string(), name => u.name })
         .collect();
     let groups = frontdesk_store::groups::list(&mut conn, PageRequest::After { id: None, size: 1000 }).await?.items;
+    let custom = frontdesk_store::custom_statuses::list(&mut conn, true).await?;
     let defs: Vec<_> = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket)
         .await?
         .into_iter()
@@ -222,6 +223,18 @@ async fn new_ticket_page(
     };
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
     let types: Vec<&str> = TicketType::ALL.iter().map(|p| p.as_str()).collect();
+    // Submit as: each category's default by name, then the custom statuses of that category.
+    let statuses: Vec<_> = ["new", "open", "pending", "hold", "solved"]
+        .iter()
+        .flat_map(|cat| custom.iter().filter(move |c| c.status_category == *cat))
+        .map(|c| {
+            if c.is_default == 1 {
+                context! { value => c.status_category, key => format!("status-{}", c.status_category) }
+            } else {
+                context! { value => format!("cs:{}", c.id), label => c.agent_label }
+            }
+        })
+        .collect();
     Ok(render(
         status,
         "new_ticket.html",
@@ -230,7 +243,7 @@ async fn new_ticket_page(
             me => me(s), csrf => s.csrf.clone(), form, errors => problems.by_input(), error => problems.above(),
             agents, groups => group_choices(&groups),
             priorities, types, custom_fields => field_inputs(&defs, None, &draft, &problems),
-            statuses => ["new", "open", "pending", "solved"],
+            statuses,
         },
     ))
 }

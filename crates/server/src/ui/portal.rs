@@ -1,10 +1,10 @@
 //! The customer portal: an end user's own requests (public replies only), a web form for a new
 //! request, and replies. Everything goes through the same ticket use cases as the API.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::Form;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -17,6 +17,7 @@ use frontdesk_domain::filter::Record;
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, users};
 
+use super::PageQuery;
 use super::pages::{Problems, caller_and_id, error_page, invalid_message, reader, signed_in};
 use super::session::{self, Session};
 use super::ticket::{Draft, custom_field_values, field_inputs};
@@ -51,6 +52,17 @@ async fn portal_fields(conn: &mut frontdesk_store::AnyConnection) -> Result<Vec<
         .collect())
 }
 
+/// The label customers see for their own custom statuses (a category's default reads as the
+/// category, in the reader's language, in the template).
+async fn customer_labels(conn: &mut frontdesk_store::AnyConnection) -> Result<HashMap<i64, String>> {
+    Ok(frontdesk_store::custom_statuses::list(conn, false)
+        .await?
+        .into_iter()
+        .filter(|c| c.is_default == 0 && !c.end_user_label.trim().is_empty())
+        .map(|c| (c.id, c.end_user_label))
+        .collect())
+}
+
 /// Requests shown on one page of the list.
 const REQUESTS_PER_PAGE: i64 = 50;
 
@@ -81,6 +93,7 @@ async fn requests_page(
     let page = frontdesk_store::tickets::list(&mut conn, &filter, req).await?;
     let defs: Vec<FieldDef> =
         portal_fields(&mut conn).await?.into_iter().filter(|f| f.editable).map(|f| f.def).collect();
+    let labels = customer_labels(&mut conn).await?;
     drop(conn);
     let r = reader(state, headers, Some(&s.actor.user)).await?;
     let mut items = page.items;
@@ -92,7 +105,8 @@ async fn requests_page(
         .iter()
         .map(|t| {
             let (updated, updated_iso) = local_time(t.updated_at, &r.tz);
-            context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), updated, updated_iso }
+            let label = t.custom_status_id.and_then(|c| labels.get(&c).cloned());
+            context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), label, updated, updated_iso }
         })
         .collect();
     let one = |k: &str| posted.fields.get(k).and_then(|v| v.last()).cloned().unwrap_or_default();
@@ -114,7 +128,7 @@ async fn requests_page(
 pub async fn requests(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Query(at): Query<ListQuery>,
+    PageQuery(at): PageQuery<ListQuery>,
 ) -> Result<Response> {
     let s = match signed_in(&state, &headers).await {
         Ok(s) => s,
@@ -152,25 +166,36 @@ pub async fn create(
     let allowed: HashSet<i64> = offered.iter().map(|f| f.def.id).collect();
     let values = custom_field_values(&form, Some(&allowed));
     // Required in the portal: checked here, as the API has no notion of the portal.
-    let missing: Vec<FieldError> = offered
-        .iter()
-        .filter(|f| f.required)
-        .filter(|f| {
-            let given = values.iter().find(|v| v["id"] == f.def.id).map(|v| &v["value"]);
-            match given {
-                None | Some(Value::Null) => true,
-                Some(Value::String(s)) => s.trim().is_empty(),
-                Some(Value::Array(a)) => a.is_empty(),
-                Some(Value::Bool(b)) => !b && f.def.kind == FieldType::Checkbox,
-                _ => false,
-            }
-        })
-        .map(|f| {
-            FieldError::new("custom_fields", "BlankValue", format!("{} is required", f.def.title))
-                .message("portal-field-required", &[("field", f.def.title.clone())])
-                .about_custom_field(f.def.id)
-        })
-        .collect();
+    let mut missing: Vec<FieldError> = Vec::new();
+    if one("subject").trim().is_empty() {
+        missing
+            .push(FieldError::new("subject", "BlankValue", "Subject: cannot be blank").message("subject-blank", &[]));
+    }
+    if one("description").trim().is_empty() {
+        missing.push(
+            FieldError::new("comment", "BlankValue", "Description: cannot be blank").message("description-blank", &[]),
+        );
+    }
+    missing.extend(
+        offered
+            .iter()
+            .filter(|f| f.required)
+            .filter(|f| {
+                let given = values.iter().find(|v| v["id"] == f.def.id).map(|v| &v["value"]);
+                match given {
+                    None | Some(Value::Null) => true,
+                    Some(Value::String(s)) => s.trim().is_empty(),
+                    Some(Value::Array(a)) => a.is_empty(),
+                    Some(Value::Bool(b)) => !b && f.def.kind == FieldType::Checkbox,
+                    _ => false,
+                }
+            })
+            .map(|f| {
+                FieldError::new("custom_fields", "BlankValue", format!("{} is required", f.def.title))
+                    .message("portal-field-required", &[("field", f.def.title.clone())])
+                    .about_custom_field(f.def.id)
+            }),
+    );
     let mut change = serde_json::Map::new();
     change.insert("subject".into(), json!(one("subject").trim()));
     change.insert("comment".into(), json!({"body": one("description")}));
@@ -224,6 +249,7 @@ async fn request_page(
     let people = users::get_many(&mut conn, &ids).await?;
     let mut files = super::ticket::files_by_comment(&mut conn, &comments).await?;
     let visible = portal_fields(&mut conn).await?;
+    let labels = customer_labels(&mut conn).await?;
     let values = frontdesk_store::custom_fields::values(&mut conn, Record::Ticket, &[id]).await?;
     drop(conn);
     let r = reader(state, headers, Some(&s.actor.user)).await?;
@@ -253,7 +279,9 @@ async fn request_page(
             context! { author, html => c.html_body.clone(), files, at, at_iso }
         })
         .collect();
-    let ticket = context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone() };
+    let label = t.custom_status_id.and_then(|c| labels.get(&c).cloned());
+    let ticket =
+        context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), label };
     let me = super::pages::me(s);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render(
@@ -293,6 +321,9 @@ pub async fn reply(
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         return request_page(&state, &headers, &s, id, Some(super::i18n::tr(locale, "stale-form", &[]))).await;
+    }
+    if f.body.trim().is_empty() {
+        return request_page(&state, &headers, &s, id, Some(super::i18n::tr(locale, "reply-blank", &[]))).await;
     }
     let mut conn = state.db.read().await?;
     let own = frontdesk_store::tickets::get(&mut conn, id).await?.is_some_and(|t| t.requester_id == s.actor.id());

@@ -26,6 +26,8 @@ pub struct Session {
     pub id: String,
     pub csrf: String,
     pub actor: Actor,
+    /// Whether the user may run proactive campaigns (admins, and agents given the permission).
+    pub campaigns: bool,
 }
 
 pub fn random_token() -> String {
@@ -121,13 +123,15 @@ pub async fn current(state: &State, headers: &HeaderMap) -> Result<std::result::
         return Ok(Err(NoSession::Expired));
     }
     let user: Option<User> = frontdesk_store::users::get(&mut conn, s.user_id).await?;
-    drop(conn);
     let Some(user) = user.filter(|u| u.active == 1 && u.suspended == 0) else { return Ok(Err(NoSession::Missing)) };
+    let role = Role::parse(&user.role).unwrap_or(Role::EndUser);
+    let actor = Actor { user, role };
+    let campaigns = crate::app::campaigns::may_run(&mut conn, &actor).await.is_ok();
+    drop(conn);
     if now - s.seen_at > TOUCH_SECS {
         crate::app::in_tx(state, async |tx| Ok(sessions::touch(tx, &id, now).await?)).await?;
     }
-    let role = Role::parse(&user.role).unwrap_or(Role::EndUser);
-    Ok(Ok(Session { id, csrf: s.csrf, actor: Actor { user, role } }))
+    Ok(Ok(Session { id, csrf: s.csrf, actor, campaigns }))
 }
 
 /// Compares a form's token with the expected one in constant time.

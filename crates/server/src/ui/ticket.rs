@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Form;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -18,6 +18,7 @@ use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, custom_statuses, users};
 
+use super::PageQuery;
 use super::pages::{Problems, caller_and_id, error_page, me, reader};
 use super::session::{self, Session};
 use super::{local_time, render};
@@ -30,7 +31,7 @@ use crate::error::{ApiError, FieldError, Result};
 const MAX_COMMENTS: i64 = 1000;
 const OTHER_TICKETS: i64 = 10;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct TicketQuery {
     saved: Option<String>,
     /// A macro to preview on the ticket.
@@ -42,7 +43,7 @@ pub async fn page(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<TicketQuery>,
+    PageQuery(q): PageQuery<TicketQuery>,
 ) -> Result<Response> {
     let (s, id) = match caller_and_id(&state, &headers, true, &id).await {
         Ok(x) => x,
@@ -525,8 +526,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
     people.dedup();
     let names: HashMap<i64, String> =
         users::get_many(&mut conn, &people).await?.into_iter().map(|u| (u.id, u.name)).collect();
-    let status_labels: HashMap<i64, String> =
-        custom_statuses::list(&mut conn, false).await?.into_iter().map(|c| (c.id, c.agent_label)).collect();
+    let statuses = custom_statuses::list(&mut conn, false).await?;
     let group_names: HashMap<i64, String> =
         frontdesk_store::groups::list(&mut conn, PageRequest::After { id: None, size: 1000 })
             .await?
@@ -540,6 +540,18 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
         audits::comments_of_audits(&mut conn, &audit_ids).await?.into_iter().map(|c| (c.audit_id, c)).collect();
     drop(conn);
     let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    // A category's default status reads in the reader's language; the others by their label.
+    let status_labels: HashMap<i64, String> = statuses
+        .into_iter()
+        .map(|c| {
+            let label = if c.is_default == 1 {
+                super::i18n::tr(r.locale, &format!("status-{}", c.status_category), &[])
+            } else {
+                c.agent_label
+            };
+            (c.id, label)
+        })
+        .collect();
     // Fields by the names the ticket page gives them, in the reader's language.
     let field_name = |f: &str| {
         let key = match f {

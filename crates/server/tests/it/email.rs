@@ -549,12 +549,13 @@ async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_l
 
     // Mail from the customer: a ticket, and an acknowledgement that threads and says it is
     // automatic, with the trigger's (Portuguese) text and the footer in her language.
-    let first = "From: hana@example.jp\r\nTo: help@acme.test\r\nSubject: Login\r\nMessage-ID: <hana-1@example.jp>\r\n\r\nI cannot log in.\r\n";
+    let first = "From: hana@example.jp\r\nTo: help@acme.test\r\nSubject: Login & <2FA>\r\nMessage-ID: <hana-1@example.jp>\r\n\r\nI cannot log in.\r\n";
     let o = deliver(&app, first.as_bytes().to_vec(), "help@acme.test").await;
     let id = o["ticket_id"].as_i64().unwrap();
     let ack = crate::helpers::nth_mail(&sent, 0).await;
     let m = mail_parser::MessageParser::default().parse(ack.as_bytes()).unwrap();
-    assert_eq!(m.subject().unwrap(), format!("[#{id}] Recebemos sua solicitação: Login"));
+    // A subject is text: the ticket's own, as it was written (no HTML escapes).
+    assert_eq!(m.subject().unwrap(), format!("[#{id}] Recebemos sua solicitação: Login & <2FA>"));
     assert_eq!(m.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
     assert_eq!(m.header_raw("X-Loop").map(str::trim), Some("frontdesk"));
     // Our own acknowledgement, bounced back to the support address by a careless forwarder,
@@ -563,7 +564,7 @@ async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_l
     assert_eq!(echo["outcome"], "ignored", "{echo}");
     assert_eq!(m.in_reply_to().as_text(), Some("hana-1@example.jp"));
     let text = m.body_text(0).unwrap().to_string();
-    assert!(text.contains("recebemos sua solicitação \"Login\""), "{text}");
+    assert!(text.contains("recebemos sua solicitação \"Login & <2FA>\""), "{text}");
     assert!(text.contains(&format!("リクエスト #{id} に追記できます")), "{text}");
     assert!(text.contains(&format!("{}/portal/requests/{id}", app.base)), "{text}");
     // Her answer to the acknowledgement threads by its reply token.

@@ -975,3 +975,97 @@ async fn a_view_sorts_by_its_columns_pages_without_a_cap_and_shows_times_in_the_
     assert_eq!(p.status, StatusCode::OK);
     assert_eq!(list_rows(&p.html)[0].1[1], shown("UTC"));
 }
+
+#[tokio::test]
+async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_records_of_every_kind_open() {
+    let app = TestApp::spawn().await;
+    let (_, mut pt) = agent(&app, "Paula Agente", "paula@example.com", Role::Agent, "pt-BR").await;
+    let (_, mut ja) = agent(&app, "Aiko Admin", "aiko@example.com", Role::Admin, "ja").await;
+
+    // A page that does not exist, a path no page answers, a page the user may not see: the
+    // signed-in user's language, the usual header, never the API's JSON.
+    for path in ["/agent/tickets/999", "/agent/nothing-here", "/portal/nothing/here"] {
+        let p = pt.get(path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(p.html.contains("Esta página não existe.") && p.html.contains("Paula Agente"), "{path}: {}", p.html);
+    }
+    let p = pt.get("/admin/users").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("Você não tem permissão para ver esta página."), "{}", p.html);
+    assert!(!p.html.contains("/agent/campaigns"), "no link to what she may not open: {}", p.html);
+    assert!(ja.get("/agent").await.html.contains("/agent/campaigns"), "an admin may run campaigns");
+    assert_eq!(app.get("/api/v2/nothing").await.body["error"], "InvalidEndpoint", "the API keeps its answer");
+    // A query parameter a page cannot use is left out, not an error.
+    for path in ["/agent/search?q=status%3Anew&page=abc", "/admin/users?page=abc", "/portal?before=x"] {
+        let p = ja.get(path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.html);
+    }
+
+    // Webhooks (string ids) and API tokens open from their lists, and can be deleted.
+    let hook = app
+        .post("/api/v2/webhooks", json!({"webhook": {"name": "CRM", "endpoint": "https://crm.example.com/hook"}}))
+        .await
+        .body["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = ja.get("/admin/webhooks").await;
+    assert!(list.html.contains(&format!("href=\"/admin/webhooks/{hook}\"")), "{}", list.html);
+    assert!(list.html.contains("有効"), "the status in Japanese: {}", list.html);
+    let p = ja.get(&format!("/admin/webhooks/{hook}")).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("data-confirm=\"「CRM」を完全に削除しますか？"), "deleting asks first: {}", p.html);
+    let token = app.post("/api/v2/api_tokens", json!({"api_token": {"description": "Zapier"}})).await;
+    let token_id = token.body["api_token"]["id"].as_i64().unwrap();
+    let p = ja.get(&format!("/admin/api_tokens/{token_id}")).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(!p.html.contains(token.body["api_token"]["token"].as_str().unwrap()), "never the secret again");
+    let csrf = hidden(&p.html, "_csrf");
+    let p = ja.post(&format!("/admin/api_tokens/{token_id}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert!(!app.get("/api/v2/api_tokens").await.body.to_string().contains("Zapier"), "revoked");
+
+    // Settings: a blank name is refused next to it; a save is confirmed, not shown as an error.
+    let csrf = hidden(&ja.get("/admin/settings").await.html, "_csrf");
+    let p = ja
+        .post("/admin/settings", &[("_csrf", &csrf), ("name", " "), ("time_zone", "Asia/Tokyo"), ("locale", "ja")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("id=\"e-name\""), "{}", p.html);
+    let p = ja
+        .post("/admin/settings", &[("_csrf", &csrf), ("name", "Acme"), ("time_zone", "Asia/Tokyo"), ("locale", "ja")])
+        .await;
+    let p = ja.get(p.location.as_deref().unwrap()).await;
+    assert!(p.html.contains("class=\"flash\" role=\"status\""), "{}", p.html);
+    assert!(!p.html.contains("role=\"alert\""), "{}", p.html);
+
+    // A bulk change a ticket refuses: the job page says why, in the reader's language.
+    let group =
+        app.post("/api/v2/groups", json!({"group": {"name": "Tier 2"}})).await.body["group"]["id"].as_i64().unwrap();
+    let t = app.ticket(json!({"subject": "Grouped", "comment": {"body": "x"}, "group_id": group})).await;
+    let paula = app.get("/api/v2/users/me").await; // the admin; Paula is found by email below
+    assert_eq!(paula.status, 200);
+    let users = app.get("/api/v2/users?role=agent").await.body;
+    let paula = users["users"].as_array().unwrap().iter().find(|u| u["email"] == "paula@example.com").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let csrf = hidden(&pt.get("/agent/search?q=status%3Anew").await.html, "_csrf");
+    let (id, a) = (t["id"].to_string(), paula.to_string());
+    let p = pt.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", &id), ("assignee_id", &a)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let job = p.location.unwrap();
+    let public = job.trim_start_matches("/agent/jobs/").split('?').next().unwrap().to_string();
+    app.wait_job(&public).await;
+    let p = pt.get(&job).await;
+    assert!(p.html.contains("O responsável não é membro do grupo escolhido."), "{}", p.html);
+    // Someone who is not an agent is refused before any job.
+    let (customer, _) = make_user(&app.state, "Cora Cliente", "cora@example.com", Role::EndUser, None).await;
+    let c = customer.to_string();
+    let p = pt.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", &id), ("assignee_id", &c)]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains(&format!("O usuário {customer} não é um agente.")), "{}", p.html);
+
+    // Searching people counts no tickets.
+    let p = pt.get("/agent/search?q=type%3Auser%20cora").await;
+    assert!(p.html.contains("Cora Cliente") && !p.html.contains("0 ticket"), "{}", p.html);
+}

@@ -137,6 +137,12 @@
     });
   }
 
+  // A form that destroys something asks first (`data-confirm` holds the question).
+  document.addEventListener("submit", (e) => {
+    const question = e.target.dataset && e.target.dataset.confirm;
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
+
   liveList();
   presence();
   markdownPreview();
