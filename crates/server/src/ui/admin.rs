@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
-use super::PageQuery;
 use super::pages::{Problems, error_page, me, reader, signed_in};
 use super::session::{self, Session};
+use super::{PageForm, PageQuery};
 use super::{local_time, render};
 use crate::State;
 use crate::error::Result;
@@ -934,7 +934,7 @@ pub async fn remove(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path((slug, id)): Path<(String, String)>,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response> {
     let (s, res) = match admin_of(&state, &headers, &slug).await {
         Ok((_, r)) if !r.deletable => return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await),
@@ -983,7 +983,7 @@ pub async fn add_identity(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<IdentityForm>,
+    PageForm(f): PageForm<IdentityForm>,
 ) -> Result<Response> {
     let s = match admin(&state, &headers).await {
         Ok(s) => s,
@@ -1039,7 +1039,7 @@ pub async fn password_link(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response> {
     let s = match admin(&state, &headers).await {
         Ok(s) => s,
@@ -1139,7 +1139,7 @@ async fn settings_page(state: &State, headers: &HeaderMap, s: &Session, page: Fo
 pub async fn save_settings(
     AxState(state): AxState<State>,
     headers: HeaderMap,
-    Form(f): Form<SettingsForm>,
+    PageForm(f): PageForm<SettingsForm>,
 ) -> Result<Response> {
     let s = match admin(&state, &headers).await {
         Ok(s) => s,

@@ -15,9 +15,9 @@ use frontdesk_domain::filter::Record;
 use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::{PageRequest, campaigns as store, users};
 
-use super::PageQuery;
 use super::pages::{Problems, error_page, me, reader, staff};
 use super::session::{self, Session};
+use super::{PageForm, PageQuery};
 use super::{local_time, render};
 use crate::State;
 use crate::app::campaigns::{self as app, CampaignInput};
@@ -443,7 +443,11 @@ pub struct SendForm {
 }
 
 /// Step 4: send. The campaign is made (recipients fixed, view created) and its job queued.
-pub async fn send(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<SendForm>) -> Result<Response> {
+pub async fn send(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    PageForm(f): PageForm<SendForm>,
+) -> Result<Response> {
     let s = match runner(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return Ok(r),
@@ -576,7 +580,7 @@ pub async fn pause(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response> {
     change_state(&state, &headers, &id, f.csrf.as_deref(), true).await
 }
@@ -585,7 +589,7 @@ pub async fn resume(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> Result<Response> {
     change_state(&state, &headers, &id, f.csrf.as_deref(), false).await
 }

@@ -114,6 +114,23 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> axum::extract::Fr
     }
 }
 
+/// A page's form, or, when the browser sent it incomplete or garbled, a page that says so in
+/// the reader's language (instead of the framework's plain text).
+pub struct PageForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<State> for PageForm<T> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: axum::extract::Request, state: &State) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let parsed = axum::Form::<T>::from_request(req, state).await.map(|axum::Form(v)| v).ok();
+        match parsed {
+            Some(v) => Ok(PageForm(v)),
+            None => Err(pages::error_page(state, &headers, axum::http::StatusCode::BAD_REQUEST, "bad-form").await),
+        }
+    }
+}
+
 /// The "not found" page, in the reader's language, for a path no page answers.
 pub async fn not_found(state: &State, headers: &axum::http::HeaderMap) -> axum::response::Response {
     pages::error_page(state, headers, axum::http::StatusCode::NOT_FOUND, "not-found").await

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::Form;
 use axum::extract::{ConnectInfo, State as AxState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,8 +13,8 @@ use frontdesk_domain::filter::Record;
 use frontdesk_domain::{EmailAddress, Locale, Role};
 use frontdesk_store::{account, users, views};
 
-use super::PageQuery;
 use super::session::{self, FORM_COOKIE, NoSession, Session, with_form_cookie};
+use super::{PageForm, PageQuery};
 use super::{locale_for, render};
 use crate::State;
 use crate::app::input::Patch;
@@ -226,7 +225,7 @@ pub async fn login(
     AxState(state): AxState<State>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> Result<Response> {
     let r = reader(&state, &headers, None).await?;
     let again = |key: &str, status: StatusCode| {
@@ -274,7 +273,11 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
-pub async fn logout(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Result<Response> {
+pub async fn logout(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    PageForm(f): PageForm<CsrfForm>,
+) -> Result<Response> {
     if let Ok(Ok(s)) = session::current(&state, &headers).await {
         if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
             return Ok(error_page(&state, &headers, StatusCode::FORBIDDEN, "stale-form").await);
@@ -308,7 +311,11 @@ pub struct SetupForm {
 }
 
 /// The first run: creates the first admin, signed in at once. Only while there are no users.
-pub async fn setup(AxState(state): AxState<State>, headers: HeaderMap, Form(f): Form<SetupForm>) -> Result<Response> {
+pub async fn setup(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    PageForm(f): PageForm<SetupForm>,
+) -> Result<Response> {
     if !no_users(&state).await? {
         return Ok(Redirect::to("/login").into_response());
     }

@@ -17,10 +17,10 @@ use frontdesk_domain::filter::Record;
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, users};
 
-use super::PageQuery;
 use super::pages::{Problems, caller_and_id, error_page, invalid_message, reader, signed_in};
 use super::session::{self, Session};
 use super::ticket::{Draft, custom_field_values, field_inputs};
+use super::{PageForm, PageQuery};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::{CommentInput, TicketInput};
@@ -312,7 +312,7 @@ pub async fn reply(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<ReplyForm>,
+    PageForm(f): PageForm<ReplyForm>,
 ) -> Result<Response> {
     let (s, id) = match caller_and_id(&state, &headers, false, &id).await {
         Ok(x) => x,

@@ -5,7 +5,6 @@
 //! account, and an address gets at most a few links an hour. Campaign mail carries a third
 //! kind: an unsubscribe link that works for a year and is never used up.
 
-use axum::Form;
 use axum::extract::{ConnectInfo, Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +16,7 @@ use frontdesk_domain::EmailAddress;
 use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN, UNSUBSCRIBE};
 use frontdesk_store::{sessions, users};
 
+use super::PageForm;
 use super::pages::{error_page, reader};
 use super::render;
 use super::session::{self, FORM_COOKIE};
@@ -126,7 +126,7 @@ pub async fn set(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(secret): Path<String>,
-    Form(f): Form<ResetForm>,
+    PageForm(f): PageForm<ResetForm>,
 ) -> Result<Response> {
     let Some(reset) = usable(&state, &secret, RESET).await? else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "reset-link-used").await);
@@ -190,7 +190,7 @@ pub async fn request_link(
     AxState(state): AxState<State>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    Form(f): Form<LinkRequest>,
+    PageForm(f): PageForm<LinkRequest>,
 ) -> Result<Response> {
     let r = reader(&state, &headers, None).await?;
     let token = session::random_token();
@@ -285,7 +285,7 @@ pub async fn sign_in(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(secret): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response> {
     let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
     if !session::csrf_ok(&expected, f.csrf.as_deref()) {

@@ -18,9 +18,9 @@ use frontdesk_domain::{Priority, TicketType};
 use frontdesk_store::tickets::TicketFilter;
 use frontdesk_store::{PageRequest, audits, custom_statuses, users};
 
-use super::PageQuery;
 use super::pages::{Problems, caller_and_id, error_page, me, reader};
 use super::session::{self, Session};
+use super::{PageForm, PageQuery};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::TicketInput;
@@ -53,7 +53,9 @@ pub async fn page(
         Some(m) => macro_preview(&state, &s, id, m).await?,
         None => None,
     };
-    let shown = Shown { flash_key: q.saved.map(|_| "saved"), preview, ..Shown::new(StatusCode::OK) };
+    // A macro asked for that is gone (or a mistyped link): said, not silently ignored.
+    let problem = (q.macro_id.is_some() && preview.is_none()).then_some("macro-not-found");
+    let shown = Shown { flash_key: q.saved.map(|_| "saved"), preview, problem, ..Shown::new(StatusCode::OK) };
     view(&state, &headers, &s, id, shown).await
 }
 
@@ -95,7 +97,7 @@ pub async fn apply_macro(
     AxState(state): AxState<State>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<MacroForm>,
+    PageForm(f): PageForm<MacroForm>,
 ) -> Result<Response> {
     let (s, id) = match caller_and_id(&state, &headers, true, &id).await {
         Ok(x) => x,

@@ -829,6 +829,7 @@ async fn a_campaign_is_found_composed_previewed_and_sent_from_the_workspace() {
     let p = b.post("/agent/campaigns/preview", &pairs).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains("Sua renovação está chegando."));
+    assert!(p.html.contains("id=\"c-name-error\""), "the problem is under the name: {}", p.html);
     let form = compose("Renewal nudges");
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = b.post("/agent/campaigns/preview", &pairs).await;
@@ -1000,6 +1001,12 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
         let p = ja.get(path).await;
         assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.html);
     }
+
+    // A form the browser sent incomplete: a page that says so, in the reader's language.
+    let mut anonymous = Browser::new(&app.base, "pt-BR");
+    let p = anonymous.post("/login", &[("email", "paula@example.com")]).await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.html.contains("Este formulário chegou incompleto."), "{}", p.html);
 
     // Webhooks (string ids) and API tokens open from their lists, and can be deleted.
     let hook = app

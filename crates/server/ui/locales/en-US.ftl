@@ -509,3 +509,5 @@ choice-phone_number = Phone
 choice-twitter = Twitter / X
 choice-facebook = Facebook
 choice-google = Google
+bad-form = This form arrived incomplete. Go back, reload the page and try again.
+macro-not-found = That macro does not exist any more.

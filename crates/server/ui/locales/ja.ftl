@@ -488,3 +488,5 @@ choice-phone_number = 電話番号
 choice-twitter = Twitter / X
 choice-facebook = Facebook
 choice-google = Google
+bad-form = フォームが不完全な状態で届きました。戻ってページを再読み込みし、もう一度お試しください。
+macro-not-found = そのマクロはもう存在しません。

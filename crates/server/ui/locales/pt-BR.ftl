@@ -509,3 +509,5 @@ choice-phone_number = Telefone
 choice-twitter = Twitter / X
 choice-facebook = Facebook
 choice-google = Google
+bad-form = Este formulário chegou incompleto. Volte, recarregue a página e tente de novo.
+macro-not-found = Essa macro não existe mais.
