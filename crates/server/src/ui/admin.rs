@@ -744,7 +744,7 @@ async fn form_page(
     error: String,
     notice: Option<String>,
 ) -> Result<Response> {
-    let page = FormPage { record, status, errors, error, notice, simulated: None };
+    let page = FormPage { record, status, errors, error, notice, simulated: None, identity: None };
     form_page_with(state, headers, s, res, id, page).await
 }
 
@@ -757,6 +757,8 @@ struct FormPage {
     error: String,
     notice: Option<String>,
     simulated: Option<Value>,
+    /// A refused identity: what was typed (kind, value) and why, shown in the identities box.
+    identity: Option<(String, String, String)>,
 }
 
 async fn form_page_with(
@@ -767,7 +769,7 @@ async fn form_page_with(
     id: &str,
     page: FormPage,
 ) -> Result<Response> {
-    let FormPage { record, status, errors, error, notice, simulated } = page;
+    let FormPage { record, status, errors, error, notice, simulated, identity } = page;
     let is_new = id == "new";
     let groups = if res.fields.iter().any(|f| f.kind == Kind::Group) {
         let (_, body) = call(state, s, Method::GET, "/api/v2/groups?per_page=100", None).await?;
@@ -818,7 +820,9 @@ async fn form_page_with(
             .flatten()
             .map(|i| context! { kind => shown(&i["type"]), value => shown(&i["value"]), primary => i["primary"].as_bool(), verified => i["verified"].as_bool() })
             .collect();
-        extra = context! { identities, ..extra };
+        let (kind, value, problem) = identity.unwrap_or_default();
+        extra =
+            context! { identities, identity_kind => kind, identity_value => value, identity_error => problem, ..extra };
     }
     let simulated = match simulated {
         Some(answer) => Some(answer),
@@ -890,7 +894,15 @@ pub async fn save(
             (errors, general, None)
         };
         let code = if status.is_success() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        let page = FormPage { record: Value::Object(record), status: code, errors, error, notice: None, simulated };
+        let page = FormPage {
+            record: Value::Object(record),
+            status: code,
+            errors,
+            error,
+            notice: None,
+            simulated,
+            identity: None,
+        };
         return form_page_with(&state, &headers, &s, res, &id, page).await;
     }
     let (method, path) =
@@ -1017,20 +1029,18 @@ pub async fn add_identity(
     if status.is_success() {
         return Ok(Redirect::to(&format!("/admin/users/{n}?saved=1")).into_response());
     }
-    let (_, general) = field_errors(status, &answer, &refused, locale, &[]);
-    form_page(
-        &state,
-        &headers,
-        &s,
-        res,
-        &id,
-        record["user"].clone(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        HashMap::new(),
-        general,
-        None,
-    )
-    .await
+    // The problem goes next to the identity box, with what was typed.
+    let (_, problem) = field_errors(status, &answer, &refused, locale, &[]);
+    let page = FormPage {
+        record: record["user"].clone(),
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        errors: HashMap::new(),
+        error: String::new(),
+        notice: None,
+        simulated: None,
+        identity: Some((f.kind.trim().to_string(), f.value.trim().to_string(), problem)),
+    };
+    form_page_with(&state, &headers, &s, res, &id, page).await
 }
 
 /// Makes a one-time link with which the user sets a new password (shown to the admin until
@@ -1104,6 +1114,7 @@ pub async fn settings(
         error: String::new(),
         notice,
         simulated: None,
+        identity: None,
     };
     settings_page(&state, &headers, &s, page).await
 }
@@ -1157,6 +1168,7 @@ pub async fn save_settings(
             error: m,
             notice: None,
             simulated: None,
+            identity: None,
         };
         return settings_page(&state, &headers, &s, page).await;
     }
@@ -1179,6 +1191,7 @@ pub async fn save_settings(
         error: general,
         notice: None,
         simulated: None,
+        identity: None,
     };
     settings_page(&state, &headers, &s, page).await
 }

@@ -145,6 +145,9 @@ pub async fn create_ticket(
         Problems::place(r.locale, errors, |f| match Problems::base(f) {
             "comment" | "description" => Some("body".to_string()),
             "requester" => Some("requester_email".to_string()),
+            // The requester's own fields are checked by their names inside `requester`.
+            "name" => Some("requester_name".to_string()),
+            "email" => Some("requester_email".to_string()),
             base @ ("subject" | "requester_email" | "assignee_id" | "group_id" | "priority" | "type" | "tags"
             | "custom_fields" | "status") => Some(base.to_string()),
             _ => None,

@@ -198,12 +198,13 @@ pub async fn request_link(
     let purpose = if f.purpose == SIGN_IN { SIGN_IN } else { RESET };
     let page = |status: StatusCode, key: &str, is_error: bool| {
         let text = super::i18n::tr(r.locale, key, &[("email", f.email.clone().into())]);
-        let (error, flash) = if is_error { (Some(text), None) } else { (None, Some(text)) };
+        // The link box's own answer stands in the link box.
+        let (link_error, link_flash) = if is_error { (Some(text), None) } else { (None, Some(text)) };
         let page = render(
             status,
             "login.html",
             r.locale,
-            context! { csrf => token.clone(), error, flash, email => f.email.clone() },
+            context! { csrf => token.clone(), link_error, link_flash, email => f.email.clone() },
         );
         session::with_form_cookie(&state, &headers, page, &token)
     };

@@ -430,6 +430,12 @@ async fn a_customer_signs_in_by_an_emailed_link_that_works_once() {
         .post("/login/link", &[("_csrf", csrf.as_str()), ("email", "ninguem@cliente.com"), ("purpose", "sign_in")])
         .await;
     assert!(p.html.contains("Se ninguem@cliente.com tiver uma conta aqui"), "{}", p.html);
+    // Not an address: said in the link box, under its address.
+    let csrf = hidden(&p.html, "_csrf");
+    let p = b.post("/login/link", &[("_csrf", csrf.as_str()), ("email", "rosa"), ("purpose", "sign_in")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let link_box = p.html.split("action=\"/login/link\"").nth(1).unwrap_or("");
+    assert!(link_box.contains("id=\"link-error\""), "{}", p.html);
     // A stale form sends nothing.
     let p = b.post("/login/link", &[("_csrf", "0"), ("email", "rosa@cliente.com"), ("purpose", "sign_in")]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);

@@ -1032,6 +1032,27 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert!(!app.get("/api/v2/api_tokens").await.body.to_string().contains("Zapier"), "revoked");
 
+    // An identity refused: the problem under the identity box, with what was typed; one accepted.
+    let cora = make_user(&app.state, "Cora Cliente", "cora@example.com", Role::EndUser, None).await.0;
+    let page = ja.get(&format!("/admin/users/{cora}")).await;
+    let csrf = hidden(&page.html, "_csrf");
+    let path = format!("/admin/users/{cora}/identities");
+    let p = ja.post(&path, &[("_csrf", &csrf), ("type", "phone_number"), ("value", "abc")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.html.contains("<p class=\"error\" id=\"identity-error\">「abc」は電話番号ではありません。</p>"),
+        "{}",
+        p.html
+    );
+    assert!(
+        p.html.contains("value=\"abc\"") && p.html.contains("<option value=\"phone_number\" selected>"),
+        "{}",
+        p.html
+    );
+    let p = ja.post(&path, &[("_csrf", &csrf), ("type", "phone_number"), ("value", "+55 11 99999-0000")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert!(ja.get(&format!("/admin/users/{cora}")).await.html.contains("電話番号: +5511999990000"));
+
     // Settings: a blank name is refused next to it; a save is confirmed, not shown as an error.
     let csrf = hidden(&ja.get("/admin/settings").await.html, "_csrf");
     let p = ja
@@ -1066,7 +1087,7 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
     let p = pt.get(&job).await;
     assert!(p.html.contains("O responsável não é membro do grupo escolhido."), "{}", p.html);
     // Someone who is not an agent is refused before any job.
-    let (customer, _) = make_user(&app.state, "Cora Cliente", "cora@example.com", Role::EndUser, None).await;
+    let customer = cora;
     let c = customer.to_string();
     let p = pt.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", &id), ("assignee_id", &c)]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
