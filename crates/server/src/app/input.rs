@@ -59,6 +59,40 @@ fn type_error(key: &str, expected: &str) -> ApiError {
     ApiError::invalid(key, format!("{key}: must be {expected}")).msg("error-wrong-type", &[])
 }
 
+/// A form's refusals gathered as its fields are read, so that one answer names them all
+/// (each field that failed reads as absent meanwhile).
+#[derive(Default)]
+pub struct Gather {
+    refused: Vec<crate::error::FieldError>,
+    other: Option<ApiError>,
+}
+
+impl Gather {
+    /// The value, or its default with the refusal kept for [`Gather::done`].
+    pub fn take<T: Default>(&mut self, r: Result<T>) -> T {
+        match r {
+            Ok(v) => v,
+            Err(ApiError::Invalid(list)) => {
+                self.refused.extend(list);
+                T::default()
+            }
+            Err(e) => {
+                self.other.get_or_insert(e);
+                T::default()
+            }
+        }
+    }
+
+    /// Every refusal gathered, as one error.
+    pub fn done(self) -> Result<()> {
+        match (self.other, self.refused.is_empty()) {
+            (Some(e), _) => Err(e),
+            (None, true) => Ok(()),
+            (None, false) => Err(ApiError::Invalid(self.refused)),
+        }
+    }
+}
+
 impl<'a> Obj<'a> {
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)

@@ -23,7 +23,7 @@ use frontdesk_store::{groups, users};
 
 use super::Via;
 use super::fields::{FieldRef, Values};
-use super::input::Obj;
+use super::input::{Gather, Obj};
 use super::tickets::{CommentInput, Saved, TicketInput};
 use super::views::parse_conditions;
 use crate::auth::Actor;
@@ -257,102 +257,132 @@ pub async fn apply(
     let o = Obj(m);
     let is_new = rule.id == 0;
     rule.kind = kind.as_str().to_string();
-    match o.str("title", 255)?.set() {
+    // The title, the conditions and the actions are checked apart: every problem is reported.
+    let mut g = Gather::default();
+    match g.take(o.str("title", 255)).set() {
         Some(t) if !t.trim().is_empty() => rule.title = t.trim().to_string(),
-        Some(_) => return Err(ApiError::blank("title", "Title")),
-        None if is_new => return Err(ApiError::blank("title", "Title")),
-        None => {}
+        None if !is_new => {}
+        _ => g.take::<()>(Err(ApiError::blank("title", "Title"))),
     }
-    rule.description = o.str("description", 65_535)?.apply(rule.description.take());
-    match o.bool("active")? {
+    rule.description = g.take(o.str("description", 65_535)).apply(rule.description.take());
+    match g.take(o.bool("active")) {
         Some(a) => rule.active = i64::from(a),
         None if is_new => rule.active = 1,
         None => {}
     }
     match o.raw("position").filter(|v| !v.is_null()) {
         Some(p) => {
-            rule.position = p.as_i64().ok_or_else(|| {
+            let position = p.as_i64().ok_or_else(|| {
                 ApiError::invalid("position", "position: must be an integer").msg("error-wrong-type", &[])
-            })?
+            });
+            rule.position = g.take(position.map(Some)).unwrap_or(rule.position);
         }
         None if is_new => rule.position = store::next_position(conn, kind.as_str()).await?,
         None => {}
     }
     if let Some(c) = o.raw("category_id").filter(|v| !v.is_null()) {
-        let id = c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
-        let id = id.ok_or_else(|| {
-            ApiError::invalid("category_id", "category_id: must be an id").msg("error-wrong-type", &[])
-        })?;
-        if kind != RuleKind::Trigger || store::category(conn, id).await?.is_none() {
-            return Err(ApiError::invalid("category_id", format!("category_id: trigger category {id} does not exist"))
+        let category = async {
+            let id = c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
+            let id = id.ok_or_else(|| {
+                ApiError::invalid("category_id", "category_id: must be an id").msg("error-wrong-type", &[])
+            })?;
+            if kind != RuleKind::Trigger || store::category(conn, id).await?.is_none() {
+                return Err(ApiError::invalid(
+                    "category_id",
+                    format!("category_id: trigger category {id} does not exist"),
+                )
                 .msg("error-no-such-category", &[("id", &id)]));
+            }
+            Ok(Some(id))
         }
-        rule.category_id = Some(id);
+        .await;
+        if let Some(id) = g.take(category) {
+            rule.category_id = Some(id);
+        }
     }
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
-    let conditions = match parse_conditions(&o)? {
-        Some(c) => c,
-        None => conditions_of(rule),
-    };
-    if kind == RuleKind::Macro && !(conditions.all.is_empty() && conditions.any.is_empty()) {
-        return Err(ApiError::invalid("conditions", "conditions: a macro has no conditions; an agent applies it")
-            .msg("error-macro-no-conditions", &[]));
-    }
-    if kind != RuleKind::Macro && conditions.all.is_empty() && conditions.any.is_empty() {
-        return Err(ApiError::invalid("conditions", format!("conditions: a {} needs at least one condition", kind))
-            .msg("error-conditions-needed", &[]));
-    }
-    let people = PeopleFields::load(conn).await?;
-    domain::compile(&conditions, kind, people.context(now, me, &defs))
-        .map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
-    check_condition_refs(conn, &conditions).await?;
-    rule.conditions = serde_json::to_string(&conditions).unwrap_or_default();
-    let raw_actions: Vec<RuleAction> = match o.raw("actions") {
-        None | Some(Value::Null) => actions_of(rule),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                serde_json::from_value(a.clone()).map_err(|_| {
-                    ApiError::invalid(
-                        "actions",
-                        format!("actions[{i}]: an action is {{\"field\", \"value\"}}, not {a}"),
-                    )
-                    .msg("error-wrong-type", &[])
-                })
-            })
-            .collect::<Result<_>>()?,
-        Some(_) => {
-            return Err(ApiError::invalid("actions", "actions: must be a list of actions").msg("error-wrong-type", &[]));
+    let conditions = async {
+        let conditions = parse_conditions(&o)?.unwrap_or_else(|| conditions_of(rule));
+        if kind == RuleKind::Macro && !(conditions.all.is_empty() && conditions.any.is_empty()) {
+            return Err(ApiError::invalid("conditions", "conditions: a macro has no conditions; an agent applies it")
+                .msg("error-macro-no-conditions", &[]));
         }
-    };
-    if raw_actions.is_empty() {
-        return Err(ApiError::invalid("actions", format!("actions: a {kind} needs at least one action"))
-            .msg("error-actions-needed", &[]));
+        if kind != RuleKind::Macro && conditions.all.is_empty() && conditions.any.is_empty() {
+            return Err(ApiError::invalid(
+                "conditions",
+                format!("conditions: a {} needs at least one condition", kind),
+            )
+            .msg("error-conditions-needed", &[]));
+        }
+        let people = PeopleFields::load(conn).await?;
+        domain::compile(&conditions, kind, people.context(now, me, &defs))
+            .map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
+        check_condition_refs(conn, &conditions).await?;
+        Ok(Some(conditions))
     }
-    let actions = domain::parse_actions(&raw_actions)
-        .map_err(|(i, e)| ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason))?;
-    check_action_refs(conn, &actions, &defs).await?;
-    if kind == RuleKind::Automation && !nullifies(&conditions, &actions) {
-        return Err(ApiError::invalid(
+    .await;
+    let conditions = g.take(conditions);
+    let actions = async {
+        let raw_actions: Vec<RuleAction> = match o.raw("actions") {
+            None | Some(Value::Null) => actions_of(rule),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    serde_json::from_value(a.clone()).map_err(|_| {
+                        ApiError::invalid(
+                            "actions",
+                            format!("actions[{i}]: an action is {{\"field\", \"value\"}}, not {a}"),
+                        )
+                        .msg("error-wrong-type", &[])
+                    })
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => {
+                return Err(
+                    ApiError::invalid("actions", "actions: must be a list of actions").msg("error-wrong-type", &[])
+                );
+            }
+        };
+        if raw_actions.is_empty() {
+            return Err(ApiError::invalid("actions", format!("actions: a {kind} needs at least one action"))
+                .msg("error-actions-needed", &[]));
+        }
+        let actions = domain::parse_actions(&raw_actions)
+            .map_err(|(i, e)| ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason))?;
+        check_action_refs(conn, &actions, &defs).await?;
+        Ok(Some((raw_actions, actions)))
+    }
+    .await;
+    let actions = g.take(actions);
+    if let (Some(conditions), Some((_, actions))) = (&conditions, &actions)
+        && kind == RuleKind::Automation
+        && !nullifies(conditions, actions)
+    {
+        g.take::<()>(Err(ApiError::invalid(
             "actions",
             "actions: an automation must change something its conditions test (a status, tag, field…), \
              so it acts on each ticket once",
         )
-        .msg("error-automation-nullify", &[]));
+        .msg("error-automation-nullify", &[])));
     }
-    rule.actions = serde_json::to_string(&raw_actions).unwrap_or_default();
     if kind == RuleKind::Macro
         && let Some(r) = o.raw("restriction")
     {
-        rule.restriction = match r {
-            Value::Null => None,
-            Value::Object(_) => Some(r.to_string()),
-            _ => {
-                return Err(ApiError::invalid("restriction", "restriction: must be an object or null")
-                    .msg("error-wrong-type", &[]));
-            }
-        };
+        match r {
+            Value::Null => rule.restriction = None,
+            Value::Object(_) => rule.restriction = Some(r.to_string()),
+            _ => g
+                .take::<()>(Err(ApiError::invalid("restriction", "restriction: must be an object or null")
+                    .msg("error-wrong-type", &[]))),
+        }
+    }
+    g.done()?;
+    if let Some(c) = conditions {
+        rule.conditions = serde_json::to_string(&c).unwrap_or_default();
+    }
+    if let Some((raw, _)) = actions {
+        rule.actions = serde_json::to_string(&raw).unwrap_or_default();
     }
     rule.updated_at = now;
     if is_new {

@@ -9,7 +9,7 @@ use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::users::{self, Identity, User};
 use frontdesk_store::{groups, organizations};
 
-use super::input::{Obj, Patch};
+use super::input::{Gather, Obj, Patch};
 use crate::auth::{Actor, MIN_PASSWORD_LEN};
 use crate::error::{ApiError, Result};
 
@@ -39,71 +39,84 @@ pub struct UserInput {
 }
 
 impl UserInput {
+    /// Reads a user as sent; every field's problem is reported at once.
     pub fn parse(m: &Map<String, Value>) -> Result<UserInput> {
         let o = Obj(m);
-        let email = o
-            .str("email", 254)?
-            .try_map(|e| EmailAddress::parse(&e).map_err(|err| ApiError::refused("email", "Email", err)))?;
-        let role = match o.str("role", 32)?.set() {
-            Some(r) => Some(Role::parse(&r).map_err(|e| ApiError::refused("role", "Role", e))?),
-            None => None,
-        };
-        let mut locale =
-            o.str("locale", 16)?.try_map(|l| Locale::parse(&l).map_err(|e| ApiError::refused("locale", "", e)))?;
+        let mut g = Gather::default();
+        let email = g.take(o.str("email", 254).and_then(|p| {
+            p.try_map(|e| EmailAddress::parse(&e).map_err(|err| ApiError::refused("email", "Email", err)))
+        }));
+        let role = g.take(o.str("role", 32).and_then(|r| match r.set() {
+            Some(r) => Role::parse(&r).map(Some).map_err(|e| ApiError::refused("role", "Role", e)),
+            None => Ok(None),
+        }));
+        let mut locale = g.take(
+            o.str("locale", 16)
+                .and_then(|p| p.try_map(|l| Locale::parse(&l).map_err(|e| ApiError::refused("locale", "", e)))),
+        );
         if locale.is_absent()
             && let Some(id) = o.raw("locale_id").filter(|v| !v.is_null())
         {
-            let id = id.as_i64().ok_or_else(|| {
-                ApiError::invalid("locale_id", "locale_id: must be an integer").msg("error-wrong-type", &[])
-            })?;
-            locale = Patch::Set(Locale::from_id(id).map_err(|e| ApiError::refused("locale_id", "", e))?);
+            locale = g.take(
+                id.as_i64()
+                    .ok_or_else(|| {
+                        ApiError::invalid("locale_id", "locale_id: must be an integer").msg("error-wrong-type", &[])
+                    })
+                    .and_then(|id| {
+                        Locale::from_id(id).map(Patch::Set).map_err(|e| ApiError::refused("locale_id", "", e))
+                    }),
+            );
         }
-        let mut time_zone = o.str("iana_time_zone", 64)?;
-        if time_zone.is_absent() {
-            time_zone = o.str("time_zone", 64)?;
-        }
-        let time_zone = time_zone.try_map(|z| super::input::time_zone(&z))?;
-        let phone = o
-            .str("phone", 64)?
-            .try_map(|p| IdentityKind::PhoneNumber.normalize(&p).map_err(|e| ApiError::refused("phone", "Phone", e)))?;
-        let tags = o.tags("tags")?;
-        let tax_id = match o.str("tax_id", 32)?.set() {
-            Some(t) => Some(IdentityKind::TaxId.normalize(&t).map_err(|e| ApiError::refused("tax_id", "Tax id", e))?),
-            None => None,
-        };
-        let password = o.str("password", 1024)?.set();
+        let time_zone = g.take(
+            o.str("iana_time_zone", 64)
+                .and_then(|z| if z.is_absent() { o.str("time_zone", 64) } else { Ok(z) })
+                .and_then(|z| z.try_map(|z| super::input::time_zone(&z))),
+        );
+        let phone = g.take(o.str("phone", 64).and_then(|p| {
+            p.try_map(|p| IdentityKind::PhoneNumber.normalize(&p).map_err(|e| ApiError::refused("phone", "Phone", e)))
+        }));
+        let tags = g.take(o.tags("tags"));
+        let tax_id = g.take(o.str("tax_id", 32).and_then(|t| match t.set() {
+            Some(t) => {
+                IdentityKind::TaxId.normalize(&t).map(Some).map_err(|e| ApiError::refused("tax_id", "Tax id", e))
+            }
+            None => Ok(None),
+        }));
+        let password = g.take(o.str("password", 1024)).set();
         if let Some(p) = &password
             && p.chars().count() < MIN_PASSWORD_LEN
         {
-            return Err(ApiError::invalid_msg(
+            g.take::<()>(Err(ApiError::invalid_msg(
                 "password",
                 "InvalidValue",
                 format!("Password: must be at least {MIN_PASSWORD_LEN} characters"),
                 "password-too-short",
                 &[("min", MIN_PASSWORD_LEN.to_string())],
-            ));
+            )));
         }
-        Ok(UserInput {
-            name: o.str("name", 255)?,
+        let input = UserInput {
+            name: g.take(o.str("name", 255)),
             email,
             role,
-            organization_id: o.id("organization_id")?,
-            default_group_id: o.id("default_group_id")?,
+            organization_id: g.take(o.id("organization_id")),
+            default_group_id: g.take(o.id("default_group_id")),
             phone,
-            external_id: o.str("external_id", 255)?,
-            alias: o.str("alias", 255)?,
-            details: o.str("details", 65_535)?,
-            notes: o.str("notes", 65_535)?,
-            signature: o.str("signature", 65_535)?,
+            external_id: g.take(o.str("external_id", 255)),
+            alias: g.take(o.str("alias", 255)),
+            details: g.take(o.str("details", 65_535)),
+            notes: g.take(o.str("notes", 65_535)),
+            signature: g.take(o.str("signature", 65_535)),
             locale,
             time_zone,
-            verified: o.bool("verified")?,
-            suspended: o.bool("suspended")?,
+            verified: g.take(o.bool("verified")),
+            suspended: g.take(o.bool("suspended")),
             tags,
             tax_id,
             password,
-            user_fields: super::fields::parse_keyed_values(&o, "user_fields")?,
-        })
+            user_fields: g.take(super::fields::parse_keyed_values(&o, "user_fields")),
+        };
+        g.done()?;
+        Ok(input)
     }
 }
 

@@ -10,7 +10,7 @@ use frontdesk_store::AnyConnection;
 use frontdesk_store::search::{Order, SortBy};
 use frontdesk_store::views::View;
 
-use super::input::Obj;
+use super::input::{Gather, Obj};
 use crate::error::{ApiError, Result};
 
 /// Columns a view can show: id, title.
@@ -226,47 +226,50 @@ fn parse_restriction(o: &Obj) -> Result<Option<Option<String>>> {
 pub async fn apply(conn: &mut AnyConnection, view: &mut View, m: &Map<String, Value>, now: i64, me: i64) -> Result<()> {
     let o = Obj(m);
     let is_new = view.id == 0;
-    match o.str("title", 255)?.set() {
+    // Every problem is reported at once.
+    let mut g = Gather::default();
+    let needs_conditions = || {
+        ApiError::invalid("conditions", "conditions: a view needs at least one condition")
+            .msg("error-conditions-needed", &[])
+    };
+    match g.take(o.str("title", 255)).set() {
         Some(t) => view.title = t.trim().to_string(),
-        None if is_new => return Err(ApiError::blank("title", "Title")),
+        None if is_new => g.take::<()>(Err(ApiError::blank("title", "Title"))),
         None => {}
     }
-    view.description = o.str("description", 65_535)?.apply(view.description.take());
-    match o.bool("active")? {
+    view.description = g.take(o.str("description", 65_535)).apply(view.description.take());
+    match g.take(o.bool("active")) {
         Some(a) => view.active = i64::from(a),
         None if is_new => view.active = 1,
         None => {}
     }
     if let Some(p) = o.raw("position").filter(|v| !v.is_null()) {
-        view.position = p.as_i64().ok_or_else(|| {
-            ApiError::invalid("position", "position: must be an integer").msg("error-wrong-type", &[])
-        })?;
+        let position = p
+            .as_i64()
+            .ok_or_else(|| ApiError::invalid("position", "position: must be an integer").msg("error-wrong-type", &[]));
+        view.position = g.take(position.map(Some)).unwrap_or(view.position);
     }
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
-    match parse_conditions(&o)? {
+    match g.take(parse_conditions(&o)) {
+        Some(c) if c.all.is_empty() && c.any.is_empty() => g.take::<()>(Err(needs_conditions())),
         Some(c) => {
-            if c.all.is_empty() && c.any.is_empty() {
-                return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition")
-                    .msg("error-conditions-needed", &[]));
-            }
-            compile(&c, now, me, &defs)?;
+            g.take(compile(&c, now, me, &defs).map(|_| ()));
             view.conditions = serde_json::to_string(&c).unwrap_or_default();
         }
-        None if is_new => {
-            return Err(ApiError::invalid("conditions", "conditions: a view needs at least one condition")
-                .msg("error-conditions-needed", &[]));
-        }
+        None if is_new => g.take::<()>(Err(needs_conditions())),
         None => {}
     }
     let current = Output::parse(&view.output);
-    let mut output = parse_output(&o, &current, &defs)?;
-    if output.columns.is_empty() {
-        output.columns = ["subject", "requester", "created", "status"].map(|c| json!(c)).to_vec();
+    if let Some(mut output) = g.take(parse_output(&o, &current, &defs).map(Some)) {
+        if output.columns.is_empty() {
+            output.columns = ["subject", "requester", "created", "status"].map(|c| json!(c)).to_vec();
+        }
+        view.output = output.to_json().to_string();
     }
-    view.output = output.to_json().to_string();
-    if let Some(r) = parse_restriction(&o)? {
+    if let Some(r) = g.take(parse_restriction(&o)) {
         view.restriction = r;
     }
+    g.done()?;
     view.updated_at = now;
     if is_new {
         view.created_at = now;

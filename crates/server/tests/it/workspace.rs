@@ -1032,6 +1032,49 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert!(!app.get("/api/v2/api_tokens").await.body.to_string().contains("Zapier"), "revoked");
 
+    // A form with several problems names them all, each under its input.
+    let csrf = hidden(&ja.get("/admin/users/new").await.html, "_csrf");
+    let p = ja
+        .post(
+            "/admin/users/new",
+            &[
+                ("_csrf", &csrf),
+                ("name", "Zé"),
+                ("email", "bad"),
+                ("role", "end-user"),
+                ("phone", "abc"),
+                ("time_zone", "Mars/X"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    for input in ["email", "phone", "time_zone", "password"] {
+        assert!(p.html.contains(&format!("<p class=\"error\" id=\"e-{input}\">")), "{input}: {}", p.html);
+    }
+    let csrf = hidden(&ja.get("/admin/views/new").await.html, "_csrf");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("title", " "),
+        ("all.field", "colour"),
+        ("all.operator", "is"),
+        ("all.value", "red"),
+    ];
+    let p = ja.post("/admin/views/new", &form).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("id=\"e-title\"") && p.html.contains("id=\"e-conditions\""), "{}", p.html);
+    let csrf = hidden(&ja.get("/admin/triggers/new").await.html, "_csrf");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("title", ""),
+        ("all.field", "status"),
+        ("all.operator", "is"),
+        ("all.value", "new"),
+    ];
+    let p = ja.post("/admin/triggers/new", &form).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("id=\"e-title\"") && p.html.contains("id=\"e-actions\""), "{}", p.html);
+
     // An identity refused: the problem under the identity box, with what was typed; one accepted.
     let cora = make_user(&app.state, "Cora Cliente", "cora@example.com", Role::EndUser, None).await.0;
     let page = ja.get(&format!("/admin/users/{cora}")).await;
