@@ -246,6 +246,9 @@ try {
   assert.equal(await ana.page.evaluate(() => document.activeElement.id), "q");
   // On a ticket: r goes to the reply, a takes the ticket, Ctrl+Enter submits.
   await ana.page.goto(`${BASE}/agent/tickets/${shared.id}`);
+  // Her refused reply was kept in the browser, and is back in the composer.
+  assert.equal(await ana.page.locator("#body").inputValue(), "Ana's late answer", "the draft survives");
+  await ana.page.locator("#body").fill("");
   await ana.page.locator("h1").click();
   await ana.page.keyboard.press("a");
   assert.ok(await ana.page.locator('input[name="assign_to_me"]').isChecked(), "a: assign to me");

@@ -53,11 +53,46 @@ pub(super) async fn error_page(state: &State, headers: &HeaderMap, status: Statu
     render(status, "error.html", locale, context! { message, me, csrf, home => back })
 }
 
+/// The page a form was sent from (its `Referer`), when the request is a form post from one of
+/// our own pages.
+fn sent_from(headers: &HeaderMap) -> Option<String> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let url = reqwest::Url::parse(referer).ok()?;
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok())?;
+    let same = url.host_str().is_some_and(|h| host == h || host.starts_with(&format!("{h}:")));
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    (form && same).then_some(path).filter(|p| local_page(p))
+}
+
+/// Whether `path` is one of our pages to send a browser back to (never another site).
+pub(super) fn local_page(path: &str) -> bool {
+    ["/agent", "/admin", "/portal"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")) || path.starts_with(&format!("{p}?")))
+}
+
 /// The signed-in user, or where to send the browser instead.
 pub(super) async fn signed_in(state: &State, headers: &HeaderMap) -> std::result::Result<Session, Response> {
     match session::current(state, headers).await {
         Ok(Ok(s)) => Ok(s),
-        Ok(Err(NoSession::Expired)) => Err(Redirect::to("/login?expired=1").into_response()),
+        Ok(Err(NoSession::Expired)) => {
+            // A form sent after the session ended: after signing in again, back to its page.
+            let to = match sent_from(headers) {
+                Some(page) => {
+                    let page: String = form_urlencoded::byte_serialize(page.as_bytes()).collect();
+                    format!("/login?expired=1&next={page}")
+                }
+                None => "/login?expired=1".to_string(),
+            };
+            Err(Redirect::to(&to).into_response())
+        }
         Ok(Err(NoSession::Missing)) => Err(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into_response()),
     }
@@ -192,6 +227,7 @@ pub async fn home(AxState(state): AxState<State>) -> Result<Response> {
 pub struct LoginQuery {
     expired: Option<String>,
     reset: Option<String>,
+    next: Option<String>,
 }
 
 pub async fn login_form(
@@ -209,7 +245,8 @@ pub async fn login_form(
         (None, Some(_)) => Some(super::i18n::tr(r.locale, "password-reset-done", &[])),
         _ => None,
     };
-    let page = render(StatusCode::OK, "login.html", r.locale, context! { csrf => token, flash, email => "" });
+    let next = q.next.filter(|n| local_page(n));
+    let page = render(StatusCode::OK, "login.html", r.locale, context! { csrf => token, flash, email => "", next });
     Ok(with_form_cookie(&state, &headers, page, &token))
 }
 
@@ -217,6 +254,8 @@ pub async fn login_form(
 pub struct LoginForm {
     email: String,
     password: String,
+    /// The page to go back to after signing in.
+    next: Option<String>,
     #[serde(rename = "_csrf")]
     csrf: Option<String>,
 }
@@ -231,7 +270,12 @@ pub async fn login(
     let again = |key: &str, status: StatusCode| {
         let token = session::random_token();
         let error = super::i18n::tr(r.locale, key, &[]);
-        let page = render(status, "login.html", r.locale, context! { csrf => token, error, email => f.email.clone() });
+        let page = render(
+            status,
+            "login.html",
+            r.locale,
+            context! { csrf => token, error, email => f.email.clone(), next => f.next.clone() },
+        );
         with_form_cookie(&state, &headers, page, &token)
     };
     let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
@@ -264,7 +308,7 @@ pub async fn login(
         state.throttle.failed(&f.email, source, now);
         return Ok(again("bad-credentials", StatusCode::UNAUTHORIZED));
     };
-    session::welcome(&state, &headers, &user).await
+    session::welcome(&state, &headers, &user, f.next.as_deref()).await
 }
 
 #[derive(Deserialize)]

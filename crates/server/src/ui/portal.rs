@@ -342,7 +342,7 @@ pub async fn reply(
     })
     .await;
     match done {
-        Ok(_) => Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/portal/requests/{id}?saved=1")).into_response()),
         Err(ApiError::Invalid(errors)) => {
             let message = invalid_message(locale, &errors);
             request_page(&state, &headers, &s, id, Some(message)).await

@@ -303,7 +303,7 @@ pub async fn sign_in(
     let Some(user) = user.filter(|u| used && u.active == 1 && u.suspended == 0) else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
     };
-    session::welcome(&state, &headers, &user).await
+    session::welcome(&state, &headers, &user, None).await
 }
 
 /// An unsubscribe link from campaign mail, followed in a browser: a page with one button (a

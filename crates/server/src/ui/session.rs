@@ -82,12 +82,19 @@ pub async fn start(state: &State, headers: &HeaderMap, user_id: i64) -> Result<H
     Ok(set_cookie(state, headers, COOKIE, &secret, ABSOLUTE_SECS))
 }
 
-/// After a sign-in (a password or a link): a new session, and the user's home page.
-pub async fn welcome(state: &State, headers: &HeaderMap, user: &User) -> Result<axum::response::Response> {
+/// After a sign-in (a password or a link): a new session, and `next` (a page of ours the user
+/// may see) or the user's home page.
+pub async fn welcome(
+    state: &State,
+    headers: &HeaderMap,
+    user: &User,
+    next: Option<&str>,
+) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
     let cookie = start(state, headers, user.id).await?;
     let home = if user.role == "end-user" { "/portal" } else { "/agent" };
-    let mut resp = axum::response::Redirect::to(home).into_response();
+    let next = next.filter(|n| super::pages::local_page(n) && (user.role != "end-user" || n.starts_with("/portal")));
+    let mut resp = axum::response::Redirect::to(next.unwrap_or(home)).into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, headers, FORM_COOKIE, "", 0));
     Ok(resp)

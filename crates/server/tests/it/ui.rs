@@ -59,8 +59,10 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Posts a form as a browser does from the page at `path` (its `Referer`).
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let req = self.http.post(format!("{}{path}", self.base)).form(form);
+        let url = format!("{}{path}", self.base);
+        let req = self.http.post(&url).header(reqwest::header::REFERER, &url).form(form);
         self.send(req).await
     }
 
@@ -384,7 +386,7 @@ async fn a_customer_submits_a_request_and_sees_only_their_own_and_public_replies
     assert!(!p.html.contains("Nota interna"), "the internal note never reaches the customer");
     let csrf = hidden(&p.html, "_csrf");
     let p = b.post(&at, &[("_csrf", &csrf), ("body", "Recebi, obrigada!")]).await;
-    assert_eq!(p.location.as_deref(), Some(at.as_str()));
+    assert_eq!(p.location, Some(format!("{at}?saved=1")));
     let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
     assert_eq!(comments[3]["plain_body"], "Recebi, obrigada!");
     assert_eq!(comments[3]["author_id"], rosa);
@@ -526,6 +528,27 @@ async fn session_cookies_are_httponly_and_samesite_secure_behind_tls_and_last_a_
     }
     app.clock.advance_secs(2 * 3600);
     assert_eq!(b.get("/agent").await.location.as_deref(), Some("/login?expired=1"));
+
+    // A form sent after the session ended: signing in again leads back to its page, never
+    // to another site.
+    let mut c = Browser::new(&app.base, "en");
+    c.sign_in("lia@example.com", "uma senha boa").await;
+    let id = app.ticket(json!({"subject": "Late", "comment": {"body": "x"}})).await["id"].as_i64().unwrap();
+    let page = format!("/agent/tickets/{id}");
+    let csrf = hidden(&c.get(&page).await.html, "_csrf");
+    app.clock.advance_secs(9 * 3600);
+    let p = c.post(&page, &[("_csrf", &csrf), ("body", "hello"), ("status", "open")]).await;
+    assert_eq!(p.location, Some(format!("/login?expired=1&next=%2Fagent%2Ftickets%2F{id}")));
+    let form = c.get(p.location.as_deref().unwrap()).await;
+    assert!(form.html.contains("name=\"next\""), "{}", form.html);
+    let csrf = hidden(&form.html, "_csrf");
+    let login = [("email", "lia@example.com"), ("password", "uma senha boa"), ("_csrf", csrf.as_str())];
+    let p = c.post("/login", &[login.as_slice(), &[("next", page.as_str())]].concat()).await;
+    assert_eq!(p.location.as_deref(), Some(page.as_str()));
+    let csrf = hidden(&c.get("/login").await.html, "_csrf");
+    let login = [("email", "lia@example.com"), ("password", "uma senha boa"), ("_csrf", csrf.as_str())];
+    let p = c.post("/login", &[login.as_slice(), &[("next", "//evil.example/agent")]].concat()).await;
+    assert_eq!(p.location.as_deref(), Some("/agent"));
 
     // A server whose public address is https:// sends its cookies over TLS only, whatever the
     // proxy in front of it says.

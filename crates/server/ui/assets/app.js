@@ -137,12 +137,27 @@
     });
   }
 
+  // The reply being written on a ticket is kept in this browser until it is sent, so a page
+  // reload or a session that ended on submit loses nothing.
+  function keepDraft() {
+    const body = document.querySelector("#composer #body, form.composer #body");
+    if (!body || !window.localStorage) return;
+    const key = "draft:" + location.pathname;
+    if (new URLSearchParams(location.search).has("saved")) localStorage.removeItem(key);
+    const kept = localStorage.getItem(key);
+    if (kept && !body.value) body.value = kept;
+    body.addEventListener("input", () => {
+      if (body.value) localStorage.setItem(key, body.value); else localStorage.removeItem(key);
+    });
+  }
+
   // A form that destroys something asks first (`data-confirm` holds the question).
   document.addEventListener("submit", (e) => {
     const question = e.target.dataset && e.target.dataset.confirm;
     if (question && !window.confirm(question)) e.preventDefault();
   });
 
+  keepDraft();
   liveList();
   presence();
   markdownPreview();
