@@ -225,17 +225,7 @@ async fn bulk_options(conn: &mut AnyConnection) -> Result<minijinja::Value> {
         .collect();
     // Each category's default by its name, custom statuses by id (`cs:<id>`).
     let custom = frontdesk_store::custom_statuses::list(conn, true).await?;
-    let statuses: Vec<_> = ["open", "pending", "hold", "solved"]
-        .iter()
-        .flat_map(|cat| custom.iter().filter(move |c| c.status_category == *cat))
-        .map(|c| {
-            if c.is_default == 1 {
-                context! { value => c.status_category, key => format!("status-{}", c.status_category) }
-            } else {
-                context! { value => format!("cs:{}", c.id), label => c.agent_label }
-            }
-        })
-        .collect();
+    let statuses = super::ticket::status_choices(&custom, &["open", "pending", "hold", "solved"]);
     // Custom fields: left blank, a field is unchanged.
     let fields: Vec<_> = frontdesk_store::custom_fields::defs(conn, Record::Ticket)
         .await?

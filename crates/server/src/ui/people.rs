@@ -227,17 +227,7 @@ async fn new_ticket_page(
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
     let types: Vec<&str> = TicketType::ALL.iter().map(|p| p.as_str()).collect();
     // Submit as: each category's default by name, then the custom statuses of that category.
-    let statuses: Vec<_> = ["new", "open", "pending", "hold", "solved"]
-        .iter()
-        .flat_map(|cat| custom.iter().filter(move |c| c.status_category == *cat))
-        .map(|c| {
-            if c.is_default == 1 {
-                context! { value => c.status_category, key => format!("status-{}", c.status_category) }
-            } else {
-                context! { value => format!("cs:{}", c.id), label => c.agent_label }
-            }
-        })
-        .collect();
+    let statuses = super::ticket::status_choices(&custom, &["new", "open", "pending", "hold", "solved"]);
     Ok(render(
         status,
         "new_ticket.html",

@@ -494,6 +494,22 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
     ))
 }
 
+/// The statuses a ticket can be given, in the order agents read them: each category's default
+/// (by its name, translated by the page) followed by that category's custom statuses (`cs:<id>`).
+pub(super) fn status_choices(statuses: &[custom_statuses::CustomStatus], categories: &[&str]) -> Vec<minijinja::Value> {
+    categories
+        .iter()
+        .flat_map(|cat| statuses.iter().filter(move |c| c.status_category == *cat))
+        .map(|c| {
+            if c.is_default == 1 {
+                context! { value => c.status_category, key => format!("status-{}", c.status_category) }
+            } else {
+                context! { value => format!("cs:{}", c.id), label => c.agent_label }
+            }
+        })
+        .collect()
+}
+
 pub(super) fn group_choices(groups: &[frontdesk_store::groups::Group]) -> Vec<minijinja::Value> {
     groups.iter().map(|g| context! { id => g.id.to_string(), name => g.name }).collect()
 }

@@ -1052,28 +1052,22 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
     for input in ["email", "phone", "time_zone", "password"] {
         assert!(p.html.contains(&format!("<p class=\"error\" id=\"e-{input}\">")), "{input}: {}", p.html);
     }
-    let csrf = hidden(&ja.get("/admin/views/new").await.html, "_csrf");
-    let form = [
-        ("_csrf", csrf.as_str()),
-        ("title", " "),
-        ("all.field", "colour"),
-        ("all.operator", "is"),
-        ("all.value", "red"),
-    ];
-    let p = ja.post("/admin/views/new", &form).await;
-    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
-    assert!(p.html.contains("id=\"e-title\"") && p.html.contains("id=\"e-conditions\""), "{}", p.html);
-    let csrf = hidden(&ja.get("/admin/triggers/new").await.html, "_csrf");
-    let form = [
-        ("_csrf", csrf.as_str()),
-        ("title", ""),
-        ("all.field", "status"),
-        ("all.operator", "is"),
-        ("all.value", "new"),
-    ];
-    let p = ja.post("/admin/triggers/new", &form).await;
-    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
-    assert!(p.html.contains("id=\"e-title\"") && p.html.contains("id=\"e-actions\""), "{}", p.html);
+    // A view with no title and a bad condition; a trigger with no title and no action.
+    for (kind, field, value, second) in
+        [("views", "colour", "red", "conditions"), ("triggers", "status", "new", "actions")]
+    {
+        let csrf = hidden(&ja.get(&format!("/admin/{kind}/new")).await.html, "_csrf");
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("title", " "),
+            ("all.field", field),
+            ("all.operator", "is"),
+            ("all.value", value),
+        ];
+        let p = ja.post(&format!("/admin/{kind}/new"), &form).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+        assert!(p.html.contains("id=\"e-title\"") && p.html.contains(&format!("id=\"e-{second}\"")), "{}", p.html);
+    }
 
     // An identity refused: the problem under the identity box, with what was typed; one accepted.
     let cora = make_user(&app.state, "Cora Cliente", "cora@example.com", Role::EndUser, None).await.0;
