@@ -20,7 +20,7 @@ use frontdesk_store::tickets::Ticket;
 use frontdesk_store::{AnyConnection, account, users, views};
 
 use super::PageQuery;
-use super::pages::{caller_and_id, error_page, me, reader, sidebar, staff};
+use super::pages::{Problems, caller_and_id, error_page, me, reader, sidebar, staff};
 use super::session::{self, Session};
 use super::{local_time, render};
 use crate::State;
@@ -163,6 +163,42 @@ pub async fn view_page(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    view_list(&state, &headers_in, &s, id, q, None).await
+}
+
+/// A refused bulk change, brought back to the list it was sent from: its problems, and what was
+/// chosen (the rows included).
+pub(super) struct BulkRefusal {
+    problems: Problems,
+    posted: Vec<(String, String)>,
+}
+
+impl BulkRefusal {
+    /// A page's context with the refusal added: the problems by input and above the panel, the
+    /// choices kept (the last value of each input) and the rows selected.
+    fn add_to(refusal: Option<&BulkRefusal>, page: minijinja::Value) -> minijinja::Value {
+        let Some(this) = refusal else { return page };
+        let kept: HashMap<&str, &str> = this.posted.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let selected: Vec<i64> =
+            this.posted.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+        context! {
+            bulk_errors => this.problems.by_input(), bulk_error => this.problems.above(),
+            bulk_posted => kept, selected, ..page
+        }
+    }
+}
+
+/// A view's tickets, with a refused bulk change when there is one.
+async fn view_list(
+    state: &State,
+    headers_in: &HeaderMap,
+    s: &Session,
+    id: i64,
+    q: ListQuery,
+    refusal: Option<BulkRefusal>,
+) -> Result<Response> {
+    let (state, s) = (state.clone(), s.clone());
+    let headers_in = headers_in.clone();
     let views_list = sidebar(&state, &s).await?;
     let mut conn = state.db.read().await?;
     let stamp = account::changes_now(&mut conn).await?;
@@ -187,16 +223,13 @@ pub async fn view_page(
     if size != PAGE {
         sort = Some(format!("{}&per_page={size}", sort.unwrap_or_default()));
     }
-    Ok(render(
-        StatusCode::OK,
-        "agent.html",
-        r.locale,
-        context! {
-            me => me(&s), csrf => s.csrf, views => views_list, view => current, tickets => list, total, page, pages,
-            columns => headers(&columns, order, &defs), stamp, bulk, sort => sort.unwrap_or_default(),
-            scope_field => "view", scope_value => view.id,
-        },
-    ))
+    let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = context! {
+        me => me(&s), csrf => s.csrf, views => views_list, view => current, tickets => list, total, page, pages,
+        columns => headers(&columns, order, &defs), stamp, bulk, sort => sort.unwrap_or_default(),
+        scope_field => "view", scope_value => view.id,
+    };
+    Ok(render(status, "agent.html", r.locale, BulkRefusal::add_to(refusal.as_ref(), page)))
 }
 
 /// A view the agent may see, with its compiled filter.
@@ -268,6 +301,19 @@ pub async fn search_page(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
+    search_list(&state, &headers_in, &s, q, None).await
+}
+
+/// The search page, with a refused bulk change when there is one.
+async fn search_list(
+    state: &State,
+    headers_in: &HeaderMap,
+    s: &Session,
+    q: ListQuery,
+    refusal: Option<BulkRefusal>,
+) -> Result<Response> {
+    let (state, s) = (state.clone(), s.clone());
+    let headers_in = headers_in.clone();
     let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
     let query = q.q.clone().unwrap_or_default().trim().to_string();
     let mut ctx = context! { me => me(&s), csrf => s.csrf.clone(), query => query.clone() };
@@ -347,7 +393,8 @@ pub async fn search_page(
         scope_field => "query", scope_value => query,
         ..ctx
     };
-    Ok(render(StatusCode::OK, "search.html", r.locale, ctx))
+    let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render(status, "search.html", r.locale, BulkRefusal::add_to(refusal.as_ref(), ctx)))
 }
 
 /// The query cut at a character position, to mark where a bad query went wrong.
@@ -376,17 +423,20 @@ pub async fn bulk(
     };
     let back = one("back").filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
     let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
-    // A refusal: its message, and the way back to the list.
-    let show = |message: String| {
-        render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error.html",
-            r.locale,
-            context! { me => me(&s), csrf => s.csrf.clone(), message, back => back.clone() },
-        )
+    // A refusal goes back to the list the form was on: the panel open, the choices and the rows
+    // kept, each problem under its input.
+    let back_with = async |problems: Problems| back_to_list(&state, &headers_in, &s, &back, problems, &pairs).await;
+    let refused = async |e: &ApiError| back_with(bulk_problems(r.locale, e)).await;
+    let refuse = async |key: &str| -> Result<Response> {
+        let mut problems = Problems::default();
+        let text = super::i18n::tr(r.locale, key, &[]);
+        if key == "bulk-bad-status" {
+            problems.add_at("status", text)
+        } else {
+            problems.add_above(text)
+        }
+        back_with(problems).await
     };
-    let refused = |e: &ApiError| show(super::pages::error_text(r.locale, e));
-    let refuse = async |key: &str| -> Result<Response> { Ok(show(super::i18n::tr(r.locale, key, &[]))) };
     if !session::csrf_ok(&s.csrf, one("_csrf").as_deref()) {
         return refuse("stale-form").await;
     }
@@ -464,7 +514,7 @@ pub async fn bulk(
                 if !staff {
                     let e = ApiError::invalid("assignee_id", format!("assignee_id: user {a} is not an agent"))
                         .msg("error-not-an-agent", &[("id", &a)]);
-                    return Ok(refused(&e));
+                    return refused(&e).await;
                 }
             }
             if let Some(g) = change.get("group_id").and_then(Value::as_i64)
@@ -472,7 +522,7 @@ pub async fn bulk(
             {
                 let e = ApiError::invalid("group_id", format!("group_id: group {g} does not exist"))
                     .msg("error-no-such-group", &[("id", &g)]);
-                return Ok(refused(&e));
+                return refused(&e).await;
             }
             let status_ok = match change.get("custom_status_id").and_then(Value::as_i64) {
                 Some(id) => frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_some_and(|c| c.active == 1),
@@ -490,7 +540,7 @@ pub async fn bulk(
         Err(e) => Err(e),
     };
     if let Err(e) = parsed {
-        return Ok(refused(&e));
+        return refused(&e).await;
     }
     let macro_id = one("macro").and_then(|m| m.parse::<i64>().ok());
     if change.is_empty() && macro_id.is_none() {
@@ -577,6 +627,56 @@ fn failure_text(locale: frontdesk_domain::Locale, x: &Value) -> String {
         }
     };
     super::i18n::tr(locale, key, &[])
+}
+
+/// A refused bulk change's problems, placed on the bulk panel's inputs.
+fn bulk_problems(locale: frontdesk_domain::Locale, e: &ApiError) -> Problems {
+    match e {
+        ApiError::Invalid(list) => Problems::place(locale, list, |f| {
+            let input = match Problems::base(f) {
+                "status" | "custom_status_id" => "status",
+                "additional_tags" | "tags" => "add_tags",
+                "comment" => "note",
+                base @ ("priority" | "type" | "assignee_id" | "group_id" | "remove_tags" | "custom_fields") => base,
+                _ => return None,
+            };
+            Some(input.to_string())
+        }),
+        other => {
+            let mut problems = Problems::default();
+            problems.add_above(super::pages::error_text(locale, other));
+            problems
+        }
+    }
+}
+
+/// Back to the list (a view or the search page) a bulk form was sent from, with its refusal;
+/// any other page gets the refusal on a page of its own, with the way back.
+async fn back_to_list(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    back: &str,
+    problems: Problems,
+    posted: &[(String, String)],
+) -> Result<Response> {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let q: ListQuery = serde_urlencoded::from_str(query).unwrap_or_default();
+    let message = problems.all();
+    let refusal = Some(BulkRefusal { problems, posted: posted.to_vec() });
+    if let Some(id) = path.strip_prefix("/agent/views/").and_then(|i| i.parse::<i64>().ok()) {
+        return view_list(state, headers, s, id, q, refusal).await;
+    }
+    if path == "/agent/search" && q.q.is_some() {
+        return search_list(state, headers, s, q, refusal).await;
+    }
+    let r = reader(state, headers, Some(&s.actor.user)).await?;
+    Ok(render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "error.html",
+        r.locale,
+        context! { me => me(s), csrf => s.csrf.clone(), message, back },
+    ))
 }
 
 /// A bulk job's progress; the page refreshes itself until the job is done.

@@ -200,6 +200,16 @@ impl Problems {
         &self.by_input
     }
 
+    /// Adds a problem next to `input`.
+    pub fn add_at(&mut self, input: &str, text: String) {
+        self.by_input.insert(input.to_string(), text);
+    }
+
+    /// Every problem as one line (for a page without the form).
+    pub fn all(&self) -> String {
+        self.above.iter().chain(self.by_input.values()).cloned().collect::<Vec<_>>().join(" ")
+    }
+
     /// Adds a problem above the form (a stale form, a conflict…).
     pub fn add_above(&mut self, text: String) {
         self.above.insert(0, text);

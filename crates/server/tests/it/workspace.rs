@@ -1129,6 +1129,24 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
     let p = pt.post("/agent/bulk", &[("_csrf", &csrf), ("scope", "selected"), ("ids", &id), ("assignee_id", &c)]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains(&format!("O usuário {customer} não é um agente.")), "{}", p.html);
+    // Sent from a list, the refusal comes back to that list: the panel open, the problem under
+    // the assignee, the rows and the note kept.
+    let back = "/agent/search?q=status%3Anew";
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("back", back),
+        ("scope", "selected"),
+        ("ids", &id),
+        ("assignee_id", &c),
+        ("note", "Checked by Paula"),
+    ];
+    let p = pt.post("/agent/bulk", &form).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("<details class=\"bulk card\" open>"), "{}", p.html);
+    let under = p.html.split("id=\"bulk-assignee_id-error\">").nth(1).unwrap_or_else(|| panic!("{}", p.html));
+    assert!(under.starts_with(&format!("O usuário {customer} não é um agente.")), "{}", p.html);
+    assert!(p.html.contains(&format!("name=\"ids\" value=\"{id}\" checked")), "the row stays selected: {}", p.html);
+    assert!(p.html.contains(">Checked by Paula</textarea>"), "{}", p.html);
 
     // Searching people counts no tickets.
     let p = pt.get("/agent/search?q=type%3Auser%20cora").await;
