@@ -677,7 +677,7 @@ pub async fn list(
         "admin.html",
         r.locale,
         context! {
-            me => me(&s), csrf => s.csrf, nav => nav(res.slug), slug => res.slug, title_key => format!("admin-{}", res.slug),
+            me => me(&state, &s).await?, csrf => s.csrf, nav => nav(res.slug), slug => res.slug, title_key => format!("admin-{}", res.slug),
             listing => true, rows, columns, page, more,
         },
     ))
@@ -850,7 +850,7 @@ async fn form_page_with(
         "admin.html",
         r.locale,
         context! {
-            me => me(s), csrf => s.csrf.clone(), nav => nav(res.slug), slug => res.slug,
+            me => me(state, s).await?, csrf => s.csrf.clone(), nav => nav(res.slug), slug => res.slug,
             title_key => format!("admin-{}", res.slug), editing => true, id, is_new, fields, groups,
             error, notice, deletable => res.deletable && !is_new, extra, simulates => res.simulates,
             name => record.get("name").or(record.get("title")).or(record.get("agent_label")).map(shown),
@@ -1141,7 +1141,7 @@ async fn settings_page(state: &State, headers: &HeaderMap, s: &Session, page: Fo
         "admin.html",
         r.locale,
         context! {
-            me => me(s), csrf => s.csrf.clone(), nav => nav("settings"), slug => "settings", title_key => "admin-settings",
+            me => me(state, s).await?, csrf => s.csrf.clone(), nav => nav("settings"), slug => "settings", title_key => "admin-settings",
             editing => true, settings_form => true, fields, error, notice, extra => context! {},
         },
     ))

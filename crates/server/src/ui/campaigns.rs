@@ -57,7 +57,12 @@ pub async fn list(AxState(state): AxState<State>, headers: HeaderMap) -> Result<
             skipped => c.skipped, failed => c.failed, at, at_iso }
         })
         .collect();
-    Ok(render(StatusCode::OK, "campaigns.html", r.locale, context! { me => me(&s), csrf => s.csrf, campaigns => rows }))
+    Ok(render(
+        StatusCode::OK,
+        "campaigns.html",
+        r.locale,
+        context! { me => me(&state, &s).await?, csrf => s.csrf, campaigns => rows },
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -212,7 +217,7 @@ async fn compose_page(
         "campaign_new.html",
         r.locale,
         context! {
-            me => me(s), csrf => s.csrf.clone(), finder, searched, found, total, page, pages, per_page, link,
+            me => me(state, s).await?, csrf => s.csrf.clone(), finder, searched, found, total, page, pages, per_page, link,
             query, search_error, statuses, agents, groups => super::ticket::group_choices(&groups), macros,
             priorities => Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             types => TicketType::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
@@ -428,7 +433,7 @@ pub async fn preview(
         "campaign_preview.html",
         r.locale,
         context! {
-            me => me(&s), csrf => s.csrf.clone(), summary, reasons, samples, warnings,
+            me => me(&state, &s).await?, csrf => s.csrf.clone(), summary, reasons, samples, warnings,
             campaign => Value::Object(campaign).to_string(), admin => s.actor.is_admin(),
         },
     ))
@@ -529,7 +534,7 @@ pub async fn show(AxState(state): AxState<State>, headers: HeaderMap, Path(id): 
         StatusCode::OK,
         "campaign.html",
         r.locale,
-        context! { me => me(&s), csrf => s.csrf, campaign, reasons, report, sending },
+        context! { me => me(&state, &s).await?, csrf => s.csrf, campaign, reasons, report, sending },
     );
     if sending {
         page.headers_mut().insert("refresh", HeaderValue::from_static("2"));

@@ -225,7 +225,7 @@ async fn view_list(
     }
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = context! {
-        me => me(&s), csrf => s.csrf, views => views_list, view => current, tickets => list, total, page, pages,
+        me => me(&state, &s).await?, csrf => s.csrf, views => views_list, view => current, tickets => list, total, page, pages,
         columns => headers(&columns, order, &defs), stamp, bulk, sort => sort.unwrap_or_default(),
         scope_field => "view", scope_value => view.id,
     };
@@ -316,7 +316,7 @@ async fn search_list(
     let headers_in = headers_in.clone();
     let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
     let query = q.q.clone().unwrap_or_default().trim().to_string();
-    let mut ctx = context! { me => me(&s), csrf => s.csrf.clone(), query => query.clone() };
+    let mut ctx = context! { me => me(&state, &s).await?, csrf => s.csrf.clone(), query => query.clone() };
     if query.is_empty() {
         return Ok(render(StatusCode::OK, "search.html", r.locale, ctx));
     }
@@ -675,7 +675,7 @@ async fn back_to_list(
         StatusCode::UNPROCESSABLE_ENTITY,
         "error.html",
         r.locale,
-        context! { me => me(s), csrf => s.csrf.clone(), message, back },
+        context! { me => me(state, s).await?, csrf => s.csrf.clone(), message, back },
     ))
 }
 
@@ -708,7 +708,7 @@ pub async fn job_page(
     let done = matches!(job.state.as_str(), "completed" | "failed");
     let back = q.back.filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
     let ctx = context! {
-        me => me(&s), csrf => s.csrf, back, done, failures, failed,
+        me => me(&state, &s).await?, csrf => s.csrf, back, done, failures, failed,
         job => context! { state => job.state, total => job.total.unwrap_or(0), progress => job.progress.unwrap_or(0), error => job.last_error },
     };
     let mut page = render(StatusCode::OK, "job.html", r.locale, ctx);

@@ -47,7 +47,9 @@ pub(super) async fn error_page(state: &State, headers: &HeaderMap, status: Statu
     };
     let message = super::i18n::tr(locale, key, &[]);
     let (me, csrf, back) = match &session {
-        Some(s) => (Some(me(s)), Some(s.csrf.clone()), Some(if s.actor.is_staff() { "/agent" } else { "/portal" })),
+        Some(s) => {
+            (me(state, s).await.ok(), Some(s.csrf.clone()), Some(if s.actor.is_staff() { "/agent" } else { "/portal" }))
+        }
         None => (None, None, None),
     };
     render(status, "error.html", locale, context! { message, me, csrf, home => back })
@@ -459,14 +461,19 @@ pub async fn agent_home(AxState(state): AxState<State>, headers: HeaderMap) -> R
         return Ok(Redirect::to(&format!("/agent/views/{}", first.id)).into_response());
     }
     let r = reader(&state, &headers, Some(&s.actor.user)).await?;
-    let me = me(&s);
+    let me = me(&state, &s).await?;
     Ok(render(StatusCode::OK, "agent.html", r.locale, context! { me, csrf => s.csrf, views }))
 }
 
 /// The signed-in user as the page header shows them.
-pub(super) fn me(s: &Session) -> minijinja::Value {
-    context! {
+pub(super) async fn me(state: &State, s: &Session) -> Result<minijinja::Value> {
+    // Only the header needs this, so it is looked up when a page is drawn, not on every request.
+    let campaigns = s.actor.is_staff() && {
+        let mut conn = state.db.read().await?;
+        crate::app::campaigns::may_run(&mut conn, &s.actor).await.is_ok()
+    };
+    Ok(context! {
         id => s.actor.id(), name => s.actor.user.name.clone(), admin => s.actor.is_admin(), staff => s.actor.is_staff(),
-        campaigns => s.campaigns,
-    }
+        campaigns,
+    })
 }

@@ -73,7 +73,7 @@ pub async fn user_page(AxState(state): AxState<State>, headers: HeaderMap, Path(
         "person.html",
         r.locale,
         context! {
-            me => me(&s), csrf => s.csrf, user,
+            me => me(&state, &s).await?, csrf => s.csrf, user,
             requested => ticket_rows(&requested, &r.tz), assigned => ticket_rows(&assigned, &r.tz),
         },
     ))
@@ -109,7 +109,7 @@ pub async fn organization_page(
         StatusCode::OK,
         "organization.html",
         r.locale,
-        context! { me => me(&s), csrf => s.csrf, organization, members, tickets => ticket_rows(&tickets, &r.tz) },
+        context! { me => me(&state, &s).await?, csrf => s.csrf, organization, members, tickets => ticket_rows(&tickets, &r.tz) },
     ))
 }
 
@@ -233,7 +233,7 @@ async fn new_ticket_page(
         "new_ticket.html",
         r.locale,
         context! {
-            me => me(s), csrf => s.csrf.clone(), form, errors => problems.by_input(), error => problems.above(),
+            me => me(state, s).await?, csrf => s.csrf.clone(), form, errors => problems.by_input(), error => problems.above(),
             agents, groups => group_choices(&groups),
             priorities, types, custom_fields => field_inputs(&defs, None, &draft, &problems),
             statuses,

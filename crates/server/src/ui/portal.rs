@@ -112,7 +112,7 @@ async fn requests_page(
     let one = |k: &str| posted.fields.get(k).and_then(|v| v.last()).cloned().unwrap_or_default();
     let form = context! { subject => one("subject"), description => posted.body.clone() };
     let custom_fields = field_inputs(&defs, None, &posted, &problems);
-    let me = super::pages::me(s);
+    let me = super::pages::me(state, s).await?;
     Ok(render(
         status,
         "portal.html",
@@ -282,7 +282,7 @@ async fn request_page(
     let label = t.custom_status_id.and_then(|c| labels.get(&c).cloned());
     let ticket =
         context! { id => t.id, subject => t.subject.clone().unwrap_or_default(), status => t.status.clone(), label };
-    let me = super::pages::me(s);
+    let me = super::pages::me(state, s).await?;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render(
         status,

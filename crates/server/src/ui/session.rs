@@ -26,8 +26,6 @@ pub struct Session {
     pub id: String,
     pub csrf: String,
     pub actor: Actor,
-    /// Whether the user may run proactive campaigns (admins, and agents given the permission).
-    pub campaigns: bool,
 }
 
 pub fn random_token() -> String {
@@ -130,15 +128,13 @@ pub async fn current(state: &State, headers: &HeaderMap) -> Result<std::result::
         return Ok(Err(NoSession::Expired));
     }
     let user: Option<User> = frontdesk_store::users::get(&mut conn, s.user_id).await?;
-    let Some(user) = user.filter(|u| u.active == 1 && u.suspended == 0) else { return Ok(Err(NoSession::Missing)) };
-    let role = Role::parse(&user.role).unwrap_or(Role::EndUser);
-    let actor = Actor { user, role };
-    let campaigns = crate::app::campaigns::may_run(&mut conn, &actor).await.is_ok();
     drop(conn);
+    let Some(user) = user.filter(|u| u.active == 1 && u.suspended == 0) else { return Ok(Err(NoSession::Missing)) };
     if now - s.seen_at > TOUCH_SECS {
         crate::app::in_tx(state, async |tx| Ok(sessions::touch(tx, &id, now).await?)).await?;
     }
-    Ok(Ok(Session { id, csrf: s.csrf, actor, campaigns }))
+    let role = Role::parse(&user.role).unwrap_or(Role::EndUser);
+    Ok(Ok(Session { id, csrf: s.csrf, actor: Actor { user, role } }))
 }
 
 /// Compares a form's token with the expected one in constant time.

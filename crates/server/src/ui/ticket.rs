@@ -486,7 +486,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
         "ticket.html",
         r.locale,
         context! {
-            me => me(s), csrf => s.csrf.clone(), ticket, comments => conversation, draft, flash,
+            me => me(state, s).await?, csrf => s.csrf.clone(), ticket, comments => conversation, draft, flash,
             error => problems.above(), field_errors => problems.by_input(), macros, preview, custom_fields, other_tickets,
             agents, groups => group_options, submit_as, priorities, types,
             checkbox => FieldType::Checkbox.as_str(),
@@ -633,7 +633,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
         StatusCode::OK,
         "history.html",
         r.locale,
-        context! { me => me(&s), csrf => s.csrf, ticket, audits => entries },
+        context! { me => me(&state, &s).await?, csrf => s.csrf, ticket, audits => entries },
     ))
 }
 
