@@ -620,7 +620,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
                         previous => e.get("previous_value").map(text),
                         body => body.map(|b| b.chars().take(200).collect::<String>()),
                         public => comment.map(|c| c.public == 1).or(e["public"].as_bool()),
-                        subject => e["subject"].as_str().map(frontdesk_domain::text::html_to_plain),
+                        subject => e["subject"].as_str(),
                         recipients => e["recipients"].as_array().map_or(0, |r| r.len() as i64),
                     }
                 })

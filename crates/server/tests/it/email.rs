@@ -565,6 +565,12 @@ async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_l
     assert_eq!(m.in_reply_to().as_text(), Some("hana-1@example.jp"));
     let text = m.body_text(0).unwrap().to_string();
     assert!(text.contains("recebemos sua solicitação \"Login & <2FA>\""), "{text}");
+    // The history tab names the notification by that subject, escaped once for the page.
+    crate::helpers::make_user(&app.state, "Lia Agente", "lia@acme.test", Role::Agent, Some("a long password")).await;
+    let mut b = crate::ui::Browser::new(&app.base, "pt-BR");
+    b.sign_in("lia@acme.test", "a long password").await;
+    let history = b.get(&format!("/agent/tickets/{id}/history")).await.html;
+    assert!(history.contains("Recebemos sua solicitação: Login &amp; &lt;2FA&gt;"), "{history}");
     assert!(text.contains(&format!("リクエスト #{id} に追記できます")), "{text}");
     assert!(text.contains(&format!("{}/portal/requests/{id}", app.base)), "{text}");
     // Her answer to the acknowledgement threads by its reply token.
