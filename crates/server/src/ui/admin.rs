@@ -20,7 +20,7 @@ use tower::ServiceExt;
 
 use super::pages::{Problems, error_page, me, reader, signed_in};
 use super::session::{self, Session};
-use super::{PageForm, PageQuery};
+use super::{PageForm, PageQuery, id_of};
 use super::{local_time, render};
 use crate::State;
 use crate::error::Result;
@@ -681,11 +681,6 @@ pub async fn list(
             listing => true, rows, columns, page, more,
         },
     ))
-}
-
-/// A record's id as the API gives it: a number, or (webhooks) a string of digits.
-fn id_of(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 /// A closed value (a role, a field type, a status…) in the reader's language; any other text as

@@ -86,6 +86,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// The UI's routes, merged into the API's router.
+/// An id as the API and audit events hold it: a number, or a string of digits (webhook ids,
+/// some event values).
+pub(crate) fn id_of(v: &serde_json::Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
 /// A page's query string, read leniently: a parameter with a value the page cannot use
 /// (`page=abc`) is left out, as if absent, rather than failing the page.
 pub struct PageQuery<T>(pub T);

@@ -20,7 +20,7 @@ use frontdesk_store::{PageRequest, audits, custom_statuses, users};
 
 use super::pages::{Problems, caller_and_id, error_page, me, reader};
 use super::session::{self, Session};
-use super::{PageForm, PageQuery};
+use super::{PageForm, PageQuery, id_of};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::TicketInput;
@@ -466,18 +466,15 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
         .collect();
     let agents: Vec<_> = staff.iter().map(|a| context! { id => a.to_string(), name => name(*a) }).collect();
     let group_options = group_choices(&groups);
-    let submit_as: Vec<_> = ["open", "pending", "hold", "solved"]
-        .iter()
-        .flat_map(|cat| statuses.iter().filter(move |c| c.status_category == *cat))
-        .map(|c| {
-            let label =
-                if c.is_default == 1 { tr(&format!("status-{}", c.status_category)) } else { c.agent_label.clone() };
-            let value = if c.is_default == 1 { c.status_category.clone() } else { format!("cs:{}", c.id) };
-            let current = t.custom_status_id == Some(c.id)
-                || (c.is_default == 1 && t.status == c.status_category && t.custom_status_id.is_none());
-            context! { value, label, category => c.status_category, current }
-        })
-        .collect();
+    let submit_as = status_choices(&statuses, &["open", "pending", "hold", "solved"]);
+    // The ticket's own status, as its button names it (that button is the default).
+    let current_status = match t.custom_status_id {
+        Some(id) => statuses
+            .iter()
+            .find(|c| c.id == id && c.is_default == 1)
+            .map_or_else(|| format!("cs:{id}"), |c| c.status_category.clone()),
+        None => t.status.clone(),
+    };
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
     let types: Vec<&str> = TicketType::ALL.iter().map(|p| p.as_str()).collect();
     let flash = flash_key.map(tr);
@@ -488,6 +485,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
         context! {
             me => me(state, s).await?, csrf => s.csrf.clone(), ticket, comments => conversation, draft, flash,
             error => problems.above(), field_errors => problems.by_input(), macros, preview, custom_fields, other_tickets,
+            current_status,
             agents, groups => group_options, submit_as, priorities, types,
             checkbox => FieldType::Checkbox.as_str(),
         },
@@ -635,11 +633,6 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
         r.locale,
         context! { me => me(&state, &s).await?, csrf => s.csrf, ticket, audits => entries },
     ))
-}
-
-/// An id an audit event's value holds (events keep ids as numbers or as strings).
-fn id_of(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 /// An audit event's value as text: a list joined by spaces, nothing as a dash.

@@ -259,6 +259,9 @@ async fn submit_as_saves_reply_status_and_assignment_at_once_and_refuses_a_stale
     assert_eq!(comments[1]["public"], true);
     let p = b.get(&format!("/agent/tickets/{id}?saved=1")).await;
     assert!(p.html.contains("Salvo."));
+    // The ticket's own status is the default submit (what Ctrl+Enter sends), and only it.
+    assert!(p.html.contains("value=\"pending\" class=\"default\">Enviar como Pendente</button>"), "{}", p.html);
+    assert_eq!(p.html.matches("class=\"default\"").count(), 1, "{}", p.html);
 
     // An internal note from a page shown before someone else's change is refused, kept, and
     // the page shows the ticket as it is now.
