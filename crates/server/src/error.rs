@@ -109,13 +109,8 @@ impl ApiError {
 
     /// The same refusal with `key` (and `args`) as the pages' words for each problem that has
     /// none yet.
-    pub fn msg(mut self, key: &'static str, args: &[(&'static str, &dyn std::fmt::Display)]) -> Self {
-        if let ApiError::Invalid(errors) = &mut self {
-            for e in errors.iter_mut().filter(|e| e.message.is_none()) {
-                e.message = Some(Message::new(key, args));
-            }
-        }
-        self
+    pub fn msg(self, key: &'static str, args: &[(&'static str, &dyn std::fmt::Display)]) -> Self {
+        self.because(Message::new(key, args))
     }
 
     /// The same refusal with the domain's `reason` as the pages' words (where none is set).
