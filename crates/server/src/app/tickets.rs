@@ -198,13 +198,23 @@ async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result
     })
 }
 
-async fn existing_staff(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
+/// The agent (or admin) `id`, or the refusal naming `field`.
+pub(crate) async fn existing_staff(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
     let u = existing_user(conn, id, field).await?;
     if !Role::parse(&u.role).map(Role::is_staff).unwrap_or(false) {
         return Err(ApiError::invalid(field, format!("{field}: user {id} is not an agent"))
             .msg("error-not-an-agent", &[("id", &id)]));
     }
     Ok(u)
+}
+
+/// The group `id` (not deleted), or the refusal naming `group_id`.
+pub(crate) async fn existing_group(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    groups::get(conn, id).await?.filter(|g| g.deleted == 0).ok_or_else(|| {
+        ApiError::invalid("group_id", format!("group_id: group {id} does not exist"))
+            .msg("error-no-such-group", &[("id", &id)])
+    })?;
+    Ok(())
 }
 
 /// Finds the end user with this email, or creates one.
@@ -526,11 +536,7 @@ pub async fn prepare(
     };
     let group_id = match input.group_id.clone() {
         Patch::Set(id) if staff => {
-            let g = groups::get(conn, id).await?.filter(|g| g.deleted == 0);
-            g.ok_or_else(|| {
-                ApiError::invalid("group_id", format!("group_id: group {id} does not exist"))
-                    .msg("error-no-such-group", &[("id", &id)])
-            })?;
+            existing_group(conn, id).await?;
             Some(id)
         }
         _ => None,
@@ -998,10 +1004,7 @@ pub async fn apply_update(
     }
     match input.group_id.clone() {
         Patch::Set(gid) => {
-            groups::get(conn, gid).await?.filter(|g| g.deleted == 0).ok_or_else(|| {
-                ApiError::invalid("group_id", format!("group_id: group {gid} does not exist"))
-                    .msg("error-no-such-group", &[("id", &gid)])
-            })?;
+            existing_group(conn, gid).await?;
             t.group_id = Some(gid);
         }
         Patch::Null => t.group_id = None,

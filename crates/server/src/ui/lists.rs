@@ -197,14 +197,12 @@ async fn view_list(
     q: ListQuery,
     refusal: Option<BulkRefusal>,
 ) -> Result<Response> {
-    let (state, s) = (state.clone(), s.clone());
-    let headers_in = headers_in.clone();
-    let views_list = sidebar(&state, &s).await?;
+    let views_list = sidebar(state, s).await?;
     let mut conn = state.db.read().await?;
     let stamp = account::changes_now(&mut conn).await?;
-    let Some((view, f)) = visible_view(&state, &mut conn, &s, id).await? else {
+    let Some((view, f)) = visible_view(state, &mut conn, s, id).await? else {
         drop(conn);
-        return Ok(error_page(&state, &headers_in, StatusCode::NOT_FOUND, "not-found").await);
+        return Ok(error_page(state, headers_in, StatusCode::NOT_FOUND, "not-found").await);
     };
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     let out = Output::parse(&view.output);
@@ -213,7 +211,7 @@ async fn view_list(
     let size = q.per_page.unwrap_or(PAGE).clamp(1, MAX_PAGE);
     let (tickets, total) = state.counts.page(&mut conn, &f, order, (page - 1) * size, size).await?;
     let columns = column_names(&out);
-    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    let r = reader(state, headers_in, Some(&s.actor.user)).await?;
     let list = rows(&mut conn, &tickets, &columns, &r.tz).await?;
     let bulk = bulk_options(&mut conn).await?;
     drop(conn);
@@ -225,7 +223,7 @@ async fn view_list(
     }
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = context! {
-        me => me(&state, &s).await?, csrf => s.csrf, views => views_list, view => current, tickets => list, total, page, pages,
+        me => me(state, s).await?, csrf => s.csrf.clone(), views => views_list, view => current, tickets => list, total, page, pages,
         columns => headers(&columns, order, &defs), stamp, bulk, sort => sort.unwrap_or_default(),
         scope_field => "view", scope_value => view.id,
     };
@@ -312,11 +310,9 @@ async fn search_list(
     q: ListQuery,
     refusal: Option<BulkRefusal>,
 ) -> Result<Response> {
-    let (state, s) = (state.clone(), s.clone());
-    let headers_in = headers_in.clone();
-    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    let r = reader(state, headers_in, Some(&s.actor.user)).await?;
     let query = q.q.clone().unwrap_or_default().trim().to_string();
-    let mut ctx = context! { me => me(&state, &s).await?, csrf => s.csrf.clone(), query => query.clone() };
+    let mut ctx = context! { me => me(state, s).await?, csrf => s.csrf.clone(), query => query.clone() };
     if query.is_empty() {
         return Ok(render(StatusCode::OK, "search.html", r.locale, ctx));
     }
@@ -508,21 +504,21 @@ pub async fn bulk(
         Ok(input) => {
             let mut conn = state.db.read().await?;
             let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-            // The people and groups named must exist (whether each ticket takes them is the job's).
-            if let Some(a) = change.get("assignee_id").and_then(Value::as_i64) {
-                let staff = frontdesk_store::users::get(&mut conn, a).await?.is_some_and(|u| u.role != "end-user");
-                if !staff {
-                    let e = ApiError::invalid("assignee_id", format!("assignee_id: user {a} is not an agent"))
-                        .msg("error-not-an-agent", &[("id", &a)]);
-                    return refused(&e).await;
+            // The people and groups named must exist, as the ticket update checks them (whether
+            // each ticket takes them is the job's).
+            let named = async {
+                if let Some(a) = change.get("assignee_id").and_then(Value::as_i64) {
+                    crate::app::tickets::existing_staff(&mut conn, a, "assignee_id").await?;
                 }
+                if let Some(g) = change.get("group_id").and_then(Value::as_i64) {
+                    crate::app::tickets::existing_group(&mut conn, g).await?;
+                }
+                Ok(())
             }
-            if let Some(g) = change.get("group_id").and_then(Value::as_i64)
-                && frontdesk_store::groups::get(&mut conn, g).await?.is_none_or(|x| x.deleted != 0)
-            {
-                let e = ApiError::invalid("group_id", format!("group_id: group {g} does not exist"))
-                    .msg("error-no-such-group", &[("id", &g)]);
-                return refused(&e).await;
+            .await;
+            match named {
+                Err(e @ ApiError::Invalid(_)) => return refused(&e).await,
+                other => other?,
             }
             let status_ok = match change.get("custom_status_id").and_then(Value::as_i64) {
                 Some(id) => frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_some_and(|c| c.active == 1),
