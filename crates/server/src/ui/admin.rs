@@ -739,7 +739,7 @@ async fn form_page(
     error: String,
     notice: Option<String>,
 ) -> Result<Response> {
-    let page = FormPage { record, status, errors, error, notice, simulated: None, identity: None };
+    let page = FormPage { errors, error, notice, ..FormPage::new(record, status) };
     form_page_with(state, headers, s, res, id, page).await
 }
 
@@ -754,6 +754,21 @@ struct FormPage {
     simulated: Option<Value>,
     /// A refused identity: what was typed (kind, value) and why, shown in the identities box.
     identity: Option<(String, String, String)>,
+}
+
+impl FormPage {
+    /// A page of `record` answered with `status`: no problems, no notice, nothing simulated.
+    fn new(record: Value, status: StatusCode) -> FormPage {
+        FormPage {
+            record,
+            status,
+            errors: HashMap::new(),
+            error: String::new(),
+            notice: None,
+            simulated: None,
+            identity: None,
+        }
+    }
 }
 
 async fn form_page_with(
@@ -889,15 +904,7 @@ pub async fn save(
             (errors, general, None)
         };
         let code = if status.is_success() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        let page = FormPage {
-            record: Value::Object(record),
-            status: code,
-            errors,
-            error,
-            notice: None,
-            simulated,
-            identity: None,
-        };
+        let page = FormPage { errors, error, simulated, ..FormPage::new(Value::Object(record), code) };
         return form_page_with(&state, &headers, &s, res, &id, page).await;
     }
     let (method, path) =
@@ -1027,13 +1034,8 @@ pub async fn add_identity(
     // The problem goes next to the identity box, with what was typed.
     let (_, problem) = field_errors(status, &answer, &refused, locale, &[]);
     let page = FormPage {
-        record: record["user"].clone(),
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        errors: HashMap::new(),
-        error: String::new(),
-        notice: None,
-        simulated: None,
         identity: Some((f.kind.trim().to_string(), f.value.trim().to_string(), problem)),
+        ..FormPage::new(record["user"].clone(), StatusCode::UNPROCESSABLE_ENTITY)
     };
     form_page_with(&state, &headers, &s, res, &id, page).await
 }
@@ -1102,15 +1104,7 @@ pub async fn settings(
     let (_, body) = call(&state, &s, Method::GET, "/api/v2/account/settings", None).await?;
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[]));
-    let page = FormPage {
-        record: body["settings"].clone(),
-        status: StatusCode::OK,
-        errors: HashMap::new(),
-        error: String::new(),
-        notice,
-        simulated: None,
-        identity: None,
-    };
+    let page = FormPage { notice, ..FormPage::new(body["settings"].clone(), StatusCode::OK) };
     settings_page(&state, &headers, &s, page).await
 }
 
@@ -1156,15 +1150,7 @@ pub async fn save_settings(
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         let m = super::i18n::tr(locale, "stale-form", &[]);
-        let page = FormPage {
-            record: posted,
-            status: StatusCode::FORBIDDEN,
-            errors: HashMap::new(),
-            error: m,
-            notice: None,
-            simulated: None,
-            identity: None,
-        };
+        let page = FormPage { error: m, ..FormPage::new(posted, StatusCode::FORBIDDEN) };
         return settings_page(&state, &headers, &s, page).await;
     }
     let (status, body, refused) =
@@ -1179,14 +1165,6 @@ pub async fn save_settings(
         field("campaign_interval_days", Kind::Number),
     ];
     let (errors, general) = field_errors(status, &body, &refused, locale, &known);
-    let page = FormPage {
-        record: posted,
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        errors,
-        error: general,
-        notice: None,
-        simulated: None,
-        identity: None,
-    };
+    let page = FormPage { errors, error: general, ..FormPage::new(posted, StatusCode::UNPROCESSABLE_ENTITY) };
     settings_page(&state, &headers, &s, page).await
 }
