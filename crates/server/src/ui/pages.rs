@@ -156,6 +156,22 @@ pub(super) fn error_text(locale: Locale, e: &ApiError) -> String {
     }
 }
 
+/// What a new ticket's form needs before anything is sent to the ticket checks: a subject and a
+/// description.
+pub(super) fn subject_and_description(subject: &str, description: &str) -> Vec<FieldError> {
+    let mut missing = Vec::new();
+    if subject.trim().is_empty() {
+        missing
+            .push(FieldError::new("subject", "BlankValue", "Subject: cannot be blank").message("subject-blank", &[]));
+    }
+    if description.trim().is_empty() {
+        missing.push(
+            FieldError::new("comment", "BlankValue", "Description: cannot be blank").message("description-blank", &[]),
+        );
+    }
+    missing
+}
+
 /// A refused write's problems placed on its form, in the reader's language: each next to the
 /// input it concerns (a custom field's under that field's own input, `cf_<id>`), the rest above
 /// the form.

@@ -153,16 +153,7 @@ pub async fn create_ticket(
             _ => None,
         })
     };
-    let mut missing = Vec::new();
-    if one("subject").is_empty() {
-        missing
-            .push(FieldError::new("subject", "BlankValue", "Subject: cannot be blank").message("subject-blank", &[]));
-    }
-    if draft.body.trim().is_empty() {
-        missing.push(
-            FieldError::new("comment", "BlankValue", "Description: cannot be blank").message("description-blank", &[]),
-        );
-    }
+    let mut missing = super::pages::subject_and_description(&one("subject"), &draft.body);
     if frontdesk_domain::EmailAddress::parse(&one("requester_email")).is_err() {
         missing.push(
             FieldError::new("requester_email", "InvalidValue", "Email: is invalid").message("email-invalid", &[]),

@@ -166,16 +166,7 @@ pub async fn create(
     let allowed: HashSet<i64> = offered.iter().map(|f| f.def.id).collect();
     let values = custom_field_values(&form, Some(&allowed));
     // Required in the portal: checked here, as the API has no notion of the portal.
-    let mut missing: Vec<FieldError> = Vec::new();
-    if one("subject").trim().is_empty() {
-        missing
-            .push(FieldError::new("subject", "BlankValue", "Subject: cannot be blank").message("subject-blank", &[]));
-    }
-    if one("description").trim().is_empty() {
-        missing.push(
-            FieldError::new("comment", "BlankValue", "Description: cannot be blank").message("description-blank", &[]),
-        );
-    }
+    let mut missing = super::pages::subject_and_description(&one("subject"), &one("description"));
     missing.extend(
         offered
             .iter()
