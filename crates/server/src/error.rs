@@ -220,6 +220,13 @@ impl From<frontdesk_domain::Invalid> for ApiError {
     }
 }
 
+/// A view's or rule's condition that cannot be used: a 422 about `conditions`, naming where.
+impl From<frontdesk_domain::conditions::ConditionError> for ApiError {
+    fn from(e: frontdesk_domain::conditions::ConditionError) -> Self {
+        ApiError::invalid("conditions", e.to_string()).because(e.reason)
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::from(e).into()

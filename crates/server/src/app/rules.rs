@@ -79,10 +79,8 @@ impl PeopleFields {
 
 /// Compiles a stored rule for a write by `me` at `now`.
 pub fn compile(r: &Rule, ctx: RuleContext<'_>) -> Result<Compiled> {
-    let test = domain::compile(&conditions_of(r), kind_of(r), ctx)
-        .map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
-    let actions = domain::parse_actions(&actions_of(r))
-        .map_err(|(i, e)| ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason))?;
+    let test = domain::compile(&conditions_of(r), kind_of(r), ctx)?;
+    let actions = domain::parse_actions(&actions_of(r)).map_err(action_refused)?;
     Ok(Compiled { rule: r.clone(), test, actions })
 }
 
@@ -159,6 +157,11 @@ async fn check_condition_refs(conn: &mut AnyConnection, c: &Conditions) -> Resul
         }
     }
     Ok(())
+}
+
+/// An action that cannot be used: a 422 about `actions`, naming which (`actions[2]: …`).
+fn action_refused((i, e): (usize, frontdesk_domain::Invalid)) -> ApiError {
+    ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason)
 }
 
 /// Checks what actions refer to: groups, users, statuses, fields and their values, webhooks.
@@ -315,8 +318,7 @@ pub async fn apply(
             .msg("error-conditions-needed", &[]));
         }
         let people = PeopleFields::load(conn).await?;
-        domain::compile(&conditions, kind, people.context(now, me, &defs))
-            .map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
+        domain::compile(&conditions, kind, people.context(now, me, &defs))?;
         check_condition_refs(conn, &conditions).await?;
         Ok(Some(conditions))
     }
@@ -348,8 +350,7 @@ pub async fn apply(
             return Err(ApiError::invalid("actions", format!("actions: a {kind} needs at least one action"))
                 .msg("error-actions-needed", &[]));
         }
-        let actions = domain::parse_actions(&raw_actions)
-            .map_err(|(i, e)| ApiError::invalid("actions", format!("actions[{i}]: {e}")).because(e.reason))?;
+        let actions = domain::parse_actions(&raw_actions).map_err(action_refused)?;
         check_action_refs(conn, &actions, &defs).await?;
         Ok(Some((raw_actions, actions)))
     }

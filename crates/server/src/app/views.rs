@@ -137,7 +137,7 @@ pub fn parse_conditions(o: &Obj) -> Result<Option<Conditions>> {
 
 /// Compiles conditions to a filter, with errors naming the condition.
 pub fn compile(c: &Conditions, now: i64, me: i64, defs: &[FieldDef]) -> Result<Filter> {
-    let tree = c.tree().map_err(|e| ApiError::invalid("conditions", e.to_string()).because(e.reason))?;
+    let tree = c.tree()?;
     filter::resolve(&tree, Record::Ticket, Context { now, me, fields: defs, org_fields: &[] }).map_err(|e| {
         ApiError::invalid("conditions", format!("conditions.{}: {}", place(c, e.position), e.message)).because(e.reason)
     })
