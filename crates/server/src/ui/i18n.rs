@@ -49,8 +49,13 @@ pub fn tr(locale: Locale, key: &str, args: &[(&str, FluentValue<'_>)]) -> String
 /// The best of our locales for an `Accept-Language` header, by its q-values.
 /// A refusal's reason (a key and its arguments) in `locale`.
 pub fn reason(locale: Locale, r: &frontdesk_domain::Reason) -> String {
-    let args: Vec<(&str, FluentValue<'_>)> = r.args.iter().map(|(k, v)| (*k, FluentValue::from(v.as_str()))).collect();
-    tr(locale, r.key, &args)
+    tr_text(locale, r.key, r.args.iter().map(|(k, v)| (*k, v.as_str())))
+}
+
+/// `key` in `locale` with arguments that are all text.
+pub fn tr_text<'a>(locale: Locale, key: &str, args: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let args: Vec<(&str, FluentValue<'_>)> = args.into_iter().map(|(k, v)| (k, FluentValue::from(v))).collect();
+    tr(locale, key, &args)
 }
 
 pub fn from_accept_language(header: &str) -> Option<Locale> {

@@ -597,14 +597,9 @@ fn failure_text(locale: frontdesk_domain::Locale, x: &Value) -> String {
         .into_iter()
         .flatten()
         .filter_map(|r| {
-            let key = r["key"].as_str()?;
-            let args: Vec<(&str, fluent_bundle::FluentValue<'_>)> = r["args"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str(), fluent_bundle::FluentValue::from(v.as_str().unwrap_or_default())))
-                .collect();
-            Some(super::i18n::tr(locale, key, &args))
+            let args = r["args"].as_object().into_iter().flatten();
+            let args = args.map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default()));
+            Some(super::i18n::tr_text(locale, r["key"].as_str()?, args))
         })
         .collect();
     if !reasons.is_empty() {
