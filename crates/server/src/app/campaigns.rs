@@ -289,22 +289,11 @@ impl People {
     }
 }
 
-/// Renders placeholders: HTML-escaped for a body, as they are for a subject.
+/// Renders placeholders: HTML-escaped for a body, as they are for a subject. A customer without
+/// an organization or a field gets nothing there, not an error.
 fn render(text: &str, ctx: &Value, html: bool) -> Result<String> {
-    let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(move |_| if html { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
-    // A customer without an organization or a field gets nothing there, not an error.
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-    env.render_str(text, ctx).map_err(|e| {
-        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
-        ApiError::invalid_msg(
-            "ticket",
-            "InvalidValue",
-            format!("ticket: a placeholder: {e}"),
-            "error-placeholder",
-            &[("detail", detail)],
-        )
-    })
+    let chainable = minijinja::UndefinedBehavior::Chainable;
+    super::render_placeholders(text, ctx, html, chainable, "ticket", "ticket: a placeholder")
 }
 
 /// The ticket one customer gets: the template with their placeholders, their request, the

@@ -55,6 +55,30 @@ pub async fn in_tx<T>(state: &AppState, f: impl AsyncFnOnce(&mut AnyConnection) 
     Ok(out)
 }
 
+/// Renders `{{ … }}` placeholders in `text` with `ctx`: values HTML-escaped when `html`, undefined
+/// ones as `undefined` says. A text that cannot be rendered is refused about `field` (the API's
+/// words after `label`), with the kind of mistake and its line for the pages.
+pub fn render_placeholders(
+    text: &str,
+    ctx: &serde_json::Value,
+    html: bool,
+    undefined: minijinja::UndefinedBehavior,
+    field: &str,
+    label: &str,
+) -> Result<String> {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(move |_| if html { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
+    env.set_undefined_behavior(undefined);
+    env.render_str(text, ctx).map_err(|e| {
+        let key = match e.kind() {
+            minijinja::ErrorKind::SyntaxError => "error-placeholder-syntax",
+            minijinja::ErrorKind::UndefinedError => "error-placeholder-undefined",
+            _ => "error-placeholder",
+        };
+        ApiError::invalid(field, format!("{label}: {e}")).msg(key, &[("line", &e.line().unwrap_or(1))])
+    })
+}
+
 /// What a new helpdesk starts with, made with its first admin, in their language: the usual
 /// queues and the default notification triggers.
 pub async fn first_run_defaults(

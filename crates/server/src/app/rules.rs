@@ -515,21 +515,17 @@ async fn placeholders(conn: &mut AnyConnection, s: &Saved, current: &Actor, defs
 
 /// Renders `{{ ticket.requester.first_name }}`-style placeholders, escaping values for HTML.
 pub fn render_placeholders(text: &str, ctx: &Value) -> Result<String> {
-    render_with(text, ctx, minijinja::AutoEscape::Html)
+    render_with(text, ctx, true)
 }
 
 /// Renders placeholders into plain text (a mail's subject), values as they are.
 pub fn render_placeholders_text(text: &str, ctx: &Value) -> Result<String> {
-    render_with(text, ctx, minijinja::AutoEscape::None)
+    render_with(text, ctx, false)
 }
 
-fn render_with(text: &str, ctx: &Value, escape: minijinja::AutoEscape) -> Result<String> {
-    let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(move |_| escape);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.render_str(text, ctx).map_err(|e| {
-        ApiError::invalid("comment_value", format!("comment_value: {e}")).msg("error-placeholder", &[("detail", &e)])
-    })
+fn render_with(text: &str, ctx: &Value, html: bool) -> Result<String> {
+    let lenient = minijinja::UndefinedBehavior::Lenient;
+    super::render_placeholders(text, ctx, html, lenient, "comment_value", "comment_value")
 }
 
 /// The ticket update a rule's actions make, and what they do besides (events for the audit,

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
+use frontdesk_domain::Locale;
 use frontdesk_store::campaigns::{self as store, Campaign};
 
 use super::extract::{Base, JsonBody, Params, path_id};
@@ -168,29 +169,35 @@ async fn report(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Str
     Ok(ok(json!({"report": r})))
 }
 
-/// The report's table: a summary, then one line per ticket.
-fn report_table(r: &Value) -> Vec<Vec<String>> {
+/// The report's table in `locale`: a summary, then one line per ticket (the API's downloads are
+/// in English).
+fn report_table(r: &Value, locale: Locale) -> Vec<Vec<String>> {
     let text = |v: &Value| match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let label = |key: &str, args: &[(&str, &str)]| crate::ui::i18n::tr_text(locale, key, args.iter().copied());
     let mut rows = vec![
-        vec!["campaign".into(), text(&r["name"])],
-        vec!["tag".into(), text(&r["tag"])],
-        vec!["tickets".into(), text(&r["tickets"])],
-        vec!["solved".into(), text(&r["solved"])],
-        vec!["customers who replied".into(), text(&r["replied"])],
-        vec!["median time to first reply (seconds)".into(), text(&r["median_first_reply_seconds"])],
+        vec![label("report-campaign", &[]), text(&r["name"])],
+        vec![label("report-tag", &[]), text(&r["tag"])],
+        vec![label("report-tickets", &[]), text(&r["tickets"])],
+        vec![label("report-solved", &[]), text(&r["solved"])],
+        vec![label("report-replied", &[]), text(&r["replied"])],
+        vec![label("report-median-first-reply", &[]), text(&r["median_first_reply_seconds"])],
     ];
     for (status, n) in r["by_status"].as_object().into_iter().flatten() {
-        rows.push(vec![format!("status {status}"), text(n)]);
+        rows.push(vec![label("report-by-status", &[("status", status)]), text(n)]);
     }
     for c in r["by_custom_status"].as_array().into_iter().flatten() {
-        rows.push(vec![format!("ticket status {}", text(&c["agent_label"])), text(&c["count"])]);
+        rows.push(vec![label("report-by-custom-status", &[("label", &text(&c["agent_label"]))]), text(&c["count"])]);
     }
     rows.push(Vec::new());
-    rows.push(vec!["ticket_id".into(), "status".into(), "custom_status_id".into(), "first_reply_seconds".into()]);
+    rows.push(
+        ["report-column-ticket", "report-column-status", "report-column-custom-status", "report-column-first-reply"]
+            .map(|k| label(k, &[]))
+            .to_vec(),
+    );
     for t in r["rows"].as_array().into_iter().flatten() {
         rows.push(vec![
             text(&t["ticket_id"]),
@@ -212,17 +219,17 @@ fn download(body: Vec<u8>, content_type: &'static str, filename: String) -> Resp
 }
 
 async fn report_csv(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
-    csv(&report_of(&state, &actor, &id).await?)
+    csv(&report_of(&state, &actor, &id).await?, Locale::EnUs)
 }
 
 async fn report_xlsx(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
-    xlsx(&report_of(&state, &actor, &id).await?)
+    xlsx(&report_of(&state, &actor, &id).await?, Locale::EnUs)
 }
 
-/// A report as a CSV download.
-pub fn csv(r: &Value) -> Result<Response> {
+/// A report as a CSV download, its labels in `locale`.
+pub fn csv(r: &Value, locale: Locale) -> Result<Response> {
     let mut out = String::new();
-    for row in report_table(r) {
+    for row in report_table(r, locale) {
         let cells: Vec<String> = row
             .iter()
             .map(|c| if c.contains([',', '"', '\n']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() })
@@ -234,11 +241,11 @@ pub fn csv(r: &Value) -> Result<Response> {
     Ok(download(out.into_bytes(), "text/csv; charset=utf-8", name))
 }
 
-/// A report as an XLSX download.
-pub fn xlsx(r: &Value) -> Result<Response> {
+/// A report as an XLSX download, its labels in `locale`.
+pub fn xlsx(r: &Value, locale: Locale) -> Result<Response> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    for (i, row) in report_table(r).iter().enumerate() {
+    for (i, row) in report_table(r, locale).iter().enumerate() {
         for (j, cell) in row.iter().enumerate() {
             let (ri, ci) = (i as u32, j as u16);
             let written = match cell.parse::<f64>() {

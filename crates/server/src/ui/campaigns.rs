@@ -605,9 +605,10 @@ pub async fn download(
     headers: HeaderMap,
     Path((id, format)): Path<(String, String)>,
 ) -> Result<Response> {
-    if let Err(r) = runner(&state, &headers).await {
-        return Ok(r);
-    }
+    let s = match runner(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
     let (Ok(id), true) = (id.parse::<i64>(), format == "report.csv" || format == "report.xlsx") else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
     };
@@ -618,5 +619,11 @@ pub async fn download(
     };
     let report = app::report(&mut conn, &c).await?;
     drop(conn);
-    if format == "report.csv" { crate::http::campaigns::csv(&report) } else { crate::http::campaigns::xlsx(&report) }
+    // The labels in the reader's language.
+    let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
+    if format == "report.csv" {
+        crate::http::campaigns::csv(&report, locale)
+    } else {
+        crate::http::campaigns::xlsx(&report, locale)
+    }
 }

@@ -830,6 +830,15 @@ async fn a_campaign_is_found_composed_previewed_and_sent_from_the_workspace() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains("Sua renovação está chegando."));
     assert!(p.html.contains("id=\"c-name-error\""), "the problem is under the name: {}", p.html);
+    // A placeholder not closed: said in the reader's words, not the template engine's.
+    let mut form: Vec<(&str, String)> = compose("Renewal nudges");
+    form.retain(|(k, _)| *k != "subject");
+    form.push(("subject", "Olá {{user.first_name".to_string()));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = b.post("/agent/campaigns/preview", &pairs).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("A placeholder on line 1 is not written correctly"), "{}", p.html);
+    assert!(!p.html.contains("unexpected"), "no engine text: {}", p.html);
     let form = compose("Renewal nudges");
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let p = b.post("/agent/campaigns/preview", &pairs).await;
@@ -855,6 +864,10 @@ async fn a_campaign_is_found_composed_previewed_and_sent_from_the_workspace() {
     let csv = b.get(&format!("{page}/report.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.html.contains("tickets,3"), "{}", csv.html);
+    // The download's labels are in the reader's language.
+    let (_, mut ja) = agent(&app, "Aiko Admin", "aiko@example.com", Role::Admin, "ja").await;
+    let csv = ja.get(&format!("{page}/report.csv")).await;
+    assert!(csv.html.contains("チケット数,3") && csv.html.contains("ステータス 新規,3"), "{}", csv.html);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE via_channel = 'campaign'").await, 3);
 }
 

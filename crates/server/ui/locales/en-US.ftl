@@ -343,7 +343,9 @@ error-option = { $field }: “{ $value }” is not one of the options.
 error-text-value = { $field }: this text is not accepted (too long, or a line break in a one-line field).
 error-required-to-solve = { $field } must be filled in to solve the ticket.
 error-audience-empty = The audience is empty: give a search or pick customers.
-error-placeholder = A placeholder cannot be filled in: { $detail }
+error-placeholder = A placeholder on line { $line } cannot be filled in.
+error-placeholder-syntax = A placeholder on line { $line } is not written correctly: check its {"{{"} and {"}}"}.
+error-placeholder-undefined = A placeholder on line { $line } names something that does not exist.
 
 attachments = Attachments
 mail-reply-above = Reply to this message to add to your request #{ $id }, or follow it online:
@@ -511,3 +513,17 @@ choice-facebook = Facebook
 choice-google = Google
 bad-form = This form arrived incomplete. Go back, reload the page and try again.
 macro-not-found = That macro does not exist any more.
+
+## The campaign report's download (CSV and XLSX); the API's downloads use these English lines
+report-campaign = campaign
+report-tag = tag
+report-tickets = tickets
+report-solved = solved
+report-replied = customers who replied
+report-median-first-reply = median time to first reply (seconds)
+report-by-status = status { $status }
+report-by-custom-status = ticket status { $label }
+report-column-ticket = ticket_id
+report-column-status = status
+report-column-custom-status = custom_status_id
+report-column-first-reply = first_reply_seconds

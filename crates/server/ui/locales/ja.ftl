@@ -325,7 +325,9 @@ error-option = { $field }：「{ $value }」は選択肢にありません。
 error-text-value = { $field }：このテキストは受け付けられません（長すぎるか、1 行の項目に改行があります）。
 error-required-to-solve = チケットを解決するには { $field } の入力が必要です。
 error-audience-empty = 対象者が空です。検索条件を入力するか、顧客を選んでください。
-error-placeholder = プレースホルダーを埋められません：{ $detail }
+error-placeholder = { $line } 行目のプレースホルダーを埋められません。
+error-placeholder-syntax = { $line } 行目のプレースホルダーの書き方が正しくありません。{"{{"} と {"}}"} を確認してください。
+error-placeholder-undefined = { $line } 行目のプレースホルダーが存在しないものを指しています。
 
 attachments = 添付ファイル
 mail-reply-above = このメールに返信すると、リクエスト #{ $id } に追記できます。オンラインでも確認できます：
@@ -490,3 +492,25 @@ choice-facebook = Facebook
 choice-google = Google
 bad-form = フォームが不完全な状態で届きました。戻ってページを再読み込みし、もう一度お試しください。
 macro-not-found = そのマクロはもう存在しません。
+
+## The campaign report's download (CSV and XLSX); the API's downloads use these English lines
+report-campaign = キャンペーン
+report-tag = タグ
+report-tickets = チケット数
+report-solved = 解決済み
+report-replied = 返信した顧客
+report-median-first-reply = 最初の返信までの時間の中央値（秒）
+report-by-status = ステータス { $status ->
+    [new] 新規
+    [open] オープン
+    [pending] 保留中
+    [hold] 待機中
+    [solved] 解決済み
+    [closed] 終了
+   *[other] { $status }
+}
+report-by-custom-status = チケットステータス { $label }
+report-column-ticket = チケット
+report-column-status = ステータス
+report-column-custom-status = カスタムステータス
+report-column-first-reply = 最初の返信（秒）

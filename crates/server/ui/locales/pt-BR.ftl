@@ -343,7 +343,9 @@ error-option = { $field }: “{ $value }” não é uma das opções.
 error-text-value = { $field }: este texto não é aceito (longo demais, ou quebra de linha num campo de uma linha).
 error-required-to-solve = { $field } precisa ser preenchido para resolver o ticket.
 error-audience-empty = O público está vazio: faça uma busca ou escolha clientes.
-error-placeholder = Um marcador não pode ser preenchido: { $detail }
+error-placeholder = Um marcador na linha { $line } não pode ser preenchido.
+error-placeholder-syntax = Um marcador na linha { $line } não está escrito corretamente: confira os {"{{"} e {"}}"}.
+error-placeholder-undefined = Um marcador na linha { $line } cita algo que não existe.
 
 attachments = Anexos
 mail-reply-above = Responda a esta mensagem para acrescentar algo à sua solicitação #{ $id }, ou acompanhe-a on-line:
@@ -511,3 +513,25 @@ choice-facebook = Facebook
 choice-google = Google
 bad-form = Este formulário chegou incompleto. Volte, recarregue a página e tente de novo.
 macro-not-found = Essa macro não existe mais.
+
+## The campaign report's download (CSV and XLSX); the API's downloads use these English lines
+report-campaign = campanha
+report-tag = tag
+report-tickets = tickets
+report-solved = resolvidos
+report-replied = clientes que responderam
+report-median-first-reply = mediana do tempo até a primeira resposta (segundos)
+report-by-status = status { $status ->
+    [new] Novo
+    [open] Aberto
+    [pending] Pendente
+    [hold] Em espera
+    [solved] Resolvido
+    [closed] Fechado
+   *[other] { $status }
+}
+report-by-custom-status = status do ticket { $label }
+report-column-ticket = ticket
+report-column-status = status
+report-column-custom-status = status personalizado
+report-column-first-reply = primeira resposta (segundos)
