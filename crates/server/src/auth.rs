@@ -95,10 +95,12 @@ impl Credentials {
 
 /// Slows down password guessing without locking out the real owner.
 ///
-/// Failures are counted per source address and per account over a window. A source over its
-/// limit is refused outright. An account over its limit is refused only to sources that have
-/// not signed in to it successfully before, so an attacker spraying one account from many
-/// addresses cannot keep its owner out.
+/// Failures are counted per source address and per account over a window; the account is
+/// keyed by its normalised address, so spaces or capitals around it count against the same
+/// account. A source or an account over its limit is refused, except to a source that signed
+/// in to that account successfully before (the owner's device or office), so neither an
+/// attacker spraying one account from many addresses nor one guessing from behind a shared
+/// address keeps the owner out.
 pub struct LoginThrottle {
     inner: Mutex<ThrottleState>,
     pub window_secs: i64,
@@ -113,35 +115,47 @@ struct ThrottleState {
     trusted: HashMap<(String, IpAddr), i64>,
 }
 
+/// How long a successful sign-in makes its source trusted for that account.
+const TRUSTED_FOR_SECS: i64 = 30 * 86_400;
+/// Past this many entries a map is pruned of what no longer counts.
+const PRUNE_AT: usize = 10_000;
+
 impl Default for LoginThrottle {
     fn default() -> Self {
         Self { inner: Mutex::default(), window_secs: 300, per_source: 30, per_account: 10 }
     }
 }
 
+/// The throttle's key for an account: the address as typed, trimmed and in lower case.
+pub fn account_key(account: &str) -> String {
+    account.trim().to_lowercase()
+}
+
 impl LoginThrottle {
     /// `Some(seconds to wait)` when this attempt must be refused before checking the password.
     pub fn check(&self, account: &str, source: IpAddr, now: i64) -> Option<u64> {
         let st = self.inner.lock().expect("throttle lock");
-        let account = account.to_lowercase();
+        let account = account_key(account);
+        if st.trusted.get(&(account.clone(), source)).is_some_and(|t| now - t < TRUSTED_FOR_SECS) {
+            return None;
+        }
         let over = |entry: Option<&(i64, u32)>, limit: u32| -> Option<u64> {
             let (start, n) = *entry?;
             let left = start + self.window_secs - now;
             (left > 0 && n >= limit).then_some(left as u64)
         };
-        if let Some(wait) = over(st.by_source.get(&source), self.per_source) {
-            return Some(wait);
-        }
-        let trusted = st.trusted.get(&(account.clone(), source)).is_some_and(|t| now - t < 30 * 86_400);
-        if !trusted {
-            return over(st.by_account.get(&account), self.per_account);
-        }
-        None
+        over(st.by_source.get(&source), self.per_source).or_else(|| over(st.by_account.get(&account), self.per_account))
     }
 
     pub fn failed(&self, account: &str, source: IpAddr, now: i64) {
         let mut st = self.inner.lock().expect("throttle lock");
         let window = self.window_secs;
+        if st.by_source.len() > PRUNE_AT {
+            st.by_source.retain(|_, e| now - e.0 < window);
+        }
+        if st.by_account.len() > PRUNE_AT {
+            st.by_account.retain(|_, e| now - e.0 < window);
+        }
         let bump = |e: &mut (i64, u32)| {
             if now - e.0 >= window {
                 *e = (now, 0);
@@ -149,12 +163,25 @@ impl LoginThrottle {
             e.1 += 1;
         };
         bump(st.by_source.entry(source).or_insert((now, 0)));
-        bump(st.by_account.entry(account.to_lowercase()).or_insert((now, 0)));
+        bump(st.by_account.entry(account_key(account)).or_insert((now, 0)));
     }
 
     pub fn succeeded(&self, account: &str, source: IpAddr, now: i64) {
         let mut st = self.inner.lock().expect("throttle lock");
-        st.trusted.insert((account.to_lowercase(), source), now);
+        if st.trusted.len() > PRUNE_AT {
+            st.trusted.retain(|_, t| now - *t < TRUSTED_FOR_SECS);
+        }
+        st.trusted.insert((account_key(account), source), now);
+    }
+
+    /// How many entries the throttle holds (failures by source and account, trusted pairs).
+    pub fn len(&self) -> usize {
+        let st = self.inner.lock().expect("throttle lock");
+        st.by_source.len() + st.by_account.len() + st.trusted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -219,8 +246,11 @@ impl<V: Clone> TtlCache<V> {
 }
 
 /// Remembers recent successful password checks (by a hash of the credentials, for 300 s) so an
-/// API script using email:password does not pay an argon2 hash on every request.
-pub struct PasswordCache(TtlCache<i64>);
+/// API script using email:password does not pay an argon2 hash on every request. Each entry
+/// keeps the stored hash it was checked against: a hit counts only while the user's stored hash
+/// is still that one, so a password changed through any server ends every server's cached
+/// sign-ins at once.
+pub struct PasswordCache(TtlCache<(i64, String)>);
 
 impl Default for PasswordCache {
     fn default() -> Self {
@@ -231,23 +261,24 @@ impl Default for PasswordCache {
 impl PasswordCache {
     fn key(email: &str, password: &str) -> String {
         let mut h = Sha256::new();
-        h.update(email.to_lowercase().as_bytes());
+        h.update(account_key(email).as_bytes());
         h.update([0]);
         h.update(password.as_bytes());
         hex::encode(h.finalize())
     }
 
-    pub fn get(&self, email: &str, password: &str, now: i64) -> Option<i64> {
+    /// The user these credentials signed in as, and the stored hash they were checked against.
+    pub fn get(&self, email: &str, password: &str, now: i64) -> Option<(i64, String)> {
         self.0.get(&Self::key(email, password), now)
     }
 
-    pub fn put(&self, email: &str, password: &str, user_id: i64, now: i64) {
-        self.0.put(Self::key(email, password), user_id, now);
+    pub fn put(&self, email: &str, password: &str, user_id: i64, stored_hash: String, now: i64) {
+        self.0.put(Self::key(email, password), (user_id, stored_hash), now);
     }
 
     /// Forgets every cached sign-in of a user (after a password change).
     pub fn forget_user(&self, user_id: i64) {
-        self.0.retain(|id| *id != user_id);
+        self.0.retain(|(id, _)| *id != user_id);
     }
 }
 
@@ -308,6 +339,40 @@ mod tests {
         assert!(t.check("ana@x.com", attacker, 2).is_some());
         assert!(t.check("ana@x.com", owner, 2).is_none());
         assert!(t.check("ana@x.com", attacker, 400).is_none(), "the window passes");
+    }
+
+    #[test]
+    fn throttle_keys_the_account_on_its_normalised_address() {
+        let t = LoginThrottle::default();
+        let a: IpAddr = "10.0.0.9".parse().unwrap();
+        for (i, spelling) in [" ana@x.com", "ANA@x.com ", "ana@X.COM"].iter().cycle().take(10).enumerate() {
+            t.failed(spelling, IpAddr::from([10, 1, 0, i as u8]), 1);
+        }
+        assert!(t.check("ana@x.com", a, 2).is_some(), "ten failures under three spellings are one account's");
+        assert!(t.check("  Ana@X.com\t", a, 2).is_some());
+    }
+
+    #[test]
+    fn a_shared_source_over_its_limit_still_lets_known_owners_in() {
+        let t = LoginThrottle::default();
+        let proxy: IpAddr = "192.0.2.1".parse().unwrap();
+        t.succeeded("bia@x.com", proxy, 0);
+        for i in 0..31 {
+            t.failed(&format!("guess{i}@x.com"), proxy, 1);
+        }
+        assert!(t.check("carla@x.com", proxy, 2).is_some(), "a stranger behind the source is refused");
+        assert!(t.check("bia@x.com", proxy, 2).is_none(), "an owner who signed in from it is not");
+    }
+
+    #[test]
+    fn the_throttle_prunes_what_no_longer_counts() {
+        let t = LoginThrottle::default();
+        for i in 0..(PRUNE_AT as u32 + 10) {
+            t.failed(&format!("u{i}@x.com"), IpAddr::from(i.to_be_bytes()), 0);
+        }
+        let full = t.len();
+        t.failed("late@x.com", "10.9.9.9".parse().unwrap(), 10_000);
+        assert!(t.len() < full / 100, "{} entries left of {full}", t.len());
     }
 
     #[test]

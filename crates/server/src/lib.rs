@@ -70,6 +70,9 @@ pub struct Config {
     pub imap_ca: Option<PathBuf>,
     /// The key outgoing mail is DKIM-signed with, if any.
     pub dkim: Option<mail_out::DkimKey>,
+    /// Reverse proxies whose `X-Forwarded-*` headers are believed; from anyone else they are
+    /// dropped before any handler sees them.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -96,6 +99,7 @@ impl Config {
             imap_poll_interval: std::time::Duration::from_secs(60),
             imap_ca: None,
             dkim: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -241,7 +245,7 @@ impl App {
         }
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());
-        let service = http::into_service(router);
+        let service = http::into_service(router, self.state.config.trusted_proxies.clone());
         axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         let _ = stop_tx.send(true);
         for w in workers {

@@ -245,35 +245,54 @@ fn mail_locale(choices: &[Option<&str>]) -> frontdesk_domain::Locale {
 }
 
 /// Mails a one-time link (a `email.link` job) in the user's language: their locale, else the
-/// language of the page they asked from.
+/// language of the page they asked from. A proof link goes to the claimed address itself, not
+/// to the account's.
 pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
-    use frontdesk_store::presence::SIGN_IN;
+    use frontdesk_store::presence::{RESET, SIGN_IN, VERIFY};
     let (url, payload) = match relay_and_payload(state, job)? {
         Ok(found) => found,
         Err(why) => return Ok(why),
     };
     let user_id = payload["user_id"].as_i64().unwrap_or(0);
-    let purpose = if payload["purpose"] == SIGN_IN { SIGN_IN } else { frontdesk_store::presence::RESET };
+    let purpose = match payload["purpose"].as_str() {
+        Some(SIGN_IN) => SIGN_IN,
+        Some(VERIFY) => VERIFY,
+        _ => RESET,
+    };
     let mut conn = state.db.read().await?;
-    let (user, email) = match reachable(&mut conn, user_id).await? {
+    let (user, mut email) = match reachable(&mut conn, user_id).await? {
         Ok(found) => found,
         Err(why) => return Ok(why),
     };
+    let mut link_purpose = purpose.to_string();
+    if purpose == VERIFY {
+        let id = payload["identity_id"].as_i64().unwrap_or(0);
+        let claim = frontdesk_store::users::identity(&mut conn, user_id, id).await?;
+        let Some(claim) = claim.filter(|i| i.proof_pending == 1) else {
+            return Ok(format!("not sent: identity {id} is gone or already proven"));
+        };
+        email = claim.value;
+        link_purpose = format!("{VERIFY}:{id}");
+    }
     let account = frontdesk_store::account::get(&mut conn).await?;
     let from = support_sender(&mut conn).await?;
     drop(conn);
     let locale = mail_locale(&[user.locale.as_deref(), payload["locale"].as_str(), Some(account.locale.as_str())]);
     let cap = crate::ui::LINKS_PER_HOUR;
-    let Some(secret) = crate::ui::new_link_within(state, user_id, None, purpose, Some(cap)).await? else {
+    let Some(secret) = crate::ui::new_link_within(state, user_id, None, &link_purpose, Some(cap)).await? else {
         return Ok(format!("not sent: {email} was sent {cap} links in the last hour"));
     };
     let link = crate::ui::link_url(state.public_url(), purpose, &secret);
-    let ctx = minijinja::context! { name => user.name.clone(), account => account.name.clone(), link, purpose };
+    let ctx = minijinja::context! { name => user.name.clone(), account => account.name.clone(), link, purpose, email => email.clone() };
     let render = |name: &str| {
         crate::ui::render_string(name, locale, ctx.clone()).map_err(|e| ApiError::Internal(format!("{name}: {e}")))
     };
     let (text, html) = (render("mail_link.txt")?, render("mail_link.html")?);
-    let subject_key = if purpose == SIGN_IN { "mail-sign-in-subject" } else { "mail-reset-subject" };
+    let subject_key = match purpose {
+        SIGN_IN => "mail-sign-in-subject",
+        VERIFY => "mail-verify-subject",
+        _ => "mail-reset-subject",
+    };
     let subject = crate::ui::i18n::tr(locale, subject_key, &[("account", account.name.clone().into())]);
     let b = lettre::Message::builder().from(from).to(mailbox(Some(&user.name), &email)?).subject(one_line(&subject));
     send(state, &url, alternative(automatic(b), text, html)?).await?;

@@ -109,6 +109,11 @@ enum Command {
         /// The DKIM signing domain (default: the domain of each mail's From address).
         #[arg(long, env = "FRONTDESK_DKIM_DOMAIN")]
         dkim_domain: Option<String>,
+        /// A reverse proxy whose X-Forwarded-For, -Proto and -Host headers are believed, as an
+        /// address or CIDR range such as 10.0.0.0/8 (repeat for several; in the environment,
+        /// separated by spaces). From anyone else those headers are ignored.
+        #[arg(long, env = "FRONTDESK_TRUSTED_PROXY", value_delimiter = ' ')]
+        trusted_proxy: Vec<String>,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -216,7 +221,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dkim_key,
             dkim_selector,
             dkim_domain,
+            trusted_proxy,
         } => {
+            for p in trusted_proxy.iter().filter(|p| !p.is_empty()) {
+                config.trusted_proxies.push(frontdesk_server::http::forwarded::parse_proxy(p)?);
+            }
             if let Some(path) = dkim_key.filter(|p| !p.as_os_str().is_empty()) {
                 let domain = dkim_domain.filter(|d| !d.is_empty());
                 config.dkim = Some(frontdesk_server::mail_out::DkimKey::load(&path, &dkim_selector, domain)?);

@@ -68,6 +68,9 @@ pub const RESET: &str = "reset";
 pub const SIGN_IN: &str = "sign_in";
 /// A link in campaign mail that opts its reader out of campaigns (kept, never used up).
 pub const UNSUBSCRIBE: &str = "unsubscribe";
+/// A link mailed to an address someone claimed, which proves it theirs; the link's purpose is
+/// `verify_identity:ID`, naming the identity it proves.
+pub const VERIFY: &str = "verify_identity";
 
 pub async fn insert_reset(conn: &mut AnyConnection, r: &PasswordReset) -> Result<()> {
     sqlx::query(

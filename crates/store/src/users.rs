@@ -146,11 +146,13 @@ pub async fn find_by_external_ids(conn: &mut AnyConnection, ids: &[String]) -> R
     Ok(q.query_as().fetch_all(conn).await?)
 }
 
-/// The user who owns an identity (an email address, a phone, a tax id…), normalised.
+/// The user who owns an identity (an email address, a phone, a tax id…), normalised. A claim
+/// still waiting for its proof owns nothing.
 pub async fn find_by_identity(conn: &mut AnyConnection, kind: &str, value: &str) -> Result<Option<User>> {
     let cols = COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
     Ok(sqlx::query_as(&format!(
-        "SELECT {cols} FROM users u JOIN user_identities i ON i.user_id = u.id WHERE i.kind = $1 AND i.value = $2"
+        "SELECT {cols} FROM users u JOIN user_identities i ON i.user_id = u.id \
+         WHERE i.kind = $1 AND i.value = $2 AND i.proof_pending = 0"
     ))
     .bind(kind)
     .bind(value)
@@ -219,10 +221,13 @@ pub struct Identity {
     pub undeliverable_count: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 1 while the address waits for its owner to follow the link mailed to it: until then it
+    /// is nobody's for mail, sign-in or notifications.
+    pub proof_pending: i64,
 }
 
 const IDENTITY_COLUMNS: &str =
-    "id, user_id, kind, value, verified, is_primary, undeliverable_count, created_at, updated_at";
+    "id, user_id, kind, value, verified, is_primary, undeliverable_count, created_at, updated_at, proof_pending";
 
 pub async fn identities(conn: &mut AnyConnection, user_ids: &[i64]) -> Result<Vec<Identity>> {
     if user_ids.is_empty() {
@@ -243,8 +248,8 @@ pub async fn identity(conn: &mut AnyConnection, user_id: i64, id: i64) -> Result
 
 pub async fn insert_identity(conn: &mut AnyConnection, i: &Identity) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO user_identities (user_id, kind, value, verified, is_primary, undeliverable_count, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id",
+        "INSERT INTO user_identities (user_id, kind, value, verified, is_primary, undeliverable_count, created_at, updated_at, proof_pending) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $7) RETURNING id",
     )
     .bind(i.user_id)
     .bind(&i.kind)
@@ -252,21 +257,49 @@ pub async fn insert_identity(conn: &mut AnyConnection, i: &Identity) -> Result<i
     .bind(i.verified)
     .bind(i.is_primary)
     .bind(i.created_at)
+    .bind(i.proof_pending)
     .fetch_one(conn)
     .await?;
     Ok(id)
 }
 
 pub async fn update_identity(conn: &mut AnyConnection, i: &Identity) -> Result<()> {
-    sqlx::query("UPDATE user_identities SET value = $2, verified = $3, is_primary = $4, updated_at = $5 WHERE id = $1")
-        .bind(i.id)
-        .bind(&i.value)
-        .bind(i.verified)
-        .bind(i.is_primary)
-        .bind(i.updated_at)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE user_identities SET value = $2, verified = $3, is_primary = $4, updated_at = $5, proof_pending = $6 \
+         WHERE id = $1",
+    )
+    .bind(i.id)
+    .bind(&i.value)
+    .bind(i.verified)
+    .bind(i.is_primary)
+    .bind(i.updated_at)
+    .bind(i.proof_pending)
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// Removes the unproven claims on an address: all of them when someone registers it for real,
+/// or those made before `before` (their link has expired) when someone else claims it.
+pub async fn drop_pending_claims(conn: &mut AnyConnection, kind: &str, value: &str, before: Option<i64>) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM user_identities WHERE kind = $1 AND value = $2 AND proof_pending = 1 \
+         AND ($3 IS NULL OR created_at < $3)",
+    )
+    .bind(kind)
+    .bind(value)
+    .bind(before)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An identity by its id alone (for a proof link, which names only the identity).
+pub async fn identity_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Identity>> {
+    Ok(sqlx::query_as(&format!("SELECT {IDENTITY_COLUMNS} FROM user_identities WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Makes one identity the primary of its kind for its user.

@@ -98,6 +98,14 @@ fn noise(m: &mail_parser::Message<'_>, sender: &str) -> Option<String> {
     if header("X-Loop").is_some_and(|l| l.contains(crate::mail_out::X_LOOP)) {
         return Some("ignored: X-Loop names us".into());
     }
+    if let Some(list) = header("List-Id") {
+        return Some(format!("ignored: mailing list mail (List-Id: {list})"));
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] {
+        if let Some(v) = header(name) {
+            return Some(format!("ignored: an automatic reply ({name}: {v})"));
+        }
+    }
     let local = sender.split('@').next().unwrap_or("").to_ascii_lowercase();
     if local == "mailer-daemon" || local == "postmaster" {
         return Some(format!("ignored: a bounce from {local}"));
@@ -201,6 +209,9 @@ pub struct Parsed {
     referenced: Vec<String>,
     thread_key: Option<String>,
     noise: Option<String>,
+    /// Every `X-Loop` the message carries, lower-cased: one naming a support address is our
+    /// own mail come back.
+    x_loop: Vec<String>,
     bounce: Option<String>,
     /// The whole message as a new ticket's first comment, and that comment rendered.
     first: CommentInput,
@@ -301,6 +312,11 @@ fn parse_unguarded(raw: &[u8]) -> Option<Parsed> {
         referenced: referenced_ids(&m),
         thread_key: thread_key(&m),
         noise: noise(&m, &sender_email),
+        x_loop: m
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("X-Loop"))
+            .map(|(_, v)| v.trim().trim_matches(['<', '>']).to_ascii_lowercase())
+            .collect(),
         bounce: hard_bounce(&m),
         sender_email,
         sender_name,
@@ -375,7 +391,17 @@ pub async fn receive(
         .cloned();
     record.recipient = support.as_ref().map(|a| a.email.clone()).or_else(|| delivered.first().cloned());
 
-    let mut o = match decide(conn, p, support.as_ref(), now).await {
+    let ours = |a: &str| addresses.iter().any(|s| s.email.eq_ignore_ascii_case(a.trim()));
+    let looped = if ours(&p.sender_email) {
+        Some(format!("ignored: sent from our own support address {}", p.sender_email))
+    } else {
+        p.x_loop.iter().find(|l| ours(l)).map(|l| format!("ignored: X-Loop names our support address {l}"))
+    };
+    let decided = match looped {
+        Some(why) => Ok(Outcome::new("ignored", why, None)),
+        None => decide(conn, p, support.as_ref(), now).await,
+    };
+    let mut o = match decided {
         Ok(o) => o,
         Err(ApiError::Invalid(list)) => Outcome::new(
             "rejected",

@@ -55,9 +55,36 @@ pub async fn in_tx<T>(state: &AppState, f: impl AsyncFnOnce(&mut AnyConnection) 
     Ok(out)
 }
 
+/// The work one render of a stored text may do (minijinja's fuel: about one unit an
+/// instruction). Placeholders and a loop over a ticket's fields take a few hundred; three
+/// nested `range(1000)` loops would take billions and are stopped here.
+pub const RENDER_FUEL: u64 = 200_000;
+/// The largest text one render may produce.
+pub const RENDER_MAX_BYTES: usize = 1 << 20;
+
+/// A writer that refuses to grow past [`RENDER_MAX_BYTES`], so an oversized render stops as
+/// soon as it crosses the line rather than after filling memory.
+struct Bounded(String);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > RENDER_MAX_BYTES {
+            return Err(std::io::Error::other("the rendered text is too long"));
+        }
+        self.0.push_str(std::str::from_utf8(buf).map_err(std::io::Error::other)?);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Renders `{{ … }}` placeholders in `text` with `ctx`: values HTML-escaped when `html`, undefined
 /// ones as `undefined` says. A text that cannot be rendered is refused about `field` (the API's
-/// words after `label`), with the kind of mistake and its line for the pages.
+/// words after `label`), with the kind of mistake and its line for the pages. Every render is
+/// bounded in work ([`RENDER_FUEL`]) and output ([`RENDER_MAX_BYTES`]), so no stored text can
+/// pin a core or fill memory, and shutdown never waits on one.
 pub fn render_placeholders(
     text: &str,
     ctx: &serde_json::Value,
@@ -69,13 +96,23 @@ pub fn render_placeholders(
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(move |_| if html { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
     env.set_undefined_behavior(undefined);
-    env.render_str(text, ctx).map_err(|e| {
-        let key = match e.kind() {
-            minijinja::ErrorKind::SyntaxError => "error-placeholder-syntax",
-            minijinja::ErrorKind::UndefinedError => "error-placeholder-undefined",
-            _ => "error-placeholder",
+    env.set_fuel(Some(RENDER_FUEL));
+    let mut out = Bounded(String::new());
+    let rendered = env.template_from_str(text).and_then(|t| t.render_captured_to(ctx, &mut out));
+    rendered.map(|_| out.0).map_err(|e| {
+        let (key, words) = match e.kind() {
+            minijinja::ErrorKind::SyntaxError => ("error-placeholder-syntax", e.to_string()),
+            minijinja::ErrorKind::UndefinedError => ("error-placeholder-undefined", e.to_string()),
+            minijinja::ErrorKind::OutOfFuel => {
+                ("error-placeholder-too-much-work", "the template does too much work (a loop too long?)".into())
+            }
+            minijinja::ErrorKind::WriteFailure => (
+                "error-placeholder-too-long",
+                format!("the rendered text would be longer than {} KiB", RENDER_MAX_BYTES / 1024),
+            ),
+            _ => ("error-placeholder", e.to_string()),
         };
-        ApiError::invalid(field, format!("{label}: {e}")).msg(key, &[("line", &e.line().unwrap_or(1))])
+        ApiError::invalid(field, format!("{label}: {words}")).msg(key, &[("line", &e.line().unwrap_or(1))])
     })
 }
 

@@ -139,37 +139,138 @@ async fn check_organization(conn: &mut AnyConnection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// How far an identity is believed when it is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// Registered with its user (by an admin, an agent, or the system for a new requester).
+    Unverified,
+    /// Registered and marked verified (only an admin may say so).
+    Verified,
+    /// Claimed by someone who is not an admin for an existing user: it counts for nothing until
+    /// its owner follows the link mailed to it.
+    Pending,
+}
+
+/// How long a proof link (and so a pending claim) lives.
+pub const PROOF_LIFETIME_SECS: i64 = 3 * 86_400;
+
+/// Whether an address is one of the helpdesk's own support addresses.
+async fn is_support_address(conn: &mut AnyConnection, value: &str) -> Result<bool> {
+    Ok(frontdesk_store::email::addresses(conn).await?.iter().any(|a| a.email.eq_ignore_ascii_case(value)))
+}
+
 async fn add_identity(
     conn: &mut AnyConnection,
     user_id: i64,
     kind: IdentityKind,
     value: &str,
     primary: bool,
-    verified: bool,
+    proof: Proof,
     now: i64,
 ) -> Result<i64> {
+    let field = if kind == IdentityKind::Email { "email" } else { kind.as_str() };
+    if kind == IdentityKind::Email && is_support_address(conn, value).await? {
+        return Err(ApiError::invalid_code(
+            field,
+            "InvalidValue",
+            format!("{field}: {value} is a support address of this helpdesk and cannot belong to a user"),
+        )
+        .msg("error-support-address-claimed", &[("address", &value)]));
+    }
+    // A registration takes the address from any unproven claim; a new claim only from claims
+    // whose link has expired.
+    let before = (proof == Proof::Pending).then_some(now - PROOF_LIFETIME_SECS);
+    users::drop_pending_claims(conn, kind.as_str(), value, before).await?;
     let i = Identity {
         id: 0,
         user_id,
         kind: kind.as_str().to_string(),
         value: value.to_string(),
-        verified: i64::from(verified),
-        is_primary: i64::from(primary),
+        verified: i64::from(proof == Proof::Verified),
+        is_primary: i64::from(primary && proof != Proof::Pending),
         undeliverable_count: 0,
         created_at: now,
         updated_at: now,
+        proof_pending: i64::from(proof == Proof::Pending),
     };
     users::insert_identity(conn, &i).await.map_err(|e| match e {
-        frontdesk_store::StoreError::Duplicate(_) => {
-            let field = if kind == IdentityKind::Email { "email" } else { kind.as_str() };
-            ApiError::invalid_code(
-                field,
-                "DuplicateValue",
-                format!("{}: {value} is already being used by another user", field),
-            )
-        }
+        frontdesk_store::StoreError::Duplicate(_) => ApiError::invalid_code(
+            field,
+            "DuplicateValue",
+            format!("{}: {value} is already being used by another user", field),
+        ),
         other => other.into(),
     })
+}
+
+/// The proof an identity added by `actor` starts with: an admin's word is taken (verified when
+/// they say so); anyone else's email address waits for its link. Only an admin may call an
+/// identity verified.
+pub fn proof_for(actor: &Actor, kind: IdentityKind, verified: Option<bool>) -> Result<Proof> {
+    if actor.is_admin() {
+        return Ok(if verified == Some(true) { Proof::Verified } else { Proof::Unverified });
+    }
+    if verified == Some(true) {
+        return Err(only_admins_verify());
+    }
+    Ok(if kind == IdentityKind::Email { Proof::Pending } else { Proof::Unverified })
+}
+
+pub fn only_admins_verify() -> ApiError {
+    ApiError::Forbidden(
+        "Only an admin can mark an identity verified; its owner proves it with the link mailed to it".into(),
+    )
+}
+
+/// The job that mails the proof link for a pending identity to the address itself.
+pub async fn enqueue_proof_mail(conn: &mut AnyConnection, identity: &Identity, locale: &str, now: i64) -> Result<()> {
+    if identity.proof_pending == 0 {
+        return Ok(());
+    }
+    let job = frontdesk_store::jobs::NewJob {
+        public_id: None,
+        kind: crate::ui::LINK_JOB.into(),
+        payload: serde_json::json!({
+            "user_id": identity.user_id,
+            "purpose": frontdesk_store::presence::VERIFY,
+            "identity_id": identity.id,
+            "locale": locale,
+        })
+        .to_string(),
+        max_attempts: 10,
+        run_at_ms: now * 1000,
+        total: None,
+        requested_by: None,
+        unique_key: None,
+    };
+    frontdesk_store::jobs::enqueue(conn, &job, now).await?;
+    Ok(())
+}
+
+/// Marks a pending identity proven (its owner followed the mailed link): from now on it is the
+/// user's for mail, sign-in and notifications. `None` when it is gone or no longer pending.
+pub async fn prove_identity(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    identity_id: i64,
+    now: i64,
+) -> Result<Option<Identity>> {
+    let Some(mut i) = users::identity(conn, user_id, identity_id).await?.filter(|i| i.proof_pending == 1) else {
+        return Ok(None);
+    };
+    i.proof_pending = 0;
+    i.verified = 1;
+    i.updated_at = now;
+    users::update_identity(conn, &i).await?;
+    let kind = IdentityKind::parse(&i.kind)?;
+    let has_primary = users::identities(conn, &[user_id]).await?.iter().any(|x| x.kind == i.kind && x.is_primary != 0);
+    if !has_primary {
+        users::make_primary(conn, user_id, i.id, &i.kind, now).await?;
+        sync_primary(conn, user_id, kind, Some(&i.value), now).await?;
+    } else {
+        super::search_index::refresh_user(conn, user_id).await?;
+    }
+    Ok(users::identity(conn, user_id, identity_id).await?)
 }
 
 /// Creates a user with `default_role` unless the input names one.
@@ -218,13 +319,14 @@ pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: R
     };
     u.id = users::insert(conn, &u).await?;
     if let Some(e) = &u.email {
-        add_identity(conn, u.id, IdentityKind::Email, e, true, u.verified != 0, now).await?;
+        let proof = if u.verified != 0 { Proof::Verified } else { Proof::Unverified };
+        add_identity(conn, u.id, IdentityKind::Email, e, true, proof, now).await?;
     }
     if let Some(p) = &u.phone {
-        add_identity(conn, u.id, IdentityKind::PhoneNumber, p, true, false, now).await?;
+        add_identity(conn, u.id, IdentityKind::PhoneNumber, p, true, Proof::Unverified, now).await?;
     }
     if let Some(t) = &input.tax_id {
-        add_identity(conn, u.id, IdentityKind::TaxId, t, true, false, now).await?;
+        add_identity(conn, u.id, IdentityKind::TaxId, t, true, Proof::Unverified, now).await?;
     }
     if let Some(o) = u.organization_id {
         users::add_organization_membership(conn, u.id, o, true, now).await?;
@@ -272,28 +374,33 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     if let Patch::Set(e) = &input.email
         && u.email.as_deref() != Some(e.as_str())
     {
-        match users::find_by_identity(conn, "email", e.as_str()).await? {
-            Some(owner) if owner.id != u.id => {
-                return Err(ApiError::invalid_code(
-                    "email",
-                    "DuplicateValue",
-                    format!("Email: {} is already being used by another user", e.as_str()),
-                ));
-            }
-            Some(_) => {}
+        if let Some(owner) = users::find_by_identity(conn, "email", e.as_str()).await?
+            && owner.id != u.id
+        {
+            return Err(ApiError::invalid_code(
+                "email",
+                "DuplicateValue",
+                format!("Email: {} is already being used by another user", e.as_str()),
+            ));
+        }
+        let own =
+            users::identities(conn, &[u.id]).await?.into_iter().find(|i| i.kind == "email" && i.value == e.as_str());
+        let own = match own {
+            Some(i) => i,
             None => {
-                add_identity(conn, u.id, IdentityKind::Email, e.as_str(), false, false, now).await?;
+                let proof = proof_for(actor, IdentityKind::Email, None)?;
+                let id = add_identity(conn, u.id, IdentityKind::Email, e.as_str(), false, proof, now).await?;
+                users::identity(conn, u.id, id).await?.ok_or(ApiError::NotFound)?
             }
+        };
+        if own.proof_pending != 0 {
+            // Someone who is not an admin changed the address: the new one is mailed its proof
+            // link, and the account keeps its old address until the link is followed.
+            enqueue_proof_mail(conn, &own, u.locale.as_deref().unwrap_or(""), now).await?;
+        } else {
+            users::make_primary(conn, u.id, own.id, "email", now).await?;
+            u.email = Some(e.as_str().to_string());
         }
-        let id = users::identities(conn, &[u.id])
-            .await?
-            .into_iter()
-            .find(|i| i.kind == "email" && i.value == e.as_str())
-            .map(|i| i.id);
-        if let Some(id) = id {
-            users::make_primary(conn, u.id, id, "email", now).await?;
-        }
-        u.email = Some(e.as_str().to_string());
     }
     match &input.organization_id {
         Patch::Set(o) => {
@@ -310,7 +417,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     if let Patch::Set(p) = &input.phone
         && u.phone.as_deref() != Some(p.as_str())
     {
-        add_identity(conn, u.id, IdentityKind::PhoneNumber, p, u.phone.is_none(), false, now).await?;
+        add_identity(conn, u.id, IdentityKind::PhoneNumber, p, u.phone.is_none(), Proof::Unverified, now).await?;
     }
     u.phone = input.phone.clone().apply(u.phone);
     u.external_id = input.external_id.clone().apply(u.external_id);
@@ -330,7 +437,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     if let Some(t) = &input.tax_id {
         let known = users::identities(conn, &[u.id]).await?.into_iter().any(|i| i.kind == "tax_id" && &i.value == t);
         if !known {
-            add_identity(conn, u.id, IdentityKind::TaxId, t, true, false, now).await?;
+            add_identity(conn, u.id, IdentityKind::TaxId, t, true, Proof::Unverified, now).await?;
         }
     }
     if let Some(tags) = &input.tags {
@@ -338,6 +445,9 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     }
     if let Some(p) = &input.password {
         users::set_password_hash(conn, u.id, &crate::auth::hash_password(p)).await?;
+        // A new password ends every web session of the user, on every server (sessions are
+        // rows), and every server's cached API sign-ins (they are checked against the hash).
+        frontdesk_store::sessions::delete_for_user(conn, u.id).await?;
     }
     u.updated_at = now;
     users::update(conn, &u).await?;
@@ -361,9 +471,12 @@ pub async fn delete(conn: &mut AnyConnection, mut u: User, now: i64) -> Result<U
     Ok(u)
 }
 
-/// Adds an identity given as `{type, value}`.
+/// Adds an identity given as `{type, value, verified?}` on `actor`'s word: an address added by
+/// anyone but an admin waits for its proof link (mailed in the same transaction) and is not
+/// made primary until proven.
 pub async fn create_identity(
     conn: &mut AnyConnection,
+    actor: &Actor,
     user_id: i64,
     m: &Map<String, Value>,
     now: i64,
@@ -373,16 +486,20 @@ pub async fn create_identity(
     let kind = IdentityKind::parse(&kind).map_err(|e| ApiError::refused("type", "", e))?;
     let value = o.str("value", 255)?.set().ok_or_else(|| ApiError::blank("value", "Value"))?;
     let value = kind.normalize(&value).map_err(|e| ApiError::refused("value", "Value", e))?;
+    let proof = proof_for(actor, kind, o.bool("verified")?)?;
     let has_primary =
         users::identities(conn, &[user_id]).await?.iter().any(|i| i.kind == kind.as_str() && i.is_primary != 0);
-    let verified = o.bool("verified")?.unwrap_or(false);
-    let id = add_identity(conn, user_id, kind, &value, !has_primary, verified, now).await?;
-    if !has_primary {
+    let primary = !has_primary && proof != Proof::Pending;
+    let id = add_identity(conn, user_id, kind, &value, primary, proof, now).await?;
+    if primary {
         sync_primary(conn, user_id, kind, Some(&value), now).await?;
     } else {
         super::search_index::refresh_user(conn, user_id).await?;
     }
-    users::identity(conn, user_id, id).await?.ok_or(ApiError::NotFound)
+    let identity = users::identity(conn, user_id, id).await?.ok_or(ApiError::NotFound)?;
+    let locale = users::get(conn, user_id).await?.and_then(|u| u.locale).unwrap_or_default();
+    enqueue_proof_mail(conn, &identity, &locale, now).await?;
+    Ok(identity)
 }
 
 /// Keeps the user's `email`/`phone` columns equal to their primary identities.

@@ -230,15 +230,21 @@ async fn report_xlsx(AxState(state): AxState<State>, actor: Actor, Path(id): Pat
 pub fn csv(r: &Value, locale: Locale) -> Result<Response> {
     let mut out = String::new();
     for row in report_table(r, locale) {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| if c.contains([',', '"', '\n']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() })
-            .collect();
+        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
     let name = format!("{}.csv", r["tag"].as_str().unwrap_or("campaign"));
     Ok(download(out.into_bytes(), "text/csv; charset=utf-8", name))
+}
+
+/// One CSV cell, quoted where needed. A text a spreadsheet would take for a formula (starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return) is given a leading `'`, so a customer's
+/// name or subject cannot run in the reader's spreadsheet; numbers stay numbers.
+pub fn csv_cell(c: &str) -> String {
+    let formula = c.starts_with(['=', '+', '-', '@', '\t', '\r']) && c.parse::<f64>().is_err();
+    let c = if formula { format!("'{c}") } else { c.to_string() };
+    if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
 }
 
 /// A report as an XLSX download, its labels in `locale`.
@@ -299,4 +305,20 @@ async fn set_permissions(
     })
     .await?;
     Ok(ok(json!({"permissions": list})))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        use super::csv_cell;
+        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(csv_cell("+1 555"), "'+1 555");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tcmd"), "'\tcmd");
+        assert_eq!(csv_cell("\r=1"), "\"'\r=1\"");
+        assert_eq!(csv_cell("-3"), "-3", "a number stays a number");
+        assert_eq!(csv_cell("Ana, Bia"), "\"Ana, Bia\"");
+        assert_eq!(csv_cell("plain"), "plain");
+    }
 }

@@ -11,6 +11,7 @@ pub mod custom_statuses;
 pub mod email;
 pub mod extract;
 pub mod fields;
+pub mod forwarded;
 pub mod groups;
 pub mod incremental;
 pub mod jobs;
@@ -97,11 +98,15 @@ pub fn router(state: State) -> Router {
         .with_state(state)
 }
 
-/// Wraps the router so that `/api/v2/tickets/1.json` and `/api/v2/tickets/1` are one route.
+/// Wraps the router so that `/api/v2/tickets/1.json` and `/api/v2/tickets/1` are one route, and
+/// `X-Forwarded-*` headers count only from a trusted proxy (`forwarded`).
 pub fn into_service(
     router: Router,
+    trusted_proxies: Vec<ipnet::IpNet>,
 ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router<()>, SocketAddr> {
-    let outer = Router::new().fallback_service(router.map_request(strip_json_suffix));
+    let outer = Router::new().fallback_service(
+        router.map_request(strip_json_suffix).map_request(move |r| forwarded::settle(&trusted_proxies, r)),
+    );
     outer.into_make_service_with_connect_info::<SocketAddr>()
 }
 
@@ -251,8 +256,20 @@ async fn resolve_uncached(state: &State, creds: Credentials, source: IpAddr) -> 
             frontdesk_store::users::get(&mut conn, user_id).await?.ok_or(ApiError::Unauthenticated)?
         }
         Credentials::Password { email, password } => {
-            if let Some(id) = state.password_cache.get(&email, &password, now) {
-                frontdesk_store::users::get(&mut conn, id).await?.ok_or(ApiError::Unauthenticated)?
+            let cached = match state.password_cache.get(&email, &password, now) {
+                Some((id, checked)) => {
+                    let current = frontdesk_store::users::password_hash(&mut conn, id).await?;
+                    if current.as_deref() == Some(checked.as_str()) {
+                        frontdesk_store::users::get(&mut conn, id).await?
+                    } else {
+                        state.password_cache.forget_user(id);
+                        None
+                    }
+                }
+                None => None,
+            };
+            if let Some(u) = cached {
+                u
             } else {
                 if let Some(wait) = state.throttle.check(&email, source, now) {
                     return Err(ApiError::RateLimited { retry_after: wait });
@@ -267,16 +284,17 @@ async fn resolve_uncached(state: &State, creds: Credentials, source: IpAddr) -> 
                 };
                 drop(conn);
                 let pw = password.clone();
-                let ok = match hash {
+                let checked = hash.clone();
+                let ok = match checked {
                     Some(h) => tokio::task::spawn_blocking(move || crate::auth::verify_password(&h, &pw))
                         .await
                         .unwrap_or(false),
                     None => false,
                 };
-                match (ok, user) {
-                    (true, Some(u)) => {
+                match (ok, user, hash) {
+                    (true, Some(u), Some(h)) => {
                         state.throttle.succeeded(&email, source, now);
-                        state.password_cache.put(&email, &password, u.id, now);
+                        state.password_cache.put(&email, &password, u.id, h, now);
                         u
                     }
                     _ => {

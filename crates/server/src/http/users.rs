@@ -327,7 +327,7 @@ async fn add_identity(
     let now = state.now();
     let ident = in_tx(&state, async |tx| {
         manage_target(tx, &actor, id).await?;
-        crate::app::users::create_identity(tx, id, m, now).await
+        crate::app::users::create_identity(tx, &actor, id, m, now).await
     })
     .await?;
     Ok(created(
@@ -365,10 +365,23 @@ async fn update_identity(
         let o = Obj(m);
         if let Some(v) = o.str("value", 255)?.set() {
             let kind = IdentityKind::parse(&i.kind)?;
-            i.value = kind.normalize(&v).map_err(|e| ApiError::refused("value", "Value", e))?;
+            let v = kind.normalize(&v).map_err(|e| ApiError::refused("value", "Value", e))?;
+            // A new address is a new claim: only an admin may swap one in place.
+            if v != i.value && !actor.is_admin() {
+                return Err(ApiError::Forbidden(
+                    "Only an admin can change an identity's value; add the new one as an identity instead".into(),
+                ));
+            }
+            i.value = v;
         }
         if let Some(v) = o.bool("verified")? {
+            if !actor.is_admin() && v != (i.verified != 0) {
+                return Err(crate::app::users::only_admins_verify());
+            }
             i.verified = i64::from(v);
+            if v {
+                i.proof_pending = 0;
+            }
         }
         i.updated_at = now;
         users::update_identity(tx, &i).await?;
@@ -422,10 +435,21 @@ async fn identity_action(
         manage_target(tx, &actor, id).await?;
         let mut i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
         if primary {
+            if i.proof_pending != 0 {
+                return Err(ApiError::invalid(
+                    "identity",
+                    "The identity is waiting for its owner to follow the link mailed to it",
+                )
+                .msg("error-identity-unproven", &[]));
+            }
             users::make_primary(tx, id, iid, &i.kind, now).await?;
             crate::app::users::sync_primary(tx, id, IdentityKind::parse(&i.kind)?, Some(&i.value), now).await?;
         } else {
+            if !actor.is_admin() {
+                return Err(crate::app::users::only_admins_verify());
+            }
             i.verified = 1;
+            i.proof_pending = 0;
             i.updated_at = now;
             users::update_identity(tx, &i).await?;
         }

@@ -36,7 +36,7 @@ pub use lists::BULK_JOB;
 pub use reset::{LINK_JOB, LINKS_PER_HOUR, link_url, new_link, new_link_within};
 pub use session::Session;
 
-pub(crate) const TEMPLATES: [(&str, &str); 29] = [
+pub(crate) const TEMPLATES: [(&str, &str); 30] = [
     ("base.html", include_str!("../../ui/templates/base.html")),
     ("login.html", include_str!("../../ui/templates/login.html")),
     ("setup.html", include_str!("../../ui/templates/setup.html")),
@@ -66,6 +66,7 @@ pub(crate) const TEMPLATES: [(&str, &str); 29] = [
     ("mail_ticket.html", include_str!("../../ui/templates/mail_ticket.html")),
     ("mail_ticket.txt", include_str!("../../ui/templates/mail_ticket.txt")),
     ("unsubscribe.html", include_str!("../../ui/templates/unsubscribe.html")),
+    ("verify.html", include_str!("../../ui/templates/verify.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../ui/assets/app.css");
@@ -181,6 +182,7 @@ pub fn routes() -> Router<State> {
         .route("/login/link", post(reset::request_link))
         .route("/signin/{secret}", get(reset::sign_in_form).post(reset::sign_in))
         .route("/unsubscribe/{secret}", get(reset::unsubscribe_form).post(reset::unsubscribe))
+        .route("/verify/{secret}", get(reset::verify_form).post(reset::verify))
         .route("/portal", get(portal::requests))
         .route("/portal/requests", post(portal::create))
         .route("/portal/requests/{id}", get(portal::request).post(portal::reply))

@@ -336,6 +336,9 @@ pub async fn login(
         state.throttle.failed(&f.email, source, now);
         return Ok(again("bad-credentials", StatusCode::UNAUTHORIZED));
     };
+    // From here on this device's address is the owner's: a flood of guesses elsewhere does
+    // not keep them out.
+    state.throttle.succeeded(&f.email, source, now);
     session::welcome(&state, &headers, &user, f.next.as_deref()).await
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use frontdesk_domain::EmailAddress;
-use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN, UNSUBSCRIBE};
+use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN, UNSUBSCRIBE, VERIFY};
 use frontdesk_store::{sessions, users};
 
 use super::PageForm;
@@ -51,6 +51,7 @@ pub async fn new_link_within(
     let lifetime = match purpose {
         SIGN_IN => SIGN_IN_LIFETIME_SECS,
         UNSUBSCRIBE => UNSUBSCRIBE_LIFETIME_SECS,
+        p if p.starts_with(VERIFY) => crate::app::users::PROOF_LIFETIME_SECS,
         _ => RESET_LIFETIME_SECS,
     };
     let reset = PasswordReset {
@@ -80,6 +81,7 @@ pub fn link_url(base: &str, purpose: &str, secret: &str) -> String {
     let path = match purpose {
         SIGN_IN => "signin",
         UNSUBSCRIBE => "unsubscribe",
+        VERIFY => "verify",
         _ => "reset",
     };
     format!("{}/{path}/{secret}", base.trim_end_matches('/'))
@@ -337,4 +339,75 @@ pub async fn unsubscribe(
         crate::app::in_tx(&state, async |tx| crate::app::campaigns::opt_out(tx, link.user_id, now).await).await?;
     let r = reader(&state, &headers, Some(&user)).await?;
     Ok(render(StatusCode::OK, "unsubscribe.html", r.locale, context! { secret, email => user.email, done => true }))
+}
+
+/// A proof link's identity: the link while unused and unexpired, with the identity it names
+/// (which must still be its user's and still waiting), or the page saying the link is spent.
+async fn proof_link(
+    state: &State,
+    headers: &HeaderMap,
+    secret: &str,
+) -> Result<std::result::Result<(PasswordReset, users::Identity), Response>> {
+    let mut conn = state.db.read().await?;
+    let link = presence::get_reset(&mut conn, &crate::auth::token_hash(secret)).await?;
+    let link = link.filter(|r| r.used_at.is_none() && r.expires_at > state.now());
+    let id = link.as_ref().and_then(|l| l.purpose.strip_prefix(VERIFY)?.strip_prefix(':')?.parse::<i64>().ok());
+    let claim = match (&link, id) {
+        (Some(l), Some(id)) => users::identity(&mut conn, l.user_id, id).await?.filter(|i| i.proof_pending == 1),
+        _ => None,
+    };
+    drop(conn);
+    match (link, claim) {
+        (Some(l), Some(i)) => Ok(Ok((l, i))),
+        _ => Ok(Err(error_page(state, headers, StatusCode::NOT_FOUND, "verify-link-used").await)),
+    }
+}
+
+/// A proof link followed in a browser: a page with one button, so a mail scanner fetching the
+/// link proves nothing.
+pub async fn verify_form(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response> {
+    let (link, claim) = match proof_link(&state, &headers, &secret).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, link.user_id).await?;
+    drop(conn);
+    let r = reader(&state, &headers, user.as_ref()).await?;
+    let email = claim.value;
+    Ok(render(StatusCode::OK, "verify.html", r.locale, context! { secret, email, done => false }))
+}
+
+/// Proves the address: the link is used up and the identity counts from now on. The secret,
+/// mailed to that address only, is the credential.
+pub async fn verify(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response> {
+    let (link, claim) = match proof_link(&state, &headers, &secret).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
+    let now = state.now();
+    let proven = crate::app::in_tx(&state, async |tx| {
+        if !presence::use_reset(tx, &link.id, now).await? {
+            return Ok(None);
+        }
+        crate::app::users::prove_identity(tx, link.user_id, claim.id, now).await
+    })
+    .await?;
+    let Some(proven) = proven else {
+        return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "verify-link-used").await);
+    };
+    state.auth_cache.clear();
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, link.user_id).await?;
+    drop(conn);
+    let r = reader(&state, &headers, user.as_ref()).await?;
+    Ok(render(StatusCode::OK, "verify.html", r.locale, context! { secret, email => proven.value, done => true }))
 }

@@ -17,6 +17,7 @@ mod rules;
 mod search;
 mod storage;
 mod tickets;
+mod trust;
 mod ui;
 mod users;
 mod views;

@@ -18,6 +18,8 @@ pub struct Browser {
     lang: &'static str,
     /// Requests say they came through a TLS-terminating proxy (`X-Forwarded-Proto: https`).
     pub behind_tls: bool,
+    /// Requests say they came from this client through a proxy (`X-Forwarded-For`).
+    pub forwarded_for: Option<String>,
 }
 
 pub struct Page {
@@ -32,12 +34,16 @@ pub struct Page {
 impl Browser {
     pub fn new(base: &str, lang: &'static str) -> Browser {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { http, base: base.to_string(), cookies: Vec::new(), lang, behind_tls: false }
+        Browser { http, base: base.to_string(), cookies: Vec::new(), lang, behind_tls: false, forwarded_for: None }
     }
 
     pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let req = if self.behind_tls { req.header("x-forwarded-proto", "https") } else { req };
+        let req = match &self.forwarded_for {
+            Some(client) => req.header("x-forwarded-for", client),
+            None => req,
+        };
         let r = req.header(COOKIE, cookie).header(ACCEPT_LANGUAGE, self.lang).send().await.unwrap();
         let set_cookies: Vec<String> =
             r.headers().get_all(SET_COOKIE).iter().map(|c| c.to_str().unwrap().to_string()).collect();
@@ -405,14 +411,14 @@ async fn a_customer_submits_a_request_and_sees_only_their_own_and_public_replies
 }
 
 /// The text part of a mail the sink got, and one of its headers.
-fn mail_text(raw: &str) -> (String, String, Option<String>) {
+pub fn mail_text(raw: &str) -> (String, String, Option<String>) {
     let m = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("a mail");
     let auto = m.header_raw("Auto-Submitted").map(|v| v.trim().to_string());
     (m.subject().unwrap_or_default().to_string(), m.body_text(0).unwrap_or_default().to_string(), auto)
 }
 
 /// The first link in a text under `base`.
-fn link_in(text: &str, base: &str) -> String {
+pub fn link_in(text: &str, base: &str) -> String {
     let at = text.find(base).unwrap_or_else(|| panic!("no link to {base} in {text}"));
     text[at + base.len()..].split_whitespace().next().unwrap().to_string()
 }
@@ -505,7 +511,9 @@ async fn a_customer_signs_in_by_an_emailed_link_that_works_once() {
 
 #[tokio::test]
 async fn session_cookies_are_httponly_and_samesite_secure_behind_tls_and_last_a_week_however_busy() {
-    let app = TestApp::spawn().await;
+    // The proxy is this machine: its `X-Forwarded-Proto` is believed.
+    let proxy = frontdesk_server::http::forwarded::parse_proxy("127.0.0.0/8").unwrap();
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.trusted_proxies = vec![proxy]).await;
     make_user(&app.state, "Lia Agente", "lia@example.com", Role::Agent, Some("uma senha boa")).await;
     let session_cookie =
         |p: &Page| p.set_cookies.iter().find(|c| c.contains("HttpOnly") && c.contains("Max-Age=604800")).cloned();

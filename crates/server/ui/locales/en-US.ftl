@@ -527,3 +527,15 @@ report-column-ticket = ticket_id
 report-column-status = status
 report-column-custom-status = custom_status_id
 report-column-first-reply = first_reply_seconds
+
+verify-title = Confirm your email address
+verify-ask = Confirm that { $email } is yours? Until you do, mail from it is not taken as yours and nothing is sent to it.
+verify-button = Confirm this address
+verify-done = Thank you: { $email } is confirmed as yours.
+verify-link-used = This confirmation link is not valid: it was used already, it has expired, or the address was removed.
+mail-verify-subject = Confirm your email address for { $account }
+mail-verify-body = Someone added { $email } to an account at { $account }. If it was you, follow this link within three days to confirm the address.
+error-support-address-claimed = { $address } is one of this helpdesk's support addresses and cannot belong to a user.
+error-identity-unproven = This address is waiting for its owner to follow the link mailed to it.
+error-placeholder-too-much-work = The text does too much work to fill in (line { $line }): shorten its loops.
+error-placeholder-too-long = The text would be too long once filled in (line { $line }): at most 1 MiB.

@@ -514,3 +514,15 @@ report-column-ticket = チケット
 report-column-status = ステータス
 report-column-custom-status = カスタムステータス
 report-column-first-reply = 最初の返信（秒）
+
+verify-title = メールアドレスの確認
+verify-ask = { $email } があなたのアドレスであることを確認しますか？確認されるまで、このアドレスからのメールはあなたのものとして扱われず、このアドレスには何も送信されません。
+verify-button = このアドレスを確認する
+verify-done = ありがとうございます。{ $email } はあなたのアドレスとして確認されました。
+verify-link-used = この確認リンクは無効です。使用済みか、期限切れか、アドレスが削除されています。
+mail-verify-subject = { $account } のメールアドレスの確認
+mail-verify-body = { $account } のアカウントに { $email } が追加されました。ご本人の場合は、3 日以内に次のリンクからアドレスを確認してください。
+error-support-address-claimed = { $address } はこのヘルプデスクのサポートアドレスのため、ユーザーのものにはできません。
+error-identity-unproven = このアドレスは、送信されたリンクを所有者が開くのを待っています。
+error-placeholder-too-much-work = テキストの差し込みに必要な処理が多すぎます（{ $line } 行目）。ループを短くしてください。
+error-placeholder-too-long = 差し込み後のテキストが長すぎます（{ $line } 行目）。上限は 1 MiB です。

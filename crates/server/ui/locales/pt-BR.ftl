@@ -535,3 +535,15 @@ report-column-ticket = ticket
 report-column-status = status
 report-column-custom-status = status personalizado
 report-column-first-reply = primeira resposta (segundos)
+
+verify-title = Confirme seu endereço de e-mail
+verify-ask = Confirmar que { $email } é seu? Até lá, e-mails vindos dele não são considerados seus e nada é enviado para ele.
+verify-button = Confirmar este endereço
+verify-done = Obrigado: { $email } foi confirmado como seu.
+verify-link-used = Este link de confirmação não é válido: já foi usado, expirou ou o endereço foi removido.
+mail-verify-subject = Confirme seu endereço de e-mail em { $account }
+mail-verify-body = Alguém adicionou { $email } a uma conta em { $account }. Se foi você, siga este link em até três dias para confirmar o endereço.
+error-support-address-claimed = { $address } é um dos endereços de suporte desta central e não pode pertencer a um usuário.
+error-identity-unproven = Este endereço aguarda que o dono siga o link enviado a ele por e-mail.
+error-placeholder-too-much-work = O texto exige trabalho demais para ser preenchido (linha { $line }): encurte os laços.
+error-placeholder-too-long = O texto ficaria longo demais depois de preenchido (linha { $line }): no máximo 1 MiB.

@@ -1,0 +1,310 @@
+//! The holes found by trying Frontdesk as an attacker would, each closed and pinned here on
+//! both databases: claimed addresses, password changes, the sign-in throttle behind a proxy,
+//! unbounded templates and mail that loops.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use frontdesk_domain::Role;
+
+use crate::helpers::{TestApp, TestDb, into_resp, make_user, nth_mail};
+use crate::ui::{Browser, hidden, link_in, mail_text};
+
+async fn deliver(app: &TestApp, raw: &str, to: &str) -> Value {
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v2/inbound_email?to={to}")))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .header("content-type", "message/rfc822")
+        .body(raw.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["inbound_email"].clone()
+}
+
+fn mail(from: &str, to: &str, subject: &str, extra: &str) -> String {
+    let id = rand::random::<u64>();
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}@sender.test>\r\n{extra}\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nHello, this is the message body.\r\n"
+    )
+}
+
+/// The mail the sink got for `address`, once both proof mails have arrived (their jobs run in
+/// either order).
+async fn mail_to(sent: &std::sync::Arc<std::sync::Mutex<Vec<String>>>, address: &str) -> String {
+    nth_mail(sent, 1).await;
+    let all = sent.lock().unwrap().clone();
+    let found = all.iter().find(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(address)));
+    found.cloned().unwrap_or_else(|| panic!("no mail to {address} in {all:?}"))
+}
+
+async fn requester_of(app: &TestApp, ticket: i64) -> i64 {
+    app.get(&format!("/api/v2/tickets/{ticket}")).await.body["ticket"]["requester_id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_customer_cannot_take_over_someone_elses_address() {
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    let r = app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (mallory, token) = app.user("Mallory", "mallory@evil.test", Role::EndUser).await;
+    make_user(&app.state, "Vera Agente", "vera@acme.test", Role::Agent, None).await;
+    let as_mallory = |method: Method, path: String, body: Option<Value>| {
+        let token = token.clone();
+        let app = &app;
+        async move { app.req_as("mallory@evil.test", &token, method, &path, body).await }
+    };
+    let identities = format!("/api/v2/users/{mallory}/identities");
+
+    // Marking an address verified on her own word, at creation or after, is refused.
+    let r = as_mallory(
+        Method::POST,
+        identities.clone(),
+        Some(json!({"identity": {"type": "email", "value": "victim@bank.test", "verified": true}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The support address and a staff member's address cannot be claimed at all.
+    for taken in ["help@acme.test", "HELP@acme.test", "vera@acme.test"] {
+        let r =
+            as_mallory(Method::POST, identities.clone(), Some(json!({"identity": {"type": "email", "value": taken}})))
+                .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{taken}: {}", r.body);
+    }
+    // A claim is taken, unverified and not primary, and its proof is mailed to the address.
+    let r = as_mallory(
+        Method::POST,
+        identities.clone(),
+        Some(json!({"identity": {"type": "email", "value": "victim@bank.test"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let claim = r.body["identity"]["id"].as_i64().unwrap();
+    assert_eq!(
+        (r.body["identity"]["verified"].as_bool(), r.body["identity"]["primary"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let r = as_mallory(Method::PUT, format!("{identities}/{claim}/verify"), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "she cannot verify it herself: {}", r.body);
+    let r =
+        as_mallory(Method::PUT, format!("{identities}/{claim}"), Some(json!({"identity": {"verified": true}}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = as_mallory(Method::PUT, format!("{identities}/{claim}/make_primary"), None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Nor can she swap another address into an identity she has.
+    let own = app.get(&identities).await.body["identities"][0]["id"].as_i64().unwrap();
+    let r =
+        as_mallory(Method::PUT, format!("{identities}/{own}"), Some(json!({"identity": {"value": "ceo@bank.test"}})))
+            .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Changing her account's address only claims the new one: the account keeps the old.
+    let r =
+        as_mallory(Method::PUT, format!("/api/v2/users/{mallory}"), Some(json!({"user": {"email": "cfo@bank.test"}})))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["user"]["email"], "mallory@evil.test");
+
+    let proof = mail_to(&sent, "victim@bank.test").await;
+    let (subject, text, _) = mail_text(&proof);
+    assert!(subject.starts_with("Confirm your email address"), "{subject}");
+    let path = link_in(&text, &app.base);
+    assert!(path.starts_with("/verify/"), "{path}");
+
+    // Mail from the claimed address is not hers: it makes a ticket for a new customer.
+    let o = deliver(&app, &mail("Victim <victim@bank.test>", "help@acme.test", "My card", ""), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let victim = requester_of(&app, o["ticket_id"].as_i64().unwrap()).await;
+    assert_ne!(victim, mallory);
+    // That registration took the address from her unproven claim.
+    let r = app.get(&identities).await.body;
+    assert!(!r.to_string().contains("victim@bank.test"), "{r}");
+    // The proof link of a claim that is gone proves nothing.
+    let mut b = Browser::new(&app.base, "en");
+    assert_eq!(b.get(&path).await.status, StatusCode::NOT_FOUND);
+    // Nor can the pending address sign in (no user answers to it).
+    let mut conn = app.state.db.read().await.unwrap();
+    let owner = frontdesk_store::users::find_by_identity(&mut conn, "email", "cfo@bank.test").await.unwrap();
+    assert!(owner.is_none(), "a pending claim owns nothing");
+    drop(conn);
+
+    // A claim proven by its owner counts: mail from it is hers from then on.
+    let (subject, text, _) = mail_text(&mail_to(&sent, "cfo@bank.test").await);
+    assert!(subject.starts_with("Confirm your email address"), "{subject}");
+    let path = link_in(&text, &app.base);
+    let page = b.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("cfo@bank.test"), "{}", page.html);
+    let done = b.post(&path, &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+    assert!(done.html.contains("is confirmed as yours"), "{}", done.html);
+    assert_eq!(b.get(&path).await.status, StatusCode::NOT_FOUND, "a proof link works once");
+    let o = deliver(&app, &mail("cfo@bank.test", "help@acme.test", "Hi", ""), "help@acme.test").await;
+    assert_eq!(requester_of(&app, o["ticket_id"].as_i64().unwrap()).await, mallory);
+
+    // An admin's word is taken.
+    let r =
+        app.post(&identities, json!({"identity": {"type": "email", "value": "alt@evil.test", "verified": true}})).await;
+    assert_eq!((r.status, r.body["identity"]["verified"].as_bool()), (StatusCode::CREATED, Some(true)), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_new_password_ends_every_other_session_and_cached_sign_in_on_every_server() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::spawn_with(a.db.shared(), |_| {}).await;
+    let (id, _) = make_user(&a.state, "Caio Agente", "caio@example.com", Role::Agent, Some("old password 1")).await;
+    let me = |app: &TestApp, password: &'static str| {
+        let req = app.http.get(app.url("/api/v2/users/me")).basic_auth("caio@example.com", Some(password));
+        async move { into_resp(req.send().await.unwrap()).await }
+    };
+    // Signed in on server B through the web and through the API (which caches the check).
+    let mut browser = Browser::new(&b.base, "en");
+    assert_eq!(browser.sign_in("caio@example.com", "old password 1").await.location.as_deref(), Some("/agent"));
+    assert_eq!(me(&b, "old password 1").await.body["user"]["id"], id);
+    assert_eq!(me(&b, "old password 1").await.body["user"]["id"], id);
+
+    // He changes it through server A's API.
+    let r = a
+        .http
+        .put(a.url(&format!("/api/v2/users/{id}")))
+        .basic_auth("caio@example.com", Some("old password 1"))
+        .json(&json!({"user": {"password": "new password 2"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Server B no longer takes the old password, nor the old session.
+    assert_eq!(me(&b, "old password 1").await.body["user"]["id"], Value::Null, "anonymous");
+    let r = b
+        .http
+        .get(b.url("/api/v2/tickets"))
+        .basic_auth("caio@example.com", Some("old password 1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let p = browser.get("/agent").await;
+    assert!(p.location.as_deref().is_some_and(|l| l.starts_with("/login")), "{:?}", p.location);
+    assert_eq!(me(&b, "new password 2").await.body["user"]["id"], id);
+
+    // An admin's change through the API ends his sessions too.
+    let mut browser = Browser::new(&a.base, "en");
+    browser.sign_in("caio@example.com", "new password 2").await;
+    assert_eq!(browser.get("/agent").await.status, StatusCode::OK);
+    let r = a.put(&format!("/api/v2/users/{id}"), json!({"user": {"password": "third password 3"}})).await;
+    assert_eq!(r.status, 200);
+    assert!(browser.get("/agent").await.location.as_deref().is_some_and(|l| l.starts_with("/login")));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn the_sign_in_throttle_spares_owners_and_believes_only_a_trusted_proxy() {
+    let proxy = frontdesk_server::http::forwarded::parse_proxy("127.0.0.1").unwrap();
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.trusted_proxies = vec![proxy]).await;
+    make_user(&app.state, "Dora", "dora@example.com", Role::Agent, Some("dora's password")).await;
+    make_user(&app.state, "Enzo", "enzo@example.com", Role::Agent, Some("enzo's password")).await;
+
+    // Dora signs in from her office once.
+    let mut office = Browser::new(&app.base, "en");
+    office.forwarded_for = Some("198.51.100.7".into());
+    assert_eq!(office.sign_in("dora@example.com", "dora's password").await.location.as_deref(), Some("/agent"));
+    // Someone guesses her password from elsewhere, spelling her address every which way.
+    let mut attacker = Browser::new(&app.base, "en");
+    attacker.forwarded_for = Some("203.0.113.66".into());
+    for spelling in [" dora@example.com", "DORA@example.com", "dora@example.com "].iter().cycle().take(12) {
+        let p = attacker.sign_in(spelling, "guess").await;
+        assert!(p.status == StatusCode::UNAUTHORIZED || p.status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    let p = attacker.sign_in("dora@example.com", "dora's password").await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "the account is throttled for strangers");
+    // Dora still gets in from the office.
+    let mut again = Browser::new(&app.base, "en");
+    again.forwarded_for = Some("198.51.100.7".into());
+    assert_eq!(again.sign_in("dora@example.com", "dora's password").await.location.as_deref(), Some("/agent"));
+
+    // Each client behind the proxy is counted on its own: one client's 31 failures do not
+    // lock out another behind the same proxy.
+    let api = |client: &'static str, email: &'static str, password: &'static str| {
+        let req = app
+            .http
+            .get(app.url("/api/v2/tickets"))
+            .header("x-forwarded-for", format!("10.9.9.9, {client}"))
+            .basic_auth(email, Some(password));
+        async move { req.send().await.unwrap().status() }
+    };
+    for i in 0..31 {
+        let who: &'static str = Box::leak(format!("nobody{i}@example.com").into_boxed_str());
+        api("203.0.113.99", who, "x").await;
+    }
+    assert_eq!(api("203.0.113.99", "enzo@example.com", "enzo's password").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(api("203.0.113.100", "enzo@example.com", "enzo's password").await, StatusCode::OK);
+
+    // From anyone but the proxy, forwarded headers are not believed: no Secure cookie for a
+    // plain request that merely says it came over TLS.
+    let direct = TestApp::spawn().await;
+    let mut liar = Browser::new(&direct.base, "en");
+    liar.behind_tls = true;
+    let form = liar.get("/login").await;
+    assert!(form.set_cookies.iter().all(|c| !c.contains("Secure")), "{:?}", form.set_cookies);
+    let mut trusted = Browser::new(&app.base, "en");
+    trusted.behind_tls = true;
+    let form = trusted.get("/login").await;
+    assert!(form.set_cookies.iter().any(|c| c.contains("; Secure")), "{:?}", form.set_cookies);
+    let _ = hidden(&form.html, "_csrf");
+}
+
+#[tokio::test]
+async fn a_template_that_works_without_end_is_refused_in_the_readers_words() {
+    let app = TestApp::spawn().await;
+    app.user("Nina", "nina@example.com", Role::EndUser).await;
+    let loops = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}{% set d = a * b * c %}{% endfor %}{% endfor %}{% endfor %}";
+    let started = std::time::Instant::now();
+    let r = app
+        .post(
+            "/api/v2/campaigns",
+            json!({"campaign": {"name": "Burn", "audience": {"query": "email:nina@example.com"}, "dry_run": true,
+                   "ticket": {"subject": "Hi", "comment": {"body": loops}}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("too much work"), "{}", r.body);
+    // Output is bounded as well as work: a short loop over a long string.
+    let long = format!("{{% for a in range(2000) %}}{}{{% endfor %}}", "y".repeat(1000));
+    let r = app
+        .post(
+            "/api/v2/campaigns",
+            json!({"campaign": {"name": "Big", "audience": {"query": "email:nina@example.com"}, "dry_run": true,
+                   "ticket": {"subject": "Hi", "comment": {"body": long}}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("would be longer than"), "{}", r.body);
+    // Both refusals come back while the request is still young (no core pinned for minutes).
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn mail_that_loops_or_comes_from_a_list_or_an_autoresponder_makes_no_ticket() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    let cases = [
+        (mail("help@acme.test", "help@acme.test", "Loop", ""), "our own support address"),
+        (mail("Ana <ana@x.test>", "help@acme.test", "Re: x", "X-Loop: help@acme.test\r\n"), "X-Loop names our support"),
+        (mail("news@list.test", "help@acme.test", "Digest", "List-Id: <news.list.test>\r\n"), "mailing list"),
+        (mail("bot@x.test", "help@acme.test", "Away", "X-Autoreply: yes\r\n"), "automatic reply"),
+        (mail("bot@y.test", "help@acme.test", "Away", "X-Autorespond: Out of office\r\n"), "automatic reply"),
+    ];
+    for (raw, why) in &cases {
+        let o = deliver(&app, raw, "help@acme.test").await;
+        assert_eq!(o["outcome"], "ignored", "{why}: {o}");
+        assert!(o["reason"].as_str().unwrap().contains(why), "{why}: {o}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    // An ordinary message still makes its ticket.
+    let o = deliver(&app, &mail("Ana <ana@x.test>", "help@acme.test", "Printer", ""), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+}
