@@ -57,6 +57,56 @@ pub async fn get(conn: &mut AnyConnection, kind: &str, id: i64) -> Result<Option
         .await?)
 }
 
+/// Why a rule could not do all it says, and how often that happened since it was last saved.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RuleProblem {
+    pub rule_id: i64,
+    pub failures: i64,
+    pub message: String,
+    pub at: i64,
+}
+
+/// Counts one more failure of a rule with its reason; the failures so far.
+pub async fn record_problem(conn: &mut AnyConnection, rule_id: i64, message: &str, now: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "INSERT INTO rule_problems (rule_id, failures, message, at) VALUES ($1, 1, $2, $3) \
+         ON CONFLICT (rule_id) DO UPDATE SET failures = rule_problems.failures + 1, message = $2, at = $3 \
+         RETURNING failures",
+    )
+    .bind(rule_id)
+    .bind(message)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
+/// The problems of these rules.
+pub async fn problems(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<RuleProblem>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT rule_id, failures, message, at FROM rule_problems WHERE rule_id IN ");
+    q.bind_list(ids);
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
+/// Forgets a rule's problems (it was saved again).
+pub async fn clear_problem(conn: &mut AnyConnection, rule_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM rule_problems WHERE rule_id = $1").bind(rule_id).execute(conn).await?;
+    Ok(())
+}
+
+/// Turns a rule off (after repeated failures).
+pub async fn deactivate(conn: &mut AnyConnection, rule_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE rules SET active = 0, updated_at = $2 WHERE id = $1")
+        .bind(rule_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    bump(conn).await
+}
+
 /// The next position at the end of a kind's list.
 pub async fn next_position(conn: &mut AnyConnection, kind: &str) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) + 1 FROM rules WHERE kind = $1")
@@ -104,6 +154,8 @@ pub async fn update(conn: &mut AnyConnection, r: &Rule) -> Result<()> {
     .bind(r.updated_at)
     .execute(&mut *conn)
     .await?;
+    // A rule saved again starts with a clean record.
+    clear_problem(conn, r.id).await?;
     bump(conn).await
 }
 
@@ -126,6 +178,9 @@ pub async fn delete(conn: &mut AnyConnection, kind: &str, ids: &[i64]) -> Result
     q.bind(kind).push(" AND id IN ").bind_list(ids);
     let n = q.query().execute(&mut *conn).await?.rows_affected();
     let mut q = Sql::new("DELETE FROM automation_firings WHERE rule_id IN ");
+    q.bind_list(ids);
+    q.query().execute(&mut *conn).await?;
+    let mut q = Sql::new("DELETE FROM rule_problems WHERE rule_id IN ");
     q.bind_list(ids);
     q.query().execute(&mut *conn).await?;
     bump(conn).await?;

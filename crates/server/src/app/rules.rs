@@ -672,6 +672,147 @@ async fn fire(
     Ok(act(conn, &c.rule, &c.actions, s, &as_rule, &via, defs, now, then_triggers).await?.0)
 }
 
+/// After this many failures since it was last saved, a rule is turned off.
+pub const MAX_RULE_FAILURES: i64 = 10;
+
+/// The actions of a rule that can still apply, and why each of the others cannot: a group that
+/// was deleted, an agent who was demoted or deactivated, a user, status or webhook that is gone.
+async fn usable_actions(conn: &mut AnyConnection, actions: &[Action]) -> Result<(Vec<Action>, Vec<String>)> {
+    let mut kept = Vec::with_capacity(actions.len());
+    let mut stale = Vec::new();
+    for a in actions {
+        let group = match a {
+            Action::Group(Some(g)) | Action::AssignWithin { group: g, .. } | Action::NotifyGroup { group: g, .. } => {
+                Some(*g)
+            }
+            _ => None,
+        };
+        if let Some(g) = group
+            && groups::get(conn, g).await?.is_none_or(|g| g.deleted != 0)
+        {
+            stale.push(format!("group {g} no longer exists"));
+            continue;
+        }
+        let person = match a {
+            Action::Assignee(Some(u)) => Some((*u, true)),
+            Action::Requester(u) | Action::NotifyUser { to: Recipient::User(u), .. } => Some((*u, false)),
+            _ => None,
+        };
+        if let Some((id, staff)) = person {
+            let u = users::get(conn, id).await?;
+            let why = match u {
+                None => Some(format!("user {id} no longer exists")),
+                Some(u) if u.active == 0 => Some(format!("user {id} ({}) is deactivated", u.name)),
+                Some(u) if staff && u.role == "end-user" => {
+                    Some(format!("user {id} ({}) is no longer an agent", u.name))
+                }
+                Some(_) => None,
+            };
+            if let Some(why) = why {
+                stale.push(why);
+                continue;
+            }
+        }
+        if let Action::CustomStatus(id) = a
+            && frontdesk_store::custom_statuses::get(conn, *id).await?.is_none()
+        {
+            stale.push(format!("custom status {id} no longer exists"));
+            continue;
+        }
+        if let Action::Webhook { id, .. } = a
+            && store::webhook(conn, *id).await?.is_none()
+        {
+            stale.push(format!("webhook {id} no longer exists"));
+            continue;
+        }
+        kept.push(a.clone());
+    }
+    Ok((kept, stale))
+}
+
+/// Records on the ticket's history and on the rule that the rule could not do all it says;
+/// turns the rule off once it has failed [`MAX_RULE_FAILURES`] times since it was last saved.
+async fn rule_failed(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    ticket: i64,
+    author: i64,
+    why: &str,
+    now: i64,
+) -> Result<()> {
+    tracing::warn!(rule = rule.id, ticket, "{} {:?} could not apply: {why}", rule.kind, rule.title);
+    let failures = store::record_problem(conn, rule.id, why, now).await?;
+    let off = failures >= MAX_RULE_FAILURES;
+    if off {
+        store::deactivate(conn, rule.id, now).await?;
+    }
+    super::tickets::note_event(
+        conn,
+        ticket,
+        author,
+        json!({"type": "RuleWarning", "rule": {"id": rule.id, "title": rule.title, "kind": rule.kind},
+            "body": why, "deactivated": off}),
+        now,
+    )
+    .await
+}
+
+/// Fires a trigger so that it can never stop the write that set it off: actions that can no
+/// longer apply are left out, and a firing refused for any other reason is undone (to a
+/// savepoint) and skipped; either way the audit and the rule say why. `None`: nothing fired.
+async fn fire_guarded(
+    conn: &mut AnyConnection,
+    c: &Compiled,
+    s: &Saved,
+    actor: &Actor,
+    defs: &[FieldDef],
+    now: i64,
+) -> Result<Option<Saved>> {
+    use sqlx::Connection;
+    let (actions, stale) = usable_actions(conn, &c.actions).await?;
+    let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
+    let via = via_rule(&c.rule);
+    let fired = {
+        let mut sp = Connection::begin(&mut *conn).await?;
+        let r = if actions.is_empty() {
+            Err(None)
+        } else {
+            act(&mut sp, &c.rule, &actions, s, &as_rule, &via, defs, now, false).await.map_err(Some)
+        };
+        match r {
+            Ok((saved, _)) => {
+                sp.commit().await?;
+                Ok(saved)
+            }
+            Err(e) => {
+                sp.rollback().await?;
+                Err(e)
+            }
+        }
+    };
+    let (saved, mut why) = match fired {
+        Ok(saved) => (Some(saved), stale.join("; ")),
+        Err(None) => (None, stale.join("; ")),
+        Err(Some(e @ (ApiError::Internal(_) | ApiError::UpdateConflict))) => return Err(e),
+        Err(Some(e)) => {
+            let mut all = stale;
+            let said = match &e {
+                ApiError::Invalid(list) => list.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join(" "),
+                other => other.to_string(),
+            };
+            all.push(format!("the change was refused: {said}"));
+            (None, all.join("; "))
+        }
+    };
+    if !why.is_empty() {
+        if saved.is_some() {
+            why = format!("left out: {why}");
+        }
+        rule_failed(conn, &c.rule, s.ticket.id, actor.id(), &why, now).await?;
+    }
+    Ok(saved)
+}
+
 /// Applies `rule`'s actions to the saved ticket `s` as one ticket update by `actor` (triggers
 /// after it with `then_triggers`), and enqueues the jobs they call for. Returns the ticket as
 /// updated and the comment input the actions made.
@@ -900,7 +1041,7 @@ pub async fn run_triggers_on(
             tracing::warn!(ticket = current.ticket.id, "trigger cycle stopped after {MAX_FIRINGS} firings");
             break;
         }
-        let after = fire(conn, t, &current, w.actor, defs, now, false).await?;
+        let Some(after) = fire_guarded(conn, t, &current, w.actor, defs, now).await? else { continue };
         // The comment a trigger adds is the write's comment for the triggers after it.
         current = Saved { comment: after.comment.clone().or(current.comment), ..after };
     }

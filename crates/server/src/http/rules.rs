@@ -150,7 +150,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     out
 }
 
-fn rule_json(base: &Base, n: &Names, r: &Rule) -> Value {
+/// A rule as Zendesk shows it, plus `problem`: what the rule could not do since it was last
+/// saved (its failures, the last reason and when), or null.
+fn rule_json(base: &Base, n: &Names, r: &Rule, problem: Option<&store::RuleProblem>) -> Value {
     let conditions = app::conditions_of(r);
     let mut v = json!({
         "url": base.url(&format!("/api/v2/{}/{}.json", n.plural, r.id)),
@@ -164,6 +166,7 @@ fn rule_json(base: &Base, n: &Names, r: &Rule) -> Value {
         "actions": app::actions_of(r),
         "created_at": iso(r.created_at),
         "updated_at": iso(r.updated_at),
+        "problem": problem.map(|p| json!({"failures": p.failures, "message": p.message, "at": iso(p.at)})),
     });
     if n.kind != RuleKind::Macro {
         v["conditions"] = json!(conditions);
@@ -195,7 +198,9 @@ async fn list(
     may_read(&actor)?;
     let mut conn = state.db.read().await?;
     let rules = store::list(&mut conn, n.kind.as_str(), active_only).await?;
-    let items: Vec<Value> = rules.iter().map(|r| rule_json(&base, n, r)).collect();
+    let problems = store::problems(&mut conn, &rules.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let problem_of = |r: &Rule| problems.iter().find(|p| p.rule_id == r.id);
+    let items: Vec<Value> = rules.iter().map(|r| rule_json(&base, n, r, problem_of(r))).collect();
     let count = items.len();
     Ok(ok(json!({n.plural: items, "next_page": null, "previous_page": null, "count": count})))
 }
@@ -210,7 +215,8 @@ async fn show(
     may_read(&actor)?;
     let mut conn = state.db.read().await?;
     let r = find(&mut conn, n, &id).await?;
-    Ok(ok(json!({n.singular: rule_json(&base, n, &r)})))
+    let problem = store::problems(&mut conn, &[r.id]).await?.pop();
+    Ok(ok(json!({n.singular: rule_json(&base, n, &r, problem.as_ref())})))
 }
 
 async fn create(
@@ -231,7 +237,7 @@ async fn create(
     })
     .await?;
     let url = base.url(&format!("/api/v2/{}/{}.json", n.plural, r.id));
-    Ok(created(json!({n.singular: rule_json(&base, n, &r)}), &url))
+    Ok(created(json!({n.singular: rule_json(&base, n, &r, None)}), &url))
 }
 
 async fn update(
@@ -252,7 +258,7 @@ async fn update(
         Ok(r)
     })
     .await?;
-    Ok(ok(json!({n.singular: rule_json(&base, n, &r)})))
+    Ok(ok(json!({n.singular: rule_json(&base, n, &r, None)})))
 }
 
 async fn destroy(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {

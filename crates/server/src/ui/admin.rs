@@ -667,7 +667,15 @@ pub async fn list(
                     (v, _) => shown(v),
                 })
                 .collect();
-            context! { id => id_of(&item["id"]), cells }
+            // A rule that could not do all it says since it was last saved.
+            let problem = item["problem"]["message"].as_str().map(|m| {
+                let failures = item["problem"]["failures"].as_i64().unwrap_or(1);
+                let off = item["active"] == false;
+                let lead = super::i18n::tr(r.locale, "rule-problem", &[("failures", failures.into())]);
+                let off = if off { super::i18n::tr(r.locale, "rule-problem-off", &[]) } else { String::new() };
+                format!("{lead} {m} {off}").trim().to_string()
+            });
+            context! { id => id_of(&item["id"]), cells, problem }
         })
         .collect();
     let columns: Vec<String> = res.columns.iter().map(|c| format!("field-{c}")).collect();

@@ -308,3 +308,74 @@ async fn mail_that_loops_or_comes_from_a_list_or_an_autoresponder_makes_no_ticke
     let o = deliver(&app, &mail("Ana <ana@x.test>", "help@acme.test", "Printer", ""), "help@acme.test").await;
     assert_eq!(o["outcome"], "created", "{o}");
 }
+
+#[tokio::test]
+async fn a_rule_that_can_no_longer_apply_never_stops_a_write() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    let group =
+        app.post("/api/v2/groups", json!({"group": {"name": "Tier 2"}})).await.body["group"]["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            "/api/v2/triggers",
+            json!({"trigger": {"title": "Route to tier 2",
+                "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+                "actions": [{"field": "group_id", "value": group.to_string()}, {"field": "priority", "value": "high"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let trigger = r.body["trigger"]["id"].as_i64().unwrap();
+    assert_eq!(app.delete(&format!("/api/v2/groups/{group}")).await.status.as_u16() / 100, 2);
+
+    // A create goes through without the action that cannot apply; the rest of the rule does.
+    let t = app.ticket(json!({"subject": "Help", "comment": {"body": "x"}})).await;
+    let id = t["id"].as_i64().unwrap();
+    let t = app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"].clone();
+    assert_eq!((t["group_id"].clone(), t["priority"].as_str()), (Value::Null, Some("high")), "{t}");
+    let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body.to_string();
+    assert!(audits.contains("RuleWarning") && audits.contains(&format!("group {group} no longer exists")), "{audits}");
+    let shown = app.get(&format!("/api/v2/triggers/{trigger}")).await.body["trigger"].clone();
+    assert_eq!(shown["problem"]["failures"], 1, "{shown}");
+
+    // A create_many job makes every ticket, and inbound mail still makes its ticket.
+    let r = app
+        .post(
+            "/api/v2/tickets/create_many",
+            json!({"tickets": [{"subject": "a", "comment": {"body": "a"}}, {"subject": "b", "comment": {"body": "b"}},
+                               {"subject": "c", "comment": {"body": "c"}}]}),
+        )
+        .await;
+    let job = app.wait_job(r.body["job_status"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["results"].as_array().unwrap().iter().filter(|x| x["id"].is_i64()).count(), 3, "{job}");
+    let o = deliver(&app, &mail("Rita <rita@x.test>", "help@acme.test", "Broken", ""), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+
+    // After ten failures since it was last saved the rule is turned off and says so.
+    for i in 0..5 {
+        app.ticket(json!({"subject": format!("more {i}"), "comment": {"body": "x"}})).await;
+    }
+    let shown = app.get(&format!("/api/v2/triggers/{trigger}")).await.body["trigger"].clone();
+    assert_eq!((shown["active"].as_bool(), shown["problem"]["failures"].as_i64()), (Some(false), Some(10)), "{shown}");
+    let after = app.ticket(json!({"subject": "quiet", "comment": {"body": "x"}})).await;
+    assert_eq!(after["priority"], Value::Null, "a rule turned off no longer runs");
+
+    // A trigger assigning an agent who was later demoted does not stop updates.
+    let (agent, _) = app.user("Otto Agent", "otto@acme.test", Role::Agent).await;
+    let r = app
+        .post(
+            "/api/v2/triggers",
+            json!({"trigger": {"title": "Give to Otto",
+                "all": [{"field": "update_type", "operator": "is", "value": "Change"}],
+                "actions": [{"field": "assignee_id", "value": agent.to_string()}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app.put(&format!("/api/v2/users/{agent}"), json!({"user": {"role": "end-user"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "any news?"}}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["ticket"]["assignee_id"], Value::Null);
+    let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body.to_string();
+    assert!(audits.contains("is no longer an agent"), "{audits}");
+}

@@ -539,3 +539,8 @@ error-support-address-claimed = { $address } is one of this helpdesk's support a
 error-identity-unproven = This address is waiting for its owner to follow the link mailed to it.
 error-placeholder-too-much-work = The text does too much work to fill in (line { $line }): shorten its loops.
 error-placeholder-too-long = The text would be too long once filled in (line { $line }): at most 1 MiB.
+rule-problem = { $failures ->
+    [one] Could not apply once since it was last saved:
+   *[other] Could not apply { $failures } times since it was last saved:
+}
+rule-problem-off = It was turned off; fix it and save it to turn it on again.

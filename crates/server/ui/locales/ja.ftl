@@ -526,3 +526,5 @@ error-support-address-claimed = { $address } はこのヘルプデスクのサ�
 error-identity-unproven = このアドレスは、送信されたリンクを所有者が開くのを待っています。
 error-placeholder-too-much-work = テキストの差し込みに必要な処理が多すぎます（{ $line } 行目）。ループを短くしてください。
 error-placeholder-too-long = 差し込み後のテキストが長すぎます（{ $line } 行目）。上限は 1 MiB です。
+rule-problem = 最後に保存してから { $failures } 回適用できませんでした:
+rule-problem-off = このルールは無効になりました。修正して保存すると再び有効になります。

@@ -547,3 +547,8 @@ error-support-address-claimed = { $address } é um dos endereços de suporte des
 error-identity-unproven = Este endereço aguarda que o dono siga o link enviado a ele por e-mail.
 error-placeholder-too-much-work = O texto exige trabalho demais para ser preenchido (linha { $line }): encurte os laços.
 error-placeholder-too-long = O texto ficaria longo demais depois de preenchido (linha { $line }): no máximo 1 MiB.
+rule-problem = { $failures ->
+    [one] Não pôde ser aplicada uma vez desde que foi salva:
+   *[other] Não pôde ser aplicada { $failures } vezes desde que foi salva:
+}
+rule-problem-off = Ela foi desativada; corrija-a e salve para ativá-la de novo.
