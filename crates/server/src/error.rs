@@ -77,6 +77,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Whether this is the refusal of a value already taken (a unique email, external id…).
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, ApiError::Invalid(list) if list.iter().any(|f| f.code == "DuplicateValue"))
+    }
+
     /// A 422 about one field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::invalid_code(field, "InvalidValue", description)

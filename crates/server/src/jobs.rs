@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde_json::{Value, json};
-use sqlx::Connection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use frontdesk_domain::Role;
 use frontdesk_store::AnyConnection;
+
+use crate::app::savepoint;
 use frontdesk_store::jobs::{self, Job, NewJob};
 
 use crate::app::tickets::TicketInput;
@@ -121,24 +122,6 @@ async fn job_actor(conn: &mut AnyConnection, job: &Job) -> Result<Actor> {
 fn completed_message(now: i64) -> String {
     let ts = jiff::Timestamp::from_second(now).unwrap_or_default();
     format!("Completed at {}", ts.strftime("%Y-%m-%d %H:%M:%S +0000"))
-}
-
-/// Runs one item of a bulk job inside a savepoint: its writes stay only if it succeeds.
-async fn savepoint<T>(
-    tx: &mut AnyConnection,
-    f: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>,
-) -> Result<Result<T>> {
-    let mut sp = Connection::begin(tx).await?;
-    match f(&mut sp).await {
-        Ok(v) => {
-            sp.commit().await?;
-            Ok(Ok(v))
-        }
-        Err(e) => {
-            sp.rollback().await?;
-            Ok(Err(e))
-        }
-    }
 }
 
 /// The result entry of one item: `ok` on success, the error and its details otherwise.

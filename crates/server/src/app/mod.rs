@@ -55,6 +55,27 @@ pub async fn in_tx<T>(state: &AppState, f: impl AsyncFnOnce(&mut AnyConnection) 
     Ok(out)
 }
 
+/// Runs `f` under a savepoint of the caller's transaction: what it wrote stays when it returns
+/// Ok and is undone when it returns Err, which is handed back (the outer `Result` is the
+/// savepoint's own failure), so one item's refusal leaves the rest of the transaction usable.
+pub async fn savepoint<T>(
+    tx: &mut AnyConnection,
+    f: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>,
+) -> Result<Result<T>> {
+    use sqlx::Connection;
+    let mut sp = Connection::begin(tx).await?;
+    match f(&mut sp).await {
+        Ok(v) => {
+            sp.commit().await?;
+            Ok(Ok(v))
+        }
+        Err(e) => {
+            sp.rollback().await?;
+            Ok(Err(e))
+        }
+    }
+}
+
 /// The work one render of a stored text may do (minijinja's fuel: about one unit an
 /// instruction). Placeholders and a loop over a ticket's fields take a few hundred; three
 /// nested `range(1000)` loops would take billions and are stopped here.

@@ -768,38 +768,26 @@ async fn fire_guarded(
     defs: &[FieldDef],
     now: i64,
 ) -> Result<Option<Saved>> {
-    use sqlx::Connection;
     let (actions, stale) = usable_actions(conn, &c.actions).await?;
     let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
     let via = via_rule(&c.rule);
-    let fired = {
-        let mut sp = Connection::begin(&mut *conn).await?;
-        let r = if actions.is_empty() {
-            Err(None)
-        } else {
-            act(&mut sp, &c.rule, &actions, s, &as_rule, &via, defs, now, false).await.map_err(Some)
-        };
-        match r {
-            Ok((saved, _)) => {
-                sp.commit().await?;
-                Ok(saved)
-            }
-            Err(e) => {
-                sp.rollback().await?;
-                Err(e)
-            }
-        }
+    let fired = if actions.is_empty() {
+        None
+    } else {
+        let fire =
+            async |sp: &mut AnyConnection| Ok(act(sp, &c.rule, &actions, s, &as_rule, &via, defs, now, false).await?.0);
+        Some(super::savepoint(conn, fire).await?)
     };
     let (saved, mut why) = match fired {
-        Ok(saved) => (Some(saved), stale.join("; ")),
-        Err(None) => (None, stale.join("; ")),
-        Err(Some(e @ (ApiError::Internal(_) | ApiError::UpdateConflict))) => return Err(e),
-        Err(Some(e)) => {
-            let mut all = stale;
+        Some(Ok(saved)) => (Some(saved), stale.join("; ")),
+        None => (None, stale.join("; ")),
+        Some(Err(e @ (ApiError::Internal(_) | ApiError::UpdateConflict))) => return Err(e),
+        Some(Err(e)) => {
             let said = match &e {
                 ApiError::Invalid(list) => list.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join(" "),
                 other => other.to_string(),
             };
+            let mut all = stale;
             all.push(format!("the change was refused: {said}"));
             (None, all.join("; "))
         }

@@ -217,11 +217,22 @@ pub(crate) async fn existing_group(conn: &mut AnyConnection, id: i64) -> Result<
     Ok(())
 }
 
-/// Finds the end user with this email, or creates one.
+/// Finds the end user with this email, or creates one. Race-free across servers: another
+/// server may create the same person at the same moment, so the create runs under a savepoint
+/// and, when the address turns out to be taken meanwhile, the person it now belongs to is used.
 pub async fn find_or_create_requester(conn: &mut AnyConnection, r: &RequesterInput, now: i64) -> Result<User> {
     if let Some(u) = users::find_by_identity(conn, "email", r.email.as_str()).await? {
         return Ok(u);
     }
+    let made = super::savepoint(conn, async |sp| create_requester(sp, r, now).await).await?;
+    match made {
+        Ok(u) => Ok(u),
+        Err(e) if e.is_duplicate() => users::find_by_identity(conn, "email", r.email.as_str()).await?.ok_or(e),
+        Err(e) => Err(e),
+    }
+}
+
+async fn create_requester(conn: &mut AnyConnection, r: &RequesterInput, now: i64) -> Result<User> {
     let name = r.name.clone().unwrap_or_else(|| r.email.as_str().split('@').next().unwrap_or("").to_string());
     let input = super::users::UserInput {
         name: Patch::Set(name),

@@ -198,27 +198,37 @@ async fn create_or_update(
     let input = UserInput::parse(m)?;
     let now = state.now();
     let external_id = input.external_id.clone().set();
-    let (u, was_created) = in_tx(&state, async |tx| {
-        let mut existing = None;
-        if let Some(x) = &external_id {
-            existing = users::find_by_external_ids(tx, std::slice::from_ref(x)).await?.into_iter().next();
-        }
-        if existing.is_none()
-            && let Some(e) = input.email.clone().set()
-        {
-            existing = users::find_by_identity(tx, "email", e.as_str()).await?;
-        }
-        match existing {
-            Some(u) => Ok((crate::app::users::update(tx, &actor, u, &input, now).await?, false)),
-            None => {
-                if !may_manage(&actor, input.role.unwrap_or(Role::EndUser)) {
-                    return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
-                }
-                Ok((crate::app::users::create(tx, &input, Role::EndUser, now).await?, true))
+    // Another server may create the same person at the same moment: the loser of that race
+    // tries once more, and then finds the winner's user to update.
+    let mut attempt = 0;
+    let (u, was_created) = loop {
+        attempt += 1;
+        let done = in_tx(&state, async |tx| {
+            let mut existing = None;
+            if let Some(x) = &external_id {
+                existing = users::find_by_external_ids(tx, std::slice::from_ref(x)).await?.into_iter().next();
             }
+            if existing.is_none()
+                && let Some(e) = input.email.clone().set()
+            {
+                existing = users::find_by_identity(tx, "email", e.as_str()).await?;
+            }
+            match existing {
+                Some(u) => Ok((crate::app::users::update(tx, &actor, u, &input, now).await?, false)),
+                None => {
+                    if !may_manage(&actor, input.role.unwrap_or(Role::EndUser)) {
+                        return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
+                    }
+                    Ok((crate::app::users::create(tx, &input, Role::EndUser, now).await?, true))
+                }
+            }
+        })
+        .await;
+        match done {
+            Err(e) if e.is_duplicate() && attempt < 2 => continue,
+            other => break other?,
         }
-    })
-    .await?;
+    };
     state.auth_cache.clear();
     let body = one(&state, &base, u.id, &[]).await?;
     Ok(if was_created { created(body, &base.url(&format!("/api/v2/users/{}.json", u.id))) } else { ok(body) })

@@ -379,3 +379,42 @@ async fn a_rule_that_can_no_longer_apply_never_stops_a_write() {
     let audits = app.get(&format!("/api/v2/tickets/{id}/audits")).await.body.to_string();
     assert!(audits.contains("is no longer an agent"), "{audits}");
 }
+
+#[tokio::test]
+async fn concurrent_creates_through_two_servers_make_each_new_customer_once() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::spawn_with(a.db.shared(), |_| {}).await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let (base, token, email, http) = if i % 2 == 0 {
+            (a.base.clone(), a.token.clone(), a.admin_email.clone(), a.http.clone())
+        } else {
+            (b.base.clone(), b.token.clone(), b.admin_email.clone(), b.http.clone())
+        };
+        set.spawn(async move {
+            let body = json!({"ticket": {"subject": format!("Order {i}"), "comment": {"body": "where is it?"},
+                "requester": {"name": format!("Customer {}", i % 9), "email": format!("r{}@example.com", i % 9)}}});
+            let r = http
+                .post(format!("{base}/api/v2/tickets"))
+                .basic_auth(format!("{email}/token"), Some(token))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.text().await.unwrap())
+        });
+    }
+    let mut refused = Vec::new();
+    while let Some(done) = set.join_next().await {
+        let (status, body) = done.unwrap();
+        if status != StatusCode::CREATED {
+            refused.push(format!("{status}: {body}"));
+        }
+    }
+    assert!(refused.is_empty(), "{} of 300 refused: {:?}", refused.len(), &refused[..refused.len().min(3)]);
+    assert_eq!(a.count("SELECT COUNT(*) FROM tickets").await, 300);
+    assert_eq!(a.count("SELECT COUNT(*) FROM users WHERE email LIKE 'r%@example.com'").await, 9);
+    assert_eq!(a.count("SELECT COUNT(DISTINCT requester_id) FROM tickets").await, 9);
+    b.stop().await;
+}
