@@ -493,6 +493,68 @@ pub struct Prepared {
     uploads: Vec<String>,
 }
 
+/// What an end user sent that only staff may set on a ticket, by the API's names: on a create
+/// a customer gives a subject, a description and the custom fields the portal lets them edit;
+/// on an update only a comment. Staff tags, priority, CCs and the rest are refused, never
+/// quietly taken.
+fn staff_only_fields(input: &TicketInput, creating: bool) -> Vec<&'static str> {
+    let set = [
+        ("assignee_id", !input.assignee_id.is_absent()),
+        ("group_id", !input.group_id.is_absent()),
+        ("status", !input.status.is_absent()),
+        ("custom_status_id", !input.custom_status_id.is_absent()),
+        ("requester_id", !input.requester_id.is_absent()),
+        ("requester", input.requester.is_some()),
+        ("submitter_id", !input.submitter_id.is_absent()),
+        ("organization_id", !input.organization_id.is_absent()),
+        ("priority", !input.priority.is_absent()),
+        ("type", !input.ticket_type.is_absent()),
+        ("tags", input.tags.is_some()),
+        ("additional_tags", input.additional_tags.is_some()),
+        ("remove_tags", input.remove_tags.is_some()),
+        ("external_id", !input.external_id.is_absent()),
+        ("due_at", !input.due_at.is_absent()),
+        ("problem_id", !input.problem_id.is_absent()),
+        ("brand_id", !input.brand_id.is_absent()),
+        ("collaborator_ids", input.collaborator_ids.is_some()),
+        ("email_cc_ids", input.email_cc_ids.is_some()),
+        ("follower_ids", input.follower_ids.is_some()),
+        ("subject", !creating && !input.subject.is_absent()),
+        ("custom_fields", !creating && input.custom_fields.is_some()),
+    ];
+    set.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
+}
+
+/// Refuses an end user's write that names anything only staff may set (see [`staff_only_fields`]).
+fn refuse_staff_fields(actor: &Actor, input: &TicketInput, creating: bool) -> Result<()> {
+    if actor.is_staff() {
+        return Ok(());
+    }
+    let named = staff_only_fields(input, creating);
+    if named.is_empty() {
+        return Ok(());
+    }
+    let what = if creating { "a subject, a description and the fields shown to them" } else { "comments" };
+    Err(ApiError::Forbidden(format!("End users may only give {what}; not: {}", named.join(", "))))
+}
+
+/// Refuses custom fields a customer may not fill in (those not editable in the portal).
+async fn refuse_hidden_fields(conn: &mut AnyConnection, actor: &Actor, changes: &[(i64, Vec<Stored>)]) -> Result<()> {
+    if actor.is_staff() || changes.is_empty() {
+        return Ok(());
+    }
+    let editable: Vec<i64> = frontdesk_store::custom_fields::list(conn, Record::Ticket)
+        .await?
+        .into_iter()
+        .filter(|f| f.active == 1 && f.visible_in_portal == 1 && f.editable_in_portal == 1)
+        .map(|f| f.id)
+        .collect();
+    match changes.iter().find(|(id, _)| !editable.contains(id)) {
+        Some((id, _)) => Err(ApiError::Forbidden(format!("custom_fields: field {id} cannot be set by end users"))),
+        None => Ok(()),
+    }
+}
+
 /// Checks a new ticket and resolves everything it refers to. It reads only, except for
 /// creating a new requester, which comes last: an input that fails here writes nothing.
 pub async fn prepare(
@@ -512,6 +574,7 @@ pub async fn prepare(
         }
     };
     super::attachments::check_uploads(conn, &comment.uploads, now).await?;
+    refuse_staff_fields(actor, &input, true)?;
     let staff = actor.is_staff();
     // The requester: existing, or (for an inline requester with a new email) created last.
     let mut new_requester = None;
@@ -618,6 +681,7 @@ pub async fn prepare(
         Some(raw) => fields::check(Record::Ticket, defs, raw)?,
         None => Vec::new(),
     };
+    refuse_hidden_fields(conn, actor, &changes).await?;
     let values = fields::merged(&Values::new(), &changes);
     if t.status == "solved" {
         fields::required_to_solve(defs, &values)?;
@@ -949,9 +1013,7 @@ pub async fn apply_update(
     if before.status == "closed" {
         return Err(ApiError::invalid("status", "Status: closed prevents ticket update").msg("error-closed", &[]));
     }
-    if !actor.is_staff() && input.custom_fields.is_some() {
-        return Err(ApiError::Forbidden("End users may only add comments to their requests".into()));
-    }
+    refuse_staff_fields(actor, &input, false)?;
     if input.safe_update {
         let stamp = input.updated_stamp.as_deref().unwrap_or("");
         let matches = stamp == iso(before.updated_at) || parse_time(stamp) == Some(before.updated_at);
@@ -960,20 +1022,6 @@ pub async fn apply_update(
         }
     }
     let staff = actor.is_staff();
-    if !staff {
-        let touches_staff_fields = !input.assignee_id.is_absent()
-            || !input.group_id.is_absent()
-            || !input.status.is_absent()
-            || !input.requester_id.is_absent()
-            || !input.custom_status_id.is_absent()
-            || !input.organization_id.is_absent()
-            || input.tags.is_some()
-            || input.additional_tags.is_some()
-            || !input.ticket_type.is_absent();
-        if touches_staff_fields {
-            return Err(ApiError::Forbidden("End users may only add comments to their requests".into()));
-        }
-    }
     let before_tags = tags::list(conn, Tagged::Ticket, id).await?;
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let before_values = fields::load(conn, Record::Ticket, id).await?;

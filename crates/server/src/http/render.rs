@@ -88,6 +88,31 @@ pub fn ticket(
     })
 }
 
+/// What a customer sees of rendered tickets: no tags (they are the team's words), and only the
+/// custom fields shown in the portal. Staff see everything.
+pub async fn for_viewer(conn: &mut AnyConnection, actor: &crate::auth::Actor, items: &mut [Value]) -> Result<()> {
+    if actor.is_staff() {
+        return Ok(());
+    }
+    let visible: Vec<i64> = custom_fields::list(conn, Record::Ticket)
+        .await?
+        .into_iter()
+        .filter(|f| f.active == 1 && f.visible_in_portal == 1)
+        .map(|f| f.id)
+        .collect();
+    for t in items {
+        if t.get("tags").is_some() {
+            t["tags"] = json!([]);
+        }
+        for key in ["custom_fields", "fields"] {
+            if let Some(list) = t.get_mut(key).and_then(Value::as_array_mut) {
+                list.retain(|f| f["id"].as_i64().is_some_and(|id| visible.contains(&id)));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn tickets(conn: &mut AnyConnection, base: &Base, list: &[Ticket]) -> Result<Vec<Value>> {
     let ids: Vec<i64> = list.iter().map(|t| t.id).collect();
     let tag_map = tags::list_many(conn, Tagged::Ticket, &ids).await?;

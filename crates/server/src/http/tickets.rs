@@ -76,7 +76,8 @@ async fn list_with(
         filter.visible_to_end_user = Some((actor.id(), shared));
     }
     let page = tickets::list(&mut conn, &filter, paging.req).await?;
-    let items = render::tickets(&mut conn, base, &page.items).await?;
+    let mut items = render::tickets(&mut conn, base, &page.items).await?;
+    render::for_viewer(&mut conn, actor, &mut items).await?;
     let mut body = paging.respond(base, params, "tickets", items, &page);
     let tz = account_tz(&mut conn).await?;
     body.extend(render::sideload_for_tickets(&mut conn, base, &params.includes(), &page.items, &tz).await?);
@@ -177,9 +178,14 @@ async fn create(
     }
     crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &actor, &mut input).await?;
     let now = state.now();
+    // A customer's copy of the answer hides what is the team's (only they need the clone).
+    let customer = (!actor.is_staff()).then(|| actor.clone());
     let saved = state.ticket_writer.create(actor, input, Via::api(), now).await?;
     let files = new_comment_files(&state, &saved, uploads).await?;
-    let body = saved_body(&base, &saved, &files);
+    let mut body = saved_body(&base, &saved, &files);
+    if let Some(c) = &customer {
+        render::for_viewer(&mut *state.db.read().await?, c, std::slice::from_mut(&mut body["ticket"])).await?;
+    }
     Ok(created(body, &base.url(&format!("/api/v2/tickets/{}.json", saved.ticket.id))))
 }
 
@@ -193,7 +199,9 @@ async fn show(
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;
     let t = load(&mut conn, &actor, id, false).await?;
-    let ticket = render::tickets(&mut conn, &base, std::slice::from_ref(&t)).await?.remove(0);
+    let mut ticket = render::tickets(&mut conn, &base, std::slice::from_ref(&t)).await?;
+    render::for_viewer(&mut conn, &actor, &mut ticket).await?;
+    let ticket = ticket.remove(0);
     let mut body = Map::new();
     body.insert("ticket".into(), ticket);
     let tz = account_tz(&mut conn).await?;
@@ -217,7 +225,9 @@ async fn update(
     let saved =
         in_tx(&state, async |tx| crate::app::tickets::update(tx, &actor, id, input, &Via::api(), now).await).await?;
     let files = new_comment_files(&state, &saved, uploads).await?;
-    Ok(ok(saved_body(&base, &saved, &files)))
+    let mut body = saved_body(&base, &saved, &files);
+    render::for_viewer(&mut *state.db.read().await?, &actor, std::slice::from_mut(&mut body["ticket"])).await?;
+    Ok(ok(body))
 }
 
 /// The files the saved comment took, when it named uploads.
@@ -249,7 +259,8 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
         }
         list = visible;
     }
-    let items = render::tickets(&mut conn, &base, &list).await?;
+    let mut items = render::tickets(&mut conn, &base, &list).await?;
+    render::for_viewer(&mut conn, &actor, &mut items).await?;
     let count = items.len();
     let mut body = Map::new();
     body.insert("tickets".into(), Value::Array(items));

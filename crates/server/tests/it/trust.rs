@@ -418,3 +418,83 @@ async fn concurrent_creates_through_two_servers_make_each_new_customer_once() {
     assert_eq!(a.count("SELECT COUNT(DISTINCT requester_id) FROM tickets").await, 9);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_customer_sets_and_reads_only_what_is_theirs_through_the_api() {
+    let app = TestApp::spawn().await;
+    let hidden = app
+        .post(
+            "/api/v2/ticket_fields",
+            json!({"ticket_field": {"type": "text", "title": "Internal risk", "key": "risk"}}),
+        )
+        .await;
+    assert_eq!(hidden.status, 201, "{}", hidden.body);
+    let hidden = hidden.body["ticket_field"]["id"].as_i64().unwrap();
+    let shown = app
+        .post(
+            "/api/v2/ticket_fields",
+            json!({"ticket_field": {"type": "text", "title": "Order number", "key": "order",
+                   "visible_in_portal": true, "editable_in_portal": true}}),
+        )
+        .await;
+    assert_eq!(shown.status, 201, "{}", shown.body);
+    let shown = shown.body["ticket_field"]["id"].as_i64().unwrap();
+    let (customer, token) = app.user("Lia", "lia@example.com", Role::EndUser).await;
+    let (other, _) = app.user("Bob", "bob@example.com", Role::EndUser).await;
+    let as_lia = |m: Method, path: &str, body: Option<Value>| {
+        let path = format!("/api/v2/{path}");
+        let (app, token) = (&app, &token);
+        async move { app.req_as("lia@example.com", token, m, &path, body).await }
+    };
+
+    for (what, extra) in [
+        ("tags", json!({"tags": ["vip"]})),
+        ("priority", json!({"priority": "urgent"})),
+        ("collaborator_ids", json!({"collaborator_ids": [other]})),
+        ("email_cc_ids", json!({"email_cc_ids": [other]})),
+        ("custom_fields", json!({"custom_fields": [{"id": hidden, "value": "low"}]})),
+    ] {
+        let mut ticket = json!({"subject": "Hi", "comment": {"body": "Where is my order?"}});
+        ticket.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let r = as_lia(Method::POST, "tickets", Some(json!({"ticket": ticket}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.body);
+        assert!(r.body.to_string().contains(what.trim_end_matches("_ids").trim_end_matches('s')), "{what}: {}", r.body);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    // What she may give is taken.
+    let r = as_lia(
+        Method::POST,
+        "tickets",
+        Some(json!({"ticket": {"subject": "Order", "comment": {"body": "Late"}, "custom_fields": [{"id": shown, "value": "A-1"}]}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["ticket"]["id"].as_i64().unwrap();
+    // The team tags it and fills in its own field; she sees neither, through any route.
+    let r = app
+        .put(
+            &format!("/api/v2/tickets/{id}"),
+            json!({"ticket": {"tags": ["churn_risk"], "custom_fields": [{"id": hidden, "value": "high"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for path in [
+        format!("tickets/{id}"),
+        "tickets".into(),
+        format!("tickets/show_many?ids={id}"),
+        format!("users/{customer}/tickets/requested"),
+    ] {
+        let r = as_lia(Method::GET, &path, None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let text = r.body.to_string();
+        assert!(!text.contains("churn_risk") && !text.contains("\"high\""), "{path}: {text}");
+        assert!(text.contains("A-1"), "her own field stays: {path}: {text}");
+    }
+    // She may comment; she may not change the priority or the subject.
+    let r = as_lia(Method::PUT, &format!("tickets/{id}"), Some(json!({"ticket": {"priority": "urgent"}}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = as_lia(Method::PUT, &format!("tickets/{id}"), Some(json!({"ticket": {"comment": {"body": "Any news?"}}})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.to_string().contains("churn_risk"), "{}", r.body);
+}
