@@ -12,6 +12,7 @@ pub mod imap;
 pub mod jobs;
 pub mod mail_out;
 pub mod seed;
+pub mod sender_auth;
 pub mod smtp;
 pub mod ui;
 pub mod webhooks;
@@ -73,6 +74,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-*` headers are believed; from anyone else they are
     /// dropped before any handler sees them.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The DNS resolver the sender checks (SPF, DKIM, DMARC) ask; `None`: the system's.
+    pub dns_resolver: Option<SocketAddr>,
 }
 
 impl Config {
@@ -100,6 +103,7 @@ impl Config {
             imap_ca: None,
             dkim: None,
             trusted_proxies: Vec::new(),
+            dns_resolver: None,
         }
     }
 
@@ -151,6 +155,8 @@ pub struct AppState {
     pub counts: counts::Counts,
     /// What each IMAP mailbox's task last did.
     pub mailboxes: imap::Statuses,
+    /// Checks who really sent inbound mail.
+    pub sender_auth: sender_auth::Checker,
 }
 
 pub type State = Arc<AppState>;
@@ -201,6 +207,7 @@ impl App {
             }
             None => None,
         };
+        let sender_auth = sender_auth::Checker::new(config.dns_resolver)?;
         let state = Arc::new(AppState {
             db,
             clock,
@@ -213,6 +220,7 @@ impl App {
             job_wakeup: Notify::new(),
             counts: Default::default(),
             mailboxes: Default::default(),
+            sender_auth,
         });
         Ok(App { state, listener, smtp, smtp_tls })
     }

@@ -114,6 +114,10 @@ enum Command {
         /// separated by spaces). From anyone else those headers are ignored.
         #[arg(long, env = "FRONTDESK_TRUSTED_PROXY", value_delimiter = ' ')]
         trusted_proxy: Vec<String>,
+        /// The DNS resolver (address:port) that inbound mail's sender checks (SPF, DKIM, DMARC)
+        /// ask, such as 127.0.0.1:53 (default: the system's resolvers).
+        #[arg(long, env = "FRONTDESK_DNS_RESOLVER")]
+        dns_resolver: Option<std::net::SocketAddr>,
     },
     /// Hand one message on standard input to a running server (for a Postfix or Exim pipe).
     /// Exits 0 when the server took it (made a ticket, threaded it, or recorded why not), 75
@@ -130,6 +134,16 @@ enum Command {
         /// The envelope recipient(s), which pick the support address.
         #[arg(long)]
         to: Vec<String>,
+        /// The address of the client that handed the MTA this message (Postfix:
+        /// ${client_address}), for the SPF check; with --helo and --mail-from.
+        #[arg(long)]
+        client_ip: Option<String>,
+        /// The client's HELO name (Postfix: ${client_helo}).
+        #[arg(long, default_value = "")]
+        helo: String,
+        /// The envelope sender (Postfix: ${sender}).
+        #[arg(long, default_value = "")]
+        mail_from: String,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -222,7 +236,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dkim_selector,
             dkim_domain,
             trusted_proxy,
+            dns_resolver,
         } => {
+            config.dns_resolver = dns_resolver;
             for p in trusted_proxy.iter().filter(|p| !p.is_empty()) {
                 config.trusted_proxies.push(frontdesk_server::http::forwarded::parse_proxy(p)?);
             }
@@ -269,8 +285,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             app.run(shutdown_signal()).await
         }
-        Command::Mailgate { url, email, token, to } => {
-            std::process::exit(mailgate(&url, &email, &token, &to).await);
+        Command::Mailgate { url, email, token, to, client_ip, helo, mail_from } => {
+            let mut query: Vec<(&str, String)> = to.into_iter().map(|t| ("to", t)).collect();
+            if let Some(ip) = client_ip.filter(|ip| !ip.is_empty()) {
+                query.extend([("client_ip", ip), ("helo", helo), ("mail_from", mail_from)]);
+            }
+            std::process::exit(mailgate(&url, &email, &token, &query).await);
         }
         Command::Migrate => {
             let db = config.open_db().await?;
@@ -356,7 +376,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Reads a message on stdin and posts it to the server; the exit code a mail server expects.
-async fn mailgate(url: &str, email: &str, token: &str, to: &[String]) -> i32 {
+async fn mailgate(url: &str, email: &str, token: &str, query: &[(&str, String)]) -> i32 {
     use std::io::Read;
     const TEMPFAIL: i32 = 75;
     const NOPERM: i32 = 77;
@@ -366,8 +386,7 @@ async fn mailgate(url: &str, email: &str, token: &str, to: &[String]) -> i32 {
         return TEMPFAIL;
     }
     let mut target = format!("{}/api/v2/inbound_email", url.trim_end_matches('/'));
-    let query: String =
-        form_urlencoded::Serializer::new(String::new()).extend_pairs(to.iter().map(|t| ("to", t))).finish();
+    let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
     if !query.is_empty() {
         target = format!("{target}?{query}");
     }

@@ -7,6 +7,7 @@
 //! (dot-unstuffed), RSET, NOOP, VRFY (not answered), QUIT, and STARTTLS (RFC 3207) when a
 //! certificate is configured (`--smtp-tls-cert`, `--smtp-tls-key`).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,7 +57,7 @@ pub fn spawn(
                     Ok((stream, peer)) => {
                         let (state, tls) = (state.clone(), tls.clone());
                         tokio::spawn(async move {
-                            if let Err(e) = session(state, stream, tls).await {
+                            if let Err(e) = session(state, stream, peer.ip(), tls).await {
                                 tracing::debug!(%peer, error = %e, "SMTP session ended");
                             }
                         });
@@ -92,18 +93,18 @@ fn angle(arg: &str) -> Option<String> {
     Some(arg[start..end].trim().to_string())
 }
 
-async fn session(state: State, stream: TcpStream, tls: Option<TlsAcceptor>) -> anyhow::Result<()> {
+async fn session(state: State, stream: TcpStream, peer: IpAddr, tls: Option<TlsAcceptor>) -> anyhow::Result<()> {
     // Replies are small and each waits on the client's next command: without this, Nagle's
     // algorithm and delayed ACKs hold every reply for tens of milliseconds.
     stream.set_nodelay(true)?;
     let mut io = BufReader::new(stream);
     io.write_all(b"220 frontdesk ESMTP ready\r\n").await?;
-    let Some(acceptor) = tls else { return conversation(&state, io, false).await.map(|_| ()) };
-    let Some(io) = conversation(&state, io, true).await? else { return Ok(()) };
+    let Some(acceptor) = tls else { return conversation(&state, io, peer, false).await.map(|_| ()) };
+    let Some(io) = conversation(&state, io, peer, true).await? else { return Ok(()) };
     // Anything the client sent after STARTTLS, before the handshake, is dropped unread by
     // design (RFC 3207 §5): `conversation` refuses to upgrade when something was buffered.
     let secure = tokio::time::timeout(IDLE, acceptor.accept(io)).await??;
-    conversation(&state, BufReader::new(secure), false).await.map(|_| ())
+    conversation(&state, BufReader::new(secure), peer, false).await.map(|_| ())
 }
 
 /// One SMTP conversation over `io`. With `offer_tls`, EHLO offers STARTTLS, and a client that
@@ -112,10 +113,13 @@ async fn session(state: State, stream: TcpStream, tls: Option<TlsAcceptor>) -> a
 async fn conversation<S: AsyncRead + AsyncWrite + Unpin>(
     state: &State,
     mut io: BufReader<S>,
+    peer: IpAddr,
     offer_tls: bool,
 ) -> anyhow::Result<Option<S>> {
     let max = state.config.smtp_max_size;
     let mut buf = Vec::new();
+    // The client's HELO/EHLO name, for the SPF check.
+    let mut helo = String::new();
     let mut from: Option<String> = None;
     let mut rcpt: Vec<String> = Vec::new();
     loop {
@@ -131,6 +135,7 @@ async fn conversation<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let reply: String = match verb.as_str() {
             "EHLO" => {
+                helo = arg.clone();
                 let tls = if offer_tls { "250-STARTTLS\r\n" } else { "" };
                 format!("250-frontdesk\r\n{tls}250-SIZE {max}\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
             }
@@ -145,7 +150,10 @@ async fn conversation<S: AsyncRead + AsyncWrite + Unpin>(
                 io.flush().await?;
                 return Ok(Some(io.into_inner()));
             }
-            "HELO" => "250 frontdesk\r\n".into(),
+            "HELO" => {
+                helo = arg.clone();
+                "250 frontdesk\r\n".into()
+            }
             "MAIL" => {
                 let size = arg
                     .to_ascii_uppercase()
@@ -182,7 +190,12 @@ async fn conversation<S: AsyncRead + AsyncWrite + Unpin>(
                 let reply = if !fits {
                     format!("552 5.3.4 Message larger than {max} bytes\r\n")
                 } else {
-                    match crate::app::email::take_in(state, &message, &rcpt).await {
+                    let envelope = crate::sender_auth::Envelope {
+                        ip: peer,
+                        helo: helo.clone(),
+                        mail_from: from.clone().unwrap_or_default(),
+                    };
+                    match crate::app::email::take_in(state, &message, &rcpt, Some(&envelope)).await {
                         Ok(o) => format!("250 2.0.0 {}: {}\r\n", o.outcome, o.reason.replace(['\r', '\n'], " ")),
                         Err(e) => {
                             tracing::warn!(error = %e, "taking in a message failed");

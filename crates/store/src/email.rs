@@ -86,7 +86,8 @@ pub struct Inbound {
     pub sender: Option<String>,
     pub recipient: Option<String>,
     pub subject: Option<String>,
-    /// `created` (a new ticket), `threaded` (a comment on one), `ignored` or `rejected`.
+    /// `created` (a new ticket), `threaded` (a comment on one), `ignored`, `held` (its sender
+    /// could not be believed and it named no ticket) or `rejected`.
     pub outcome: String,
     /// Why, in words: "threaded by References", "new ticket: sender not a participant"…
     pub reason: String,
@@ -94,17 +95,18 @@ pub struct Inbound {
     pub thread_key: Option<String>,
     pub size: i64,
     pub created_at: i64,
+    /// The sender checks' verdict as JSON (`spf`, `dkim`, `dmarc`, `policy`, `aligned`).
+    pub authentication: Option<String>,
 }
 
-const INBOUND_COLUMNS: &str =
-    "id, message_id, sender, recipient, subject, outcome, reason, ticket_id, thread_key, size, created_at";
+const INBOUND_COLUMNS: &str = "id, message_id, sender, recipient, subject, outcome, reason, ticket_id, thread_key, size, created_at, authentication";
 
 /// Records a message; `None` when its Message-ID was already recorded (the same message
 /// again, say through a second support address).
 pub async fn record(conn: &mut AnyConnection, m: &Inbound, raw: &[u8]) -> Result<Option<i64>> {
     let r: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
         "INSERT INTO inbound_messages (message_id, sender, recipient, subject, outcome, reason, ticket_id, thread_key, \
-         size, raw, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+         size, raw, created_at, authentication) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(&m.message_id)
     .bind(&m.sender)
@@ -117,6 +119,7 @@ pub async fn record(conn: &mut AnyConnection, m: &Inbound, raw: &[u8]) -> Result
     .bind(m.size)
     .bind(raw.to_vec())
     .bind(m.created_at)
+    .bind(&m.authentication)
     .fetch_one(conn)
     .await;
     match r {

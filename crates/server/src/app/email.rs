@@ -221,6 +221,8 @@ pub struct Parsed {
     /// Its attachments and inline images; `dropped` says what was left out and why.
     files: Vec<super::attachments::NewFile>,
     dropped: Option<String>,
+    /// Who really sent it (SPF, DKIM, DMARC), once checked; unchecked counts as unaligned.
+    pub verdict: Option<crate::sender_auth::Verdict>,
 }
 
 /// What in a message could name the ticket it answers, before anything is looked up.
@@ -325,6 +327,7 @@ fn parse_unguarded(raw: &[u8]) -> Option<Parsed> {
         reply: if reply.is_empty() { "(empty message)".into() } else { reply },
         files,
         dropped,
+        verdict: None,
     })
 }
 
@@ -379,6 +382,7 @@ pub async fn receive(
     record.thread_key = p.thread_key.clone();
     record.sender = Some(p.sender_email.clone());
     record.subject = p.subject.clone();
+    record.authentication = p.verdict.as_ref().and_then(|v| serde_json::to_string(v).ok());
     let addresses = store::addresses(conn).await?;
     let mut delivered: Vec<String> = envelope_to.iter().map(|a| a.trim().to_lowercase()).collect();
     if delivered.is_empty() {
@@ -399,7 +403,7 @@ pub async fn receive(
     };
     let decided = match looped {
         Some(why) => Ok(Outcome::new("ignored", why, None)),
-        None => decide(conn, p, support.as_ref(), now).await,
+        None => decide(conn, p, support.as_ref(), &addresses, now).await,
     };
     let mut o = match decided {
         Ok(o) => o,
@@ -429,6 +433,7 @@ async fn decide(
     conn: &mut AnyConnection,
     p: &Parsed,
     support: Option<&store::RecipientAddress>,
+    addresses: &[store::RecipientAddress],
     now: i64,
 ) -> Result<Outcome> {
     if let Some(address) = &p.bounce {
@@ -459,6 +464,10 @@ async fn decide(
             "rel": null,
         }),
     };
+    let claimed = frontdesk_store::users::find_by_identity(conn, "email", email.as_str()).await?;
+    if let Some(why) = distrust(p.verdict.as_ref(), claimed.as_ref(), &email, addresses) {
+        return take_unverified(conn, p, &email, &why, &via, now).await;
+    }
     let sender = super::tickets::find_or_create_requester(
         conn,
         &RequesterInput { name: p.sender_name.clone(), email: email.clone(), locale: None },
@@ -477,22 +486,8 @@ async fn decide(
     };
     // A reply: the ticket our reply token, a referenced message, the Outlook conversation or
     // `[#id]` in the subject names — if the sender takes part in that ticket.
-    let clues = p.clues();
-    let mut by_token = None;
-    for (t, token) in &clues.tokens {
-        if store::token_matches(conn, *t, token).await? {
-            by_token = Some((*t, "our reply token"));
-            break;
-        }
-    }
-    let by_reference = store::ticket_of_message_ids(conn, &p.referenced).await?.map(|(t, _)| (t, "References"));
-    let by_thread = match &p.thread_key {
-        Some(k) => store::ticket_of_thread(conn, k).await?.map(|t| (t, "Outlook's Thread-Index")),
-        None => None,
-    };
-    let by_subject = clues.subject_ticket.map(|t| (t, "the subject's [#id]"));
     let mut note = None;
-    if let Some((ticket_id, how)) = by_token.or(by_reference).or(by_thread).or(by_subject) {
+    if let Some((ticket_id, how)) = named_ticket(conn, p).await? {
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
             Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
                 let reason = format!("threaded by {how}");
@@ -541,6 +536,102 @@ async fn decide(
     Ok(Outcome::new("created", files_note(reason), Some(saved.ticket.id)))
 }
 
+/// The ticket a message names, and how: our reply token, a referenced message, the Outlook
+/// conversation, or `[#id]` in the subject (each still to be checked against who sent it).
+async fn named_ticket(conn: &mut AnyConnection, p: &Parsed) -> Result<Option<(i64, &'static str)>> {
+    let clues = p.clues();
+    for (t, token) in &clues.tokens {
+        if store::token_matches(conn, *t, token).await? {
+            return Ok(Some((*t, "our reply token")));
+        }
+    }
+    if let Some((t, _)) = store::ticket_of_message_ids(conn, &p.referenced).await? {
+        return Ok(Some((t, "References")));
+    }
+    if let Some(k) = &p.thread_key
+        && let Some(t) = store::ticket_of_thread(conn, k).await?
+    {
+        return Ok(Some((t, "Outlook's Thread-Index")));
+    }
+    Ok(clues.subject_ticket.map(|t| (t, "the subject's [#id]")))
+}
+
+/// Why a message cannot be taken as from the person it names, if it cannot: it claims a staff
+/// member or one of our own domains and is not aligned, or its domain's DMARC policy says to
+/// reject it and it fails.
+fn distrust(
+    verdict: Option<&crate::sender_auth::Verdict>,
+    claimed: Option<&frontdesk_store::users::User>,
+    email: &EmailAddress,
+    addresses: &[store::RecipientAddress],
+) -> Option<String> {
+    let unchecked = crate::sender_auth::Verdict::default();
+    let v = verdict.unwrap_or(&unchecked);
+    let domain = email.as_str().rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    if !v.aligned {
+        if let Some(u) = claimed.filter(|u| u.role != "end-user") {
+            return Some(format!(
+                "it says it is from {} ({}), of the staff, but is not authenticated ({})",
+                u.name,
+                email.as_str(),
+                v.summary()
+            ));
+        }
+        if addresses.iter().any(|a| a.email.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))) {
+            return Some(format!(
+                "it says it is from {}, on this helpdesk's own domain, but is not authenticated ({})",
+                email.as_str(),
+                v.summary()
+            ));
+        }
+    }
+    v.rejected_by_policy().then(|| format!("its domain's DMARC policy rejects it ({})", v.summary()))
+}
+
+/// A message whose sender cannot be believed: on the ticket it names it becomes an internal
+/// note marked unverified, written by the system (the agents see it; the customer and the
+/// person it names are never mailed it); naming none, it is held for an admin, making nothing.
+async fn take_unverified(
+    conn: &mut AnyConnection,
+    p: &Parsed,
+    email: &EmailAddress,
+    why: &str,
+    via: &Via,
+    now: i64,
+) -> Result<Outcome> {
+    let named = match named_ticket(conn, p).await? {
+        Some((id, how)) => frontdesk_store::tickets::get(conn, id)
+            .await?
+            .filter(|t| t.deleted_at.is_none() && t.status != "closed")
+            .map(|t| (t, how)),
+        None => None,
+    };
+    let Some((t, how)) = named else {
+        return Ok(Outcome::new("held", format!("held: {why}; kept for an admin, no ticket made"), None));
+    };
+    let admin = system_actor(conn).await?;
+    let body = format!(
+        "**Unverified sender.** This mail says it is from {}, but {why}. It was not taken as theirs.\n\n{}",
+        email.as_str(),
+        p.reply
+    );
+    let input = TicketInput {
+        comment: Some(CommentInput {
+            body: Some(body),
+            public: Some(false),
+            author_id: Some(admin.id()),
+            ..Default::default()
+        }),
+        extra_events: vec![
+            json!({"type": "EmailThreading", "value": format!("threaded by {how} as an unverified internal note")}),
+            json!({"type": "UnverifiedSender", "value": email.as_str(), "body": why}),
+        ],
+        ..Default::default()
+    };
+    super::tickets::update(conn, &admin, t.id, input, via, now).await?;
+    Ok(Outcome::new("threaded", format!("threaded by {how} as an internal note: {why}"), Some(t.id)))
+}
+
 /// Records a message refused without its content (too large to take, or never fetched):
 /// its size and why, for an admin to see.
 async fn refused_unread(conn: &mut AnyConnection, size: usize, limit: usize, why: &str, now: i64) -> Result<Outcome> {
@@ -565,9 +656,21 @@ pub async fn refuse_unread(state: &crate::AppState, size: usize, limit: usize, w
 /// Takes in a message in its own transaction. When the same message raced in through another
 /// address, this transaction rolls back (with the ticket it made) and the message is taken in
 /// again, now as already seen: one message makes one ticket.
-pub async fn take_in(state: &crate::AppState, raw: &[u8], to: &[String]) -> Result<Outcome> {
+///
+/// Before any transaction, the sender is checked (SPF with the connection's `envelope` where
+/// there is one, DKIM, DMARC); the verdict is recorded with the message and decides whether it
+/// is taken as from the person it names.
+pub async fn take_in(
+    state: &crate::AppState,
+    raw: &[u8],
+    to: &[String],
+    envelope: Option<&crate::sender_auth::Envelope>,
+) -> Result<Outcome> {
     let now = state.now();
-    let parsed = if raw.len() > MAX_MESSAGE { None } else { parse(raw) };
+    let mut parsed = if raw.len() > MAX_MESSAGE { None } else { parse(raw) };
+    if let Some(p) = parsed.as_mut() {
+        p.verdict = Some(state.sender_auth.check(raw, envelope).await);
+    }
     let mut tries = 0;
     loop {
         match super::in_tx(state, async |tx| receive(tx, raw, parsed.as_ref(), to, now).await).await {

@@ -190,7 +190,19 @@ async fn remove(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Str
 async fn inbound(AxState(state): AxState<State>, actor: Actor, params: Params, body: Bytes) -> Result<Response> {
     require_admin(&actor)?;
     let to: Vec<String> = params.get_all("to").iter().flat_map(|t| t.split(',')).map(str::to_string).collect();
-    let outcome = app::take_in(&state, &body, &to).await?;
+    // The MTA in front may say who connected to it, for the SPF check.
+    let envelope = match params.get("client_ip") {
+        Some(ip) => Some(crate::sender_auth::Envelope {
+            ip: ip
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::invalid("client_ip", format!("client_ip: {ip:?} is not an IP address")))?,
+            helo: params.get("helo").unwrap_or_default().to_string(),
+            mail_from: params.get("mail_from").unwrap_or_default().to_string(),
+        }),
+        None => None,
+    };
+    let outcome = app::take_in(&state, &body, &to, envelope.as_ref()).await?;
     Ok(ok(json!({"inbound_email": outcome})))
 }
 
@@ -201,9 +213,16 @@ async fn inbound_list(AxState(state): AxState<State>, actor: Actor) -> Result<Re
         .await?
         .iter()
         .map(|m| {
+            // The sender checks' verdict, as recorded (a record that cannot be read says so).
+            let authentication = m.authentication.as_deref().map(|a| {
+                serde_json::from_str::<Value>(a).unwrap_or_else(|e| {
+                    tracing::warn!(message = m.id, error = %e, "an inbound message's verdict cannot be read");
+                    json!({"unreadable": e.to_string()})
+                })
+            });
             json!({"id": m.id, "message_id": m.message_id, "from": m.sender, "to": m.recipient, "subject": m.subject,
                 "outcome": m.outcome, "reason": m.reason, "ticket_id": m.ticket_id, "size": m.size,
-                "created_at": iso(m.created_at)})
+                "authentication": authentication, "created_at": iso(m.created_at)})
         })
         .collect();
     Ok(ok(json!({"inbound_emails": items})))

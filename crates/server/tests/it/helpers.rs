@@ -90,6 +90,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub base: String,
+    /// The DNS zone this server's sender checks read (a real DNS server of the test's own).
+    pub dns: Zone,
     /// The SMTP receiver's address, when the test turned it on.
     pub smtp: Option<std::net::SocketAddr>,
     pub state: State,
@@ -116,6 +118,8 @@ impl TestApp {
 
     pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = db.config();
+        let (resolver, dns) = dns_server().await;
+        config.dns_resolver = Some(resolver);
         tweak(&mut config);
         let clock = Arc::new(OffsetClock::default());
         let app = App::build(config, clock.clone()).await.expect("server starts");
@@ -137,6 +141,7 @@ impl TestApp {
         };
         TestApp {
             smtp,
+            dns,
             base: format!("http://{addr}"),
             state,
             clock,
@@ -363,4 +368,67 @@ pub fn private_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::Path
     std::fs::write(&paths.1, cert.pem()).unwrap();
     std::fs::write(&paths.2, key.serialize_pem()).unwrap();
     (paths.0, paths.1, paths.2, ca.pem())
+}
+
+/// DNS TXT records a test publishes, by lower-case name without the final dot.
+pub type Zone = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>>;
+
+/// A real DNS server on a random UDP port of 127.0.0.1 that answers TXT questions from `zone`
+/// (NXDOMAIN for a name it does not hold; no answer for other types of a name it holds), so the
+/// sender checks (SPF, DKIM, DMARC) run against DNS without leaving the machine.
+pub async fn dns_server() -> (std::net::SocketAddr, Zone) {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let zone: Zone = Default::default();
+    let records = zone.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        loop {
+            let Ok((n, from)) = socket.recv_from(&mut buf).await else { return };
+            if let Some(answer) = dns_answer(&buf[..n], &records) {
+                let _ = socket.send_to(&answer, from).await;
+            }
+        }
+    });
+    (addr, zone)
+}
+
+fn dns_answer(q: &[u8], zone: &Zone) -> Option<Vec<u8>> {
+    // The question: labels from byte 12, then its type and class.
+    let mut at = 12;
+    let mut labels = Vec::new();
+    loop {
+        let len = *q.get(at)? as usize;
+        at += 1;
+        if len == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(q.get(at..at + len)?).to_lowercase());
+        at += len;
+    }
+    let qtype = u16::from_be_bytes([*q.get(at)?, *q.get(at + 1)?]);
+    let question = q.get(12..at + 4)?;
+    let name = labels.join(".");
+    let held = zone.lock().unwrap().get(&name).cloned();
+    let answers: Vec<String> = if qtype == 16 { held.clone().unwrap_or_default() } else { Vec::new() };
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(&q[..2]);
+    let rd = q[2] & 0x01;
+    out.push(0x84 | rd);
+    out.push(if held.is_none() { 0x83 } else { 0x80 });
+    out.extend_from_slice(&[0, 1]);
+    out.extend_from_slice(&(answers.len() as u16).to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(question);
+    for txt in answers {
+        let mut rdata = Vec::new();
+        for chunk in txt.as_bytes().chunks(255) {
+            rdata.push(chunk.len() as u8);
+            rdata.extend_from_slice(chunk);
+        }
+        out.extend_from_slice(&[0xC0, 0x0C, 0, 16, 0, 1, 0, 0, 0, 60]);
+        out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        out.extend_from_slice(&rdata);
+    }
+    Some(out)
 }

@@ -498,3 +498,129 @@ async fn a_customer_sets_and_reads_only_what_is_theirs_through_the_api() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(!r.body.to_string().contains("churn_risk"), "{}", r.body);
 }
+
+/// A key that signs mail for `domain` (selector `sel`), published in the test's DNS.
+fn dkim_key(app: &TestApp, domain: &str) -> mail_auth::common::crypto::Ed25519Key {
+    use base64::Engine;
+    use mail_auth::common::crypto::Ed25519Key;
+    let der = Ed25519Key::generate_pkcs8().unwrap();
+    let key = Ed25519Key::from_pkcs8_der(&der).unwrap();
+    let public = base64::engine::general_purpose::STANDARD.encode(key.public_key());
+    app.dns.lock().unwrap().insert(format!("sel._domainkey.{domain}"), vec![format!("v=DKIM1; k=ed25519; p={public}")]);
+    key
+}
+
+/// `raw` signed by `key` for `domain`: the DKIM-Signature header put in front.
+fn signed(key: mail_auth::common::crypto::Ed25519Key, domain: &str, raw: &str) -> String {
+    use mail_auth::common::headers::HeaderWriter;
+    use mail_auth::dkim::DkimSigner;
+    let signature = DkimSigner::from_key(key)
+        .domain(domain)
+        .selector("sel")
+        .headers(["From", "To", "Subject", "Message-ID"])
+        .sign(raw.as_bytes())
+        .unwrap();
+    format!("{}{raw}", signature.to_header())
+}
+
+async fn comments_of(app: &TestApp, id: i64) -> Vec<Value> {
+    app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].as_array().unwrap().clone()
+}
+
+async fn deliver_from(app: &TestApp, raw: &str, client_ip: &str, mail_from: &str) -> Value {
+    let r = app
+        .http
+        .post(app.url(&format!(
+            "/api/v2/inbound_email?to=help@acme.test&client_ip={client_ip}&helo=mx.test&mail_from={mail_from}"
+        )))
+        .basic_auth(format!("{}/token", app.admin_email), Some(&app.token))
+        .header("content-type", "message/rfc822")
+        .body(raw.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["inbound_email"].clone()
+}
+
+#[tokio::test]
+async fn mail_claiming_a_staff_sender_counts_only_when_authenticated() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    {
+        let mut zone = app.dns.lock().unwrap();
+        zone.insert("acme.test".into(), vec!["v=spf1 ip4:192.0.2.10 -all".into()]);
+        zone.insert("_dmarc.acme.test".into(), vec!["v=DMARC1; p=reject".into()]);
+        zone.insert("_dmarc.strict.test".into(), vec!["v=DMARC1; p=reject".into()]);
+    }
+    let key = dkim_key(&app, "acme.test");
+    let (vera, _) = app.user("Vera Agent", "vera@acme.test", Role::Agent).await;
+    let t = app
+        .ticket(json!({"subject": "Refund", "comment": {"body": "Please refund me"},
+            "requester": {"name": "João", "email": "joao@cliente.test"}}))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+
+    // Forged: the agent's address, the ticket's number, from somewhere else, unsigned.
+    let forged = mail("Vera Agent <vera@acme.test>", "help@acme.test", &format!("Re: [#{id}] Refund"), "");
+    let o = deliver_from(&app, &forged, "203.0.113.5", "vera@acme.test").await;
+    assert_eq!(o["outcome"], "threaded", "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("not authenticated"), "{o}");
+    let last = comments_of(&app, id).await.pop().unwrap();
+    assert_eq!(last["public"], false, "never a public reply: {last}");
+    assert_ne!(last["author_id"], vera, "never written as the agent: {last}");
+    assert!(last["body"].as_str().unwrap().contains("Unverified sender"), "{last}");
+    // The same forgery naming no ticket makes nothing and is kept for an admin.
+    let o = deliver_from(
+        &app,
+        &mail("vera@acme.test", "help@acme.test", "Wire the money", ""),
+        "203.0.113.5",
+        "vera@acme.test",
+    )
+    .await;
+    assert_eq!((o["outcome"].as_str(), o["ticket_id"].as_i64()), (Some("held"), None), "{o}");
+    // An address on our own domain that is nobody's is no better.
+    let o = deliver_from(&app, &mail("ceo@acme.test", "help@acme.test", "Urgent", ""), "203.0.113.5", "ceo@acme.test")
+        .await;
+    assert_eq!(o["outcome"], "held", "{o}");
+
+    // Signed by the domain's key: her reply, public, as her.
+    let genuine = signed(
+        key,
+        "acme.test",
+        &mail("Vera Agent <vera@acme.test>", "help@acme.test", &format!("Re: [#{id}] Refund"), ""),
+    );
+    let o = deliver_from(&app, &genuine, "198.51.100.1", "bounce@esp.test").await;
+    assert_eq!(o["outcome"], "threaded", "{o}");
+    let last = comments_of(&app, id).await.pop().unwrap();
+    assert_eq!((last["public"].as_bool(), last["author_id"].as_i64()), (Some(true), Some(vera)), "{last}");
+    // Unsigned but from the domain's own server (SPF aligned): hers too.
+    let o = deliver_from(
+        &app,
+        &mail("vera@acme.test", "help@acme.test", &format!("Re: [#{id}] again"), ""),
+        "192.0.2.10",
+        "vera@acme.test",
+    )
+    .await;
+    assert_eq!(o["outcome"], "threaded", "{o}");
+    assert_eq!(comments_of(&app, id).await.pop().unwrap()["author_id"], vera);
+
+    // A customer whose domain says "reject" on failure: a forgery is held, not taken.
+    let o = deliver_from(
+        &app,
+        &mail("boss@strict.test", "help@acme.test", "Invoice", ""),
+        "203.0.113.5",
+        "boss@strict.test",
+    )
+    .await;
+    assert_eq!(o["outcome"], "held", "{o}");
+    // A customer whose domain publishes nothing is taken as ever.
+    let o = deliver_from(&app, &mail("ana@plain.test", "help@acme.test", "Hello", ""), "203.0.113.5", "ana@plain.test")
+        .await;
+    assert_eq!(o["outcome"], "created", "{o}");
+
+    // Each verdict is recorded with its message, for an admin to see.
+    let list = app.get("/api/v2/inbound_emails").await;
+    let text = list.body.to_string();
+    assert!(text.contains("\"dkim\":\"pass\"") && text.contains("\"spf\":\"fail\""), "{text}");
+}
