@@ -37,13 +37,44 @@ impl IdentityKind {
     }
 }
 
-/// An email address, trimmed and lowercased.
+/// An email address, trimmed, in Unicode's compatibility form (NFKC: full-width letters become
+/// their ASCII selves, decomposed accents compose) and lowercased, so one mailbox has one
+/// spelling; an address with an invisible character (zero-width spaces and joiners, direction
+/// marks, soft hyphens) is refused rather than kept as a look-alike of another.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
 
+/// Characters that show nothing: a look-alike address hides them between visible letters.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}')
+}
+
+/// The script a letter belongs to, as far as look-alikes go: Latin, Greek, Cyrillic or other.
+fn script(c: char) -> Option<u8> {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' => Some(0),
+        '\u{0370}'..='\u{03FF}' => Some(1),
+        '\u{0400}'..='\u{04FF}' => Some(2),
+        c if c.is_alphabetic() => Some(3),
+        _ => None,
+    }
+}
+
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let trimmed = raw.trim();
+        use unicode_normalization::UnicodeNormalization;
+        if raw.chars().any(invisible) {
+            let shown: String = raw.trim().chars().map(|c| if invisible(c) { '?' } else { c }).collect();
+            return Err(Invalid::new(
+                "error-email-invisible",
+                &[("value", &shown)],
+                format!("{shown:?} has an invisible character (shown as ?) and cannot be an email address"),
+            ));
+        }
+        let folded: String = raw.nfkc().collect();
+        let trimmed = folded.trim();
         if trimmed.len() > 254 {
             return Err(Invalid::new("error-email-too-long", &[], "email address is longer than 254 characters"));
         }
@@ -79,6 +110,17 @@ impl EmailAddress {
 
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+
+    /// Whether the local part mixes letters of Latin, Greek and Cyrillic (`pаypal` with a
+    /// Cyrillic а): legitimate addresses hardly ever do; look-alikes of others do.
+    pub fn mixed_script(&self) -> bool {
+        let local = self.0.rsplit_once('@').map(|(l, _)| l).unwrap_or("");
+        let mut seen = local.chars().filter_map(script).filter(|s| *s < 3);
+        match seen.next() {
+            Some(first) => seen.any(|s| s != first),
+            None => false,
+        }
     }
 }
 
@@ -159,6 +201,26 @@ mod tests {
         assert!(Cpf::parse("529.982.247-24").is_err());
         assert!(Cpf::parse("111.111.111-11").is_err());
         assert!(Cpf::parse("1234").is_err());
+    }
+
+    #[test]
+    fn look_alike_addresses_are_one_spelling_or_refused() {
+        // Full-width letters and a decomposed accent are the same mailbox as their plain forms.
+        assert_eq!(EmailAddress::parse("ＡＮＡ@example.com").unwrap().as_str(), "ana@example.com");
+        let composed = EmailAddress::parse("jos\u{e9}@exemplo.com.br").unwrap();
+        let decomposed = EmailAddress::parse("jose\u{301}@exemplo.com.br").unwrap();
+        assert_eq!(composed, decomposed);
+        // Invisible characters are refused, not kept as a second account.
+        for hidden in
+            ["an\u{200B}a@example.com", "ana\u{200D}@example.com", "\u{FEFF}ana@example.com", "a\u{00AD}na@example.com"]
+        {
+            let e = EmailAddress::parse(hidden).unwrap_err();
+            assert_eq!(e.reason.key, "error-email-invisible", "{hidden:?}");
+        }
+        // A local part mixing Latin and Cyrillic is flagged; one script alone is not.
+        assert!(EmailAddress::parse("p\u{0430}ypal@example.com").unwrap().mixed_script());
+        assert!(!EmailAddress::parse("paypal@example.com").unwrap().mixed_script());
+        assert!(!EmailAddress::parse("\u{0438}\u{0432}\u{0430}\u{043D}@example.ru").unwrap().mixed_script());
     }
 
     #[test]

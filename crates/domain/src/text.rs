@@ -33,13 +33,28 @@ fn wrap(inner: &str) -> String {
     format!("<div class=\"zd-comment\" dir=\"auto\">{}</div>", inner.trim_end())
 }
 
-/// Sanitises untrusted HTML: no scripts, no event handlers, links open safely.
+/// Sanitises untrusted HTML: no scripts, no event handlers, links open safely, and no image
+/// fetched from elsewhere (a tracking pixel would tell its sender who read the mail, when and
+/// from where): an image keeps its source only when it is one of ours (a relative URL, such as
+/// an attachment's; a mail's inline images are rewritten to theirs before this).
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow"))
         .add_generic_attributes(["dir"])
+        .attribute_filter(|element, attribute, value| {
+            if element == "img" && attribute == "src" && !local_source(value) {
+                return None;
+            }
+            Some(value.into())
+        })
         .clean(html)
         .to_string()
+}
+
+/// Whether an image source loads nothing from another host.
+fn local_source(src: &str) -> bool {
+    let src = src.trim();
+    src.starts_with('/') && !src.starts_with("//") && !src.starts_with("/\\")
 }
 
 /// A plain-text rendering of sanitised HTML: tags dropped, block ends as new lines, entities
@@ -86,6 +101,19 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_images_are_never_fetched_but_ours_stay() {
+        let r = render_html(
+            "<p>Hi<img src=\"https://track.example/p.gif?u=1\"><img src=\"//cdn.example/x.png\">\
+             <img src=\"HTTP://X/y\"><img src=\"/attachments/token/abc/?name=a.png\" alt=\"a\"></p>",
+        );
+        assert!(!r.html_body.contains("track.example") && !r.html_body.contains("cdn.example"), "{}", r.html_body);
+        assert!(!r.html_body.contains("HTTP://"), "{}", r.html_body);
+        assert!(r.html_body.contains("/attachments/token/abc/"), "{}", r.html_body);
+        let md = render_markdown("![pixel](https://track.example/p.gif)");
+        assert!(!md.html_body.contains("track.example"), "{}", md.html_body);
+    }
 
     #[test]
     fn markdown_is_rendered_and_scripts_removed() {

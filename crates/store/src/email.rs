@@ -129,6 +129,18 @@ pub async fn record(conn: &mut AnyConnection, m: &Inbound, raw: &[u8]) -> Result
     }
 }
 
+/// How many tickets mail from `sender` made since `since`.
+pub async fn tickets_made_by(conn: &mut AnyConnection, sender: &str, since: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM inbound_messages WHERE sender = $1 AND outcome = 'created' AND created_at >= $2",
+    )
+    .bind(sender)
+    .bind(since)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
 pub async fn by_message_id(conn: &mut AnyConnection, message_id: &str) -> Result<Option<Inbound>> {
     Ok(sqlx::query_as(&format!("SELECT {INBOUND_COLUMNS} FROM inbound_messages WHERE message_id = $1"))
         .bind(message_id)

@@ -303,7 +303,12 @@ fn parse_unguarded(raw: &[u8]) -> Option<Parsed> {
     let reply = trim_reply(&text);
     Some(Parsed {
         message_id: m.message_id().map(str::to_string),
-        subject: m.subject().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        // A subject is one line of text too: an encoded CR LF (or any control character)
+        // becomes a space, so it can never start a header of the mail we send about it.
+        subject: m
+            .subject()
+            .map(|s| s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string())
+            .filter(|s| !s.is_empty()),
         to_cc: m
             .all_to()
             .chain(m.all_cc())
@@ -514,6 +519,19 @@ async fn decide(
             None => note = Some(format!("new ticket: #{ticket_id} does not exist")),
         }
     }
+    // One sender makes at most so many tickets by mail an hour: a loop or a flood past that is
+    // kept for an admin, not made into tickets.
+    let made = store::tickets_made_by(conn, &p.sender_email, now - 3600).await?;
+    if made >= TICKETS_PER_SENDER_HOUR {
+        return Ok(Outcome::new(
+            "held",
+            format!(
+                "held: {} made {made} tickets by mail in the last hour (the limit is {TICKETS_PER_SENDER_HOUR})",
+                p.sender_email
+            ),
+            None,
+        ));
+    }
     let reason = note.unwrap_or_else(|| "new ticket: no reference to an existing ticket".into());
     // Made by the system on the sender's behalf: they are its requester, submitter and author.
     let actor = system_actor(conn).await?;
@@ -535,6 +553,9 @@ async fn decide(
     let saved = super::tickets::create(conn, &actor, input, &via, now).await?;
     Ok(Outcome::new("created", files_note(reason), Some(saved.ticket.id)))
 }
+
+/// The most tickets one sender's mail makes in an hour; more is held.
+pub const TICKETS_PER_SENDER_HOUR: i64 = 20;
 
 /// The ticket a message names, and how: our reply token, a referenced message, the Outlook
 /// conversation, or `[#id]` in the subject (each still to be checked against who sent it).

@@ -139,6 +139,9 @@ async fn check_organization(conn: &mut AnyConnection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The tag a user gets whose address mixes scripts (a possible look-alike).
+pub const MIXED_SCRIPT_TAG: &str = "mixed_script_address";
+
 /// How far an identity is believed when it is added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
@@ -333,6 +336,11 @@ pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: R
     }
     if let Some(tags) = &input.tags {
         tags::add(conn, Tagged::User, u.id, tags).await?;
+    }
+    // An address mixing Latin, Greek and Cyrillic letters may be a look-alike of another's:
+    // the team sees it tagged.
+    if input.email.clone().set().is_some_and(|e| e.mixed_script()) {
+        tags::add(conn, Tagged::User, u.id, &[MIXED_SCRIPT_TAG.to_string()]).await?;
     }
     if let Some(p) = &input.password {
         users::set_password_hash(conn, u.id, &crate::auth::hash_password(p)).await?;

@@ -624,3 +624,47 @@ async fn mail_claiming_a_staff_sender_counts_only_when_authenticated() {
     let text = list.body.to_string();
     assert!(text.contains("\"dkim\":\"pass\"") && text.contains("\"spf\":\"fail\""), "{text}");
 }
+
+#[tokio::test]
+async fn one_sender_makes_at_most_so_many_tickets_by_mail_and_subjects_stay_one_line() {
+    let app = TestApp::spawn().await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test"}})).await;
+    let limit = frontdesk_server::app::email::TICKETS_PER_SENDER_HOUR;
+    for i in 0..limit + 5 {
+        let o =
+            deliver(&app, &mail("flood@x.test", "help@acme.test", &format!("Spam {i}"), ""), "help@acme.test").await;
+        let expected = if i < limit { "created" } else { "held" };
+        assert_eq!(o["outcome"], expected, "message {i}: {o}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, limit);
+    // An hour later the sender is heard again; another sender never waited.
+    let o = deliver(&app, &mail("calm@x.test", "help@acme.test", "Hello", ""), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    app.clock.advance_secs(3601);
+    let o = deliver(&app, &mail("flood@x.test", "help@acme.test", "Later", ""), "help@acme.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+
+    // An encoded CR LF in a subject is a space, never a line of its own.
+    let subject = "=?UTF-8?B?SGVsbG8NCkJjYzogZXZpbEB4LnRlc3Q=?=";
+    let o = deliver(&app, &mail("ana@x.test", "help@acme.test", subject, ""), "help@acme.test").await;
+    let t = app.get(&format!("/api/v2/tickets/{}", o["ticket_id"])).await.body["ticket"].clone();
+    assert_eq!(t["subject"], "Hello  Bcc: evil@x.test", "{t}");
+}
+
+#[tokio::test]
+async fn look_alike_addresses_are_one_customer_or_refused() {
+    let app = TestApp::spawn().await;
+    let r = app.post("/api/v2/users", json!({"user": {"name": "Ana", "email": "ana@example.com"}})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Full-width letters are the same address: a duplicate, not a second account.
+    let r = app.post("/api/v2/users", json!({"user": {"name": "Ana 2", "email": "ＡＮＡ@example.com"}})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // A zero-width space is refused with a clear reason.
+    let r = app.post("/api/v2/users", json!({"user": {"name": "Ana 3", "email": "an\u{200B}a@example.com"}})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("invisible character"), "{}", r.body);
+    // A local part mixing Latin and Cyrillic is taken, and tagged for the team to see.
+    let r = app.post("/api/v2/users", json!({"user": {"name": "Pay", "email": "p\u{0430}ypal@example.com"}})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body["user"]["tags"].to_string().contains("mixed_script_address"), "{}", r.body);
+}

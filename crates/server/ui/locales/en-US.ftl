@@ -544,3 +544,4 @@ rule-problem = { $failures ->
    *[other] Could not apply { $failures } times since it was last saved:
 }
 rule-problem-off = It was turned off; fix it and save it to turn it on again.
+error-email-invisible = { $value } has an invisible character (shown as ?) and cannot be an email address.

@@ -552,3 +552,4 @@ rule-problem = { $failures ->
    *[other] Não pôde ser aplicada { $failures } vezes desde que foi salva:
 }
 rule-problem-off = Ela foi desativada; corrija-a e salve para ativá-la de novo.
+error-email-invisible = { $value } tem um caractere invisível (mostrado como ?) e não pode ser um endereço de e-mail.
