@@ -66,6 +66,8 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("too many values")]
     TooManyValues(usize),
+    #[error("upload quota reached")]
+    QuotaReached { quota: u64 },
     #[error("record invalid")]
     Invalid(Vec<FieldError>),
     #[error("invalid query: {message}")]
@@ -148,7 +150,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::InvalidEndpoint => StatusCode::NOT_FOUND,
             ApiError::UpdateConflict => StatusCode::CONFLICT,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge(_) | ApiError::QuotaReached { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -166,6 +168,8 @@ impl ApiError {
                 "description": "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again."}),
             ApiError::TooLarge(limit) => json!({"error": "RequestTooLarge",
                 "description": format!("The request body is larger than the limit of {limit} bytes")}),
+            ApiError::QuotaReached { quota } => json!({"error": "UploadQuotaReached",
+                "description": format!("This upload would pass your upload quota of {} MiB in 24 hours", quota / (1024 * 1024))}),
             ApiError::TooManyValues(max) => json!({"error": "TooManyValues",
                 "description": format!("Parameter cannot specify more than {max} values"), "max_count": max}),
             ApiError::Invalid(errors) => {

@@ -39,6 +39,12 @@ pub struct Config {
     pub rate_limit: u32,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Largest uploaded file, in bytes (`None`: the body limit).
+    pub upload_limit: Option<usize>,
+    /// Bytes one user (other than an admin) may upload in 24 hours.
+    pub upload_quota: u64,
+    /// Uploads one user may make a minute.
+    pub upload_rate: u32,
     /// SQLite `synchronous` setting: NORMAL or FULL.
     pub sqlite_synchronous: String,
     /// How many background job workers this server runs (0 turns the runner off).
@@ -86,6 +92,9 @@ impl Config {
             bind: "127.0.0.1:8080".into(),
             rate_limit: 700,
             body_limit: 10 * 1024 * 1024,
+            upload_limit: None,
+            upload_quota: 200 * 1024 * 1024,
+            upload_rate: 30,
             sqlite_synchronous: "NORMAL".into(),
             job_workers: 2,
             automation_interval: 60,
@@ -138,6 +147,16 @@ impl Config {
     }
 }
 
+/// How many uploads one server reads at once.
+pub const UPLOADS_AT_ONCE: usize = 4;
+
+impl Config {
+    /// The largest file one upload may carry.
+    pub fn upload_limit(&self) -> usize {
+        self.upload_limit.unwrap_or(self.body_limit).min(app::attachments::MAX_FILE)
+    }
+}
+
 /// Shared state of a running server.
 pub struct AppState {
     pub db: Db,
@@ -145,6 +164,11 @@ pub struct AppState {
     pub config: Config,
     pub throttle: auth::LoginThrottle,
     pub rate_limiter: auth::RateLimiter,
+    /// Uploads per user per minute, apart from the API's rate limit.
+    pub upload_limiter: auth::RateLimiter,
+    /// Uploads being read at once: each holds up to the upload limit in memory, so a few at a
+    /// time bound what a flood of them can take.
+    pub uploads_reading: tokio::sync::Semaphore,
     pub password_cache: auth::PasswordCache,
     pub auth_cache: auth::AuthCache,
     /// Gathers concurrent ticket creates into shared transactions.
@@ -212,6 +236,8 @@ impl App {
             db,
             clock,
             rate_limiter: auth::RateLimiter::new(config.rate_limit),
+            upload_limiter: auth::RateLimiter::new(config.upload_rate.max(1)),
+            uploads_reading: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
             config,
             throttle: auth::LoginThrottle::default(),
             password_cache: auth::PasswordCache::default(),

@@ -45,6 +45,15 @@ enum Command {
         /// Largest request body, in bytes.
         #[arg(long, env = "FRONTDESK_BODY_LIMIT", default_value_t = 10 * 1024 * 1024)]
         body_limit: usize,
+        /// Largest uploaded file, in bytes (default: the body limit; at most 50 MiB).
+        #[arg(long, env = "FRONTDESK_UPLOAD_LIMIT")]
+        upload_limit: Option<usize>,
+        /// Bytes one user (other than an admin) may upload in 24 hours.
+        #[arg(long, env = "FRONTDESK_UPLOAD_QUOTA", default_value_t = 200 * 1024 * 1024)]
+        upload_quota: u64,
+        /// Uploads one user may make a minute.
+        #[arg(long, env = "FRONTDESK_UPLOAD_RATE", default_value_t = 30)]
+        upload_rate: u32,
         /// SQLite durability: NORMAL (a power cut may lose the last moments of commits) or FULL
         /// (every acknowledged commit is on disk).
         #[arg(long, env = "FRONTDESK_SQLITE_SYNCHRONOUS", default_value = "NORMAL")]
@@ -217,6 +226,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             rate_limit,
             body_limit,
+            upload_limit,
+            upload_quota,
+            upload_rate,
             sqlite_synchronous,
             job_workers,
             automation_interval,
@@ -266,6 +278,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.bind = bind;
             config.rate_limit = rate_limit.max(1);
             config.body_limit = body_limit;
+            config.upload_limit = upload_limit;
+            config.upload_quota = upload_quota;
+            config.upload_rate = upload_rate;
             config.sqlite_synchronous = sqlite_synchronous;
             config.job_workers = job_workers;
             let app = App::build(config.clone(), clock).await?;

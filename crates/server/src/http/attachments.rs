@@ -14,7 +14,7 @@ use frontdesk_store::attachments::{self as store, Attachment};
 use super::extract::{Base, Params, path_id};
 use super::{Endpoint, created, ep, no_content, ok};
 use crate::State;
-use crate::app::attachments::{self as app, MAX_FILE, NewFile};
+use crate::app::attachments::{self as app, NewFile};
 use crate::app::in_tx;
 use crate::auth::Actor;
 use crate::clock::iso;
@@ -77,20 +77,41 @@ async fn upload(
     actor: Actor,
     base: Base,
     params: Params,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response> {
     let name = params.get("filename").map(str::trim).filter(|n| !n.is_empty()).ok_or_else(|| {
         ApiError::invalid_code("filename", "BlankValue", "filename: give the file's name as ?filename=")
     })?;
-    let bytes = axum::body::to_bytes(body, MAX_FILE).await.map_err(|_| ApiError::TooLarge(MAX_FILE))?;
+    let now = state.now();
+    // Uploads have a rate of their own, apart from the API's.
+    if let Err(retry_after) = state.upload_limiter.hit(actor.id(), now) {
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    // A file over the limit is refused by its stated length before a byte is read, or as soon
+    // as it crosses the limit; and only a few uploads are read at once.
+    let limit = state.config.upload_limit();
+    let stated = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if stated.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge(limit));
+    }
+    let _reading = state.uploads_reading.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge(limit))?;
     if bytes.is_empty() {
         return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty"));
     }
     let file = NewFile::new(name, bytes.to_vec());
-    let now = state.now();
+    drop(bytes);
+    let quota = state.config.upload_quota;
     let given = params.get("token").map(str::to_string).filter(|t| !t.is_empty());
     let (token, files) = in_tx(&state, async |tx| {
         store::delete_expired(tx, now).await?;
+        if !actor.is_admin() {
+            let used = store::bytes_uploaded_since(tx, actor.id(), now - 86_400).await?;
+            if used as u64 + file.bytes.len() as u64 > quota {
+                return Err(ApiError::QuotaReached { quota });
+            }
+        }
         // Adding to an upload: only the one who made it, and only while no comment took it.
         if let Some(t) = &given {
             let mine = store::pending(tx, t, now).await?;

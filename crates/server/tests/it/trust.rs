@@ -668,3 +668,52 @@ async fn look_alike_addresses_are_one_customer_or_refused() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert!(r.body["user"]["tags"].to_string().contains("mixed_script_address"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn uploads_keep_to_their_limit_quota_and_rate() {
+    let app = TestApp::spawn_with(TestDb::new().await, |c| {
+        c.upload_limit = Some(64 * 1024);
+        c.upload_quota = 200 * 1024;
+        c.upload_rate = 8;
+    })
+    .await;
+    let (_, token) = app.user("Eve", "eve@example.com", Role::EndUser).await;
+    let upload = |bytes: Vec<u8>, stated: bool| {
+        let mut req = app
+            .http
+            .post(app.url("/api/v2/uploads?filename=a.bin"))
+            .basic_auth("eve@example.com/token", Some(&token))
+            .header("content-type", "application/binary");
+        req = if stated {
+            req.body(bytes)
+        } else {
+            // No length said up front: the server must stop reading at the limit itself.
+            let chunks = bytes.chunks(8 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>();
+            req.body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        };
+        async move { into_resp(req.send().await.unwrap()).await }
+    };
+    // Over the per-file limit: 413, whether the length is said or only streamed.
+    let r = upload(vec![7; 65 * 1024], true).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    let r = upload(vec![7; 65 * 1024], false).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    // Within it: taken, until the day's quota (200 KiB) would be passed.
+    for i in 0..3 {
+        let r = upload(vec![i; 60 * 1024], true).await;
+        assert_eq!(r.status, StatusCode::CREATED, "upload {i}: {}", r.body);
+    }
+    let r = upload(vec![9; 60 * 1024], true).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(r.body["error"], "UploadQuotaReached", "{}", r.body);
+    // A day later the quota is free again; the per-minute rate (8 with the refused ones) still holds.
+    app.clock.advance_secs(86_401);
+    let r = upload(vec![1; 1024], true).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut statuses = Vec::new();
+    for _ in 0..9 {
+        statuses.push(upload(vec![1; 10], true).await.status.as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments WHERE size > 65536").await, 0);
+}
