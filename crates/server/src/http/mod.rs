@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod openapi;
 pub mod organizations;
 pub mod paging;
+pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod search;
@@ -90,7 +91,14 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn router(state: State) -> Router {
     let mut r: Router<State> = Router::new().route("/healthz", get(healthz)).merge(crate::ui::routes());
     for e in endpoints() {
-        r = r.route(e.path, e.handler);
+        // Each route checks its policy entry (`policy`) before its handler; a route without
+        // one is the admins' alone.
+        let access = policy::access(&e.method, e.path).unwrap_or_else(|| {
+            tracing::error!(method = %e.method, path = e.path, "a route has no policy entry: admins only");
+            policy::Access::Admin
+        });
+        let guarded = e.handler.route_layer(middleware::from_fn(move |req, next| policy::enforce(access, req, next)));
+        r = r.route(e.path, guarded);
     }
     r.fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -4,6 +4,7 @@
 
 mod attachments;
 mod auth;
+mod authz;
 mod bad_input;
 mod bulk;
 mod campaigns;

@@ -1,0 +1,120 @@
+//! The authorization matrix: every route of the API's endpoint table, called as each kind of
+//! caller, against the one policy table in the code (`http::policy`). A caller below a route's
+//! entry must be refused (401 without credentials, 403 with too few rights) and no call may
+//! fail with a server error. Prints its figures; fails on any unexpected answer.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use frontdesk_domain::Role;
+use frontdesk_server::http::policy::{Access, access};
+
+use crate::helpers::{TestApp, into_resp};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Anonymous,
+    EndUser,
+    OtherEndUser,
+    Agent,
+    CampaignAgent,
+    Admin,
+}
+
+fn allowed(caller: Caller, access: Access) -> bool {
+    use Caller::*;
+    match access {
+        Access::Public => true,
+        Access::SignedIn => caller != Anonymous,
+        Access::Staff => matches!(caller, Agent | CampaignAgent | Admin),
+        Access::Campaigns => matches!(caller, CampaignAgent | Admin),
+        Access::Admin => caller == Admin,
+    }
+}
+
+#[tokio::test]
+async fn every_route_refuses_every_caller_below_its_policy() {
+    let app = TestApp::spawn().await;
+    let (customer, customer_token) = app.user("Cora Customer", "cora@example.com", Role::EndUser).await;
+    let (_, other_token) = app.user("Olga Other", "olga@example.com", Role::EndUser).await;
+    let (_, agent_token) = app.user("Abel Agent", "abel@example.com", Role::Agent).await;
+    let (campaigner, campaigner_token) = app.user("Cida Campaigns", "cida@example.com", Role::Agent).await;
+    let r =
+        app.put(&format!("/api/v2/users/{campaigner}/permissions"), json!({"permissions": ["run_campaigns"]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Records for the routes to name: Cora's request, a group, a view.
+    let ticket =
+        app.ticket(json!({"subject": "Cora's", "comment": {"body": "x"}, "requester_id": customer})).await["id"]
+            .as_i64()
+            .unwrap();
+    app.post("/api/v2/groups", json!({"group": {"name": "Support"}})).await;
+    let callers = [
+        (Caller::Anonymous, None),
+        (Caller::EndUser, Some(("cora@example.com", customer_token))),
+        (Caller::OtherEndUser, Some(("olga@example.com", other_token))),
+        (Caller::Agent, Some(("abel@example.com", agent_token))),
+        (Caller::CampaignAgent, Some(("cida@example.com", campaigner_token))),
+        (Caller::Admin, Some((app.admin_email.as_str(), app.token.clone()))),
+    ];
+    let routes = frontdesk_server::http::endpoints();
+    let (mut calls, mut unexpected_2xx, mut server_errors) = (0, 0, 0);
+    let mut wrong = Vec::new();
+    for (caller, credentials) in &callers {
+        for e in &routes {
+            // A user's routes name Cora (never the admin, whom a change could lock out), the
+            // others her request; a DELETE or a token names nothing that exists, so the calls
+            // before cannot take the admin's own token or address away.
+            let id = if e.method == Method::DELETE || e.path.starts_with("/api/v2/api_tokens") {
+                999_999
+            } else if e.path.starts_with("/api/v2/users/{id}") {
+                customer
+            } else {
+                ticket
+            };
+            let path = e
+                .path
+                .replace("{ticket_id}", &ticket.to_string())
+                .replace("{id}", &id.to_string())
+                .replace("{option_id}", "1")
+                .replace("{iid}", "1")
+                .replace("{uid}", &customer.to_string())
+                .replace("{comment_id}", "1")
+                .replace("{token}", "no-such-token");
+            let method = Method::from_bytes(e.method.as_str().as_bytes()).unwrap();
+            let mut req = app.http.request(method.clone(), app.url(&path));
+            if let Some((email, token)) = credentials {
+                req = req.basic_auth(format!("{email}/token"), Some(token));
+            }
+            if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+                req = req.json(&json!({}));
+            }
+            let r = into_resp(req.send().await.unwrap()).await;
+            calls += 1;
+            let policy = access(&e.method, e.path).expect("every route has a policy entry");
+            if r.status.is_server_error() {
+                server_errors += 1;
+                wrong.push(format!("{caller:?} {} {path}: {} {}", e.method, r.status, r.body));
+            } else if !allowed(*caller, policy) {
+                let expected =
+                    if *caller == Caller::Anonymous { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+                if r.status.is_success() {
+                    unexpected_2xx += 1;
+                }
+                if r.status != expected {
+                    wrong.push(format!(
+                        "{caller:?} {} {path} ({policy:?}): {} instead of {expected}",
+                        e.method, r.status
+                    ));
+                }
+            } else if r.status == StatusCode::UNAUTHORIZED {
+                wrong.push(format!("{caller:?} {} {path} ({policy:?}): 401 for a caller the policy lets in", e.method));
+            }
+        }
+    }
+    println!(
+        "authorization matrix: {} routes x {} callers = {calls} calls, {unexpected_2xx} unexpected 2xx, {server_errors} server errors",
+        routes.len(),
+        callers.len()
+    );
+    assert!(wrong.is_empty(), "{} unexpected answers:\n{}", wrong.len(), wrong.join("\n"));
+}
