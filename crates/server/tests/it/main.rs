@@ -9,6 +9,7 @@ mod bad_input;
 mod bulk;
 mod campaigns;
 mod cli;
+mod durability;
 mod email;
 mod fields;
 mod helpers;
