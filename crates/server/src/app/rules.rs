@@ -672,6 +672,89 @@ async fn fire(
     Ok(act(conn, &c.rule, &c.actions, s, &as_rule, &via, defs, now, then_triggers).await?.0)
 }
 
+/// What is about to be taken away from the rules and views that name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Group(i64),
+    User(i64),
+}
+
+impl Named {
+    /// Whether a `{field, value}` of a condition or an action names this.
+    fn in_item(self, field: &str, value: &Value) -> bool {
+        let (id, fields): (i64, &[&str]) = match self {
+            Named::Group(id) => (id, &["group_id", "notification_group", "assign_within"]),
+            Named::User(id) => {
+                (id, &["assignee_id", "requester_id", "submitter_id", "notification_user", "follower", "cc"])
+            }
+        };
+        let first = match value {
+            Value::Array(a) => a.first().unwrap_or(&Value::Null),
+            Value::Object(o) => o.get("group_id").or_else(|| o.get("id")).unwrap_or(&Value::Null),
+            v => v,
+        };
+        let names = first.as_i64().or_else(|| first.as_str().and_then(|s| s.trim().parse().ok())) == Some(id);
+        fields.contains(&field) && names
+    }
+
+    /// Whether stored conditions or actions (any JSON holding `{field, value}` objects) name this.
+    fn in_json(self, stored: &str) -> bool {
+        fn walk(v: &Value, hit: &dyn Fn(&str, &Value) -> bool) -> bool {
+            match v {
+                Value::Object(o) => {
+                    let here = match (o.get("field").and_then(Value::as_str), o.get("value")) {
+                        (Some(f), Some(val)) => hit(f, val),
+                        _ => false,
+                    };
+                    here || o.values().any(|x| walk(x, hit))
+                }
+                Value::Array(a) => a.iter().any(|x| walk(x, hit)),
+                _ => false,
+            }
+        }
+        match serde_json::from_str::<Value>(stored) {
+            Ok(v) => walk(&v, &|f, val| self.in_item(f, val)),
+            // A record that cannot be read is named too: the admin must look at it anyway.
+            Err(_) => true,
+        }
+    }
+}
+
+/// The rules (triggers, automations, macros) and views whose conditions, actions or
+/// restriction name a group or a user, as `{type, id, title}`: what an admin is told before a
+/// group goes or an agent is demoted or deactivated, since those would no longer apply.
+pub async fn naming(conn: &mut AnyConnection, what: Named) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for kind in [RuleKind::Trigger, RuleKind::Automation, RuleKind::Macro] {
+        for r in store::list(conn, kind.as_str(), false).await? {
+            let restricted = r.restriction.as_deref().is_some_and(|x| restriction_names(what, x));
+            if what.in_json(&r.conditions) || what.in_json(&r.actions) || restricted {
+                out.push(json!({"type": kind.as_str(), "id": r.id, "title": r.title}));
+            }
+        }
+    }
+    for v in frontdesk_store::views::list(conn, false).await? {
+        let restricted = v.restriction.as_deref().is_some_and(|x| restriction_names(what, x));
+        if what.in_json(&v.conditions) || restricted {
+            out.push(json!({"type": "view", "id": v.id, "title": v.title}));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a `{type, id}` restriction (of a view or macro) names this group or user.
+fn restriction_names(what: Named, stored: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(stored) else { return true };
+    let id = v["id"].as_i64().or_else(|| v["id"].as_str().and_then(|s| s.parse().ok()));
+    let ids: Vec<i64> = v["ids"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
+    let hit = |n: i64| id == Some(n) || ids.contains(&n);
+    match (what, v["type"].as_str()) {
+        (Named::Group(g), Some("Group")) => hit(g),
+        (Named::User(u), Some("User")) => hit(u),
+        _ => false,
+    }
+}
+
 /// After this many failures since it was last saved, a rule is turned off.
 pub const MAX_RULE_FAILURES: i64 = 10;
 

@@ -271,16 +271,24 @@ async fn update(
     may_see(&actor, id)?;
     let input = UserInput::parse(root(&body, "user")?)?;
     let now = state.now();
-    in_tx(&state, async |tx| {
+    let warnings = in_tx(&state, async |tx| {
         let u = users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        crate::app::users::update(tx, &actor, u, &input, now).await
+        let was_staff = u.role != "end-user" && u.suspended == 0;
+        let after = crate::app::users::update(tx, &actor, u, &input, now).await?;
+        // An agent demoted or suspended: the rules and views that name them are listed.
+        let lost = was_staff && (after.role == "end-user" || after.suspended != 0);
+        if lost { crate::app::rules::naming(tx, crate::app::rules::Named::User(id)).await } else { Ok(Vec::new()) }
     })
     .await?;
     state.auth_cache.clear();
     if input.password.is_some() {
         state.password_cache.forget_user(id);
     }
-    Ok(ok(one(&state, &base, id, &[]).await?))
+    let mut body = one(&state, &base, id, &[]).await?;
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
+    Ok(ok(body))
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
@@ -290,14 +298,21 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(
         return Err(ApiError::invalid("base", "You cannot delete yourself").msg("error-delete-self", &[]));
     }
     let now = state.now();
-    in_tx(&state, async |tx| {
+    let warnings = in_tx(&state, async |tx| {
         let u = users::get(tx, id).await?.filter(|u| u.active != 0).ok_or(ApiError::NotFound)?;
-        crate::app::users::delete(tx, u, now).await
+        let staff = u.role != "end-user";
+        crate::app::users::delete(tx, u, now).await?;
+        // A deactivated agent: the rules and views that name them are listed.
+        if staff { crate::app::rules::naming(tx, crate::app::rules::Named::User(id)).await } else { Ok(Vec::new()) }
     })
     .await?;
     state.password_cache.forget_user(id);
     state.auth_cache.clear();
-    Ok(ok(one(&state, &base, id, &[]).await?))
+    let mut body = one(&state, &base, id, &[]).await?;
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
+    Ok(ok(body))
 }
 
 // ---- identities ----

@@ -325,7 +325,20 @@ async fn a_rule_that_can_no_longer_apply_never_stops_a_write() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let trigger = r.body["trigger"]["id"].as_i64().unwrap();
-    assert_eq!(app.delete(&format!("/api/v2/groups/{group}")).await.status.as_u16() / 100, 2);
+    let view = app
+        .post("/api/v2/views", json!({"view": {"title": "Tier 2 queue", "all": [{"field": "group_id", "operator": "is", "value": group.to_string()}]}}))
+        .await;
+    assert_eq!(view.status, 201, "{}", view.body);
+    // Deleting the group tells the admin which rules and views name it.
+    let r = app.delete(&format!("/api/v2/groups/{group}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let named: Vec<(String, String)> = r.body["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["type"].as_str().unwrap().to_string(), w["title"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(named, vec![("trigger".into(), "Route to tier 2".into()), ("view".into(), "Tier 2 queue".into())]);
 
     // A create goes through without the action that cannot apply; the rest of the rule does.
     let t = app.ticket(json!({"subject": "Help", "comment": {"body": "x"}})).await;
@@ -373,6 +386,7 @@ async fn a_rule_that_can_no_longer_apply_never_stops_a_write() {
     assert_eq!(r.status, 201, "{}", r.body);
     let r = app.put(&format!("/api/v2/users/{agent}"), json!({"user": {"role": "end-user"}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["warnings"][0]["title"], "Give to Otto", "demoting him names the rule: {}", r.body);
     let r = app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "any news?"}}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["ticket"]["assignee_id"], Value::Null);
