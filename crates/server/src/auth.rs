@@ -112,6 +112,8 @@ pub struct LoginThrottle {
 struct ThrottleState {
     by_source: HashMap<IpAddr, (i64, u32)>,
     by_account: HashMap<String, (i64, u32)>,
+    /// Failures of one account from one source: a trusted source keeps this cap of its own.
+    by_pair: HashMap<(String, IpAddr), (i64, u32)>,
     trusted: HashMap<(String, IpAddr), i64>,
 }
 
@@ -126,9 +128,14 @@ impl Default for LoginThrottle {
     }
 }
 
-/// The throttle's key for an account: the address as typed, trimmed and in lower case.
+/// The throttle's key for an account: the address as sign-in reads it (so look-alike spellings,
+/// full-width letters, spaces or capitals, count against one account), else as typed, trimmed
+/// and in lower case.
 pub fn account_key(account: &str) -> String {
-    account.trim().to_lowercase()
+    match frontdesk_domain::EmailAddress::parse(account) {
+        Ok(e) => e.into_string(),
+        Err(_) => account.trim().to_lowercase(),
+    }
 }
 
 impl LoginThrottle {
@@ -136,15 +143,18 @@ impl LoginThrottle {
     pub fn check(&self, account: &str, source: IpAddr, now: i64) -> Option<u64> {
         let st = self.inner.lock().expect("throttle lock");
         let account = account_key(account);
-        if st.trusted.get(&(account.clone(), source)).is_some_and(|t| now - t < TRUSTED_FOR_SECS) {
-            return None;
-        }
         let over = |entry: Option<&(i64, u32)>, limit: u32| -> Option<u64> {
             let (start, n) = *entry?;
             let left = start + self.window_secs - now;
             (left > 0 && n >= limit).then_some(left as u64)
         };
-        over(st.by_source.get(&source), self.per_source).or_else(|| over(st.by_account.get(&account), self.per_account))
+        let pair = (account, source);
+        // A source the owner signed in from is spared the account's and the source's limits,
+        // but has the account's limit of its own there: guessing from it stays slow.
+        if st.trusted.get(&pair).is_some_and(|t| now - t < TRUSTED_FOR_SECS) {
+            return over(st.by_pair.get(&pair), self.per_account);
+        }
+        over(st.by_source.get(&source), self.per_source).or_else(|| over(st.by_account.get(&pair.0), self.per_account))
     }
 
     pub fn failed(&self, account: &str, source: IpAddr, now: i64) {
@@ -156,14 +166,19 @@ impl LoginThrottle {
         if st.by_account.len() > PRUNE_AT {
             st.by_account.retain(|_, e| now - e.0 < window);
         }
+        if st.by_pair.len() > PRUNE_AT {
+            st.by_pair.retain(|_, e| now - e.0 < window);
+        }
         let bump = |e: &mut (i64, u32)| {
             if now - e.0 >= window {
                 *e = (now, 0);
             }
             e.1 += 1;
         };
+        let account = account_key(account);
         bump(st.by_source.entry(source).or_insert((now, 0)));
-        bump(st.by_account.entry(account_key(account)).or_insert((now, 0)));
+        bump(st.by_pair.entry((account.clone(), source)).or_insert((now, 0)));
+        bump(st.by_account.entry(account).or_insert((now, 0)));
     }
 
     pub fn succeeded(&self, account: &str, source: IpAddr, now: i64) {
@@ -177,7 +192,7 @@ impl LoginThrottle {
     /// How many entries the throttle holds (failures by source and account, trusted pairs).
     pub fn len(&self) -> usize {
         let st = self.inner.lock().expect("throttle lock");
-        st.by_source.len() + st.by_account.len() + st.trusted.len()
+        st.by_source.len() + st.by_account.len() + st.by_pair.len() + st.trusted.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -362,6 +377,13 @@ mod tests {
         }
         assert!(t.check("carla@x.com", proxy, 2).is_some(), "a stranger behind the source is refused");
         assert!(t.check("bia@x.com", proxy, 2).is_none(), "an owner who signed in from it is not");
+        // Guessing from the owner's own source is still slow: ten failures there close it too.
+        for _ in 0..10 {
+            t.failed("bia@x.com", proxy, 3);
+        }
+        assert!(t.check("bia@x.com", proxy, 4).is_some(), "a trusted source keeps a cap of its own");
+        // Full-width letters are the same account.
+        assert!(t.check("ｂｉａ@x.com", proxy, 4).is_some());
     }
 
     #[test]

@@ -78,11 +78,12 @@ impl Checker {
         Ok(Checker(MessageAuthenticator::new(config, opts)?))
     }
 
-    /// Checks a raw message. Never fails: what cannot be checked reads `none` or `temperror`,
-    /// and so is not aligned.
-    pub async fn check(&self, raw: &[u8], envelope: Option<&Envelope>) -> Verdict {
+    /// Checks a raw message for `sender`, the From address the pipeline acts on (alignment is
+    /// judged against its domain, whatever else the headers hold). Never fails: what cannot be
+    /// checked reads `none` or `temperror`, and so is not aligned.
+    pub async fn check(&self, raw: &[u8], envelope: Option<&Envelope>, sender: &str) -> Verdict {
         let Some(message) = AuthenticatedMessage::parse(raw) else { return Verdict::default().none() };
-        let from_domain = message.from.first().and_then(|f| f.rsplit_once('@')).map(|(_, d)| d.to_lowercase());
+        let from_domain = sender.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).filter(|d| !d.is_empty());
         let dkim = self.0.verify_dkim(&message).await;
         let dkim_word = if dkim.is_empty() {
             "none"

@@ -72,12 +72,13 @@ pub async fn by_access_token(conn: &mut AnyConnection, token: &str) -> Result<Op
 /// The files of an upload that has not expired and that no comment has taken yet.
 /// The bytes a user uploaded since `since` (what counts against their quota).
 pub async fn bytes_uploaded_since(conn: &mut AnyConnection, user_id: i64, since: i64) -> Result<i64> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COALESCE(SUM(size), 0) FROM attachments WHERE created_by = $1 AND created_at >= $2")
-            .bind(user_id)
-            .bind(since)
-            .fetch_one(conn)
-            .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments WHERE created_by = $1 AND created_at >= $2",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(conn)
+    .await?;
     Ok(n)
 }
 

@@ -288,7 +288,7 @@ fn predicate(p: &Predicate, record: Record, shape: Shape, q: &mut Sql) {
             // By email (an identity) or by name, ignoring case.
             reference(q, &format!("{a}.{col}"), r, |q, text| {
                 q.push("SELECT id FROM users WHERE LOWER(name) = ").bind(text);
-                q.push(" UNION SELECT user_id FROM user_identities WHERE value = ").bind(text);
+                q.push(" UNION SELECT user_id FROM user_identities WHERE proof_pending = 0 AND value = ").bind(text);
             });
         }
         Predicate::Group(r) => {

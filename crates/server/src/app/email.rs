@@ -209,6 +209,8 @@ pub struct Parsed {
     referenced: Vec<String>,
     thread_key: Option<String>,
     noise: Option<String>,
+    /// It names more than one From address (or has more than one From header).
+    several_from: bool,
     /// Every `X-Loop` the message carries, lower-cased: one naming a support address is our
     /// own mail come back.
     x_loop: Vec<String>,
@@ -268,6 +270,11 @@ pub fn parse(raw: &[u8]) -> Option<Parsed> {
 
 fn parse_unguarded(raw: &[u8]) -> Option<Parsed> {
     let m = mail_parser::MessageParser::default().parse(raw)?;
+    // More than one From (header or address) is how a forger shows one domain to the checks and
+    // another to the reader: such a message is held, never taken as anyone.
+    let from_headers = m.headers_raw().filter(|(name, _)| name.eq_ignore_ascii_case("From")).count();
+    let from_addresses = m.from().map_or(0, |a| a.iter().count());
+    let several_from = from_headers > 1 || from_addresses > 1;
     let sender = m.from().and_then(|a| a.first());
     let sender_email = sender.and_then(|a| a.address()).unwrap_or("").trim().to_string();
     // A display name is one line of text: control characters (an encoded CR LF) become spaces.
@@ -319,6 +326,7 @@ fn parse_unguarded(raw: &[u8]) -> Option<Parsed> {
         referenced: referenced_ids(&m),
         thread_key: thread_key(&m),
         noise: noise(&m, &sender_email),
+        several_from,
         x_loop: m
             .headers_raw()
             .filter(|(name, _)| name.eq_ignore_ascii_case("X-Loop"))
@@ -469,6 +477,13 @@ async fn decide(
             "rel": null,
         }),
     };
+    if p.several_from {
+        return Ok(Outcome::new(
+            "held",
+            "held: it names more than one From address; kept for an admin, no ticket made",
+            None,
+        ));
+    }
     let claimed = frontdesk_store::users::find_by_identity(conn, "email", email.as_str()).await?;
     if let Some(why) = distrust(p.verdict.as_ref(), claimed.as_ref(), &email, addresses) {
         return take_unverified(conn, p, &email, &why, &via, now).await;
@@ -620,7 +635,10 @@ async fn take_unverified(
     via: &Via,
     now: i64,
 ) -> Result<Outcome> {
-    let named = match named_ticket(conn, p).await? {
+    // Only a clue a forger cannot make up (our reply token, or a message of ours it answers)
+    // puts unverified mail on a ticket; a `[#id]` in the subject does not.
+    let strong = |how: &str| how == "our reply token" || how == "References";
+    let named = match named_ticket(conn, p).await?.filter(|(_, how)| strong(how)) {
         Some((id, how)) => frontdesk_store::tickets::get(conn, id)
             .await?
             .filter(|t| t.deleted_at.is_none() && t.status != "closed")
@@ -690,7 +708,7 @@ pub async fn take_in(
     let now = state.now();
     let mut parsed = if raw.len() > MAX_MESSAGE { None } else { parse(raw) };
     if let Some(p) = parsed.as_mut() {
-        p.verdict = Some(state.sender_auth.check(raw, envelope).await);
+        p.verdict = Some(state.sender_auth.check(raw, envelope, &p.sender_email).await);
     }
     let mut tries = 0;
     loop {

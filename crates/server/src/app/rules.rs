@@ -821,11 +821,14 @@ async fn rule_failed(
     ticket: i64,
     author: i64,
     why: &str,
+    stale: bool,
     now: i64,
 ) -> Result<()> {
     tracing::warn!(rule = rule.id, ticket, "{} {:?} could not apply: {why}", rule.kind, rule.title);
     let failures = store::record_problem(conn, rule.id, why, now).await?;
-    let off = failures >= MAX_RULE_FAILURES;
+    // Only a rule that names what is gone is turned off: one refused for what a ticket holds
+    // must not be switchable off by whoever writes such tickets.
+    let off = stale && failures >= MAX_RULE_FAILURES;
     if off {
         store::deactivate(conn, rule.id, now).await?;
     }
@@ -852,6 +855,7 @@ async fn fire_guarded(
     now: i64,
 ) -> Result<Option<Saved>> {
     let (actions, stale) = usable_actions(conn, &c.actions).await?;
+    let names_the_gone = !stale.is_empty();
     let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
     let via = via_rule(&c.rule);
     let fired = if actions.is_empty() {
@@ -879,7 +883,7 @@ async fn fire_guarded(
         if saved.is_some() {
             why = format!("left out: {why}");
         }
-        rule_failed(conn, &c.rule, s.ticket.id, actor.id(), &why, now).await?;
+        rule_failed(conn, &c.rule, s.ticket.id, actor.id(), &why, names_the_gone, now).await?;
     }
     Ok(saved)
 }

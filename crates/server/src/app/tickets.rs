@@ -516,6 +516,7 @@ fn staff_only_fields(input: &TicketInput, creating: bool) -> Vec<&'static str> {
         ("due_at", !input.due_at.is_absent()),
         ("problem_id", !input.problem_id.is_absent()),
         ("brand_id", !input.brand_id.is_absent()),
+        ("recipient", !input.recipient.is_absent()),
         ("collaborator_ids", input.collaborator_ids.is_some()),
         ("email_cc_ids", input.email_cc_ids.is_some()),
         ("follower_ids", input.follower_ids.is_some()),

@@ -370,11 +370,33 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
             groups::remove_user(conn, u.id).await?;
         }
     }
-    if is_self
-        && !actor.is_staff()
-        && (input.suspended.is_some() || input.verified.is_some() || !input.organization_id.is_absent())
-    {
-        return Err(ApiError::forbidden());
+    if is_self && !actor.is_staff() {
+        // A customer changes their name, address, phone, language, time zone and password; the
+        // rest of their record (tags, fields, notes, ids…) is the team's.
+        let named: Vec<&str> = [
+            ("suspended", input.suspended.is_some()),
+            ("verified", input.verified.is_some()),
+            ("organization_id", !input.organization_id.is_absent()),
+            ("default_group_id", !input.default_group_id.is_absent()),
+            ("external_id", !input.external_id.is_absent()),
+            ("alias", !input.alias.is_absent()),
+            ("details", !input.details.is_absent()),
+            ("notes", !input.notes.is_absent()),
+            ("signature", !input.signature.is_absent()),
+            ("tags", input.tags.is_some()),
+            ("tax_id", input.tax_id.is_some()),
+            ("user_fields", input.user_fields.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| name)
+        .collect();
+        if !named.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "End users may change their name, email, phone, locale, time zone and password; not: {}",
+                named.join(", ")
+            )));
+        }
     }
     if let Patch::Set(n) = &input.name {
         u.name = n.trim().to_string();

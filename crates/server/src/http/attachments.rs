@@ -21,6 +21,9 @@ use crate::clock::iso;
 use crate::error::{ApiError, Result};
 
 const T: &str = "attachments";
+/// How long an upload waits for its turn to be read, and how long its body may take to arrive.
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const UPLOAD_READ: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -95,8 +98,23 @@ async fn upload(
     if stated.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge(limit));
     }
-    let _reading = state.uploads_reading.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge(limit))?;
+    // A slow client holds its turn only so long: the wait and the read are each bounded.
+    let turn = tokio::time::timeout(UPLOAD_WAIT, state.uploads_reading.acquire()).await;
+    let _reading = match turn {
+        Ok(permit) => permit.map_err(|e| ApiError::Internal(e.to_string()))?,
+        Err(_) => return Err(ApiError::RateLimited { retry_after: UPLOAD_WAIT.as_secs() }),
+    };
+    let read = tokio::time::timeout(UPLOAD_READ, axum::body::to_bytes(body, limit)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return Err(ApiError::TooLarge(limit)),
+        Err(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "the upload took longer than {} s to arrive",
+                UPLOAD_READ.as_secs()
+            )));
+        }
+    };
     if bytes.is_empty() {
         return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty"));
     }

@@ -29,13 +29,15 @@ fn client_of(chain: &str, proxies: &[IpNet]) -> Option<IpAddr> {
         .map(|a| a.parse::<IpAddr>().ok().or_else(|| a.parse::<SocketAddr>().ok().map(|s| s.ip())))
         .take_while(Option::is_some)
         .flatten()
+        .map(|ip| ip.to_canonical())
         .find(|ip| !proxies.iter().any(|p| p.contains(ip)))
 }
 
 /// Applies the rule above to one request.
 pub fn settle(proxies: &[IpNet], mut req: Request) -> Request {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let trusted = peer.is_some_and(|p| proxies.iter().any(|n| n.contains(&p.ip())));
+    // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+    let trusted = peer.is_some_and(|p| proxies.iter().any(|n| n.contains(&p.ip().to_canonical())));
     if !trusted {
         for name in FORWARDED {
             req.headers_mut().remove(name);

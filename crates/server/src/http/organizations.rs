@@ -82,7 +82,9 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
     }
     let o = organizations::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
     drop(conn);
-    Ok(ok(json!({"organization": render_one(&state, &base, &o).await?})))
+    let mut org = render_one(&state, &base, &o).await?;
+    render::person_for_viewer(&actor, &mut org);
+    Ok(ok(json!({"organization": org})))
 }
 
 async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {

@@ -88,6 +88,42 @@ pub fn ticket(
     })
 }
 
+/// What a customer sees of a record of the team's about them or their organization: not the
+/// team's notes, details, tags or custom fields.
+pub fn person_for_viewer(actor: &crate::auth::Actor, record: &mut Value) {
+    if actor.is_staff() {
+        return;
+    }
+    if let Some(o) = record.as_object_mut() {
+        for key in ["notes", "details"] {
+            if o.contains_key(key) {
+                o.insert(key.into(), Value::Null);
+            }
+        }
+        for key in ["tags"] {
+            if o.contains_key(key) {
+                o.insert(key.into(), json!([]));
+            }
+        }
+        for key in ["user_fields", "organization_fields"] {
+            if o.contains_key(key) {
+                o.insert(key.into(), json!({}));
+            }
+        }
+    }
+}
+
+/// What a customer sees of an audit in a create's or update's answer: its public comments only
+/// (no tag or field changes, notifications or rule warnings).
+pub fn audit_for_viewer(actor: &crate::auth::Actor, audit: &mut Value) {
+    if actor.is_staff() {
+        return;
+    }
+    if let Some(events) = audit.get_mut("events").and_then(Value::as_array_mut) {
+        events.retain(|e| e["type"] == "Comment" && e["public"] != false);
+    }
+}
+
 /// What a customer sees of rendered tickets: no tags (they are the team's words), and only the
 /// custom fields shown in the portal. Staff see everything.
 pub async fn for_viewer(conn: &mut AnyConnection, actor: &crate::auth::Actor, items: &mut [Value]) -> Result<()> {

@@ -55,6 +55,12 @@ async fn account_tz(conn: &mut frontdesk_store::AnyConnection) -> Result<String>
     Ok(account::get(conn).await?.time_zone)
 }
 
+/// The records a caller may have sideloaded (`?include=`): staff any; a customer none (the
+/// people and organizations would carry the team's notes and fields).
+fn includes_for(actor: &Actor, params: &Params) -> Vec<String> {
+    if actor.is_staff() { params.includes() } else { Vec::new() }
+}
+
 /// Lists tickets through `filter`, restricted to what an end user may see.
 async fn list_with(
     state: &State,
@@ -80,7 +86,7 @@ async fn list_with(
     render::for_viewer(&mut conn, actor, &mut items).await?;
     let mut body = paging.respond(base, params, "tickets", items, &page);
     let tz = account_tz(&mut conn).await?;
-    body.extend(render::sideload_for_tickets(&mut conn, base, &params.includes(), &page.items, &tz).await?);
+    body.extend(render::sideload_for_tickets(&mut conn, base, &includes_for(actor, params), &page.items, &tz).await?);
     Ok(ok(Value::Object(body)))
 }
 
@@ -185,6 +191,7 @@ async fn create(
     let mut body = saved_body(&base, &saved, &files);
     if let Some(c) = &customer {
         render::for_viewer(&mut *state.db.read().await?, c, std::slice::from_mut(&mut body["ticket"])).await?;
+        render::audit_for_viewer(c, &mut body["audit"]);
     }
     Ok(created(body, &base.url(&format!("/api/v2/tickets/{}.json", saved.ticket.id))))
 }
@@ -206,7 +213,8 @@ async fn show(
     body.insert("ticket".into(), ticket);
     let tz = account_tz(&mut conn).await?;
     body.extend(
-        render::sideload_for_tickets(&mut conn, &base, &params.includes(), std::slice::from_ref(&t), &tz).await?,
+        render::sideload_for_tickets(&mut conn, &base, &includes_for(&actor, &params), std::slice::from_ref(&t), &tz)
+            .await?,
     );
     Ok(ok(Value::Object(body)))
 }
@@ -227,6 +235,7 @@ async fn update(
     let files = new_comment_files(&state, &saved, uploads).await?;
     let mut body = saved_body(&base, &saved, &files);
     render::for_viewer(&mut *state.db.read().await?, &actor, std::slice::from_mut(&mut body["ticket"])).await?;
+    render::audit_for_viewer(&actor, &mut body["audit"]);
     Ok(ok(body))
 }
 
@@ -268,7 +277,7 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
     body.insert("previous_page".into(), Value::Null);
     body.insert("count".into(), json!(count));
     let tz = account_tz(&mut conn).await?;
-    body.extend(render::sideload_for_tickets(&mut conn, &base, &params.includes(), &list, &tz).await?);
+    body.extend(render::sideload_for_tickets(&mut conn, &base, &includes_for(&actor, &params), &list, &tz).await?);
     Ok(ok(Value::Object(body)))
 }
 

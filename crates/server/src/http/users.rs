@@ -125,7 +125,11 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
 
 async fn me(AxState(state): AxState<State>, caller: axum::Extension<Caller>, base: Base) -> Result<Response> {
     match &caller.0.0 {
-        Some(a) => Ok(ok(one(&state, &base, a.id(), &[]).await?)),
+        Some(a) => {
+            let mut body = one(&state, &base, a.id(), &[]).await?;
+            render::person_for_viewer(a, &mut body["user"]);
+            Ok(ok(body))
+        }
         None => {
             Ok(ok(json!({"user": {"id": null, "url": null, "name": "Anonymous user", "email": "invalid@example.com",
             "role": "end-user", "active": true, "verified": false, "locale": "en-US", "locale_id": 1, "time_zone": "UTC"}})))
@@ -142,7 +146,10 @@ async fn show(
 ) -> Result<Response> {
     let id = path_id(&id)?;
     may_see(&actor, id)?;
-    Ok(ok(one(&state, &base, id, &params.includes()).await?))
+    let includes = if actor.is_staff() { params.includes() } else { Vec::new() };
+    let mut body = one(&state, &base, id, &includes).await?;
+    render::person_for_viewer(&actor, &mut body["user"]);
+    Ok(ok(body))
 }
 
 async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
@@ -285,6 +292,7 @@ async fn update(
         state.password_cache.forget_user(id);
     }
     let mut body = one(&state, &base, id, &[]).await?;
+    render::person_for_viewer(&actor, &mut body["user"]);
     if !warnings.is_empty() {
         body["warnings"] = json!(warnings);
     }
@@ -433,7 +441,9 @@ async fn delete_identity(
         users::delete_identity(tx, iid).await?;
         if i.is_primary != 0 {
             let kind = IdentityKind::parse(&i.kind)?;
-            let next = users::identities(tx, &[id]).await?.into_iter().find(|x| x.kind == i.kind);
+            // The next primary is a proven one: a pending claim never becomes the account's address.
+            let next =
+                users::identities(tx, &[id]).await?.into_iter().find(|x| x.kind == i.kind && x.proof_pending == 0);
             if let Some(n) = &next {
                 users::make_primary(tx, id, n.id, &n.kind, now).await?;
             }

@@ -504,6 +504,18 @@ async fn a_customer_sets_and_reads_only_what_is_theirs_through_the_api() {
         assert!(!text.contains("churn_risk") && !text.contains("\"high\""), "{path}: {text}");
         assert!(text.contains("A-1"), "her own field stays: {path}: {text}");
     }
+    // Her own profile: her name, yes; the team's tags, fields and ids, no; their notes unseen.
+    let r = as_lia(Method::PUT, &format!("users/{customer}"), Some(json!({"user": {"tags": ["vip"]}}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = as_lia(Method::PUT, &format!("users/{customer}"), Some(json!({"user": {"external_id": "victim-1"}}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    app.put(&format!("/api/v2/users/{customer}"), json!({"user": {"notes": "refund abuser", "tags": ["watch"]}})).await;
+    let r = as_lia(Method::PUT, &format!("users/{customer}"), Some(json!({"user": {"name": "Lia Souza"}}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for path in [format!("users/{customer}"), "users/me".into()] {
+        let text = as_lia(Method::GET, &path, None).await.body.to_string();
+        assert!(!text.contains("refund abuser") && !text.contains("watch"), "{path}: {text}");
+    }
     // She may comment; she may not change the priority or the subject.
     let r = as_lia(Method::PUT, &format!("tickets/{id}"), Some(json!({"ticket": {"priority": "urgent"}}))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
@@ -569,14 +581,22 @@ async fn mail_claiming_a_staff_sender_counts_only_when_authenticated() {
     }
     let key = dkim_key(&app, "acme.test");
     let (vera, _) = app.user("Vera Agent", "vera@acme.test", Role::Agent).await;
-    let t = app
-        .ticket(json!({"subject": "Refund", "comment": {"body": "Please refund me"},
-            "requester": {"name": "João", "email": "joao@cliente.test"}}))
-        .await;
-    let id = t["id"].as_i64().unwrap();
+    // João writes in; his message is the ticket's first.
+    let first = "From: João <joao@cliente.test>\r\nTo: help@acme.test\r\nSubject: Refund\r\n\
+                 Message-ID: <refund-1@cliente.test>\r\n\r\nPlease refund me\r\n";
+    let o = deliver_from(&app, first, "198.51.100.20", "joao@cliente.test").await;
+    assert_eq!(o["outcome"], "created", "{o}");
+    let id = o["ticket_id"].as_i64().unwrap();
 
-    // Forged: the agent's address, the ticket's number, from somewhere else, unsigned.
+    // Forged: the agent's address and the ticket's number in the subject, from elsewhere,
+    // unsigned. A number anyone can type threads nothing: held.
     let forged = mail("Vera Agent <vera@acme.test>", "help@acme.test", &format!("Re: [#{id}] Refund"), "");
+    let o = deliver_from(&app, &forged, "203.0.113.5", "vera@acme.test").await;
+    assert_eq!(o["outcome"], "held", "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("not authenticated"), "{o}");
+    // Answering the ticket's message (References): an internal note marked unverified.
+    let forged =
+        mail("Vera Agent <vera@acme.test>", "help@acme.test", "Re: Refund", "In-Reply-To: <refund-1@cliente.test>\r\n");
     let o = deliver_from(&app, &forged, "203.0.113.5", "vera@acme.test").await;
     assert_eq!(o["outcome"], "threaded", "{o}");
     assert!(o["reason"].as_str().unwrap().contains("not authenticated"), "{o}");
@@ -593,6 +613,24 @@ async fn mail_claiming_a_staff_sender_counts_only_when_authenticated() {
     )
     .await;
     assert_eq!((o["outcome"].as_str(), o["ticket_id"].as_i64()), (Some("held"), None), "{o}");
+    // Two From headers (a domain that passes its checks shown first, the agent second) are held.
+    let evil_key = dkim_key(&app, "evil.test");
+    let two = format!(
+        "From: x@evil.test\r\n{}",
+        mail("Vera Agent <vera@acme.test>", "help@acme.test", "Re: Refund", "In-Reply-To: <refund-1@cliente.test>\r\n")
+    );
+    let o = deliver_from(&app, &signed(evil_key, "evil.test", &two), "203.0.113.5", "x@evil.test").await;
+    assert_eq!(o["outcome"], "held", "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("more than one From"), "{o}");
+    // Signed, but by another domain's key: not aligned with the agent's, so not hers.
+    let other = signed(
+        dkim_key(&app, "other.test"),
+        "other.test",
+        &mail("vera@acme.test", "help@acme.test", "Re: Refund", "In-Reply-To: <refund-1@cliente.test>\r\n"),
+    );
+    let o = deliver_from(&app, &other, "203.0.113.5", "bounce@other.test").await;
+    assert_eq!(o["outcome"], "threaded", "{o}");
+    assert_eq!(comments_of(&app, id).await.pop().unwrap()["public"], false);
     // An address on our own domain that is nobody's is no better.
     let o = deliver_from(&app, &mail("ceo@acme.test", "help@acme.test", "Urgent", ""), "203.0.113.5", "ceo@acme.test")
         .await;
