@@ -45,6 +45,16 @@ impl<T> Patch<T> {
 }
 
 /// The object under `key` in a body such as `{"ticket": {…}}`.
+/// Refuses a write that names fields the caller may not set: `fields` pairs each field's API
+/// name with whether the input gave it; the refusal names every one given, after `lead`.
+pub fn refuse_given(fields: &[(&'static str, bool)], lead: &str) -> Result<()> {
+    let named: Vec<&str> = fields.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::ApiError::Forbidden(format!("{lead}; not: {}", named.join(", "))))
+}
+
 pub fn root<'a>(body: &'a Value, key: &str) -> Result<&'a Map<String, Value>> {
     match body.get(key) {
         Some(Value::Object(m)) => Ok(m),

@@ -493,12 +493,15 @@ pub struct Prepared {
     uploads: Vec<String>,
 }
 
-/// What an end user sent that only staff may set on a ticket, by the API's names: on a create
+/// Refuses an end user's write that names anything only staff may set on a ticket: on a create
 /// a customer gives a subject, a description and the custom fields the portal lets them edit;
 /// on an update only a comment. Staff tags, priority, CCs and the rest are refused, never
 /// quietly taken.
-fn staff_only_fields(input: &TicketInput, creating: bool) -> Vec<&'static str> {
-    let set = [
+fn refuse_staff_fields(actor: &Actor, input: &TicketInput, creating: bool) -> Result<()> {
+    if actor.is_staff() {
+        return Ok(());
+    }
+    let given = [
         ("assignee_id", !input.assignee_id.is_absent()),
         ("group_id", !input.group_id.is_absent()),
         ("status", !input.status.is_absent()),
@@ -523,20 +526,8 @@ fn staff_only_fields(input: &TicketInput, creating: bool) -> Vec<&'static str> {
         ("subject", !creating && !input.subject.is_absent()),
         ("custom_fields", !creating && input.custom_fields.is_some()),
     ];
-    set.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
-}
-
-/// Refuses an end user's write that names anything only staff may set (see [`staff_only_fields`]).
-fn refuse_staff_fields(actor: &Actor, input: &TicketInput, creating: bool) -> Result<()> {
-    if actor.is_staff() {
-        return Ok(());
-    }
-    let named = staff_only_fields(input, creating);
-    if named.is_empty() {
-        return Ok(());
-    }
     let what = if creating { "a subject, a description and the fields shown to them" } else { "comments" };
-    Err(ApiError::Forbidden(format!("End users may only give {what}; not: {}", named.join(", "))))
+    super::input::refuse_given(&given, &format!("End users may only give {what}"))
 }
 
 /// Refuses custom fields a customer may not fill in (those not editable in the portal).

@@ -373,7 +373,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
     if is_self && !actor.is_staff() {
         // A customer changes their name, address, phone, language, time zone and password; the
         // rest of their record (tags, fields, notes, ids…) is the team's.
-        let named: Vec<&str> = [
+        let given = [
             ("suspended", input.suspended.is_some()),
             ("verified", input.verified.is_some()),
             ("organization_id", !input.organization_id.is_absent()),
@@ -386,17 +386,11 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
             ("tags", input.tags.is_some()),
             ("tax_id", input.tax_id.is_some()),
             ("user_fields", input.user_fields.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, given)| *given)
-        .map(|(name, _)| name)
-        .collect();
-        if !named.is_empty() {
-            return Err(ApiError::Forbidden(format!(
-                "End users may change their name, email, phone, locale, time zone and password; not: {}",
-                named.join(", ")
-            )));
-        }
+        ];
+        super::input::refuse_given(
+            &given,
+            "End users may change their name, email, phone, locale, time zone and password",
+        )?;
     }
     if let Patch::Set(n) = &input.name {
         u.name = n.trim().to_string();

@@ -40,17 +40,23 @@ pub async fn serve(db: &TestDb, extra: &[&str]) -> (tokio::process::Child, Strin
     (child, base)
 }
 
-#[tokio::test]
-async fn two_server_processes_run_the_jobs_of_one_database_once() {
-    let db = TestDb::new().await;
-    assert!(frontdesk(&db).args(["migrate"]).status().unwrap().success());
-    let out = frontdesk(&db)
+/// What an operator does first, through the binary: migrate, make the admin
+/// `ops@example.com`, and an API token for them (returned).
+pub fn first_admin_token(db: &TestDb) -> String {
+    assert!(frontdesk(db).args(["migrate"]).status().unwrap().success());
+    let out = frontdesk(db)
         .args(["admin", "create", "--email", "ops@example.com", "--name", "Ops", "--password", "long enough pw"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = frontdesk(&db).args(["token", "create", "--email", "ops@example.com"]).output().unwrap();
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let out = frontdesk(db).args(["token", "create", "--email", "ops@example.com"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test]
+async fn two_server_processes_run_the_jobs_of_one_database_once() {
+    let db = TestDb::new().await;
+    let token = first_admin_token(&db);
     let flags = ["--webhook-allow-private", "--job-workers", "2"];
     let (_a, base_a) = serve(&db, &flags).await;
     let (_b, base_b) = serve(&db, &flags).await;

@@ -8,20 +8,13 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use crate::cli::{frontdesk, serve};
+use crate::cli::{first_admin_token, serve};
 use crate::helpers::{TestDb, pg_base_url};
 
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() {
     let db = TestDb::new().await;
-    assert!(frontdesk(&db).args(["migrate"]).status().unwrap().success());
-    let out = frontdesk(&db)
-        .args(["admin", "create", "--email", "ops@example.com", "--name", "Ops", "--password", "long enough pw"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = frontdesk(&db).args(["token", "create", "--email", "ops@example.com"]).output().unwrap();
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = first_admin_token(&db);
     let cycles = if pg_base_url().is_some() { 5 } else { 20 };
     let acknowledged: Arc<Mutex<Vec<i64>>> = Arc::default();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
