@@ -177,15 +177,18 @@ fn object(item: &Value) -> Result<&serde_json::Map<String, Value>> {
 /// worker killed between the two sends again when the job is re-run, with the same delivery
 /// id, so the receiver can tell.
 async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    let message = if job.kind == crate::app::rules::WEBHOOK_JOB {
-        crate::webhooks::deliver(state, job).await?
-    } else if job.kind == crate::app::email::REPLY_JOB {
-        crate::mail_out::deliver(state, job).await?
-    } else if job.kind == crate::ui::LINK_JOB {
-        crate::mail_out::deliver_link(state, job).await?
-    } else {
-        crate::mail_out::deliver_notification(state, job).await?
+    let send = async {
+        if job.kind == crate::app::rules::WEBHOOK_JOB {
+            crate::webhooks::deliver(state, job).await
+        } else if job.kind == crate::app::email::REPLY_JOB {
+            crate::mail_out::deliver(state, job).await
+        } else if job.kind == crate::ui::LINK_JOB {
+            crate::mail_out::deliver_link(state, job).await
+        } else {
+            crate::mail_out::deliver_notification(state, job).await
+        }
     };
+    let message = keeping_lease(state, job, owner, send).await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     if jobs::complete(&mut tx, job.id, owner, &message, None, now).await? {
@@ -194,6 +197,34 @@ async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()>
         tx.rollback().await?;
     }
     Ok(())
+}
+
+/// Runs `work` (a send to the outside) while keeping the job's lease: it is renewed every third
+/// of its length, so a slow relay or webhook receiver never lets another worker take the job
+/// over and send it a second time. (A receiver can still dedupe by the Message-ID or the
+/// delivery id, which stay the same across retries.)
+async fn keeping_lease<T>(
+    state: &AppState,
+    job: &Job,
+    owner: &str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let every = std::time::Duration::from_millis((state.config.job_lease_ms / 3).max(10) as u64);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = tokio::time::sleep(every) => {
+                let until = state.clock.now_ms() + state.config.job_lease_ms;
+                let mut tx = state.db.begin().await?;
+                let kept = jobs::renew(&mut tx, job.id, owner, until).await?;
+                tx.commit().await?;
+                if !kept {
+                    tracing::warn!(job = job.id, "the lease of a job being sent was taken over");
+                }
+            }
+        }
+    }
 }
 
 async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {

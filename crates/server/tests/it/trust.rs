@@ -769,3 +769,50 @@ async fn uploads_keep_to_their_limit_quota_and_rate() {
     assert!(statuses.contains(&429), "{statuses:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM attachments WHERE size > 65536").await, 0);
 }
+
+#[tokio::test]
+async fn a_slow_send_keeps_its_lease_and_is_made_once() {
+    // Jobs lease for 600 ms; the receiver takes 2.5 s to answer.
+    let app = TestApp::spawn_with(TestDb::new().await, |c| {
+        c.webhook_allow_private = true;
+        c.job_lease_ms = 600;
+        c.job_workers = 2;
+    })
+    .await;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    let slow = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, slow).await.unwrap() });
+    let r = app.post("/api/v2/webhooks", json!({"webhook": {"name": "Slow CRM", "endpoint": url}})).await;
+    let hook = r.body["webhook"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/api/v2/triggers",
+            json!({"trigger": {"title": "Tell the slow CRM", "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+                "actions": [{"field": "notification_webhook", "value": [hook, "{\"ticket\": {{ticket.id}}}"]}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    app.ticket(json!({"subject": "slow", "comment": {"body": "b"}})).await;
+    // The job completes once; by then a worker that could take an expired lease had every chance.
+    for _ in 0..200 {
+        if app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'webhook' AND state = 'completed'").await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'webhook' AND state = 'completed'").await, 1);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "the receiver was called once");
+}
