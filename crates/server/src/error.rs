@@ -79,6 +79,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The refusal in words, for a record an admin reads (a job's, a campaign recipient's, a
+    /// rule's problem): a 422's field descriptions, else the error's own words.
+    pub fn words(&self) -> String {
+        match self {
+            ApiError::Invalid(list) => list.iter().map(|f| f.description.as_str()).collect::<Vec<_>>().join(" "),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether this is the refusal of a value already taken (a unique email, external id…).
     pub fn is_duplicate(&self) -> bool {
         matches!(self, ApiError::Invalid(list) if list.iter().any(|f| f.code == "DuplicateValue"))

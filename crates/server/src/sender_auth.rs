@@ -23,7 +23,7 @@ pub struct Envelope {
 }
 
 /// The checks' results, as recorded on the message.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     /// `pass`, `fail`, `softfail`, `neutral`, `temperror`, `permerror` or `none`.
     pub spf: String,
@@ -38,6 +38,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// What a message that could not be checked at all gets: nothing passed, nothing aligned.
+    pub fn unchecked() -> Verdict {
+        Verdict { spf: "none".into(), dkim: "none".into(), dmarc: "none".into(), policy: String::new(), aligned: false }
+    }
+
     /// The words an agent reads: what failed.
     pub fn summary(&self) -> String {
         format!("SPF {}, DKIM {}, DMARC {}", self.spf, self.dkim, self.dmarc)
@@ -82,7 +87,7 @@ impl Checker {
     /// judged against its domain, whatever else the headers hold). Never fails: what cannot be
     /// checked reads `none` or `temperror`, and so is not aligned.
     pub async fn check(&self, raw: &[u8], envelope: Option<&Envelope>, sender: &str) -> Verdict {
-        let Some(message) = AuthenticatedMessage::parse(raw) else { return Verdict::default().none() };
+        let Some(message) = AuthenticatedMessage::parse(raw) else { return Verdict::unchecked() };
         let from_domain = sender.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).filter(|d| !d.is_empty());
         let dkim = self.0.verify_dkim(&message).await;
         let dkim_word = if dkim.is_empty() {
@@ -109,17 +114,11 @@ impl Checker {
         let spf_pass = spf.as_ref().is_some_and(|o| o.result() == SpfResult::Pass);
         let spf_aligned = spf_pass && from_domain.as_deref().is_some_and(|from| aligned(&mail_from_domain, from));
         let spf_word = spf.as_ref().map_or("none", |o| spf_word(o.result()));
-        let (dmarc, policy) = match &spf {
-            Some(out) => {
-                let params = mail_auth::dmarc::verify::DmarcParameters::new(&message, &dkim, &mail_from_domain, out);
-                self.dmarc(params).await
-            }
-            None => {
-                let none = mail_auth::SpfOutput::new(String::new());
-                let params = mail_auth::dmarc::verify::DmarcParameters::new(&message, &dkim, "", &none);
-                self.dmarc(params).await
-            }
-        };
+        // Without a connection there is no SPF result: DMARC then rests on DKIM alone.
+        let no_spf = mail_auth::SpfOutput::new(String::new());
+        let spf_out = spf.as_ref().unwrap_or(&no_spf);
+        let params = mail_auth::dmarc::verify::DmarcParameters::new(&message, &dkim, &mail_from_domain, spf_out);
+        let (dmarc, policy) = self.dmarc(params).await;
         Verdict { spf: spf_word.into(), dkim: dkim_word.into(), dmarc, policy, aligned: dkim_aligned || spf_aligned }
     }
 
@@ -136,15 +135,6 @@ impl Checker {
             mail_auth::dmarc::Policy::Unspecified => "",
         };
         (if pass { "pass" } else { "fail" }.into(), policy.into())
-    }
-}
-
-impl Verdict {
-    fn none(mut self) -> Self {
-        self.spf = "none".into();
-        self.dkim = "none".into();
-        self.dmarc = "none".into();
-        self
     }
 }
 

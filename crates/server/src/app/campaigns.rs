@@ -609,11 +609,7 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
                 created += 1;
             }
             Err(e) => {
-                let reason = match &e {
-                    ApiError::Invalid(list) => list.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join(" "),
-                    other => other.to_string(),
-                };
-                campaigns::settle(conn, c.id, user, None, Some(&reason), now).await?;
+                campaigns::settle(conn, c.id, user, None, Some(&e.words()), now).await?;
                 failed += 1;
             }
         }

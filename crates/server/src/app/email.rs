@@ -420,11 +420,7 @@ pub async fn receive(
     };
     let mut o = match decided {
         Ok(o) => o,
-        Err(ApiError::Invalid(list)) => Outcome::new(
-            "rejected",
-            format!("rejected: {}", list.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join(" ")),
-            None,
-        ),
+        Err(e @ ApiError::Invalid(_)) => Outcome::new("rejected", format!("rejected: {}", e.words()), None),
         Err(e) => return Err(e),
     };
     record.outcome = o.outcome.into();
@@ -507,7 +503,8 @@ async fn decide(
     // A reply: the ticket our reply token, a referenced message, the Outlook conversation or
     // `[#id]` in the subject names — if the sender takes part in that ticket.
     let mut note = None;
-    if let Some((ticket_id, how)) = named_ticket(conn, p).await? {
+    if let Some((ticket_id, clue)) = named_ticket(conn, p).await? {
+        let how = clue.words();
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
             Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
                 let reason = format!("threaded by {how}");
@@ -572,24 +569,54 @@ async fn decide(
 /// The most tickets one sender's mail makes in an hour; more is held.
 pub const TICKETS_PER_SENDER_HOUR: i64 = 20;
 
-/// The ticket a message names, and how: our reply token, a referenced message, the Outlook
-/// conversation, or `[#id]` in the subject (each still to be checked against who sent it).
-async fn named_ticket(conn: &mut AnyConnection, p: &Parsed) -> Result<Option<(i64, &'static str)>> {
+/// How a message names the ticket it answers, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clue {
+    /// Our reply token, in a Message-ID of ours it references.
+    Token,
+    /// A message of the ticket's that it references.
+    References,
+    /// Outlook's conversation (Thread-Index).
+    ThreadIndex,
+    /// `[#id]` in its subject.
+    Subject,
+}
+
+impl Clue {
+    /// How the recorded reasons say it.
+    fn words(self) -> &'static str {
+        match self {
+            Clue::Token => "our reply token",
+            Clue::References => "References",
+            Clue::ThreadIndex => "Outlook's Thread-Index",
+            Clue::Subject => "the subject's [#id]",
+        }
+    }
+
+    /// Whether only someone who got our mail could have made it (a typed number or a
+    /// conversation index can be made up).
+    fn unguessable(self) -> bool {
+        matches!(self, Clue::Token | Clue::References)
+    }
+}
+
+/// The ticket a message names, and how (still to be checked against who sent it).
+async fn named_ticket(conn: &mut AnyConnection, p: &Parsed) -> Result<Option<(i64, Clue)>> {
     let clues = p.clues();
     for (t, token) in &clues.tokens {
         if store::token_matches(conn, *t, token).await? {
-            return Ok(Some((*t, "our reply token")));
+            return Ok(Some((*t, Clue::Token)));
         }
     }
     if let Some((t, _)) = store::ticket_of_message_ids(conn, &p.referenced).await? {
-        return Ok(Some((t, "References")));
+        return Ok(Some((t, Clue::References)));
     }
     if let Some(k) = &p.thread_key
         && let Some(t) = store::ticket_of_thread(conn, k).await?
     {
-        return Ok(Some((t, "Outlook's Thread-Index")));
+        return Ok(Some((t, Clue::ThreadIndex)));
     }
-    Ok(clues.subject_ticket.map(|t| (t, "the subject's [#id]")))
+    Ok(clues.subject_ticket.map(|t| (t, Clue::Subject)))
 }
 
 /// Why a message cannot be taken as from the person it names, if it cannot: it claims a staff
@@ -601,9 +628,9 @@ fn distrust(
     email: &EmailAddress,
     addresses: &[store::RecipientAddress],
 ) -> Option<String> {
-    let unchecked = crate::sender_auth::Verdict::default();
+    let unchecked = crate::sender_auth::Verdict::unchecked();
     let v = verdict.unwrap_or(&unchecked);
-    let domain = email.as_str().rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let domain = email.domain();
     if !v.aligned {
         if let Some(u) = claimed.filter(|u| u.role != "end-user") {
             return Some(format!(
@@ -635,14 +662,12 @@ async fn take_unverified(
     via: &Via,
     now: i64,
 ) -> Result<Outcome> {
-    // Only a clue a forger cannot make up (our reply token, or a message of ours it answers)
-    // puts unverified mail on a ticket; a `[#id]` in the subject does not.
-    let strong = |how: &str| how == "our reply token" || how == "References";
-    let named = match named_ticket(conn, p).await?.filter(|(_, how)| strong(how)) {
-        Some((id, how)) => frontdesk_store::tickets::get(conn, id)
+    // Only a clue a forger cannot make up puts unverified mail on a ticket.
+    let named = match named_ticket(conn, p).await?.filter(|(_, clue)| clue.unguessable()) {
+        Some((id, clue)) => frontdesk_store::tickets::get(conn, id)
             .await?
             .filter(|t| t.deleted_at.is_none() && t.status != "closed")
-            .map(|t| (t, how)),
+            .map(|t| (t, clue.words())),
         None => None,
     };
     let Some((t, how)) = named else {

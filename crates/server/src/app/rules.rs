@@ -655,12 +655,14 @@ async fn recipients(conn: &mut AnyConnection, to: &Recipient, t: &Ticket, actor:
     })
 }
 
-/// Applies a rule's actions to a saved ticket through the ticket update, as the rule (with an
-/// admin's rights, whoever's write set it off); with `then_triggers` (an automation's change)
-/// the triggers run on that update.
+/// Applies `actions` (a rule's, or those of them that can still apply) to a saved ticket through
+/// the ticket update, as the rule (with an admin's rights, whoever's write set it off); with
+/// `then_triggers` (an automation's change) the triggers run on that update.
+#[allow(clippy::too_many_arguments)]
 async fn fire(
     conn: &mut AnyConnection,
     c: &Compiled,
+    actions: &[Action],
     s: &Saved,
     actor: &Actor,
     defs: &[FieldDef],
@@ -669,7 +671,7 @@ async fn fire(
 ) -> Result<Saved> {
     let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
     let via = via_rule(&c.rule);
-    Ok(act(conn, &c.rule, &c.actions, s, &as_rule, &via, defs, now, then_triggers).await?.0)
+    Ok(act(conn, &c.rule, actions, s, &as_rule, &via, defs, now, then_triggers).await?.0)
 }
 
 /// What is about to be taken away from the rules and views that name it.
@@ -856,26 +858,18 @@ async fn fire_guarded(
 ) -> Result<Option<Saved>> {
     let (actions, stale) = usable_actions(conn, &c.actions).await?;
     let names_the_gone = !stale.is_empty();
-    let as_rule = Actor { user: actor.user.clone(), role: Role::Admin };
-    let via = via_rule(&c.rule);
     let fired = if actions.is_empty() {
         None
     } else {
-        let fire =
-            async |sp: &mut AnyConnection| Ok(act(sp, &c.rule, &actions, s, &as_rule, &via, defs, now, false).await?.0);
-        Some(super::savepoint(conn, fire).await?)
+        Some(super::savepoint(conn, async |sp| fire(sp, c, &actions, s, actor, defs, now, false).await).await?)
     };
     let (saved, mut why) = match fired {
         Some(Ok(saved)) => (Some(saved), stale.join("; ")),
         None => (None, stale.join("; ")),
         Some(Err(e @ (ApiError::Internal(_) | ApiError::UpdateConflict))) => return Err(e),
         Some(Err(e)) => {
-            let said = match &e {
-                ApiError::Invalid(list) => list.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join(" "),
-                other => other.to_string(),
-            };
             let mut all = stale;
-            all.push(format!("the change was refused: {said}"));
+            all.push(format!("the change was refused: {}", e.words()));
             (None, all.join("; "))
         }
     };
@@ -1232,7 +1226,7 @@ pub async fn run_automations(state: &crate::AppState) -> Result<PassReport> {
                     {
                         continue;
                     }
-                    fire(tx, &c, &current, &actor, &defs, now, true).await?;
+                    fire(tx, &c, &c.actions, &current, &actor, &defs, now, true).await?;
                     acted += 1;
                 }
                 Ok(acted)

@@ -101,9 +101,27 @@ pub async fn make_link(state: &State, headers: &HeaderMap, user_id: i64, by: Opt
 
 /// The link's record while it can still be used for `purpose`.
 async fn usable(state: &State, secret: &str, purpose: &str) -> Result<Option<PasswordReset>> {
+    Ok(live(state, secret).await?.filter(|r| r.purpose == purpose))
+}
+
+/// A link's record while it is unused and unexpired, whatever its purpose.
+async fn live(state: &State, secret: &str) -> Result<Option<PasswordReset>> {
     let mut conn = state.db.read().await?;
     let r = presence::get_reset(&mut conn, &crate::auth::token_hash(secret)).await?;
-    Ok(r.filter(|r| r.used_at.is_none() && r.expires_at > state.now() && r.purpose == purpose))
+    Ok(r.filter(|r| r.used_at.is_none() && r.expires_at > state.now()))
+}
+
+/// A link's user (if still there) and the reader of the page it opens.
+async fn reader_of(
+    state: &State,
+    headers: &HeaderMap,
+    user_id: i64,
+) -> Result<(Option<users::User>, super::pages::Reader)> {
+    let mut conn = state.db.read().await?;
+    let user = users::get(&mut conn, user_id).await?;
+    drop(conn);
+    let r = reader(state, headers, user.as_ref()).await?;
+    Ok((user, r))
 }
 
 pub async fn form(AxState(state): AxState<State>, headers: HeaderMap, Path(secret): Path<String>) -> Result<Response> {
@@ -253,11 +271,7 @@ async fn followed(
     let Some(link) = usable(state, secret, purpose).await? else {
         return Ok(Err(error_page(state, headers, StatusCode::NOT_FOUND, gone).await));
     };
-    let mut conn = state.db.read().await?;
-    let user = users::get(&mut conn, link.user_id).await?;
-    drop(conn);
-    let r = reader(state, headers, user.as_ref()).await?;
-    Ok(Ok((user, r)))
+    Ok(Ok(reader_of(state, headers, link.user_id).await?))
 }
 
 /// A sign-in link opens a page with one button, so that a mail scanner fetching the link
@@ -348,9 +362,8 @@ async fn proof_link(
     headers: &HeaderMap,
     secret: &str,
 ) -> Result<std::result::Result<(PasswordReset, users::Identity), Response>> {
+    let link = live(state, secret).await?;
     let mut conn = state.db.read().await?;
-    let link = presence::get_reset(&mut conn, &crate::auth::token_hash(secret)).await?;
-    let link = link.filter(|r| r.used_at.is_none() && r.expires_at > state.now());
     let id = link.as_ref().and_then(|l| l.purpose.strip_prefix(VERIFY)?.strip_prefix(':')?.parse::<i64>().ok());
     let claim = match (&link, id) {
         (Some(l), Some(id)) => users::identity(&mut conn, l.user_id, id).await?.filter(|i| i.proof_pending == 1),
@@ -374,10 +387,7 @@ pub async fn verify_form(
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    let mut conn = state.db.read().await?;
-    let user = users::get(&mut conn, link.user_id).await?;
-    drop(conn);
-    let r = reader(&state, &headers, user.as_ref()).await?;
+    let (_, r) = reader_of(&state, &headers, link.user_id).await?;
     let email = claim.value;
     Ok(render(StatusCode::OK, "verify.html", r.locale, context! { secret, email, done => false }))
 }
@@ -405,9 +415,6 @@ pub async fn verify(
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "verify-link-used").await);
     };
     state.auth_cache.clear();
-    let mut conn = state.db.read().await?;
-    let user = users::get(&mut conn, link.user_id).await?;
-    drop(conn);
-    let r = reader(&state, &headers, user.as_ref()).await?;
+    let (_, r) = reader_of(&state, &headers, link.user_id).await?;
     Ok(render(StatusCode::OK, "verify.html", r.locale, context! { secret, email => proven.value, done => true }))
 }
