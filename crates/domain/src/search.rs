@@ -137,13 +137,20 @@ impl Condition {
     }
 }
 
-/// Lowercases and strips accents (combining marks after canonical decomposition), so stored
-/// text and query text meet in one form: `Eletrônico` → `eletronico`. Other scripts (Japanese)
-/// pass through unchanged.
+/// Lowercases, folds compatibility forms (full-width Latin, half-width katakana) with NFKC, and
+/// strips accents (combining marks after decomposition), so stored text and query text meet in
+/// one form: `Eletrônico` → `eletronico`, `ＡＢＣ` → `abc`, `ﾊﾞｽ` → `バス`. The kana voicing
+/// marks are kept: they make a different word (`パス` is not `バス`).
 pub fn normalize_text(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).nfc().collect()
+    use unicode_normalization::char::is_combining_mark;
+    let voicing = |c: char| matches!(c, '\u{3099}' | '\u{309A}');
+    s.nfkd().filter(|c| voicing(*c) || !is_combining_mark(*c)).flat_map(char::to_lowercase).nfc().collect()
 }
+
+/// The version of [`normalize_text`]'s folding that stored documents were written with; when it
+/// changes, the documents are rebuilt at start-up.
+pub const FOLD_VERSION: i64 = 2;
 
 struct Parser<'a> {
     chars: Vec<(usize, char)>,
@@ -578,6 +585,11 @@ mod tests {
     #[test]
     fn normalisation_strips_accents_and_case_only() {
         assert_eq!(normalize_text("Eletrônico AÇÃO"), "eletronico acao");
+        assert_eq!(normalize_text("パス"), "パス");
+        assert_ne!(normalize_text("パス"), normalize_text("バス"));
+        assert_eq!(normalize_text("ﾊﾞｽ"), "バス");
+        assert_eq!(normalize_text("ＡＢＣ１２３"), "abc123");
+        assert_eq!(normalize_text("がぎぐ"), "がぎぐ");
         assert_eq!(normalize_text("請求書 🎉"), "請求書 🎉");
     }
 }

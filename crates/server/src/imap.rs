@@ -318,7 +318,7 @@ async fn take_new<T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(
                     let Some(raw) = list.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()) else {
                         continue;
                     };
-                    crate::app::email::take_in(state, raw, &m.to, None)
+                    crate::app::email::take_in_or_keep(state, raw, &m.to, None)
                         .await
                         .map_err(|e| anyhow!("taking in message {uid}: {e}"))?
                 }

@@ -105,7 +105,14 @@ pub async fn run_one(state: &AppState, owner: &str) -> Result<bool> {
         let msg = e.to_string();
         tracing::warn!(job = job.id, kind = %job.kind, error = %msg, retry = retry.is_some(), "job failed");
         let now = state.now();
-        in_tx(state, async |tx| Ok(jobs::fail(tx, job.id, owner, &msg, retry, now).await?)).await?;
+        in_tx(state, async |tx| {
+            let failed = jobs::fail(tx, job.id, owner, &msg, retry, now).await?;
+            if failed && retry.is_none() && job.kind == crate::app::campaigns::SEND_JOB {
+                crate::app::campaigns::send_gave_up(tx, &job.payload, &msg, now).await?;
+            }
+            Ok(())
+        })
+        .await?;
     }
     Ok(true)
 }
@@ -173,7 +180,8 @@ fn object(item: &Value) -> Result<&serde_json::Map<String, Value>> {
     item.as_object().ok_or_else(|| ApiError::BadRequest("not an object".into()))
 }
 
-/// Runs a job whose effect is outside the database (a webhook call), then completes it. A
+/// Runs a job whose effect is outside the database (a webhook call, a mail; or a kept message
+/// taken in again, which commits on its own and is safe to repeat), then completes it. A
 /// worker killed between the two sends again when the job is re-run, with the same delivery
 /// id, so the receiver can tell.
 async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()> {
@@ -184,6 +192,12 @@ async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()>
             crate::mail_out::deliver(state, job).await
         } else if job.kind == crate::ui::LINK_JOB {
             crate::mail_out::deliver_link(state, job).await
+        } else if job.kind == crate::app::email::KEPT_NOTICE_JOB {
+            crate::mail_out::deliver_kept_notice(state, job).await
+        } else if job.kind == crate::app::email::RETRY_JOB {
+            let payload: Value =
+                serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+            crate::app::email::retry_kept(state, &payload).await
         } else {
             crate::mail_out::deliver_notification(state, job).await
         }
@@ -232,6 +246,8 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
         || job.kind == crate::app::rules::NOTIFY_JOB
         || job.kind == crate::app::email::REPLY_JOB
         || job.kind == crate::ui::LINK_JOB
+        || job.kind == crate::app::email::KEPT_NOTICE_JOB
+        || job.kind == crate::app::email::RETRY_JOB
     {
         return execute_outside(state, job, owner).await;
     }
@@ -334,6 +350,15 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     Ok(())
 }
 
+/// Hands a long job back between chunks when the server is stopping: what is done stays done,
+/// and the next server to start (or another one running) goes on from there.
+async fn give_back(state: &AppState, job: &Job, owner: &str) -> Result<()> {
+    let (now_ms, now) = (state.clock.now_ms(), state.now());
+    in_tx(state, async |tx| Ok(jobs::release(tx, job.id, owner, now_ms, now).await?)).await?;
+    tracing::info!(job = job.id, kind = %job.kind, "stopping: the job is given back between chunks");
+    Ok(())
+}
+
 /// A workspace bulk action over any number of tickets: a chunk per transaction, each commit
 /// carrying the chunk's changes, the job's progress and a renewed lease together. A worker
 /// that dies mid-way leaves whole chunks behind, and the next run goes on from the progress.
@@ -347,6 +372,9 @@ async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<(
     let mut done = job.progress.unwrap_or(0).max(0) as usize;
     let via = Via::web();
     while done < ids.len() {
+        if state.is_stopping() {
+            return give_back(state, job, owner).await;
+        }
         let now = state.now();
         let mut tx = state.db.begin().await?;
         let actor = job_actor(&mut tx, job).await?;
@@ -397,6 +425,9 @@ async fn send_campaign(state: &AppState, job: &Job, owner: &str) -> Result<()> {
     let id =
         payload["campaign_id"].as_i64().ok_or_else(|| ApiError::Internal("campaign job without campaign".into()))?;
     loop {
+        if state.is_stopping() {
+            return give_back(state, job, owner).await;
+        }
         let now = state.now();
         let mut tx = state.db.begin().await?;
         let actor = job_actor(&mut tx, job).await?;

@@ -181,6 +181,9 @@ pub struct AppState {
     pub mailboxes: imap::Statuses,
     /// Checks who really sent inbound mail.
     pub sender_auth: sender_auth::Checker,
+    /// Set when the server begins to stop: a long job (a campaign, a bulk action) gives itself
+    /// back between chunks instead of holding the shutdown until it ends.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 pub type State = Arc<AppState>;
@@ -188,6 +191,16 @@ pub type State = Arc<AppState>;
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Whether the server is stopping (see [`AppState::stopping`]).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Tells long jobs to give themselves back at their next chunk.
+    pub fn begin_stopping(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The server's public address, without a trailing slash.
@@ -210,6 +223,12 @@ impl App {
         let mut conn = db.begin().await?;
         frontdesk_store::account::ensure(&mut conn, clock.now()).await?;
         conn.commit().await.context("creating the account")?;
+        let refolded = app::search_index::refold_if_older(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("rebuilding the search documents: {e}"))?;
+        if refolded > 0 {
+            tracing::info!(records = refolded, "search documents rebuilt for the current text folding");
+        }
         let listener =
             tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         if config.public_url.is_none() {
@@ -247,6 +266,7 @@ impl App {
             counts: Default::default(),
             mailboxes: Default::default(),
             sender_auth,
+            stopping: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(App { state, listener, smtp, smtp_tls })
     }
@@ -280,6 +300,12 @@ impl App {
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
         let router = http::router(self.state.clone());
         let service = http::into_service(router, self.state.config.trusted_proxies.clone());
+        // Long jobs hear of the stop at once, while the last requests are still being answered.
+        let stopping = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stopping.begin_stopping();
+        };
         axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         let _ = stop_tx.send(true);
         for w in workers {

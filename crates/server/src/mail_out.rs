@@ -507,3 +507,41 @@ impl DkimKey {
         ))
     }
 }
+
+/// Tells an admin (an `email.kept_notice` job, one admin) that a message could not become a
+/// ticket and was kept to be tried again: who sent it, its subject, why, and where to read it.
+pub async fn deliver_kept_notice(state: &AppState, job: &Job) -> Result<String> {
+    let (url, payload) = match relay_and_payload(state, job)? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
+    };
+    let id = payload["inbound_id"].as_i64().unwrap_or(0);
+    let mut conn = state.db.read().await?;
+    let (admin, email) = match reachable(&mut conn, payload["recipient"].as_i64().unwrap_or(0)).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
+    };
+    let Some(kept) = frontdesk_store::email::get(&mut conn, id).await? else {
+        return Ok(format!("not sent: message {id} is gone"));
+    };
+    let account = frontdesk_store::account::get(&mut conn).await?;
+    let from = support_sender(&mut conn).await?;
+    drop(conn);
+    let locale = mail_locale(&[admin.locale.as_deref(), Some(account.locale.as_str())]);
+    let unknown = || crate::ui::i18n::tr(locale, "mail-kept-unknown", &[]);
+    let args = [
+        ("sender", kept.sender.clone().unwrap_or_else(unknown).into()),
+        ("subject", kept.subject.clone().unwrap_or_else(unknown).into()),
+        ("reason", kept.reason.clone().into()),
+        ("link", format!("{}/api/v2/inbound_emails/{id}/raw", state.public_url()).into()),
+    ];
+    let subject = crate::ui::i18n::tr(locale, "mail-kept-subject", &[("account", account.name.clone().into())]);
+    let body = crate::ui::i18n::tr(locale, "mail-kept-body", &args);
+    let b = lettre::Message::builder().from(from).to(mailbox(Some(&admin.name), &email)?).subject(one_line(&subject));
+    let message = automatic(b)
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| ApiError::Internal(format!("building the mail: {e}")))?;
+    send(state, &url, message).await?;
+    Ok(format!("kept-message notice for message {id} sent to {email}"))
+}

@@ -195,7 +195,7 @@ async fn conversation<S: AsyncRead + AsyncWrite + Unpin>(
                         helo: helo.clone(),
                         mail_from: from.clone().unwrap_or_default(),
                     };
-                    match crate::app::email::take_in(state, &message, &rcpt, Some(&envelope)).await {
+                    match crate::app::email::take_in_or_keep(state, &message, &rcpt, Some(&envelope)).await {
                         Ok(o) => format!("250 2.0.0 {}: {}\r\n", o.outcome, o.reason.replace(['\r', '\n'], " ")),
                         Err(e) => {
                             tracing::warn!(error = %e, "taking in a message failed");

@@ -85,3 +85,20 @@ pub async fn changes_now(conn: &mut AnyConnection) -> Result<i64> {
     let (v,): (i64,) = sqlx::query_as("SELECT value FROM counters WHERE name = 'changes'").fetch_one(conn).await?;
     Ok(v)
 }
+
+/// A named counter's value, if it exists.
+pub async fn counter(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT value FROM counters WHERE name = $1").bind(name).fetch_optional(conn).await?;
+    Ok(row.map(|(v,)| v))
+}
+
+/// Sets a named counter, creating it if needed.
+pub async fn set_counter(conn: &mut AnyConnection, name: &str, value: i64) -> Result<()> {
+    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2")
+        .bind(name)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -176,6 +176,17 @@ pub async fn comments_of_audits(conn: &mut AnyConnection, audit_ids: &[i64]) -> 
     Ok(q.query_as().fetch_all(conn).await?)
 }
 
+/// The comments of these tickets (ticket id, comment id, plain text), to rebuild their search
+/// documents.
+pub async fn comment_texts(conn: &mut AnyConnection, ticket_ids: &[i64]) -> Result<Vec<(i64, i64, String)>> {
+    if ticket_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT ticket_id, id, plain_body FROM ticket_comments WHERE ticket_id IN ");
+    q.bind_list(ticket_ids).push(" ORDER BY id");
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
 pub async fn count_comments(conn: &mut AnyConnection, ticket_id: i64) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ticket_comments WHERE ticket_id = $1")
         .bind(ticket_id)

@@ -27,10 +27,12 @@ pub struct Campaign {
     pub created_at: i64,
     pub updated_at: i64,
     pub completed_at: Option<i64>,
+    /// Why the send ended `failed`.
+    pub error: Option<String>,
 }
 
 const COLUMNS: &str = "id, name, name_key, tag, state, audience, ticket, macro_id, override_frequency_cap, total, \
-                       created, skipped, failed, view_id, created_by, created_at, updated_at, completed_at";
+                       created, skipped, failed, view_id, created_by, created_at, updated_at, completed_at, error";
 
 pub async fn insert(conn: &mut AnyConnection, c: &Campaign) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
@@ -82,6 +84,20 @@ pub async fn find_by_name_key(conn: &mut AnyConnection, key: &str) -> Result<Opt
 
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Campaign>> {
     Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM campaigns ORDER BY id DESC")).fetch_all(conn).await?)
+}
+
+/// Ends a queued or running send as `failed`, with why; false when it had ended already.
+pub async fn fail(conn: &mut AnyConnection, id: i64, error: &str, now: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE campaigns SET state = 'failed', error = $2, updated_at = $3, completed_at = $3 \
+         WHERE id = $1 AND state IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
 }
 
 /// Moves a campaign to `state`, if it is in one of `from`; false when it was not.

@@ -87,7 +87,8 @@ pub struct Inbound {
     pub recipient: Option<String>,
     pub subject: Option<String>,
     /// `created` (a new ticket), `threaded` (a comment on one), `ignored`, `held` (its sender
-    /// could not be believed and it named no ticket) or `rejected`.
+    /// could not be believed and it named no ticket), `rejected`, or `failed` (it could not be
+    /// taken in: kept, and tried again by a job).
     pub outcome: String,
     /// Why, in words: "threaded by References", "new ticket: sender not a participant"…
     pub reason: String,
@@ -179,6 +180,20 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Inbound>> 
         .bind(limit)
         .fetch_all(conn)
         .await?)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Inbound>> {
+    Ok(sqlx::query_as(&format!("SELECT {INBOUND_COLUMNS} FROM inbound_messages WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Removes a message's record (a kept message about to be taken in again, which records it
+/// afresh).
+pub async fn forget(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM inbound_messages WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
 }
 
 pub async fn raw(conn: &mut AnyConnection, id: i64) -> Result<Option<Vec<u8>>> {

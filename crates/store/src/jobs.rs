@@ -125,8 +125,8 @@ pub async fn fail(
     error: &str,
     retry_at_ms: Option<i64>,
     now: i64,
-) -> Result<()> {
-    match retry_at_ms {
+) -> Result<bool> {
+    let r = match retry_at_ms {
         Some(at) => {
             sqlx::query(
                 "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL, last_error = $3, \
@@ -138,7 +138,7 @@ pub async fn fail(
             .bind(at)
             .bind(now)
             .execute(conn)
-            .await?;
+            .await?
         }
         None => {
             sqlx::query(
@@ -150,10 +150,26 @@ pub async fn fail(
             .bind(error)
             .bind(now)
             .execute(conn)
-            .await?;
+            .await?
         }
-    }
-    Ok(())
+    };
+    Ok(r.rows_affected() > 0)
+}
+
+/// Gives a job back untouched by this attempt (its server is stopping): queued again at once,
+/// the attempt not counted; false when `owner` no longer held it.
+pub async fn release(conn: &mut AnyConnection, id: i64, owner: &str, now_ms: i64, now: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL, attempts = attempts - 1, \
+         run_at_ms = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(now_ms)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
 }
 
 /// Extends the lease of a job `owner` still holds; false when it was lost.

@@ -54,6 +54,22 @@ pub async fn put(conn: &mut AnyConnection, docs: &[Document]) -> Result<()> {
     insert(conn, docs).await
 }
 
+/// Up to `limit` ids of a record kind after `after`, in id order: a walk over every record to
+/// rebuild its documents.
+pub async fn ids_after(conn: &mut AnyConnection, record: Record, after: i64, limit: i64) -> Result<Vec<i64>> {
+    let table = match record {
+        Record::Ticket => "tickets",
+        Record::User => "users",
+        Record::Organization => "organizations",
+    };
+    let rows: Vec<(i64,)> = sqlx::query_as(&format!("SELECT id FROM {table} WHERE id > $1 ORDER BY id LIMIT $2"))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// The table a record kind's documents live in: tickets' (subjects, comments, custom field
 /// values) in one, people's (users, organizations) in another.
 fn table(record: Record) -> &'static str {

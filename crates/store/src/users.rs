@@ -451,6 +451,13 @@ pub async fn staff_ids(conn: &mut AnyConnection) -> Result<Vec<i64>> {
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// The active admins, to be told what needs one.
+pub async fn admin_ids(conn: &mut AnyConnection) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id").fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Marks an email identity undeliverable after a hard bounce; false when no user has it.
 pub async fn mark_undeliverable(conn: &mut AnyConnection, email: &str, now: i64) -> Result<bool> {
     let r = sqlx::query(

@@ -506,7 +506,8 @@ async fn enqueue_send(conn: &mut AnyConnection, c: &Campaign, actor: &Actor, now
         public_id: None,
         kind: SEND_JOB.into(),
         payload: json!({"campaign_id": c.id}).to_string(),
-        max_attempts: 1_000,
+        // About an hour of retries with backoff; then the campaign ends `failed` with the error.
+        max_attempts: 12,
         run_at_ms: now * 1000,
         total: Some(c.total),
         requested_by: Some(actor.id()),
@@ -550,6 +551,16 @@ async fn round_robin(conn: &mut AnyConnection, template: &Map<String, Value>) ->
     Ok(members)
 }
 
+/// A send whose job ran out of attempts ends `failed`, with the job's last error.
+pub async fn send_gave_up(conn: &mut AnyConnection, payload: &str, error: &str, now: i64) -> Result<()> {
+    let payload: Value =
+        serde_json::from_str(payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    if let Some(id) = payload["campaign_id"].as_i64() {
+        campaigns::fail(conn, id, error, now).await?;
+    }
+    Ok(())
+}
+
 /// One chunk of a send, in the caller's transaction: true when the send is over (finished, or
 /// paused meanwhile).
 pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Actor, now: i64) -> Result<bool> {
@@ -565,7 +576,8 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
         campaigns::set_state(conn, c.id, &["running", "queued"], "completed", now).await?;
         return Ok(true);
     }
-    let template: Map<String, Value> = serde_json::from_str(&c.ticket).unwrap_or_default();
+    let template: Map<String, Value> = serde_json::from_str(&c.ticket)
+        .map_err(|e| ApiError::Internal(format!("the campaign's stored ticket cannot be read: {e}")))?;
     let people = People::load(conn, &batch).await?;
     let rotation = round_robin(conn, &template).await?;
     let mut inputs = Vec::with_capacity(batch.len());

@@ -730,18 +730,153 @@ pub async fn take_in(
     to: &[String],
     envelope: Option<&crate::sender_auth::Envelope>,
 ) -> Result<Outcome> {
-    let now = state.now();
+    let parsed = checked(state, raw, envelope).await;
+    take_in_checked(state, raw, parsed.as_ref(), to).await
+}
+
+/// The message parsed, with its sender checks' verdict.
+async fn checked(
+    state: &crate::AppState,
+    raw: &[u8],
+    envelope: Option<&crate::sender_auth::Envelope>,
+) -> Option<Parsed> {
     let mut parsed = if raw.len() > MAX_MESSAGE { None } else { parse(raw) };
     if let Some(p) = parsed.as_mut() {
         p.verdict = Some(state.sender_auth.check(raw, envelope, &p.sender_email).await);
     }
+    parsed
+}
+
+async fn take_in_checked(
+    state: &crate::AppState,
+    raw: &[u8],
+    parsed: Option<&Parsed>,
+    to: &[String],
+) -> Result<Outcome> {
+    let now = state.now();
     let mut tries = 0;
     loop {
-        match super::in_tx(state, async |tx| receive(tx, raw, parsed.as_ref(), to, now).await).await {
+        match super::in_tx(state, async |tx| receive(tx, raw, parsed, to, now).await).await {
             Err(ApiError::UpdateConflict) if tries < 2 => tries += 1,
             other => return other,
         }
     }
+}
+
+/// The job that takes a kept message in again.
+pub const RETRY_JOB: &str = "email.retry";
+/// The job that tells an admin a message was kept because it could not become a ticket.
+pub const KEPT_NOTICE_JOB: &str = "email.kept_notice";
+/// How long a kept message waits before it is first tried again.
+const RETRY_AFTER_MS: i64 = 60_000;
+
+/// [`take_in`], and when that fails (a store that refuses the write, a bug), the message is not
+/// lost and does not block the mailbox it came from: it is kept as `failed` with the reason,
+/// tried again by a job with backoff, and every admin is told by mail. `Err` only when even
+/// keeping it failed, so the sender (or the mailbox) keeps it and offers it again.
+pub async fn take_in_or_keep(
+    state: &crate::AppState,
+    raw: &[u8],
+    to: &[String],
+    envelope: Option<&crate::sender_auth::Envelope>,
+) -> Result<Outcome> {
+    let parsed = checked(state, raw, envelope).await;
+    match take_in_checked(state, raw, parsed.as_ref(), to).await {
+        Ok(o) => Ok(o),
+        Err(e) => {
+            tracing::warn!(error = %e, "a message could not be taken in: keeping it to try again");
+            keep_failed(state, raw, parsed.as_ref(), to, &e).await
+        }
+    }
+}
+
+async fn keep_failed(
+    state: &crate::AppState,
+    raw: &[u8],
+    parsed: Option<&Parsed>,
+    to: &[String],
+    e: &ApiError,
+) -> Result<Outcome> {
+    let now = state.now();
+    let reason = format!("failed: {}; kept, to be tried again", e.words());
+    let record = Inbound {
+        message_id: parsed.and_then(|p| p.message_id.clone()),
+        sender: parsed.map(|p| p.sender_email.clone()),
+        recipient: to.first().map(|t| t.trim().to_lowercase()),
+        subject: parsed.and_then(|p| p.subject.clone()),
+        thread_key: parsed.and_then(|p| p.thread_key.clone()),
+        authentication: parsed.and_then(|p| p.verdict.as_ref()).and_then(|v| serde_json::to_string(v).ok()),
+        outcome: "failed".into(),
+        reason: reason.clone(),
+        size: raw.len() as i64,
+        created_at: now,
+        ..Default::default()
+    };
+    super::in_tx(state, async |tx| {
+        let Some(id) = store::record(tx, &record, raw).await? else {
+            // Kept (or taken in) already, under the same Message-ID.
+            return Ok(Outcome::new("failed", "failed: the same message is kept already", None));
+        };
+        let job = |kind: &str, payload: Value, key: String| frontdesk_store::jobs::NewJob {
+            public_id: None,
+            kind: kind.into(),
+            payload: payload.to_string(),
+            max_attempts: 10,
+            run_at_ms: now * 1000,
+            total: None,
+            requested_by: None,
+            unique_key: Some(key),
+        };
+        let mut retry = job(RETRY_JOB, json!({"inbound_id": id, "to": to}), format!("{RETRY_JOB}:{id}"));
+        retry.run_at_ms += RETRY_AFTER_MS;
+        frontdesk_store::jobs::enqueue(tx, &retry, now).await?;
+        for admin in frontdesk_store::users::admin_ids(tx).await? {
+            let notice = json!({"inbound_id": id, "recipient": admin});
+            frontdesk_store::jobs::enqueue(
+                tx,
+                &job(KEPT_NOTICE_JOB, notice, format!("{KEPT_NOTICE_JOB}:{id}:{admin}")),
+                now,
+            )
+            .await?;
+        }
+        let mut o = Outcome::new("failed", reason.clone(), None);
+        o.message_id = record.message_id.clone();
+        Ok(o)
+    })
+    .await
+}
+
+/// Takes a kept message in again (the [`RETRY_JOB`]): its record is replaced by what becomes of
+/// it now, in one transaction; an error leaves it kept, for the job's next attempt.
+pub async fn retry_kept(state: &crate::AppState, payload: &Value) -> Result<String> {
+    let id = payload["inbound_id"].as_i64().ok_or_else(|| ApiError::Internal("retry job without inbound_id".into()))?;
+    let to: Vec<String> = payload["to"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let mut conn = state.db.read().await?;
+    let kept = store::get(&mut conn, id).await?;
+    let raw = store::raw(&mut conn, id).await?;
+    drop(conn);
+    let (Some(kept), Some(raw)) = (kept, raw) else { return Ok(format!("message {id} is gone")) };
+    if kept.outcome != "failed" {
+        return Ok(format!("message {id} was taken in already ({})", kept.outcome));
+    }
+    let mut parsed = parse(&raw);
+    if let Some(p) = parsed.as_mut() {
+        // The verdict made when the message came in (its connection is gone), else a new one.
+        p.verdict = match kept.authentication.as_deref().map(serde_json::from_str) {
+            Some(Ok(v)) => Some(v),
+            _ => Some(state.sender_auth.check(&raw, None, &p.sender_email).await),
+        };
+    }
+    let now = state.now();
+    let o = super::in_tx(state, async |tx| {
+        store::forget(tx, id).await?;
+        receive(tx, &raw, parsed.as_ref(), &to, now).await
+    })
+    .await?;
+    Ok(format!("message {id} taken in again: {}", o.reason))
 }
 
 /// Whether the sender takes part in the ticket: its requester, a CC or follower, or staff.

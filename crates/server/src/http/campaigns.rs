@@ -66,6 +66,7 @@ pub fn campaign_json(base: &Base, c: &Campaign) -> Value {
         "created_at": iso(c.created_at),
         "updated_at": iso(c.updated_at),
         "completed_at": c.completed_at.map(iso),
+        "error": c.error,
     })
 }
 

@@ -202,7 +202,7 @@ async fn inbound(AxState(state): AxState<State>, actor: Actor, params: Params, b
         }),
         None => None,
     };
-    let outcome = app::take_in(&state, &body, &to, envelope.as_ref()).await?;
+    let outcome = app::take_in_or_keep(&state, &body, &to, envelope.as_ref()).await?;
     Ok(ok(json!({"inbound_email": outcome})))
 }
 

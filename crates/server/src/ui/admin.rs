@@ -630,12 +630,24 @@ pub async fn list(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let page = q.page.unwrap_or(1).max(1);
-    let (status, body) = call(&state, &s, Method::GET, &format!("{}?page={page}&per_page=100", res.api), None).await?;
+    list_page(&state, &headers, &s, res, q.page.unwrap_or(1).max(1), Vec::new()).await
+}
+
+/// A page of a resource's records; `named` are the rules and views a removal left naming
+/// something gone, shown above the list.
+async fn list_page(
+    state: &State,
+    headers: &HeaderMap,
+    s: &Session,
+    res: &Resource,
+    page: i64,
+    named: Vec<minijinja::Value>,
+) -> Result<Response> {
+    let (status, body) = call(state, s, Method::GET, &format!("{}?page={page}&per_page=100", res.api), None).await?;
     if !status.is_success() {
-        return Ok(error_page(&state, &headers, status, "forbidden").await);
+        return Ok(error_page(state, headers, status, "forbidden").await);
     }
-    let r = reader(&state, &headers, Some(&s.actor.user)).await?;
+    let r = reader(state, headers, Some(&s.actor.user)).await?;
     let rows: Vec<_> = body[res.many]
         .as_array()
         .into_iter()
@@ -685,10 +697,30 @@ pub async fn list(
         "admin.html",
         r.locale,
         context! {
-            me => me(&state, &s).await?, csrf => s.csrf, nav => nav(res.slug), slug => res.slug, title_key => format!("admin-{}", res.slug),
-            listing => true, rows, columns, page, more,
+            me => me(state, s).await?, csrf => s.csrf.clone(), nav => nav(res.slug), slug => res.slug, title_key => format!("admin-{}", res.slug),
+            listing => true, rows, columns, page, more, named,
         },
     ))
+}
+
+/// The rules and views an answer's `warnings` name (after a group was deleted, an agent
+/// demoted, suspended or deleted), each with the page to fix it.
+fn named_in(body: &Value) -> Vec<minijinja::Value> {
+    body["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            let kind = w["type"].as_str().unwrap_or("");
+            let slug = match kind {
+                "trigger" => "triggers",
+                "automation" => "automations",
+                "macro" => "macros",
+                _ => "views",
+            };
+            context! { kind => format!("choice-{kind}"), href => format!("/admin/{slug}/{}", shown(&w["id"])), title => shown(&w["title"]) }
+        })
+        .collect()
 }
 
 /// A closed value (a role, a field type, a status…) in the reader's language; any other text as
@@ -762,6 +794,8 @@ struct FormPage {
     simulated: Option<Value>,
     /// A refused identity: what was typed (kind, value) and why, shown in the identities box.
     identity: Option<(String, String, String)>,
+    /// The rules and views a save left naming someone who no longer counts (see [`named_in`]).
+    named: Vec<minijinja::Value>,
 }
 
 impl FormPage {
@@ -775,6 +809,7 @@ impl FormPage {
             notice: None,
             simulated: None,
             identity: None,
+            named: Vec::new(),
         }
     }
 }
@@ -787,7 +822,7 @@ async fn form_page_with(
     id: &str,
     page: FormPage,
 ) -> Result<Response> {
-    let FormPage { record, status, errors, error, notice, simulated, identity } = page;
+    let FormPage { record, status, errors, error, notice, simulated, identity, named } = page;
     let is_new = id == "new";
     let groups = if res.fields.iter().any(|f| f.kind == Kind::Group) {
         let (_, body) = call(state, s, Method::GET, "/api/v2/groups?per_page=100", None).await?;
@@ -870,7 +905,7 @@ async fn form_page_with(
         context! {
             me => me(state, s).await?, csrf => s.csrf.clone(), nav => nav(res.slug), slug => res.slug,
             title_key => format!("admin-{}", res.slug), editing => true, id, is_new, fields, groups,
-            error, notice, deletable => res.deletable && !is_new, extra, simulates => res.simulates,
+            error, notice, named, deletable => res.deletable && !is_new, extra, simulates => res.simulates,
             name => record.get("name").or(record.get("title")).or(record.get("agent_label")).map(shown),
         },
     ))
@@ -938,6 +973,12 @@ pub async fn save(
             )
             .await;
         }
+        let named = named_in(&body);
+        if !named.is_empty() {
+            let notice = super::i18n::tr(locale, "saved", &[]);
+            let page = FormPage { notice: Some(notice), named, ..FormPage::new(body[res.one].clone(), StatusCode::OK) };
+            return form_page_with(&state, &headers, &s, res, &saved, page).await;
+        }
         return Ok(Redirect::to(&format!("/admin/{}/{saved}?saved=1", res.slug)).into_response());
     }
     let (errors, general) = field_errors(status, &body, &refused, locale, res.fields);
@@ -971,6 +1012,10 @@ pub async fn remove(
     };
     let (status, body, refused) = call_checked(&state, &s, Method::DELETE, &format!("{}/{n}", res.api), None).await?;
     if status.is_success() {
+        let named = named_in(&body);
+        if !named.is_empty() {
+            return list_page(&state, &headers, &s, res, 1, named).await;
+        }
         return Ok(Redirect::to(&format!("/admin/{}", res.slug)).into_response());
     }
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;

@@ -117,3 +117,37 @@ async fn a_job_whose_worker_died_runs_again_once_its_lease_expires() {
     assert!(!frontdesk_store::jobs::complete(&mut tx, job_id, "dead-worker", "x", None, 0).await.unwrap());
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_stopping_server_gives_a_long_job_back_between_chunks_and_the_next_one_finishes_it() {
+    let db = crate::helpers::TestDb::new().await;
+    let app = TestApp::spawn_with(db, |c| c.job_workers = 0).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            app.ticket(json!({"subject": format!("t{i}"), "comment": {"body": "b"}})).await["id"].as_i64().unwrap(),
+        );
+    }
+    let admin = app.count("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1").await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let user = frontdesk_store::users::get(&mut conn, admin).await.unwrap().unwrap();
+    drop(conn);
+    let actor = frontdesk_server::auth::Actor { user, role: frontdesk_domain::Role::Admin };
+    let payload = json!({"ids": ids, "ticket": {"priority": "high"}});
+    let job = frontdesk_server::jobs::enqueue_bulk(&app.state, &actor, frontdesk_server::jobs::BULK_UI, payload, 3)
+        .await
+        .unwrap();
+    // The server begins to stop: the job is claimed, then handed back before any chunk, its
+    // attempt not counted.
+    app.state.begin_stopping();
+    assert!(frontdesk_server::jobs::run_one(&app.state, "stopping").await.unwrap());
+    let back = format!("SELECT COUNT(*) FROM jobs WHERE id = {} AND state = 'queued' AND attempts = 0", job.id);
+    assert_eq!(app.count(&back).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE priority = 'high'").await, 0);
+    // The next server takes it and finishes it.
+    let db = app.stop().await;
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let done = app.wait_job(job.public_id.as_deref().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE priority = 'high'").await, 3);
+}

@@ -433,3 +433,36 @@ async fn campaign_mail_carries_a_one_click_unsubscribe_that_opts_the_customer_ou
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("not valid"));
 }
+
+#[tokio::test]
+async fn a_send_that_keeps_failing_ends_failed_with_its_reason() {
+    let app = TestApp::spawn_with(TestDb::new().await, |c| c.job_workers = 0).await;
+    app.post("/api/v2/user_fields", json!({"user_field": {"type": "text", "title": "Plan", "key": "plan"}})).await;
+    for i in 0..2 {
+        let u = json!({"user": {"name": format!("C{i}"), "email": format!("c{i}@example.com"), "user_fields": {"plan": "broken"}}});
+        assert_eq!(app.post("/api/v2/users", u).await.status, 201);
+    }
+    let r = app.post("/api/v2/campaigns", campaign("Broken", "type:user plan:broken")).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.body["campaign"]["id"].as_i64().unwrap();
+    assert_eq!(r.body["campaign"]["state"], "queued");
+    // Its stored ticket is damaged (say, by a bad restore): the send cannot go on.
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE campaigns SET ticket = '{not json' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut runs = 0;
+    while frontdesk_server::jobs::run_one(&app.state, "worker").await.unwrap() || runs < 20 {
+        app.clock.advance_secs(3600);
+        runs += 1;
+        if runs > 40 {
+            break;
+        }
+    }
+    let c = app.get(&format!("/api/v2/campaigns/{id}")).await.body["campaign"].clone();
+    assert_eq!(c["state"], "failed", "{c}");
+    assert!(c["error"].as_str().unwrap().contains("stored ticket cannot be read"), "{c}");
+    assert!(c["completed_at"].is_string(), "{c}");
+    let failed = "SELECT COUNT(*) FROM jobs WHERE kind = 'campaign.send' AND state = 'failed' AND attempts = 12";
+    assert_eq!(app.count(failed).await, 1, "given up after its attempts, not retried forever");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+}

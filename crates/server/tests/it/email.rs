@@ -750,3 +750,49 @@ async fn a_struggling_smtp_server_gets_the_reply_again_later_and_it_is_sent_once
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(sent.lock().unwrap().len(), 1, "sent once");
 }
+
+#[tokio::test]
+async fn mail_that_cannot_become_a_ticket_is_kept_tried_again_and_the_admins_are_told() {
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "help@acme.test", "name": "ACME"}}))
+        .await;
+    crate::helpers::refuse_tickets(&app, None).await;
+    let o = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
+    assert_eq!(o["outcome"], "failed", "{o}");
+    assert!(o["reason"].as_str().unwrap().contains("kept, to be tried again"), "{o}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+
+    // Visible to an admin, with why, and the message itself is kept.
+    let list = app.get("/api/v2/inbound_emails").await.body["inbound_emails"].as_array().unwrap().clone();
+    let kept = list.iter().find(|m| m["outcome"] == "failed").unwrap_or_else(|| panic!("{list:?}"));
+    let raw = app.get(&format!("/api/v2/inbound_emails/{}/raw", kept["id"])).await;
+    assert_eq!(raw.status, 200);
+
+    // Every admin is told by mail, with the sender and the reason.
+    let notice = crate::helpers::nth_mail(&sent, 0).await;
+    assert!(notice.contains("could not become a ticket"), "{notice}");
+    assert!(notice.contains(kept["from"].as_str().unwrap()), "{notice}");
+    assert!(notice.contains("Auto-Submitted: auto-generated"), "{notice}");
+
+    // Once the store takes tickets again, the retry makes the ticket: one, and the record says so.
+    crate::helpers::allow_tickets(&app).await;
+    let made = "SELECT COUNT(*) FROM tickets";
+    for _ in 0..100 {
+        if app.count(made).await > 0 {
+            break;
+        }
+        app.clock.advance_secs(120);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.count(made).await, 1);
+    let list = app.get("/api/v2/inbound_emails").await.body["inbound_emails"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["outcome"], "created", "{list:?}");
+    assert!(list[0]["ticket_id"].as_i64().is_some());
+
+    // The same message offered again is the same message: no second ticket.
+    let again = deliver(&app, fixture("gmail_new.eml"), "help@acme.test").await;
+    assert_eq!(again["ticket_id"], list[0]["ticket_id"], "{again}");
+    assert_eq!(app.count(made).await, 1);
+}

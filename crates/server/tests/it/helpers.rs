@@ -432,3 +432,45 @@ fn dns_answer(q: &[u8], zone: &Zone) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// Makes the store refuse new tickets (as a full disk or a broken constraint would): every one,
+/// or those with this subject.
+pub async fn refuse_tickets(app: &TestApp, subject: Option<&str>) {
+    let when = subject.map(|s| s.replace('\'', "''"));
+    let sqlite = match &when {
+        Some(s) => format!("CREATE TRIGGER refuse_tickets BEFORE INSERT ON tickets WHEN NEW.subject = '{s}' \
+                            BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END"),
+        None => "CREATE TRIGGER refuse_tickets BEFORE INSERT ON tickets BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END".into(),
+    };
+    let test = when.map(|s| format!("NEW.subject = '{s}'")).unwrap_or_else(|| "true".into());
+    let postgres = [
+        format!(
+            "CREATE FUNCTION refuse_tickets() RETURNS trigger AS $$ BEGIN IF {test} THEN \
+                 RAISE EXCEPTION 'disk quota exceeded'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        ),
+        "CREATE TRIGGER refuse_tickets BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION refuse_tickets()".into(),
+    ];
+    match app.state.db.dialect() {
+        frontdesk_store::Dialect::Sqlite => run_sql(app, &[sqlite]).await,
+        frontdesk_store::Dialect::Postgres => run_sql(app, &postgres).await,
+    }
+}
+
+/// Undoes [`refuse_tickets`].
+pub async fn allow_tickets(app: &TestApp) {
+    match app.state.db.dialect() {
+        frontdesk_store::Dialect::Sqlite => run_sql(app, &["DROP TRIGGER refuse_tickets".into()]).await,
+        frontdesk_store::Dialect::Postgres => {
+            run_sql(app, &["DROP TRIGGER refuse_tickets ON tickets".into(), "DROP FUNCTION refuse_tickets()".into()])
+                .await
+        }
+    }
+}
+
+async fn run_sql(app: &TestApp, statements: &[String]) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    for s in statements {
+        sqlx::query(s).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    tx.commit().await.unwrap();
+}

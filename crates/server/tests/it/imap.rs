@@ -335,3 +335,42 @@ async fn mailboxes_over_starttls_and_tls_are_read_and_an_untrusted_certificate_i
     app.stop().await;
     std::fs::remove_dir_all(&certs).ok();
 }
+
+#[tokio::test]
+async fn a_message_that_cannot_become_a_ticket_is_kept_and_does_not_block_the_mailbox() {
+    let users = [("poison@acme.test", "secret")];
+    let Some(dovecot) = Dovecot::start(&users) else {
+        return;
+    };
+    let mailbox = dovecot.url("poison@acme.test", "secret");
+    let app = TestApp::spawn_with(TestDb::new().await, |c| {
+        c.imap = vec![frontdesk_server::imap::MailboxConfig::parse(&mailbox).unwrap()];
+    })
+    .await;
+    app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "poison@acme.test"}})).await;
+    // The store refuses the first message's ticket every time; the ones after it still come in.
+    crate::helpers::refuse_tickets(&app, Some("Poison")).await;
+    dovecot.deliver("poison@acme.test", &message("a@example.com", "poison@acme.test", "Poison", "p@example.com", "1"));
+    dovecot.deliver("poison@acme.test", &message("b@example.com", "poison@acme.test", "Fine", "f@example.com", "2"));
+    wait_for(&app, "SELECT COUNT(*) FROM tickets WHERE subject = 'Fine'", 1).await;
+    wait_for(&app, "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'failed'", 1).await;
+    for _ in 0..200 {
+        if dovecot.count("poison@acme.test", "INBOX") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(dovecot.count("poison@acme.test", "Processed"), 2, "both left the inbox: the kept one is stored");
+    // When the store takes it, the kept message becomes its ticket.
+    crate::helpers::allow_tickets(&app).await;
+    for _ in 0..200 {
+        if app.count("SELECT COUNT(*) FROM tickets WHERE subject = 'Poison'").await == 1 {
+            break;
+        }
+        app.clock.advance_secs(120);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets WHERE subject = 'Poison'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'failed'").await, 0);
+    app.stop().await;
+}

@@ -1165,3 +1165,56 @@ async fn pages_speak_the_readers_language_when_something_is_wrong_and_admin_reco
     let p = pt.get("/agent/search?q=type%3Auser%20cora").await;
     assert!(p.html.contains("Cora Cliente") && !p.html.contains("0 ticket"), "{}", p.html);
 }
+
+#[tokio::test]
+async fn admin_pages_name_the_rules_that_a_removal_or_demotion_leaves_pointing_at_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = agent(&app, "Ada Admin", "ada@example.com", Role::Admin, "pt-BR").await;
+    let (otto, _) = app.user("Otto Agent", "otto@example.com", Role::Agent).await;
+    let group = app.post("/api/v2/groups", json!({"group": {"name": "Tier 2"}})).await.body["group"]["id"].clone();
+    let trigger = app
+        .post(
+            "/api/v2/triggers",
+            json!({"trigger": {"title": "Route <b>VIPs</b>", "all": [{"field": "update_type", "operator": "is", "value": "Create"}],
+                "actions": [{"field": "group_id", "value": group.to_string()}, {"field": "assignee_id", "value": otto.to_string()}]}}),
+        )
+        .await
+        .body["trigger"]["id"]
+        .clone();
+    let p = admin.get(&format!("/admin/groups/{group}")).await;
+    let csrf = hidden(&p.html, "_csrf");
+
+    // Deleting the group: the list comes back saying which rule names it, with its page.
+    let p = admin.post(&format!("/admin/groups/{group}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("Removido."), "{}", p.html);
+    // (minijinja escapes `/` as `&#x2f;`.)
+    let link = format!("href=\"&#x2f;admin&#x2f;triggers&#x2f;{trigger}\"");
+    assert!(p.html.contains(&link), "{}", p.html);
+    assert!(p.html.contains("Gatilho: <a") && p.html.contains("Route &lt;b&gt;VIPs&lt;&#x2f;b&gt;"), "{}", p.html);
+
+    // Demoting the agent the rule assigns to: the saved form says the same.
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Otto Agent"),
+        ("email", "otto@example.com"),
+        ("role", "end-user"),
+        ("organization_id", ""),
+        ("phone", ""),
+        ("time_zone", ""),
+        ("locale", ""),
+        ("suspended", "0"),
+        ("tags", ""),
+        ("notes", ""),
+        ("password", ""),
+    ];
+    let p = admin.post(&format!("/admin/users/{otto}"), &form).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("Salvo") && p.html.contains(&link), "{}", p.html);
+    assert_eq!(app.get(&format!("/api/v2/users/{otto}")).await.body["user"]["role"], "end-user");
+
+    // Nothing named: the usual redirect.
+    let other = app.post("/api/v2/groups", json!({"group": {"name": "Spare"}})).await.body["group"]["id"].clone();
+    let p = admin.post(&format!("/admin/groups/{other}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+}

@@ -545,3 +545,20 @@ rule-problem = { $failures ->
 }
 rule-problem-off = It was turned off; fix it and save it to turn it on again.
 error-email-invisible = { $value } has an invisible character (shown as ?) and cannot be an email address.
+verify-done-title = Address confirmed
+mail-kept-subject = A message to { $account } could not become a ticket
+mail-kept-body = A message could not become a ticket. It is kept, and it will be tried again on its own.
+
+    From: { $sender }
+    Subject: { $subject }
+    Why: { $reason }
+
+    The message as it came: { $link }
+    What became of the latest messages: GET /api/v2/inbound_emails
+mail-kept-unknown = (unknown)
+admin-removed = Removed.
+admin-named-lead = These rules and views name it and no longer do all they say. Each is skipped where it cannot apply and flagged when it fails; open each to change it:
+choice-trigger = Trigger
+choice-automation = Automation
+choice-macro = Macro
+choice-view = View

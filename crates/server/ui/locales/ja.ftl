@@ -529,3 +529,20 @@ error-placeholder-too-long = 差し込み後のテキストが長すぎます（
 rule-problem = 最後に保存してから { $failures } 回適用できませんでした:
 rule-problem-off = このルールは無効になりました。修正して保存すると再び有効になります。
 error-email-invisible = { $value } には見えない文字（? で表示）が含まれているため、メールアドレスとして使えません。
+verify-done-title = メールアドレスを確認しました
+mail-kept-subject = { $account } 宛てのメッセージをチケットにできませんでした
+mail-kept-body = メッセージをチケットにできませんでした。メッセージは保管されており、自動的に再試行されます。
+
+    差出人: { $sender }
+    件名: { $subject }
+    理由: { $reason }
+
+    受信したままのメッセージ: { $link }
+    最近のメッセージの処理結果: GET /api/v2/inbound_emails
+mail-kept-unknown = （不明）
+admin-removed = 削除しました。
+admin-named-lead = 次のルールとビューはこれを参照しているため、設定どおりには動作しません。適用できない部分はスキップされ、失敗すると警告が表示されます。それぞれを開いて修正してください:
+choice-trigger = トリガ
+choice-automation = 自動化
+choice-macro = マクロ
+choice-view = ビュー

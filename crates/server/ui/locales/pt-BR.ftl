@@ -553,3 +553,20 @@ rule-problem = { $failures ->
 }
 rule-problem-off = Ela foi desativada; corrija-a e salve para ativá-la de novo.
 error-email-invisible = { $value } tem um caractere invisível (mostrado como ?) e não pode ser um endereço de e-mail.
+verify-done-title = Endereço confirmado
+mail-kept-subject = Uma mensagem para { $account } não pôde virar ticket
+mail-kept-body = Uma mensagem não pôde virar ticket. Ela foi guardada e será tentada de novo automaticamente.
+
+    De: { $sender }
+    Assunto: { $subject }
+    Motivo: { $reason }
+
+    A mensagem como chegou: { $link }
+    O que houve com as últimas mensagens: GET /api/v2/inbound_emails
+mail-kept-unknown = (desconhecido)
+admin-removed = Removido.
+admin-named-lead = Estas regras e visualizações o mencionam e não fazem mais tudo o que dizem. Cada uma é ignorada onde não se aplica e sinalizada quando falha; abra cada uma para alterá-la:
+choice-trigger = Gatilho
+choice-automation = Automação
+choice-macro = Macro
+choice-view = Visualização
