@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: a real headless Chromium (Debian's package) driven by playwright-core (npm)
-# against a real server on a fresh SQLite database.
+# against a real server on a fresh SQLite database: an agent's and a customer's day in three
+# languages (workspace.mjs), then the XSS corpus (xss.mjs: 600 payloads, 0 executions).
 #
 #   tests/browser/run.sh
 #
@@ -54,9 +55,13 @@ fd migrate
 fd admin create --email agent@example.com --name "Ana Agent" --password "browser password" >/dev/null
 TOKEN=$(fd token create --email agent@example.com)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FRONTDESK_LOG=warn "$BIN" --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" &
+# The XSS corpus writes about 1,100 times in a few seconds: past the default API rate limit.
+FRONTDESK_LOG=warn "$BIN" --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" --rate-limit 100000 &
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 mkdir -p "$SCREENSHOTS"
-BASE="http://127.0.0.1:$PORT" EMAIL=agent@example.com PASSWORD="browser password" TOKEN="$TOKEN" \
-  NODE_PATH="$CACHE/node_modules" node "$HERE/workspace.mjs"
+export BASE="http://127.0.0.1:$PORT" EMAIL=agent@example.com PASSWORD="browser password" TOKEN="$TOKEN" \
+  NODE_PATH="$CACHE/node_modules"
+node "$HERE/workspace.mjs"
+# The XSS corpus last, on the same server, so the screenshots above show ordinary data.
+node "$HERE/xss.mjs"

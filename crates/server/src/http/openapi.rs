@@ -1,12 +1,44 @@
-//! The OpenAPI document, built with utoipa from the same endpoint table the router serves.
+//! The OpenAPI document, built with utoipa from the same endpoint table the router serves: every
+//! operation with its typed path parameters, a JSON object body where it takes one, its answers,
+//! and every refusal in the Zendesk error envelope ([`ErrorBody`]), so a client generator or a
+//! schema-driven fuzzer (schemathesis, in `.ci/run`) can call each one.
 
 use axum::response::Response;
 use serde_json::Value;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, Required, ResponseBuilder};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, RefOr, Required, ResponseBuilder,
+};
 
 use super::{endpoints, ok};
+
+/// The Zendesk error envelope: what every refusal of the API is sent in.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Error)]
+#[allow(dead_code)] // Read by utoipa for its schema; the envelope itself is built in `error.rs`.
+struct ErrorBody {
+    /// `RecordInvalid`, `RecordNotFound`, `Forbidden`, `BadRequest`, `TooManyRequests`…
+    error: String,
+    description: Option<String>,
+    /// For `RecordInvalid`: each field's problems.
+    details: Option<std::collections::BTreeMap<String, Vec<FieldProblem>>>,
+    /// For `InvalidQuery`: where in the query the problem is.
+    position: Option<i64>,
+    /// For `TooManyValues`: how many values are allowed.
+    max_count: Option<i64>,
+}
+
+/// One problem of one field.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct FieldProblem {
+    /// A stable code (`BlankValue`, `InvalidValue`, `DuplicateValue`…).
+    error: String,
+    /// In words.
+    description: String,
+}
 
 fn method(m: &axum::http::Method) -> HttpMethod {
     match *m {
@@ -18,36 +50,156 @@ fn method(m: &axum::http::Method) -> HttpMethod {
     }
 }
 
+/// What an answer of an operation is (`method` GET), or what its request body is (POST): the
+/// media type and its schema.
+fn media(path: &str, method: &axum::http::Method) -> (&'static str, Option<RefOr<Schema>>) {
+    let object = || Some(RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build())));
+    let bytes = || {
+        Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build(),
+        )))
+    };
+    match (method, path) {
+        (&axum::http::Method::GET, p) if p.ends_with("/raw") => ("message/rfc822", bytes()),
+        (&axum::http::Method::GET, p) if p.ends_with(".csv") => ("text/csv", bytes()),
+        (&axum::http::Method::GET, p) if p.ends_with(".xlsx") => {
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes())
+        }
+        (&axum::http::Method::POST, "/api/v2/inbound_email") => ("message/rfc822", bytes()),
+        (&axum::http::Method::POST, "/api/v2/uploads") => ("application/octet-stream", bytes()),
+        _ => ("application/json", object()),
+    }
+}
+
+/// A JSON object's content (a created record's answer).
+fn content_again(kind: &str) -> utoipa::openapi::Content {
+    let mut c = ContentBuilder::new();
+    if kind == "application/json" {
+        c = c.schema(Some(RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))));
+    }
+    c.build()
+}
+
+/// A path parameter's schema: record ids are positive integers; tokens are strings.
+fn parameter_schema(name: &str) -> Schema {
+    if name == "token" || name == "secret" {
+        return Schema::Object(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).build());
+    }
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .build(),
+    )
+}
+
+/// The root key of one record of a collection (`tickets` → `ticket`, `custom_statuses` →
+/// `custom_status`, `trigger_categories` → `trigger_category`).
+fn singular(collection: &str) -> String {
+    if let Some(stem) = collection.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if collection.ends_with("sses") || collection.ends_with("uses") {
+        collection[..collection.len() - 2].to_string()
+    } else {
+        collection.strip_suffix('s').unwrap_or(collection).to_string()
+    }
+}
+
+/// Links from a collection's create to the operations on the record it made (its id from the
+/// answer), so a stateful run chains them: create a ticket, then show, update and delete it.
+fn links_from_create(
+    path: &str,
+    all: &[(axum::http::Method, &'static str)],
+) -> Vec<(String, utoipa::openapi::link::Link)> {
+    let Some(collection) = path.strip_prefix("/api/v2/").filter(|c| !c.contains('/')) else { return Vec::new() };
+    let item = format!("{path}/{{id}}");
+    let key = singular(collection);
+    all.iter()
+        .filter(|(_, p)| *p == item)
+        .map(|(m, p)| {
+            let link = utoipa::openapi::link::LinkBuilder::new()
+                .operation_id(format!("{m} {p}"))
+                .parameter("id", format!("$response.body#/{key}/id"))
+                .build();
+            (format!("{m} {key}"), link)
+        })
+        .collect()
+}
+
+/// The refusals every operation may answer, each in the Zendesk error envelope.
+const REFUSALS: [(&str, &str); 9] = [
+    ("400", "BadRequest: the request cannot be read (bad JSON, a bad parameter)"),
+    ("401", "Couldn't authenticate you"),
+    ("403", "Forbidden"),
+    ("404", "RecordNotFound or InvalidEndpoint"),
+    ("409", "UpdateConflict: the record changed meanwhile"),
+    ("413", "RequestTooLarge or UploadQuotaReached"),
+    ("415", "BadRequest: the body is not of a media type this operation takes"),
+    ("422", "RecordInvalid, with details per field"),
+    ("429", "TooManyRequests; see Retry-After"),
+];
+
 pub fn document() -> utoipa::openapi::OpenApi {
+    let error = RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Error"));
     let mut paths = PathsBuilder::new();
-    for e in endpoints() {
+    let endpoints = endpoints();
+    let all: Vec<(axum::http::Method, &'static str)> = endpoints.iter().map(|e| (e.method.clone(), e.path)).collect();
+    for e in endpoints {
+        let (kind, schema) = media(e.path, &axum::http::Method::GET);
+        let mut content = ContentBuilder::new();
+        if let Some(schema) = schema {
+            content = content.schema(Some(schema));
+        }
+        let answer = ResponseBuilder::new().description("Success").content(kind, content.build()).build();
         let mut op = OperationBuilder::new()
             .summary(Some(e.summary))
             .tag(e.tag)
             .operation_id(Some(format!("{} {}", e.method, e.path)))
-            .response(
-                "200",
-                ResponseBuilder::new()
-                    .description("Success")
-                    .content("application/json", ContentBuilder::new().build()),
-            )
-            .response("401", ResponseBuilder::new().description("Couldn't authenticate you"))
-            .response("403", ResponseBuilder::new().description("Forbidden"))
-            .response("404", ResponseBuilder::new().description("RecordNotFound"))
-            .response("422", ResponseBuilder::new().description("RecordInvalid, with details per field"))
-            .response("429", ResponseBuilder::new().description("Rate limited; see Retry-After"));
+            .response("200", answer.clone());
+        match e.method {
+            axum::http::Method::POST => {
+                let mut created = ResponseBuilder::new().description("Created").content(kind, content_again(kind));
+                for (name, link) in links_from_create(e.path, &all) {
+                    created = created.link(name, link);
+                }
+                op = op.response("201", created.build()).response("202", answer);
+            }
+            axum::http::Method::DELETE => {
+                op = op.response("204", ResponseBuilder::new().description("Deleted").build())
+            }
+            _ => {}
+        }
+        for (code, why) in REFUSALS {
+            let body = ContentBuilder::new().schema(Some(error.clone())).build();
+            op = op.response(code, ResponseBuilder::new().description(why).content("application/json", body).build());
+        }
         for seg in e.path.split('/').filter(|s| s.starts_with('{')) {
             let name = seg.trim_matches(|c| c == '{' || c == '}');
-            op = op
-                .parameter(ParameterBuilder::new().name(name).parameter_in(ParameterIn::Path).required(Required::True));
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(parameter_schema(name))),
+            );
         }
         if matches!(e.method, axum::http::Method::POST | axum::http::Method::PUT) {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new().content("application/json", ContentBuilder::new().build()).build(),
-            ));
+            let (kind, schema) = media(e.path, &axum::http::Method::POST);
+            let body = match e.path {
+                "/api/v2/inbound_email" | "/api/v2/uploads" => ContentBuilder::new().schema(schema).build(),
+                _ => ContentBuilder::new()
+                    .schema(Some(RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))))
+                    .build(),
+            };
+            op = op.request_body(Some(RequestBodyBuilder::new().content(kind, body).build()));
         }
         paths = paths.path(e.path, PathItem::new(method(&e.method), op.build()));
     }
+    let components = ComponentsBuilder::new().schema_from::<ErrorBody>().schema_from::<FieldProblem>().build();
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -56,10 +208,71 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 .build(),
         )
         .paths(paths.build())
+        .components(Some(components))
         .build()
 }
 
+/// The document as JSON. utoipa writes a link's target as `operation_id`; OpenAPI spells it
+/// `operationId`, which is what clients and schemathesis read.
+pub fn json() -> Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or(Value::Null);
+    // (`get_mut`, never indexing: indexing a missing key would add it as null.)
+    let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
+    for item in paths.into_iter().flat_map(|p| p.values_mut()) {
+        for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+            let answers = op.get_mut("responses").and_then(Value::as_object_mut);
+            for answer in answers.into_iter().flat_map(|r| r.values_mut()) {
+                let links = answer.get_mut("links").and_then(Value::as_object_mut);
+                for link in links.into_iter().flat_map(|l| l.values_mut()) {
+                    if let Some(map) = link.as_object_mut()
+                        && let Some(id) = map.remove("operation_id")
+                    {
+                        map.insert("operationId".into(), id);
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 pub async fn serve() -> Response {
-    let doc = serde_json::to_value(document()).unwrap_or(Value::Null);
-    ok(doc)
+    ok(json())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    #[test]
+    fn every_operation_is_described_enough_to_be_called() {
+        let doc = super::json();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                operations += 1;
+                let named = path.matches('{').count();
+                let params = op["parameters"].as_array().map_or(0, Vec::len);
+                assert_eq!(params, named, "{method} {path}: every path parameter is described");
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    assert!(p["schema"]["type"].is_string(), "{method} {path}: {p}");
+                }
+                let refusal = &op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(refusal, "#/components/schemas/Error", "{method} {path}");
+                if method == "post" || method == "put" {
+                    assert!(op["requestBody"]["content"].is_object(), "{method} {path}: its body is described");
+                }
+                for answer in op["responses"].as_object().unwrap().values() {
+                    assert_ne!(answer.get("links"), Some(&Value::Null), "{method} {path}");
+                }
+            }
+        }
+        assert_eq!(operations, super::endpoints().len());
+        let error = &doc["components"]["schemas"]["Error"];
+        assert_eq!(error["required"], serde_json::json!(["error"]), "{error}");
+        // A create links to its record, so calls can be chained.
+        let link = &doc["paths"]["/api/v2/tickets"]["post"]["responses"]["201"]["links"]["GET ticket"];
+        assert_eq!(link["operationId"], "GET /api/v2/tickets/{id}");
+        assert_eq!(link["parameters"]["id"], "$response.body#/ticket/id");
+    }
 }
