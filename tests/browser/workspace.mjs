@@ -65,6 +65,14 @@ for (const lang of languages) {
     assert.match(await page.locator(".comment.internal .badge").textContent(), new RegExp(lang.note));
     assert.equal(await page.locator(".comment.public strong").last().textContent(), "preciso de ajuda");
     await page.screenshot({ path: `${SCREENSHOTS}/ticket-${lang.locale}.png`, fullPage: true });
+    // The same ticket and its queue on a phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SCREENSHOTS}/ticket-${lang.locale}-phone.png`, fullPage: true });
+    await page.goto(`${BASE}/agent/views/${view.id}`);
+    await page.screenshot({ path: `${SCREENSHOTS}/view-${lang.locale}-phone.png`, fullPage: true });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "nothing wider than the phone");
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${BASE}/agent/tickets/${ticket.id}`);
     {
       // Preview a macro, apply it; then take the ticket, leave an internal note and submit as
       // pending — and the API shows exactly those changes.
@@ -268,6 +276,37 @@ try {
   failed++;
   console.log(`FAIL  live: ${e.stack || e}`);
 }
+// Deleting a group that a trigger names: the list that comes back names the trigger, linked, in
+// the reader's language (a desktop and a phone screenshot).
+try {
+  const group = (await api("POST", "/api/v2/groups", { group: { name: "Nível 2" } })).group;
+  const rule = (await api("POST", "/api/v2/triggers", { trigger: { title: "Encaminhar VIPs ao nível 2", all: [{ field: "current_tags", operator: "includes", value: "vip" }], actions: [{ field: "group_id", value: String(group.id) }] } })).trigger;
+  const context = await browser.newContext({ locale: "pt-BR", extraHTTPHeaders: { "Accept-Language": "pt-BR" } });
+  const page = await context.newPage();
+  await page.goto(BASE + "/login");
+  await page.locator("#email").fill(EMAIL);
+  await page.locator("#password").fill(PASSWORD);
+  await page.locator('form[action="/login"]').getByRole("button", { name: "Entrar", exact: true }).click();
+  await page.waitForURL("**/agent/**");
+  await page.goto(`${BASE}/admin/groups/${group.id}`);
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Excluir" }).click();
+  await page.waitForURL("**/admin/groups/" + group.id + "/delete");
+  const named = page.locator(".flash.warning a");
+  assert.equal(await named.count(), 1);
+  assert.equal(await named.textContent(), rule.title);
+  assert.equal(await named.getAttribute("href"), `/admin/triggers/${rule.id}`);
+  await page.screenshot({ path: `${SCREENSHOTS}/admin-group-deleted-pt-BR.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${SCREENSHOTS}/admin-group-deleted-pt-BR-phone.png`, fullPage: true });
+  await named.click();
+  await page.waitForURL(`**/admin/triggers/${rule.id}`);
+  console.log("PASS  admin pt-BR: deleting a group names the trigger it leaves pointing at nothing");
+  await context.close();
+} catch (e) {
+  failed++;
+  console.log(`FAIL  admin pt-BR: ${e.stack || e}`);
+}
 // A customer submits the web form and sees their own request, without the internal note, in
 // each language.
 const portalPeople = [
@@ -310,5 +349,5 @@ for (const c of portalPeople) {
   }
 }
 await browser.close();
-console.log(`browser: ${languages.length * 2 + 1 + portalPeople.length - failed} passed, ${failed} failed`);
+console.log(`browser: ${languages.length * 2 + 2 + portalPeople.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
