@@ -26,8 +26,23 @@ pub struct Attachment {
 const COLUMNS: &str = "id, upload_token, upload_expires_at, ticket_id, comment_id, file_name, content_type, size, \
                        inline, content_id, access_token, deleted, created_by, created_at";
 
-/// Stores a file and its bytes; its new id.
+/// Bytes one row of a file's content holds: a file is stored and sent a chunk at a time.
+pub const CHUNK: usize = 1024 * 1024;
+
+/// Stores a file and its bytes (already in memory: a mail's attachment); its new id.
 pub async fn insert(conn: &mut AnyConnection, a: &Attachment, content: &[u8]) -> Result<i64> {
+    let id = insert_row(conn, a).await?;
+    if content.is_empty() {
+        put_chunk(conn, id, 0, &[]).await?;
+    }
+    for (seq, part) in content.chunks(CHUNK).enumerate() {
+        put_chunk(conn, id, seq as i64, part).await?;
+    }
+    Ok(id)
+}
+
+/// Stores a file's row, without its bytes (see [`put_chunk`]); its new id.
+pub async fn insert_row(conn: &mut AnyConnection, a: &Attachment) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO attachments (upload_token, upload_expires_at, ticket_id, comment_id, file_name, content_type, \
          size, inline, content_id, access_token, deleted, created_by, created_at) \
@@ -47,12 +62,38 @@ pub async fn insert(conn: &mut AnyConnection, a: &Attachment, content: &[u8]) ->
     .bind(a.created_at)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO attachment_contents (attachment_id, content) VALUES ($1, $2)")
+    Ok(id)
+}
+
+/// Stores the `seq`th chunk of a file's bytes (at most [`CHUNK`]).
+pub async fn put_chunk(conn: &mut AnyConnection, id: i64, seq: i64, bytes: &[u8]) -> Result<()> {
+    sqlx::query("INSERT INTO attachment_chunks (attachment_id, seq, content) VALUES ($1, $2, $3)")
         .bind(id)
-        .bind(content)
+        .bind(seq)
+        .bind(bytes)
         .execute(conn)
         .await?;
-    Ok(id)
+    Ok(())
+}
+
+/// The `seq`th chunk of a file's bytes, if there is one.
+pub async fn chunk(conn: &mut AnyConnection, id: i64, seq: i64) -> Result<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT content FROM attachment_chunks WHERE attachment_id = $1 AND seq = $2")
+            .bind(id)
+            .bind(seq)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// How many chunks a file's bytes are in (0: its bytes are gone).
+pub async fn chunks(conn: &mut AnyConnection, id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM attachment_chunks WHERE attachment_id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    Ok(n)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Attachment>> {
@@ -121,12 +162,17 @@ pub async fn for_comments(conn: &mut AnyConnection, comment_ids: &[i64]) -> Resu
     Ok(q.query_as().fetch_all(conn).await?)
 }
 
+/// A file's bytes, whole (for what needs them in memory); `None` when they are gone.
 pub async fn content(conn: &mut AnyConnection, id: i64) -> Result<Option<Vec<u8>>> {
-    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT content FROM attachment_contents WHERE attachment_id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.map(|r| r.0))
+    let rows: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT content FROM attachment_chunks WHERE attachment_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().flat_map(|r| r.0).collect()))
 }
 
 /// Removes an upload's files that no comment took.
@@ -145,7 +191,7 @@ async fn delete_where(
     condition: (&str, &str),
     arg: impl Into<crate::sql::Arg> + Clone,
 ) -> Result<u64> {
-    let mut q = Sql::new("DELETE FROM attachment_contents WHERE attachment_id IN (SELECT id FROM attachments WHERE ");
+    let mut q = Sql::new("DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE ");
     q.push(condition.0).bind(arg.clone()).push(condition.1).push(")");
     q.query().execute(&mut *conn).await?;
     let mut q = Sql::new("DELETE FROM attachments WHERE ");
@@ -155,7 +201,7 @@ async fn delete_where(
 
 /// Redacts a file: its bytes are gone, its name says so, its row stays.
 pub async fn redact(conn: &mut AnyConnection, id: i64) -> Result<bool> {
-    sqlx::query("DELETE FROM attachment_contents WHERE attachment_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM attachment_chunks WHERE attachment_id = $1").bind(id).execute(&mut *conn).await?;
     let r = sqlx::query("UPDATE attachments SET deleted = 1, file_name = 'redacted.txt', content_type = 'text/plain', size = 0 WHERE id = $1")
         .bind(id)
         .execute(conn)

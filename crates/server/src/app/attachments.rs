@@ -99,6 +99,107 @@ pub async fn store_upload(
     Ok(token)
 }
 
+/// How much of a file [`sniff`] reads.
+const SNIFFED: usize = 8192;
+
+/// A file on its way in, written to a temporary file as it arrives, so that an upload is never
+/// held whole in memory; the temporary file goes when this does.
+pub struct Spooled {
+    path: std::path::PathBuf,
+    pub size: u64,
+    /// Its first bytes, to sniff its type from.
+    head: Vec<u8>,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Spooled {
+    /// Reads a body into a temporary file, a piece at a time: `TooLarge` as soon as it passes
+    /// `limit`, and a body that breaks off (or passes a limit of the server's) the same.
+    pub async fn read<B: AsRef<[u8]>, E>(
+        mut body: impl futures_util::Stream<Item = std::result::Result<B, E>> + Unpin,
+        limit: usize,
+    ) -> Result<Spooled> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let path = std::env::temp_dir().join(format!("frontdesk-upload-{}", random_token()));
+        let mut out = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| ApiError::Internal(format!("a temporary file for an upload: {e}")))?;
+        let mut file = Spooled { path, size: 0, head: Vec::new() };
+        while let Some(piece) = body.next().await {
+            let piece = piece.map_err(|_| ApiError::TooLarge(limit))?;
+            let piece = piece.as_ref();
+            file.size += piece.len() as u64;
+            if file.size > limit as u64 {
+                return Err(ApiError::TooLarge(limit));
+            }
+            if file.head.len() < SNIFFED {
+                file.head.extend_from_slice(&piece[..piece.len().min(SNIFFED - file.head.len())]);
+            }
+            out.write_all(piece).await.map_err(|e| ApiError::Internal(format!("writing an upload: {e}")))?;
+        }
+        out.flush().await.map_err(|e| ApiError::Internal(format!("writing an upload: {e}")))?;
+        Ok(file)
+    }
+
+    /// Stores it under an upload token (a new one unless `token` is given), a chunk at a time;
+    /// the token.
+    pub async fn store(
+        &self,
+        conn: &mut AnyConnection,
+        name: &str,
+        access_token: &str,
+        token: Option<&str>,
+        by: Option<i64>,
+        now: i64,
+    ) -> Result<String> {
+        use tokio::io::AsyncReadExt;
+        let token = token.map(str::to_string).unwrap_or_else(random_token);
+        let a = Attachment {
+            upload_token: Some(token.clone()),
+            upload_expires_at: Some(now + UPLOAD_LIFETIME_SECS),
+            file_name: safe_name(name),
+            content_type: sniff(&self.head),
+            size: self.size as i64,
+            access_token: access_token.to_string(),
+            created_by: by,
+            created_at: now,
+            ..Default::default()
+        };
+        let id = store::insert_row(conn, &a).await?;
+        let mut input = tokio::fs::File::open(&self.path)
+            .await
+            .map_err(|e| ApiError::Internal(format!("reading an upload back: {e}")))?;
+        let mut buf = vec![0u8; store::CHUNK];
+        for seq in 0.. {
+            let mut filled = 0;
+            while filled < buf.len() {
+                let n = input
+                    .read(&mut buf[filled..])
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("reading an upload back: {e}")))?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 && seq > 0 {
+                break;
+            }
+            store::put_chunk(conn, id, seq, &buf[..filled]).await?;
+            if filled < buf.len() {
+                break;
+            }
+        }
+        Ok(token)
+    }
+}
+
 /// Checks that every upload token names files waiting for a comment.
 pub async fn check_uploads(conn: &mut AnyConnection, tokens: &[String], now: i64) -> Result<()> {
     for t in tokens {
@@ -117,4 +218,19 @@ pub async fn check_uploads(conn: &mut AnyConnection, tokens: &[String], now: i64
 pub fn content_url(base: &str, a: &Attachment) -> String {
     let name: String = form_urlencoded::byte_serialize(a.file_name.as_bytes()).collect();
     format!("{base}/attachments/token/{}/?name={name}", a.access_token)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_spooled_upload_stops_at_its_limit_and_leaves_no_file_behind() {
+        let pieces = |n: usize| futures_util::stream::iter((0..n).map(|_| Ok::<_, std::io::Error>(vec![7u8; 1000])));
+        let file = super::Spooled::read(pieces(5), 5000).await.unwrap();
+        assert_eq!(file.size, 5000);
+        let path = file.path.clone();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 5000);
+        drop(file);
+        assert!(!path.exists(), "the temporary file goes with it");
+        assert!(matches!(super::Spooled::read(pieces(6), 5000).await, Err(crate::error::ApiError::TooLarge(5000))));
+    }
 }

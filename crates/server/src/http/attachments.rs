@@ -14,7 +14,7 @@ use frontdesk_store::attachments::{self as store, Attachment};
 use super::extract::{Base, Params, path_id};
 use super::{Endpoint, created, ep, no_content, ok};
 use crate::State;
-use crate::app::attachments::{self as app, NewFile};
+use crate::app::attachments as app;
 use crate::app::in_tx;
 use crate::auth::Actor;
 use crate::clock::iso;
@@ -104,10 +104,10 @@ async fn upload(
         Ok(permit) => permit.map_err(|e| ApiError::Internal(e.to_string()))?,
         Err(_) => return Err(ApiError::RateLimited { retry_after: UPLOAD_WAIT.as_secs() }),
     };
-    let read = tokio::time::timeout(UPLOAD_READ, axum::body::to_bytes(body, limit)).await;
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return Err(ApiError::TooLarge(limit)),
+    // Written to a temporary file as it arrives: never held whole in memory.
+    let read = tokio::time::timeout(UPLOAD_READ, app::Spooled::read(body.into_data_stream(), limit)).await;
+    let file = match read {
+        Ok(read) => read?,
         Err(_) => {
             return Err(ApiError::BadRequest(format!(
                 "the upload took longer than {} s to arrive",
@@ -115,18 +115,17 @@ async fn upload(
             )));
         }
     };
-    if bytes.is_empty() {
+    if file.size == 0 {
         return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty"));
     }
-    let file = NewFile::new(name, bytes.to_vec());
-    drop(bytes);
+    let access_token = app::random_token();
     let quota = state.config.upload_quota;
     let given = params.get("token").map(str::to_string).filter(|t| !t.is_empty());
     let (token, files) = in_tx(&state, async |tx| {
         store::delete_expired(tx, now).await?;
         if !actor.is_admin() {
             let used = store::bytes_uploaded_since(tx, actor.id(), now - 86_400).await?;
-            if used as u64 + file.bytes.len() as u64 > quota {
+            if used as u64 + file.size > quota {
                 return Err(ApiError::QuotaReached { quota });
             }
         }
@@ -140,14 +139,14 @@ async fn upload(
                 ));
             }
         }
-        let token = app::store_upload(tx, std::slice::from_ref(&file), given.as_deref(), Some(actor.id()), now).await?;
+        let token = file.store(tx, name, &access_token, given.as_deref(), Some(actor.id()), now).await?;
         let files = store::pending(tx, &token, now).await?;
         Ok((token, files))
     })
     .await?;
     let expires = files.iter().filter_map(|a| a.upload_expires_at).max().unwrap_or(now);
     let list: Vec<Value> = files.iter().map(|a| attachment_json(&base, a)).collect();
-    let this = files.iter().find(|a| a.access_token == file.access_token).map(|a| attachment_json(&base, a));
+    let this = files.iter().find(|a| a.access_token == access_token).map(|a| attachment_json(&base, a));
     let body = json!({"upload": {"token": token, "expires_at": iso(expires), "attachments": list, "attachment": this}});
     Ok(created(body, &base.url(&format!("/api/v2/uploads/{token}.json"))))
 }
@@ -220,9 +219,34 @@ async fn redact(
 async fn content(AxState(state): AxState<State>, Path(token): Path<String>) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let a = store::by_access_token(&mut conn, &token).await?.filter(|a| a.deleted == 0).ok_or(ApiError::NotFound)?;
-    let bytes = store::content(&mut conn, a.id).await?.ok_or(ApiError::NotFound)?;
+    let chunks = store::chunks(&mut conn, a.id).await?;
+    if chunks == 0 {
+        return Err(ApiError::NotFound);
+    }
     drop(conn);
-    let mut r = (StatusCode::OK, bytes).into_response();
+    // Sent a chunk at a time, each read when the client is ready for it.
+    let id = a.id;
+    let pieces = futures_util::stream::unfold(0i64, move |seq| {
+        let state = state.clone();
+        async move {
+            if seq >= chunks {
+                return None;
+            }
+            let read = async {
+                let mut conn = state.db.read().await?;
+                Ok::<_, ApiError>(store::chunk(&mut conn, id, seq).await?)
+            };
+            match read.await {
+                Ok(Some(bytes)) => Some((Ok(axum::body::Bytes::from(bytes)), seq + 1)),
+                Ok(None) => Some((Err(std::io::Error::other(format!("file {id} lost a chunk"))), chunks)),
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), chunks)),
+            }
+        }
+    });
+    let mut r = (StatusCode::OK, Body::from_stream(pieces)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&a.size.to_string()) {
+        r.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
     let h = r.headers_mut();
     // A type a browser would run (a page, an SVG, a script) is sent as opaque bytes.
     let active = ["html", "xml", "svg", "javascript", "ecmascript"].iter().any(|k| a.content_type.contains(k));

@@ -105,7 +105,7 @@ async fn files_are_uploaded_taken_by_a_comment_and_served_as_downloads() {
     assert_eq!(r.body["attachment"]["deleted"], true);
     assert_eq!(r.body["attachment"]["file_name"], "redacted.txt");
     assert_eq!(reqwest::get(pdf_url).await.unwrap().status(), 404);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM attachment_contents WHERE attachment_id = {att}")).await, 0);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM attachment_chunks WHERE attachment_id = {att}")).await, 0);
 
     // An upload no comment took can be deleted; then it cannot be used.
     let r = upload(&app, "filename=a.txt", "text/plain", b"hello").await;
@@ -116,4 +116,24 @@ async fn files_are_uploaded_taken_by_a_comment_and_served_as_downloads() {
         .put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "x", "uploads": [token]}}}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_large_file_is_stored_and_sent_a_chunk_at_a_time_byte_for_byte() {
+    let app = TestApp::spawn().await;
+    // 3.5 MiB of bytes that are not all alike, so a chunk out of place would show.
+    let size = 3 * 1024 * 1024 + 512 * 1024;
+    let bytes: Vec<u8> = (0..size).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let r = upload(&app, "filename=dump.bin", "application/octet-stream", &bytes).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let a = &r.body["upload"]["attachment"];
+    assert_eq!(a["size"], size as i64);
+    let id = a["id"].as_i64().unwrap();
+    let rows = format!("SELECT COUNT(*) FROM attachment_chunks WHERE attachment_id = {id}");
+    assert_eq!(app.count(&rows).await, 4, "three whole chunks of 1 MiB and a half one");
+    let got = reqwest::get(a["content_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.content_length(), Some(size as u64));
+    let back = got.bytes().await.unwrap();
+    assert!(back.as_ref() == bytes.as_slice(), "the same bytes, in order");
 }
