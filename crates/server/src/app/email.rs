@@ -717,23 +717,6 @@ pub async fn refuse_unread(state: &crate::AppState, size: usize, limit: usize, w
     super::in_tx(state, async |tx| refused_unread(tx, size, limit, why, now).await).await
 }
 
-/// Takes in a message in its own transaction. When the same message raced in through another
-/// address, this transaction rolls back (with the ticket it made) and the message is taken in
-/// again, now as already seen: one message makes one ticket.
-///
-/// Before any transaction, the sender is checked (SPF with the connection's `envelope` where
-/// there is one, DKIM, DMARC); the verdict is recorded with the message and decides whether it
-/// is taken as from the person it names.
-pub async fn take_in(
-    state: &crate::AppState,
-    raw: &[u8],
-    to: &[String],
-    envelope: Option<&crate::sender_auth::Envelope>,
-) -> Result<Outcome> {
-    let parsed = checked(state, raw, envelope).await;
-    take_in_checked(state, raw, parsed.as_ref(), to).await
-}
-
 /// The message parsed, with its sender checks' verdict.
 async fn checked(
     state: &crate::AppState,
@@ -770,10 +753,18 @@ pub const KEPT_NOTICE_JOB: &str = "email.kept_notice";
 /// How long a kept message waits before it is first tried again.
 const RETRY_AFTER_MS: i64 = 60_000;
 
-/// [`take_in`], and when that fails (a store that refuses the write, a bug), the message is not
-/// lost and does not block the mailbox it came from: it is kept as `failed` with the reason,
-/// tried again by a job with backoff, and every admin is told by mail. `Err` only when even
-/// keeping it failed, so the sender (or the mailbox) keeps it and offers it again.
+/// Takes in a message in its own transaction. When the same message raced in through another
+/// address, this transaction rolls back (with the ticket it made) and the message is taken in
+/// again, now as already seen: one message makes one ticket.
+///
+/// Before any transaction, the sender is checked (SPF with the connection's `envelope` where
+/// there is one, DKIM, DMARC); the verdict is recorded with the message and decides whether it
+/// is taken as from the person it names.
+///
+/// When taking it in fails (a store that refuses the write, a bug), the message is not lost and
+/// does not block the mailbox it came from: it is kept as `failed` with the reason, tried again
+/// by a job with backoff, and every admin is told by mail. `Err` only when even keeping it
+/// failed, so the sender (or the mailbox) keeps it and offers it again.
 pub async fn take_in_or_keep(
     state: &crate::AppState,
     raw: &[u8],

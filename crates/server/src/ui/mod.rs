@@ -145,122 +145,79 @@ pub async fn not_found(state: &State, headers: &axum::http::HeaderMap) -> axum::
     pages::error_page(state, headers, axum::http::StatusCode::NOT_FOUND, "not-found").await
 }
 
-/// Who may reach each page: `(methods, route pattern, access)`, as the API's table
-/// (`http::policy`) says it for the API. The handlers check it (a page answers an anonymous
-/// caller with the sign-in page and anyone else below the entry with 403); the authorization
-/// matrix calls every page as every kind of caller against this table, and the router refuses to
-/// build with a page missing from it.
-pub const PAGES: &[(&str, &str, Access)] = &[
-    ("GET", "/", Public),
-    ("GET POST", "/login", Public),
-    ("POST", "/logout", Public),
-    // Only while no admin exists.
-    ("GET POST", "/setup", Public),
-    ("GET", "/agent", Staff),
-    ("GET", "/agent/views/{id}", Staff),
-    ("GET", "/agent/search", Staff),
-    ("POST", "/agent/bulk", Staff),
-    ("GET", "/agent/jobs/{id}", Staff),
-    ("GET", "/agent/live", Staff),
-    ("POST", "/agent/markdown", Staff),
-    ("GET POST", "/agent/tickets/new", Staff),
-    ("GET", "/agent/users/{id}", Staff),
-    ("GET", "/agent/organizations/{id}", Staff),
-    ("GET POST", "/agent/tickets/{id}", Staff),
-    ("GET", "/agent/tickets/{id}/history", Staff),
-    ("POST", "/agent/tickets/{id}/macro", Staff),
-    ("POST", "/agent/tickets/{id}/presence", Staff),
-    ("POST", "/agent/tickets/{id}/leave", Staff),
-    ("GET POST", "/agent/campaigns", Campaigns),
-    ("GET", "/agent/campaigns/new", Campaigns),
-    ("POST", "/agent/campaigns/preview", Campaigns),
-    ("GET", "/agent/campaigns/{id}", Campaigns),
-    ("POST", "/agent/campaigns/{id}/pause", Campaigns),
-    ("POST", "/agent/campaigns/{id}/resume", Campaigns),
-    ("GET", "/agent/campaigns/{id}/{file}", Campaigns),
-    ("GET", "/admin", Admin),
-    ("GET POST", "/admin/settings", Admin),
-    ("GET", "/admin/{slug}", Admin),
-    ("GET POST", "/admin/{slug}/{id}", Admin),
-    ("POST", "/admin/{slug}/{id}/delete", Admin),
-    ("POST", "/admin/users/{id}/identities", Admin),
-    ("POST", "/admin/users/{id}/password-link", Admin),
-    // One-time links: the secret decides.
-    ("GET POST", "/reset/{secret}", Public),
-    ("POST", "/login/link", Public),
-    ("GET POST", "/signin/{secret}", Public),
-    ("GET POST", "/unsubscribe/{secret}", Public),
-    ("GET POST", "/verify/{secret}", Public),
-    // A customer's own requests (staff are sent to the workspace).
-    ("GET", "/portal", SignedIn),
-    ("POST", "/portal/requests", SignedIn),
-    ("GET POST", "/portal/requests/{id}", SignedIn),
-    ("GET", "/assets/app.css", Public),
-    ("GET", "/assets/app.js", Public),
-];
+/// A page route: who may reach it (as the API's `http::policy` says it for the API), and its
+/// handlers, which check it (a page answers an anonymous caller with the sign-in page and anyone
+/// else below the entry with 403). The authorization matrix calls every page as every kind of
+/// caller against this one table.
+struct Page {
+    methods: &'static str,
+    path: &'static str,
+    access: Access,
+    handlers: MethodRouter<State>,
+}
 
-/// Every page route with its handlers.
-fn page_routes() -> Vec<(&'static str, MethodRouter<State>)> {
+fn page(methods: &'static str, path: &'static str, access: Access, handlers: MethodRouter<State>) -> Page {
+    Page { methods, path, access, handlers }
+}
+
+fn page_table() -> Vec<Page> {
     vec![
-        ("/", get(pages::home)),
-        ("/login", get(pages::login_form).post(pages::login)),
-        ("/logout", post(pages::logout)),
-        ("/setup", get(pages::setup_form).post(pages::setup)),
-        ("/agent", get(pages::agent_home)),
-        ("/agent/views/{id}", get(lists::view_page)),
-        ("/agent/search", get(lists::search_page)),
-        ("/agent/bulk", post(lists::bulk)),
-        ("/agent/jobs/{id}", get(lists::job_page)),
-        ("/agent/live", get(live::counts)),
-        ("/agent/markdown", post(live::markdown)),
-        ("/agent/tickets/new", get(people::new_ticket_form).post(people::create_ticket)),
-        ("/agent/users/{id}", get(people::user_page)),
-        ("/agent/organizations/{id}", get(people::organization_page)),
-        ("/agent/tickets/{id}", get(ticket::page).post(ticket::submit)),
-        ("/agent/tickets/{id}/history", get(ticket::history)),
-        ("/agent/tickets/{id}/macro", post(ticket::apply_macro)),
-        ("/agent/tickets/{id}/presence", post(live::beat)),
-        ("/agent/tickets/{id}/leave", post(live::leave)),
-        ("/agent/campaigns", get(campaigns::list).post(campaigns::send)),
-        ("/agent/campaigns/new", get(campaigns::new)),
-        ("/agent/campaigns/preview", post(campaigns::preview)),
-        ("/agent/campaigns/{id}", get(campaigns::show)),
-        ("/agent/campaigns/{id}/pause", post(campaigns::pause)),
-        ("/agent/campaigns/{id}/resume", post(campaigns::resume)),
-        ("/agent/campaigns/{id}/{file}", get(campaigns::download)),
-        ("/admin", get(admin::home)),
-        ("/admin/settings", get(admin::settings).post(admin::save_settings)),
-        ("/admin/{slug}", get(admin::list)),
-        ("/admin/{slug}/{id}", get(admin::edit).post(admin::save)),
-        ("/admin/{slug}/{id}/delete", post(admin::remove)),
-        ("/admin/users/{id}/identities", post(admin::add_identity)),
-        ("/admin/users/{id}/password-link", post(admin::password_link)),
-        ("/reset/{secret}", get(reset::form).post(reset::set)),
-        ("/login/link", post(reset::request_link)),
-        ("/signin/{secret}", get(reset::sign_in_form).post(reset::sign_in)),
-        ("/unsubscribe/{secret}", get(reset::unsubscribe_form).post(reset::unsubscribe)),
-        ("/verify/{secret}", get(reset::verify_form).post(reset::verify)),
-        ("/portal", get(portal::requests)),
-        ("/portal/requests", post(portal::create)),
-        ("/portal/requests/{id}", get(portal::request).post(portal::reply)),
-        ("/assets/app.css", get(|| asset(STYLESHEET, "text/css; charset=utf-8"))),
-        ("/assets/app.js", get(|| asset(SCRIPT, "text/javascript; charset=utf-8"))),
+        page("GET", "/", Public, get(pages::home)),
+        page("GET POST", "/login", Public, get(pages::login_form).post(pages::login)),
+        page("POST", "/logout", Public, post(pages::logout)),
+        // Only while no admin exists.
+        page("GET POST", "/setup", Public, get(pages::setup_form).post(pages::setup)),
+        page("GET", "/agent", Staff, get(pages::agent_home)),
+        page("GET", "/agent/views/{id}", Staff, get(lists::view_page)),
+        page("GET", "/agent/search", Staff, get(lists::search_page)),
+        page("POST", "/agent/bulk", Staff, post(lists::bulk)),
+        page("GET", "/agent/jobs/{id}", Staff, get(lists::job_page)),
+        page("GET", "/agent/live", Staff, get(live::counts)),
+        page("POST", "/agent/markdown", Staff, post(live::markdown)),
+        page("GET POST", "/agent/tickets/new", Staff, get(people::new_ticket_form).post(people::create_ticket)),
+        page("GET", "/agent/users/{id}", Staff, get(people::user_page)),
+        page("GET", "/agent/organizations/{id}", Staff, get(people::organization_page)),
+        page("GET POST", "/agent/tickets/{id}", Staff, get(ticket::page).post(ticket::submit)),
+        page("GET", "/agent/tickets/{id}/history", Staff, get(ticket::history)),
+        page("POST", "/agent/tickets/{id}/macro", Staff, post(ticket::apply_macro)),
+        page("POST", "/agent/tickets/{id}/presence", Staff, post(live::beat)),
+        page("POST", "/agent/tickets/{id}/leave", Staff, post(live::leave)),
+        page("GET POST", "/agent/campaigns", Campaigns, get(campaigns::list).post(campaigns::send)),
+        page("GET", "/agent/campaigns/new", Campaigns, get(campaigns::new)),
+        page("POST", "/agent/campaigns/preview", Campaigns, post(campaigns::preview)),
+        page("GET", "/agent/campaigns/{id}", Campaigns, get(campaigns::show)),
+        page("POST", "/agent/campaigns/{id}/pause", Campaigns, post(campaigns::pause)),
+        page("POST", "/agent/campaigns/{id}/resume", Campaigns, post(campaigns::resume)),
+        page("GET", "/agent/campaigns/{id}/{file}", Campaigns, get(campaigns::download)),
+        page("GET", "/admin", Admin, get(admin::home)),
+        page("GET POST", "/admin/settings", Admin, get(admin::settings).post(admin::save_settings)),
+        page("GET", "/admin/{slug}", Admin, get(admin::list)),
+        page("GET POST", "/admin/{slug}/{id}", Admin, get(admin::edit).post(admin::save)),
+        page("POST", "/admin/{slug}/{id}/delete", Admin, post(admin::remove)),
+        page("POST", "/admin/users/{id}/identities", Admin, post(admin::add_identity)),
+        page("POST", "/admin/users/{id}/password-link", Admin, post(admin::password_link)),
+        // One-time links: the secret decides.
+        page("GET POST", "/reset/{secret}", Public, get(reset::form).post(reset::set)),
+        page("POST", "/login/link", Public, post(reset::request_link)),
+        page("GET POST", "/signin/{secret}", Public, get(reset::sign_in_form).post(reset::sign_in)),
+        page("GET POST", "/unsubscribe/{secret}", Public, get(reset::unsubscribe_form).post(reset::unsubscribe)),
+        page("GET POST", "/verify/{secret}", Public, get(reset::verify_form).post(reset::verify)),
+        // A customer's own requests (staff are sent to the workspace).
+        page("GET", "/portal", SignedIn, get(portal::requests)),
+        page("POST", "/portal/requests", SignedIn, post(portal::create)),
+        page("GET POST", "/portal/requests/{id}", SignedIn, get(portal::request).post(portal::reply)),
+        page("GET", "/assets/app.css", Public, get(|| asset(STYLESHEET, "text/css; charset=utf-8"))),
+        page("GET", "/assets/app.js", Public, get(|| asset(SCRIPT, "text/javascript; charset=utf-8"))),
     ]
 }
 
-/// The entry of [`PAGES`] for a page route, if there is one.
-pub fn page_access(method: &str, pattern: &str) -> Option<Access> {
-    PAGES
-        .iter()
-        .find(|(methods, p, _)| *p == pattern && methods.split(' ').any(|m| m == method))
-        .map(|(_, _, access)| *access)
+/// `(methods, route pattern, access)` of every page.
+pub fn pages() -> Vec<(&'static str, &'static str, Access)> {
+    page_table().into_iter().map(|p| (p.methods, p.path, p.access)).collect()
 }
 
 pub fn routes() -> Router<State> {
-    page_routes().into_iter().fold(Router::new(), |r, (path, handlers)| {
-        assert!(PAGES.iter().any(|(_, p, _)| *p == path), "the page {path} has no entry in ui::PAGES");
-        r.route(path, handlers)
-    })
+    page_table().into_iter().fold(Router::new(), |r, p| r.route(p.path, p.handlers))
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -328,17 +285,4 @@ pub fn local_time(ts: i64, tz: &str) -> (String, String) {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
     let t = jiff::Timestamp::from_second(ts).unwrap_or_default();
     (t.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string(), crate::clock::iso(ts))
-}
-
-#[cfg(test)]
-mod page_policy_tests {
-    #[test]
-    fn every_page_has_an_entry_and_every_entry_a_page() {
-        let routes: Vec<&str> = super::page_routes().into_iter().map(|(p, _)| p).collect();
-        for (_, p, _) in super::PAGES {
-            assert!(routes.contains(p), "ui::PAGES names {p}, which no route serves");
-        }
-        // Building the router checks the other direction.
-        let _ = super::routes();
-    }
 }

@@ -163,9 +163,9 @@ async fn every_page_refuses_every_caller_below_its_policy() {
         (Caller::Admin, Some("ada@example.com")),
     ];
     // Signing out ends the caller's session: it goes last.
-    let mut pages: Vec<(&str, &str, Access)> = frontdesk_server::ui::PAGES
-        .iter()
-        .flat_map(|(methods, path, access)| methods.split(' ').map(move |m| (m, *path, *access)))
+    let mut pages: Vec<(&str, &str, Access)> = frontdesk_server::ui::pages()
+        .into_iter()
+        .flat_map(|(methods, path, access)| methods.split(' ').map(move |m| (m, path, access)))
         .collect();
     pages.sort_by_key(|(_, path, _)| *path == "/logout");
     let (mut calls, mut unexpected, mut server_errors) = (0, 0, 0);
