@@ -744,6 +744,14 @@ async fn a_struggling_smtp_server_gets_the_reply_again_later_and_it_is_sent_once
     }
     let mail = crate::helpers::nth_mail(&sent, 0).await;
     assert!(mail.contains("Pode reiniciar?"), "{mail}");
+    // The job completes in its own commit just after the relay took the mail.
+    let completed = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.reply' AND state = 'completed'";
+    for _ in 0..200 {
+        if app.count(completed).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let done = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.reply' AND state = 'completed' AND attempts = 3";
     assert_eq!(app.count(done).await, 1, "two refusals, then sent");
     app.clock.advance_secs(3600);
