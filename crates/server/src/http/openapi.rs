@@ -50,6 +50,236 @@ fn method(m: &axum::http::Method) -> HttpMethod {
     }
 }
 
+// --- Request bodies: what the main records' creates and updates take ---------------------
+
+/// A ticket as a create takes it; an update takes the same fields, each optional.
+#[derive(utoipa::ToSchema)]
+#[schema(as = TicketInput, example = json!({"subject": "A impressora não imprime", "comment": {"body": "Olá, a impressora do 2º andar parou.", "public": true}, "priority": "high", "type": "incident", "tags": ["printer"], "requester": {"name": "João Silva", "email": "joao@example.com"}}))]
+#[allow(dead_code)]
+struct TicketBody {
+    #[schema(max_length = 1000)]
+    subject: Option<String>,
+    comment: Option<CommentBody>,
+    /// The first comment's text, when `comment` is not given.
+    #[schema(max_length = 65535)]
+    description: Option<String>,
+    #[schema(minimum = 1)]
+    requester_id: Option<i64>,
+    /// A requester found or created by address.
+    requester: Option<RequesterBody>,
+    #[schema(minimum = 1)]
+    submitter_id: Option<i64>,
+    #[schema(minimum = 1)]
+    assignee_id: Option<i64>,
+    #[schema(minimum = 1)]
+    group_id: Option<i64>,
+    #[schema(minimum = 1)]
+    organization_id: Option<i64>,
+    priority: Option<PriorityName>,
+    #[schema(rename = "type")]
+    kind: Option<TypeName>,
+    status: Option<StatusName>,
+    #[schema(minimum = 1)]
+    custom_status_id: Option<i64>,
+    tags: Option<Vec<String>>,
+    additional_tags: Option<Vec<String>>,
+    remove_tags: Option<Vec<String>>,
+    #[schema(max_length = 255)]
+    external_id: Option<String>,
+    #[schema(format = DateTime)]
+    due_at: Option<String>,
+    collaborator_ids: Option<Vec<i64>>,
+    email_cc_ids: Option<Vec<i64>>,
+    follower_ids: Option<Vec<i64>>,
+    custom_fields: Option<Vec<FieldValue>>,
+    /// With `updated_stamp`: refuse the update (409) when the ticket changed meanwhile.
+    safe_update: Option<bool>,
+    updated_stamp: Option<String>,
+}
+
+/// A comment: its text (Markdown in `body`, or HTML in `html_body`), public or an internal note,
+/// and the upload tokens whose files it takes.
+#[derive(utoipa::ToSchema)]
+#[schema(as = CommentInput)]
+#[allow(dead_code)]
+struct CommentBody {
+    #[schema(max_length = 65535)]
+    body: Option<String>,
+    #[schema(max_length = 65535)]
+    html_body: Option<String>,
+    public: Option<bool>,
+    #[schema(minimum = 1)]
+    author_id: Option<i64>,
+    #[schema(max_items = 100)]
+    uploads: Option<Vec<String>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(as = RequesterInput)]
+#[allow(dead_code)]
+struct RequesterBody {
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+    #[schema(max_length = 255)]
+    name: Option<String>,
+    locale: Option<String>,
+}
+
+/// A custom field's value: text, a number, a checkbox, a date, an option's value, or a list.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct FieldValue {
+    #[schema(minimum = 1)]
+    id: i64,
+    #[schema(value_type = Object)]
+    value: serde_json::Value,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum PriorityName {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum TypeName {
+    Question,
+    Incident,
+    Problem,
+    Task,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum StatusName {
+    New,
+    Open,
+    Pending,
+    Hold,
+    Solved,
+    Closed,
+}
+
+/// A user as a create takes it; an update takes the same fields, each optional.
+#[derive(utoipa::ToSchema)]
+#[schema(as = UserInput, example = json!({"name": "Maria Souza", "email": "maria@example.com", "role": "end-user", "tags": ["vip"], "locale": "pt-BR"}))]
+#[allow(dead_code)]
+struct UserBody {
+    #[schema(max_length = 255)]
+    name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
+    email: Option<String>,
+    role: Option<RoleName>,
+    #[schema(max_length = 64)]
+    phone: Option<String>,
+    #[schema(minimum = 1)]
+    organization_id: Option<i64>,
+    #[schema(minimum = 1)]
+    default_group_id: Option<i64>,
+    locale: Option<String>,
+    time_zone: Option<String>,
+    tags: Option<Vec<String>>,
+    #[schema(max_length = 65535)]
+    notes: Option<String>,
+    #[schema(max_length = 65535)]
+    details: Option<String>,
+    #[schema(max_length = 255)]
+    external_id: Option<String>,
+    #[schema(max_length = 255)]
+    alias: Option<String>,
+    #[schema(max_length = 65535)]
+    signature: Option<String>,
+    verified: Option<bool>,
+    suspended: Option<bool>,
+    #[schema(max_length = 1024)]
+    password: Option<String>,
+    /// Custom field values by key.
+    #[schema(value_type = Object)]
+    user_fields: Option<serde_json::Value>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+enum RoleName {
+    #[schema(rename = "end-user")]
+    EndUser,
+    #[schema(rename = "agent")]
+    Agent,
+    #[schema(rename = "admin")]
+    Admin,
+}
+
+/// An organization as a create takes it; an update takes the same fields, each optional.
+#[derive(utoipa::ToSchema)]
+#[schema(as = OrganizationInput, example = json!({"name": "Petipet", "domain_names": ["petipet.com.br"], "tags": ["gold"]}))]
+#[allow(dead_code)]
+struct OrganizationBody {
+    #[schema(max_length = 255)]
+    name: Option<String>,
+    domain_names: Option<Vec<String>>,
+    #[schema(max_length = 65535)]
+    details: Option<String>,
+    #[schema(max_length = 65535)]
+    notes: Option<String>,
+    #[schema(max_length = 255)]
+    external_id: Option<String>,
+    #[schema(minimum = 1)]
+    group_id: Option<i64>,
+    shared_tickets: Option<bool>,
+    shared_comments: Option<bool>,
+    tags: Option<Vec<String>>,
+    /// Custom field values by key.
+    #[schema(value_type = Object)]
+    organization_fields: Option<serde_json::Value>,
+}
+
+/// The request body of an operation whose body is one of the records above: `(root key, schema
+/// name, a list of them?)`.
+fn record_body(method: &axum::http::Method, path: &str) -> Option<(&'static str, &'static str, bool)> {
+    use axum::http::Method as M;
+    Some(match (method, path) {
+        (&M::POST, "/api/v2/tickets") | (&M::PUT, "/api/v2/tickets/{id}") => ("ticket", "TicketInput", false),
+        (&M::POST, "/api/v2/tickets/create_many") => ("tickets", "TicketInput", true),
+        (&M::POST, "/api/v2/users") | (&M::PUT, "/api/v2/users/{id}") => ("user", "UserInput", false),
+        (&M::POST, "/api/v2/users/create_or_update") => ("user", "UserInput", false),
+        (&M::POST, "/api/v2/users/create_many") => ("users", "UserInput", true),
+        (&M::POST, "/api/v2/organizations") | (&M::PUT, "/api/v2/organizations/{id}") => {
+            ("organization", "OrganizationInput", false)
+        }
+        (&M::POST, "/api/v2/organizations/create_many") => ("organizations", "OrganizationInput", true),
+        _ => return None,
+    })
+}
+
+/// `{root: record}` or `{root: [record]}`, the record's schema by name. A new ticket needs its
+/// first comment (or its `description`; the document asks for a comment with a body).
+fn wrapped(root: &str, schema: &str, many: bool, new_ticket: bool) -> RefOr<Schema> {
+    let reference = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(schema));
+    let one = if new_ticket {
+        let body = ObjectBuilder::new().schema_type(Type::String).min_length(Some(1));
+        let comment = ObjectBuilder::new().schema_type(Type::Object).property("body", body).required("body");
+        let first = ObjectBuilder::new().property("comment", comment).required("comment");
+        RefOr::T(Schema::AllOf(utoipa::openapi::schema::AllOfBuilder::new().item(reference).item(first).build()))
+    } else {
+        reference
+    };
+    let value: RefOr<Schema> = if many {
+        RefOr::T(Schema::Array(utoipa::openapi::schema::ArrayBuilder::new().items(one).min_items(Some(1)).build()))
+    } else {
+        one
+    };
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new().schema_type(Type::Object).property(root, value).required(root).build(),
+    ))
+}
+
 /// What an answer of an operation is (`method` GET), or what its request body is (POST): the
 /// media type and its schema.
 fn media(path: &str, method: &axum::http::Method) -> (&'static str, Option<RefOr<Schema>>) {
@@ -189,8 +419,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
         }
         if matches!(e.method, axum::http::Method::POST | axum::http::Method::PUT) {
             let (kind, schema) = media(e.path, &axum::http::Method::POST);
-            let body = match e.path {
-                "/api/v2/inbound_email" | "/api/v2/uploads" => ContentBuilder::new().schema(schema).build(),
+            let body = match (e.path, record_body(&e.method, e.path)) {
+                ("/api/v2/inbound_email" | "/api/v2/uploads", _) => ContentBuilder::new().schema(schema).build(),
+                (_, Some((root, name, many))) => {
+                    let new_ticket = e.method == axum::http::Method::POST && name == "TicketInput";
+                    ContentBuilder::new().schema(Some(wrapped(root, name, many, new_ticket))).build()
+                }
                 _ => ContentBuilder::new()
                     .schema(Some(RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))))
                     .build(),
@@ -199,7 +433,20 @@ pub fn document() -> utoipa::openapi::OpenApi {
         }
         paths = paths.path(e.path, PathItem::new(method(&e.method), op.build()));
     }
-    let components = ComponentsBuilder::new().schema_from::<ErrorBody>().schema_from::<FieldProblem>().build();
+    let components = ComponentsBuilder::new()
+        .schema_from::<ErrorBody>()
+        .schema_from::<FieldProblem>()
+        .schema_from::<TicketBody>()
+        .schema_from::<CommentBody>()
+        .schema_from::<RequesterBody>()
+        .schema_from::<FieldValue>()
+        .schema_from::<PriorityName>()
+        .schema_from::<TypeName>()
+        .schema_from::<StatusName>()
+        .schema_from::<UserBody>()
+        .schema_from::<RoleName>()
+        .schema_from::<OrganizationBody>()
+        .build();
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -270,6 +517,18 @@ mod tests {
         assert_eq!(operations, super::endpoints().len());
         let error = &doc["components"]["schemas"]["Error"];
         assert_eq!(error["required"], serde_json::json!(["error"]), "{error}");
+        // The main records' bodies are described field by field.
+        let body = &doc["paths"]["/api/v2/tickets/{id}"]["put"]["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(body["properties"]["ticket"]["$ref"], "#/components/schemas/TicketInput", "{body}");
+        let body = &doc["paths"]["/api/v2/tickets"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(body["properties"]["ticket"]["allOf"][1]["required"], serde_json::json!(["comment"]), "{body}");
+        let ticket = &doc["components"]["schemas"]["TicketInput"]["properties"];
+        assert!(
+            ticket["priority"].is_object() && ticket["type"].is_object() && ticket["comment"].is_object(),
+            "{ticket}"
+        );
+        let roles = &doc["components"]["schemas"]["RoleName"]["enum"];
+        assert_eq!(roles, &serde_json::json!(["end-user", "agent", "admin"]));
         // A create links to its record, so calls can be chained.
         let link = &doc["paths"]["/api/v2/tickets"]["post"]["responses"]["201"]["links"]["GET ticket"];
         assert_eq!(link["operationId"], "GET /api/v2/tickets/{id}");
