@@ -28,26 +28,12 @@ if [[ ! -x "$CACHE/venv/bin/st" ]] || [[ "$("$CACHE/venv/bin/st" --version 2>/de
   "$CACHE/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
 
-DATA=$(mktemp -d /tmp/frontdesk-schemathesis.XXXXXX)
-PID=
-cleanup() {
-  [[ -z "$PID" ]] || { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
-unset DATABASE_URL
-fd() { "$BIN" --data-dir "$DATA" "$@"; }
-fd migrate >/dev/null
-fd admin create --email admin@example.com --name "Ada Admin" --password "schemathesis password" >/dev/null
-TOKEN=$(fd token create --email admin@example.com)
+# shellcheck source=../lib/server.sh
+source "$ROOT/tests/lib/server.sh"
+# Thousands of calls a minute: past the default rate limit, which is not what is tested here.
+FRONTDESK_LOG=error start_server schemathesis admin@example.com "Ada Admin" "schemathesis password" --rate-limit 10000000
 # The caller's own account and token are kept out of reach of the generated calls (st_hooks.py).
 export ST_PROTECT_USERS=1 ST_PROTECT_TOKENS=1
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# Thousands of calls a minute: past the default rate limit, which is not what is tested here.
-FRONTDESK_LOG=error "$BIN" --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" --rate-limit 10000000 &
-PID=$!
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 # A customer with a password (API tokens are the team's), and a request of her own.
 api() { curl -sf -u "admin@example.com/token:$TOKEN" -H 'Content-Type: application/json' "$BASE$1" -d "$2"; }
 cora=$(api /api/v2/users '{"user":{"name":"Cora Customer","email":"cora@example.com","role":"end-user","password":"customer password"}}' |

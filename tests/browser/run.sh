@@ -41,26 +41,12 @@ if [[ ! -f "$pkg" ]] || [[ "$(node -p "require('$pkg').version")" != "$PLAYWRIGH
   (cd "$CACHE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION")
 fi
 
-DATA=$(mktemp -d /tmp/frontdesk-browser.XXXXXX)
-PID=
-cleanup() {
-  [[ -z "$PID" ]] || { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
-export DATABASE_URL=
-unset DATABASE_URL
-fd() { "$BIN" --data-dir "$DATA" "$@"; }
-fd migrate
-fd admin create --email agent@example.com --name "Ana Agent" --password "browser password" >/dev/null
-TOKEN=$(fd token create --email agent@example.com)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck source=../lib/server.sh
+source "$ROOT/tests/lib/server.sh"
 # The XSS corpus writes about 1,100 times in a few seconds: past the default API rate limit.
-FRONTDESK_LOG=warn "$BIN" --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" --rate-limit 100000 &
-PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+start_server browser agent@example.com "Ana Agent" "browser password" --rate-limit 100000
 mkdir -p "$SCREENSHOTS"
-export BASE="http://127.0.0.1:$PORT" EMAIL=agent@example.com PASSWORD="browser password" TOKEN="$TOKEN" \
+export BASE EMAIL=agent@example.com PASSWORD="browser password" TOKEN="$TOKEN" \
   NODE_PATH="$CACHE/node_modules"
 node "$HERE/workspace.mjs"
 # The XSS corpus last, on the same server, so the screenshots above show ordinary data.
