@@ -821,11 +821,13 @@ async fn keep_failed(
         let mut retry = job(RETRY_JOB, json!({"inbound_id": id, "to": to}), format!("{RETRY_JOB}:{id}"));
         retry.run_at_ms += RETRY_AFTER_MS;
         frontdesk_store::jobs::enqueue(tx, &retry, now).await?;
+        // One notice an admin an hour, for the first message kept: a store that refuses every
+        // write must not turn each message into a mail to every admin.
         for admin in frontdesk_store::users::admin_ids(tx).await? {
             let notice = json!({"inbound_id": id, "recipient": admin});
             frontdesk_store::jobs::enqueue(
                 tx,
-                &job(KEPT_NOTICE_JOB, notice, format!("{KEPT_NOTICE_JOB}:{id}:{admin}")),
+                &job(KEPT_NOTICE_JOB, notice, format!("{KEPT_NOTICE_JOB}:{admin}:{}", now / 3600)),
                 now,
             )
             .await?;

@@ -555,6 +555,7 @@ mail-kept-body = A message could not become a ticket. It is kept, and it will be
 
     The message as it came: { $link }
     What became of the latest messages: GET /api/v2/inbound_emails
+    More messages that fail this hour are kept and tried again the same way, without another mail.
 mail-kept-unknown = (unknown)
 admin-removed = Removed.
 admin-named-lead = These rules and views name it and no longer do all they say. Each is skipped where it cannot apply and flagged when it fails; open each to change it:

@@ -563,6 +563,7 @@ mail-kept-body = Uma mensagem não pôde virar ticket. Ela foi guardada e será 
 
     A mensagem como chegou: { $link }
     O que houve com as últimas mensagens: GET /api/v2/inbound_emails
+    Outras mensagens que falharem nesta hora serão guardadas e tentadas de novo da mesma forma, sem outro e-mail.
 mail-kept-unknown = (desconhecido)
 admin-removed = Removido.
 admin-named-lead = Estas regras e visualizações o mencionam e não fazem mais tudo o que dizem. Cada uma é ignorada onde não se aplica e sinalizada quando falha; abra cada uma para alterá-la:
