@@ -304,15 +304,6 @@ fn media(path: &str, method: &axum::http::Method) -> (&'static str, Option<RefOr
     }
 }
 
-/// A JSON object's content (a created record's answer).
-fn content_again(kind: &str) -> utoipa::openapi::Content {
-    let mut c = ContentBuilder::new();
-    if kind == "application/json" {
-        c = c.schema(Some(RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))));
-    }
-    c.build()
-}
-
 /// A path parameter's schema: record ids are positive integers; tokens are strings.
 fn parameter_schema(name: &str) -> Schema {
     if name == "token" || name == "secret" {
@@ -380,11 +371,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let all: Vec<(axum::http::Method, &'static str)> = endpoints.iter().map(|e| (e.method.clone(), e.path)).collect();
     for e in endpoints {
         let (kind, schema) = media(e.path, &axum::http::Method::GET);
-        let mut content = ContentBuilder::new();
-        if let Some(schema) = schema {
-            content = content.schema(Some(schema));
-        }
-        let answer = ResponseBuilder::new().description("Success").content(kind, content.build()).build();
+        let content = ContentBuilder::new().schema(schema).build();
+        let answer = ResponseBuilder::new().description("Success").content(kind, content.clone()).build();
         let mut op = OperationBuilder::new()
             .summary(Some(e.summary))
             .tag(e.tag)
@@ -392,7 +380,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             .response("200", answer.clone());
         match e.method {
             axum::http::Method::POST => {
-                let mut created = ResponseBuilder::new().description("Created").content(kind, content_again(kind));
+                let mut created = ResponseBuilder::new().description("Created").content(kind, content);
                 for (name, link) in links_from_create(e.path, &all) {
                     created = created.link(name, link);
                 }
@@ -419,15 +407,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
         }
         if matches!(e.method, axum::http::Method::POST | axum::http::Method::PUT) {
             let (kind, schema) = media(e.path, &axum::http::Method::POST);
-            let body = match (e.path, record_body(&e.method, e.path)) {
-                ("/api/v2/inbound_email" | "/api/v2/uploads", _) => ContentBuilder::new().schema(schema).build(),
-                (_, Some((root, name, many))) => {
+            // A record's body field by field; any other, what `media` says (mail and files as
+            // bytes, the rest a JSON object).
+            let body = match record_body(&e.method, e.path) {
+                Some((root, name, many)) => {
                     let new_ticket = e.method == axum::http::Method::POST && name == "TicketInput";
                     ContentBuilder::new().schema(Some(wrapped(root, name, many, new_ticket))).build()
                 }
-                _ => ContentBuilder::new()
-                    .schema(Some(RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))))
-                    .build(),
+                None => ContentBuilder::new().schema(schema).build(),
             };
             op = op.request_body(Some(RequestBodyBuilder::new().content(kind, body).build()));
         }
