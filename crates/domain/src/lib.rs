@@ -8,6 +8,7 @@ pub mod conditions;
 pub mod fields;
 pub mod filter;
 pub mod identity;
+pub mod jobs;
 pub mod locale;
 pub mod rules;
 pub mod search;
@@ -16,6 +17,7 @@ pub mod ticket;
 pub mod user;
 
 pub use identity::{Cpf, EmailAddress, IdentityKind};
+pub use jobs::JobKind;
 pub use locale::{Locale, TimeZone};
 pub use ticket::{Priority, Status, TicketType, normalize_tag, normalize_tags};
 pub use user::Role;

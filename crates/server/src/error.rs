@@ -6,6 +6,14 @@ use serde_json::{Value, json};
 
 use frontdesk_store::StoreError;
 
+/// A stored value that cannot be read (a corrupt rule, a job payload of another format) is the
+/// server's problem, logged with what it is; the listings that show such records say why.
+impl From<frontdesk_store::stored::Unreadable> for ApiError {
+    fn from(e: frontdesk_store::stored::Unreadable) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// One field's validation problem, as `details.<field>[]` carries it. `message`, when set,

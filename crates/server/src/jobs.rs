@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use frontdesk_domain::Role;
+use frontdesk_domain::jobs::Runs;
+use frontdesk_domain::{JobKind, Role};
 use frontdesk_store::AnyConnection;
 
 use crate::app::savepoint;
@@ -21,26 +22,18 @@ use crate::auth::Actor;
 use crate::error::{ApiError, Result};
 use crate::{AppState, State};
 
-pub const CREATE_MANY: &str = "tickets.create_many";
-pub const UPDATE_MANY: &str = "tickets.update_many";
-pub const DESTROY_MANY: &str = "tickets.destroy_many";
-pub const PURGE: &str = "tickets.purge";
-pub const USERS_CREATE_MANY: &str = "users.create_many";
-pub const ORGANIZATIONS_CREATE_MANY: &str = "organizations.create_many";
-/// A bulk action from the workspace: any number of tickets, in chunks.
-pub const BULK_UI: &str = crate::ui::BULK_JOB;
 /// Tickets a chunked job changes per transaction.
 const CHUNK: usize = 100;
 
 const MAX_ATTEMPTS: i64 = 5;
 
 /// Enqueues a bulk job the API reports as a job status, and wakes a local worker.
-pub async fn enqueue_bulk(state: &State, actor: &Actor, kind: &str, payload: Value, total: i64) -> Result<Job> {
+pub async fn enqueue_bulk(state: &State, actor: &Actor, kind: JobKind, payload: Value, total: i64) -> Result<Job> {
     let public_id = format!("V3-{}", hex::encode(rand::thread_rng().r#gen::<[u8; 16]>()));
     let now_ms = state.clock.now_ms();
     let job = NewJob {
         public_id: Some(public_id),
-        kind: kind.to_string(),
+        kind,
         payload: payload.to_string(),
         max_attempts: MAX_ATTEMPTS,
         run_at_ms: now_ms,
@@ -89,32 +82,51 @@ async fn worker(state: State, owner: String, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Claims and runs one job; `Ok(false)` when none was ready.
+/// Jobs that call out, claimed and completed together.
+const OUTSIDE_BATCH: i64 = 32;
+/// Sends of one batch under way at once.
+const OUTSIDE_AT_ONCE: usize = 8;
+
+/// Claims and runs ready jobs: a batch of those that call out (mails, webhooks) when there are
+/// any, else the next job of any kind; `Ok(false)` when none was ready.
 pub async fn run_one(state: &AppState, owner: &str) -> Result<bool> {
     let now_ms = state.clock.now_ms();
-    let job =
-        in_tx(state, async |tx| Ok(jobs::claim(tx, owner, now_ms, now_ms + state.config.job_lease_ms).await?)).await?;
+    let until = now_ms + state.config.job_lease_ms;
+    let outside: Vec<JobKind> = JobKind::ALL.iter().copied().filter(|k| k.runs() == Runs::Outside).collect();
+    let batch =
+        in_tx(state, async |tx| Ok(jobs::claim_many(tx, owner, &outside, now_ms, until, OUTSIDE_BATCH).await?)).await?;
+    if !batch.is_empty() {
+        run_outside(state, &batch, owner).await?;
+        return Ok(true);
+    }
+    let job = in_tx(state, async |tx| Ok(jobs::claim(tx, owner, now_ms, until).await?)).await?;
     let Some(job) = job else { return Ok(false) };
     tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "running job");
     if let Err(e) = execute(state, &job, owner).await {
-        let retry = (job.attempts < job.max_attempts).then(|| {
-            let backoff = 1000i64 << job.attempts.clamp(0, 10);
-            let jitter = rand::thread_rng().gen_range(0..=backoff / 2);
-            state.clock.now_ms() + backoff + jitter
-        });
-        let msg = e.to_string();
-        tracing::warn!(job = job.id, kind = %job.kind, error = %msg, retry = retry.is_some(), "job failed");
-        let now = state.now();
-        in_tx(state, async |tx| {
-            let failed = jobs::fail(tx, job.id, owner, &msg, retry, now).await?;
-            if failed && retry.is_none() && job.kind == crate::app::campaigns::SEND_JOB {
-                crate::app::campaigns::send_gave_up(tx, &job.payload, &msg, now).await?;
-            }
-            Ok(())
-        })
-        .await?;
+        failed(state, &job, owner, e).await?;
     }
     Ok(true)
+}
+
+/// Records a failed attempt: retried after a backoff with jitter, or failed for good after
+/// the last attempt (a campaign's send then ends `failed` too).
+async fn failed(state: &AppState, job: &Job, owner: &str, e: ApiError) -> Result<()> {
+    let retry = (job.attempts < job.max_attempts).then(|| {
+        let backoff = 1000i64 << job.attempts.clamp(0, 10);
+        let jitter = rand::thread_rng().gen_range(0..=backoff / 2);
+        state.clock.now_ms() + backoff + jitter
+    });
+    let msg = e.to_string();
+    tracing::warn!(job = job.id, kind = %job.kind, error = %msg, retry = retry.is_some(), "job failed");
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let failed = jobs::fail(tx, job.id, owner, &msg, retry, now).await?;
+        if failed && retry.is_none() && job.kind == JobKind::CampaignSend {
+            crate::app::campaigns::send_gave_up(tx, &job.payload, &msg, now).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 async fn job_actor(conn: &mut AnyConnection, job: &Job) -> Result<Actor> {
@@ -172,6 +184,12 @@ fn outcome(result: Result<Value>, base: Value) -> Value {
     entry
 }
 
+/// A job's payload; one that cannot be read fails the job with the reason (never an empty
+/// default that would do nothing, or something else, and call it done).
+pub fn payload_of(job: &Job) -> Result<Value> {
+    Ok(job.payload()?)
+}
+
 fn items<'a>(payload: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
     payload[key].as_array().into_iter().flatten().enumerate()
 }
@@ -180,61 +198,65 @@ fn object(item: &Value) -> Result<&serde_json::Map<String, Value>> {
     item.as_object().ok_or_else(|| ApiError::BadRequest("not an object".into()))
 }
 
-/// Runs a job whose effect is outside the database (a webhook call, a mail; or a kept message
-/// taken in again, which commits on its own and is safe to repeat), then completes it. A
-/// worker killed between the two sends again when the job is re-run, with the same delivery
-/// id, so the receiver can tell.
-async fn execute_outside(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    let send = async {
-        if job.kind == crate::app::rules::WEBHOOK_JOB {
-            crate::webhooks::deliver(state, job).await
-        } else if job.kind == crate::app::email::REPLY_JOB {
-            crate::mail_out::deliver(state, job).await
-        } else if job.kind == crate::ui::LINK_JOB {
-            crate::mail_out::deliver_link(state, job).await
-        } else if job.kind == crate::app::email::KEPT_NOTICE_JOB {
-            crate::mail_out::deliver_kept_notice(state, job).await
-        } else if job.kind == crate::app::email::RETRY_JOB {
-            let payload: Value =
-                serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
-            crate::app::email::retry_kept(state, &payload).await
-        } else {
-            crate::mail_out::deliver_notification(state, job).await
+/// Runs jobs whose effect is outside the database (a webhook call, a mail; or a kept message
+/// taken in again, which commits on its own and is safe to repeat): the sends go out together,
+/// a few at a time, while one lease keeper holds them all; then the ones that went are
+/// completed in one statement and each one that did not is retried on its own. A worker killed
+/// between a send and its completion sends again when the job is re-run, with the same
+/// Message-ID or delivery id, so the receiver can tell.
+async fn run_outside(state: &AppState, batch: &[Job], owner: &str) -> Result<()> {
+    use futures_util::StreamExt;
+    let ids: Vec<i64> = batch.iter().map(|j| j.id).collect();
+    type Sending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (&'a Job, Result<String>)> + Send + 'a>>;
+    let each: Vec<Sending<'_>> =
+        batch.iter().map(|job| Box::pin(async move { (job, send_outside(state, job).await) }) as Sending<'_>).collect();
+    let sends = futures_util::stream::iter(each).buffer_unordered(OUTSIDE_AT_ONCE).collect::<Vec<_>>();
+    let outcomes = keeping_leases(state, &ids, owner, sends).await?;
+    let mut done = Vec::with_capacity(outcomes.len());
+    for (job, outcome) in outcomes {
+        match outcome {
+            Ok(message) => done.push((job.id, message)),
+            Err(e) => failed(state, job, owner, e).await?,
         }
-    };
-    let message = keeping_lease(state, job, owner, send).await?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    if jobs::complete(&mut tx, job.id, owner, &message, None, now).await? {
-        tx.commit().await?;
-    } else {
-        tx.rollback().await?;
     }
+    let now = state.now();
+    in_tx(state, async |tx| Ok(jobs::complete_many(tx, owner, &done, now).await?)).await?;
     Ok(())
 }
 
-/// Runs `work` (a send to the outside) while keeping the job's lease: it is renewed every third
-/// of its length, so a slow relay or webhook receiver never lets another worker take the job
-/// over and send it a second time. (A receiver can still dedupe by the Message-ID or the
-/// delivery id, which stay the same across retries.)
-async fn keeping_lease<T>(
+/// The send of one job that calls out: what happened, in words for the job's message.
+async fn send_outside(state: &AppState, job: &Job) -> Result<String> {
+    tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "running job");
+    match job.kind {
+        JobKind::Webhook => crate::webhooks::deliver(state, job).await,
+        JobKind::Reply => crate::mail_out::deliver(state, job).await,
+        JobKind::Link => crate::mail_out::deliver_link(state, job).await,
+        JobKind::KeptNotice => crate::mail_out::deliver_kept_notice(state, job).await,
+        JobKind::MailRetry => crate::app::email::retry_kept(state, &payload_of(job)?).await,
+        JobKind::Notification => crate::mail_out::deliver_notification(state, job).await,
+        other => Err(ApiError::Internal(format!("{other} is not a job that calls out"))),
+    }
+}
+
+/// Runs `work` (sends to the outside) while keeping the jobs' leases: they are renewed every
+/// third of their length, so a slow relay or webhook receiver never lets another worker take a
+/// job over and send it a second time.
+async fn keeping_leases<T>(
     state: &AppState,
-    job: &Job,
+    ids: &[i64],
     owner: &str,
-    work: impl std::future::Future<Output = Result<T>>,
+    work: impl std::future::Future<Output = T>,
 ) -> Result<T> {
     let every = std::time::Duration::from_millis((state.config.job_lease_ms / 3).max(10) as u64);
     tokio::pin!(work);
     loop {
         tokio::select! {
-            out = &mut work => return out,
+            out = &mut work => return Ok(out),
             _ = tokio::time::sleep(every) => {
                 let until = state.clock.now_ms() + state.config.job_lease_ms;
-                let mut tx = state.db.begin().await?;
-                let kept = jobs::renew(&mut tx, job.id, owner, until).await?;
-                tx.commit().await?;
-                if !kept {
-                    tracing::warn!(job = job.id, "the lease of a job being sent was taken over");
+                let kept = in_tx(state, async |tx| Ok(jobs::renew_many(tx, ids, owner, until).await?)).await?;
+                if kept < ids.len() as u64 {
+                    tracing::warn!(jobs = ?ids, "the lease of a job being sent was taken over");
                 }
             }
         }
@@ -242,30 +264,20 @@ async fn keeping_lease<T>(
 }
 
 async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    if job.kind == crate::app::rules::WEBHOOK_JOB
-        || job.kind == crate::app::rules::NOTIFY_JOB
-        || job.kind == crate::app::email::REPLY_JOB
-        || job.kind == crate::ui::LINK_JOB
-        || job.kind == crate::app::email::KEPT_NOTICE_JOB
-        || job.kind == crate::app::email::RETRY_JOB
-    {
-        return execute_outside(state, job, owner).await;
+    match (job.kind.runs(), job.kind) {
+        (Runs::Outside, _) => return run_outside(state, std::slice::from_ref(job), owner).await,
+        (Runs::InChunks, JobKind::CampaignSend) => return send_campaign(state, job, owner).await,
+        (Runs::InChunks, _) => return execute_in_chunks(state, job, owner).await,
+        (Runs::InOneTransaction, _) => {}
     }
-    if job.kind == BULK_UI {
-        return execute_in_chunks(state, job, owner).await;
-    }
-    if job.kind == crate::app::campaigns::SEND_JOB {
-        return send_campaign(state, job, owner).await;
-    }
-    let payload: Value =
-        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let payload = payload_of(job)?;
     let now = state.now();
     let via = Via::api();
     let mut tx = state.db.begin().await?;
     let actor = job_actor(&mut tx, job).await?;
     let mut results = Vec::new();
-    match job.kind.as_str() {
-        CREATE_MANY => {
+    match job.kind {
+        JobKind::CreateTickets => {
             // Checked one by one, inserted together: a bad item is reported and writes nothing.
             let inputs: Vec<Result<TicketInput>> =
                 items(&payload, "tickets").map(|(_, item)| TicketInput::parse(object(item)?)).collect();
@@ -283,7 +295,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
                 results.push(outcome(r, json!({"index": index})));
             }
         }
-        UPDATE_MANY => {
+        JobKind::UpdateTickets => {
             let changes: Vec<(i64, Value)> = match payload.get("ids").and_then(Value::as_array) {
                 Some(ids) => ids.iter().filter_map(Value::as_i64).map(|id| (id, payload["ticket"].clone())).collect(),
                 None => items(&payload, "tickets").map(|(_, t)| (t["id"].as_i64().unwrap_or(0), t.clone())).collect(),
@@ -298,10 +310,10 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
                 results.push(outcome(r, json!({"action": "update", "id": id})));
             }
         }
-        DESTROY_MANY | PURGE => {
+        JobKind::DestroyTickets | JobKind::PurgeTickets => {
             for id in payload["ids"].as_array().into_iter().flatten().filter_map(Value::as_i64) {
                 let r = savepoint(&mut tx, async |c| {
-                    if job.kind == PURGE {
+                    if job.kind == JobKind::PurgeTickets {
                         frontdesk_store::tickets::get(c, id)
                             .await?
                             .filter(|t| t.deleted_at.is_some())
@@ -316,7 +328,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
                 results.push(outcome(r, json!({"action": "delete", "id": id})));
             }
         }
-        USERS_CREATE_MANY => {
+        JobKind::CreateUsers => {
             for (index, item) in items(&payload, "users") {
                 let r = savepoint(&mut tx, async |c| {
                     let input = crate::app::users::UserInput::parse(object(item)?)?;
@@ -327,7 +339,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
                 results.push(outcome(r, json!({"index": index})));
             }
         }
-        ORGANIZATIONS_CREATE_MANY => {
+        JobKind::CreateOrganizations => {
             for (index, item) in items(&payload, "organizations") {
                 let r = savepoint(&mut tx, async |c| {
                     let input = crate::app::organizations::OrganizationInput::new(object(item)?);
@@ -338,7 +350,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
                 results.push(outcome(r, json!({"index": index})));
             }
         }
-        other => return Err(ApiError::Internal(format!("unknown job kind {other}"))),
+        other => return Err(ApiError::Internal(format!("{other} is not a job of one transaction"))),
     }
     let results = Value::Array(results).to_string();
     if !jobs::complete(&mut tx, job.id, owner, &completed_message(now), Some(&results), now).await? {
@@ -363,12 +375,11 @@ async fn give_back(state: &AppState, job: &Job, owner: &str) -> Result<()> {
 /// carrying the chunk's changes, the job's progress and a renewed lease together. A worker
 /// that dies mid-way leaves whole chunks behind, and the next run goes on from the progress.
 async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    let payload: Value =
-        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let payload = payload_of(job)?;
     let ids: Vec<i64> = payload["ids"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
     let change = payload["ticket"].clone();
     let macro_id = payload["macro_id"].as_i64();
-    let mut results: Vec<Value> = job.results.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    let mut results = job.results()?;
     let mut done = job.progress.unwrap_or(0).max(0) as usize;
     let via = Via::web();
     while done < ids.len() {
@@ -420,8 +431,7 @@ async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<(
 /// renewed), until it is done or paused. A worker that dies leaves whole chunks behind; the
 /// next one to take the job goes on from the recipients still pending.
 async fn send_campaign(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    let payload: Value =
-        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let payload = payload_of(job)?;
     let id =
         payload["campaign_id"].as_i64().ok_or_else(|| ApiError::Internal("campaign job without campaign".into()))?;
     loop {

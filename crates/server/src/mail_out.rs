@@ -213,7 +213,7 @@ fn relay_and_payload(state: &AppState, job: &Job) -> Result<std::result::Result<
     let Some(url) = state.config.smtp_relay.clone() else {
         return Ok(Err("not sent: no SMTP relay configured (serve --smtp-relay)".into()));
     };
-    let payload = serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let payload = crate::jobs::payload_of(job)?;
     Ok(Ok((url, payload)))
 }
 
@@ -299,9 +299,7 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     Ok(format!("{purpose} link sent to {email}"))
 }
 
-/// What our automatic mail says in `X-Loop`: mail that comes in saying it is our own mail come
-/// back, and is ignored.
-pub const X_LOOP: &str = "frontdesk";
+pub use frontdesk_mail::X_LOOP;
 
 /// A header of ours (a fixed name; the value never holds a line break).
 fn header(name: &'static str, value: String) -> lettre::message::header::HeaderValue {

@@ -142,6 +142,7 @@ async fn add_comments(conn: &mut AnyConnection, list: &[(i64, i64, String, i64)]
             via_source: Some(via.source_json()),
             metadata: None,
             events: json!([{"type": "Comment"}]).to_string(),
+            format: Default::default(),
             created_at: *at,
         })
         .collect();

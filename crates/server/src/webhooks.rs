@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde_json::Value;
 use sha2::Sha256;
 
 use frontdesk_store::jobs::Job;
@@ -90,8 +89,7 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
 
 /// Delivers one webhook job; an error makes the runner retry it later.
 pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
-    let payload: Value =
-        serde_json::from_str(&job.payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+    let payload = crate::jobs::payload_of(job)?;
     let id = payload["webhook_id"].as_i64().unwrap_or(0);
     let mut conn = state.db.read().await?;
     let Some(hook) = store::webhook(&mut conn, id).await? else {

@@ -16,6 +16,25 @@ pub struct Audit {
     /// A JSON array of events.
     pub events: String,
     pub created_at: i64,
+    /// The format of `events` ([`crate::stored`]).
+    #[sqlx(try_from = "i64")]
+    pub format: crate::stored::Format,
+}
+
+impl Audit {
+    /// The audit's events, or why they cannot be read.
+    pub fn events(&self) -> Result<Vec<serde_json::Value>, crate::stored::Unreadable> {
+        crate::stored::read(|| format!("events of audit {}", self.id), self.format, &self.events)
+    }
+
+    /// The events as the API and the pages show them: one that cannot be read is shown as an
+    /// `Unreadable` event that says why (and logged), never as an audit with no events.
+    pub fn events_or_problem(&self) -> Vec<serde_json::Value> {
+        self.events().unwrap_or_else(|e| {
+            tracing::warn!(audit = self.id, error = %e, "an audit's events cannot be read");
+            vec![serde_json::json!({"type": "Unreadable", "body": e.to_string()})]
+        })
+    }
 }
 
 impl HasId for Audit {
@@ -24,7 +43,8 @@ impl HasId for Audit {
     }
 }
 
-pub const AUDIT_COLUMNS: &str = "id, ticket_id, author_id, via_channel, via_source, metadata, events, created_at";
+pub const AUDIT_COLUMNS: &str =
+    "id, ticket_id, author_id, via_channel, via_source, metadata, events, created_at, format";
 
 /// Inserts audits; returns their new ids in the order given.
 pub async fn insert_audits(conn: &mut AnyConnection, list: &[Audit]) -> Result<Vec<i64>> {

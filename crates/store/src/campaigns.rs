@@ -29,10 +29,25 @@ pub struct Campaign {
     pub completed_at: Option<i64>,
     /// Why the send ended `failed`.
     pub error: Option<String>,
+    /// The format of `audience` and `ticket` ([`crate::stored`]).
+    #[sqlx(try_from = "i64")]
+    pub format: crate::stored::Format,
+}
+
+impl Campaign {
+    /// Whom the campaign is for, or why that cannot be read.
+    pub fn audience(&self) -> Result<serde_json::Value, crate::stored::Unreadable> {
+        crate::stored::read(|| format!("audience of campaign {}", self.id), self.format, &self.audience)
+    }
+
+    /// The ticket each customer gets, or why it cannot be read.
+    pub fn ticket_template(&self) -> Result<serde_json::Map<String, serde_json::Value>, crate::stored::Unreadable> {
+        crate::stored::read(|| format!("ticket of campaign {}", self.id), self.format, &self.ticket)
+    }
 }
 
 const COLUMNS: &str = "id, name, name_key, tag, state, audience, ticket, macro_id, override_frequency_cap, total, \
-                       created, skipped, failed, view_id, created_by, created_at, updated_at, completed_at, error";
+                       created, skipped, failed, view_id, created_by, created_at, updated_at, completed_at, error, format";
 
 pub async fn insert(conn: &mut AnyConnection, c: &Campaign) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod search;
 pub mod sessions;
 pub mod sql;
+pub mod stored;
 pub mod tags;
 pub mod tickets;
 pub mod tokens;

@@ -24,10 +24,13 @@ pub struct Rule {
     pub restriction: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The format of the JSON above ([`crate::stored`]).
+    #[sqlx(try_from = "i64")]
+    pub format: crate::stored::Format,
 }
 
 const COLUMNS: &str = "id, kind, title, description, active, position, category_id, conditions, actions, restriction, \
-                       created_at, updated_at";
+                       created_at, updated_at, format";
 
 /// Which database this is and how many rule writes it has seen: compiled rules stay good while
 /// both stay the same.
@@ -138,10 +141,11 @@ pub async fn insert(conn: &mut AnyConnection, r: &Rule) -> Result<i64> {
 }
 
 pub async fn update(conn: &mut AnyConnection, r: &Rule) -> Result<()> {
-    sqlx::query(
-        "UPDATE rules SET title = $2, description = $3, active = $4, position = $5, category_id = $6, conditions = $7, \
-         actions = $8, restriction = $9, updated_at = $10 WHERE id = $1",
-    )
+    sqlx::query(&format!(
+        "UPDATE rules SET title = $2, description = $3, active = $4, position = $5, category_id = $6, \
+             conditions = $7, actions = $8, restriction = $9, updated_at = $10, format = {} WHERE id = $1",
+        crate::stored::FORMAT
+    ))
     .bind(r.id)
     .bind(&r.title)
     .bind(&r.description)

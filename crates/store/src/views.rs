@@ -20,10 +20,13 @@ pub struct View {
     pub restriction: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The format of the JSON above ([`crate::stored`]).
+    #[sqlx(try_from = "i64")]
+    pub format: crate::stored::Format,
 }
 
 const COLUMNS: &str =
-    "id, title, description, active, position, conditions, output, restriction, created_at, updated_at";
+    "id, title, description, active, position, conditions, output, restriction, created_at, updated_at, format";
 
 /// Every view (or only active ones), in position order.
 pub async fn list(conn: &mut AnyConnection, active_only: bool) -> Result<Vec<View>> {
@@ -63,10 +66,11 @@ pub async fn insert(conn: &mut AnyConnection, v: &View) -> Result<i64> {
 }
 
 pub async fn update(conn: &mut AnyConnection, v: &View) -> Result<()> {
-    sqlx::query(
-        "UPDATE views SET title = $2, description = $3, active = $4, position = $5, conditions = $6, output = $7, \
-         restriction = $8, updated_at = $9 WHERE id = $1",
-    )
+    sqlx::query(&format!(
+        "UPDATE views SET title = $2, description = $3, active = $4, position = $5, conditions = $6, \
+             output = $7, restriction = $8, updated_at = $9, format = {} WHERE id = $1",
+        crate::stored::FORMAT
+    ))
     .bind(v.id)
     .bind(&v.title)
     .bind(&v.description)

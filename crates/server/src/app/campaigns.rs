@@ -26,8 +26,6 @@ use crate::error::{ApiError, Result};
 pub const PERMISSION: &str = "run_campaigns";
 /// A customer with this tag gets no campaign tickets.
 pub const OPT_OUT_TAG: &str = "campaign_opt_out";
-/// The job that sends a campaign.
-pub const SEND_JOB: &str = "campaign.send";
 /// Tickets a send makes per transaction.
 const CHUNK: i64 = 100;
 
@@ -504,7 +502,7 @@ pub async fn create(conn: &mut AnyConnection, input: &CampaignInput, actor: &Act
 async fn enqueue_send(conn: &mut AnyConnection, c: &Campaign, actor: &Actor, now: i64) -> Result<()> {
     let job = frontdesk_store::jobs::NewJob {
         public_id: None,
-        kind: SEND_JOB.into(),
+        kind: frontdesk_domain::JobKind::CampaignSend,
         payload: json!({"campaign_id": c.id}).to_string(),
         // About an hour of retries with backoff; then the campaign ends `failed` with the error.
         max_attempts: 12,
@@ -576,8 +574,7 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
         campaigns::set_state(conn, c.id, &["running", "queued"], "completed", now).await?;
         return Ok(true);
     }
-    let template: Map<String, Value> = serde_json::from_str(&c.ticket)
-        .map_err(|e| ApiError::Internal(format!("the campaign's stored ticket cannot be read: {e}")))?;
+    let template = c.ticket_template()?;
     let people = People::load(conn, &batch).await?;
     let rotation = round_robin(conn, &template).await?;
     let mut inputs = Vec::with_capacity(batch.len());

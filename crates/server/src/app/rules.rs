@@ -28,10 +28,7 @@ use super::tickets::{CommentInput, Saved, TicketInput};
 use super::views::parse_conditions;
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
-
-/// The job kinds rules enqueue.
-pub const WEBHOOK_JOB: &str = "webhook";
-pub const NOTIFY_JOB: &str = "notification";
+use frontdesk_store::stored::{self, Unreadable};
 
 /// A rule ready to run: its conditions and actions checked and compiled.
 #[derive(Debug, Clone)]
@@ -41,12 +38,25 @@ pub struct Compiled {
     pub actions: Vec<Action>,
 }
 
-pub fn conditions_of(r: &Rule) -> Conditions {
-    serde_json::from_str(&r.conditions).unwrap_or_default()
+/// A stored rule's conditions, or why they cannot be read.
+pub fn conditions_of(r: &Rule) -> Result<Conditions, Unreadable> {
+    stored::read(|| format!("conditions of {} {}", r.kind, r.id), r.format, &r.conditions)
 }
 
-pub fn actions_of(r: &Rule) -> Vec<RuleAction> {
-    serde_json::from_str(&r.actions).unwrap_or_default()
+/// A stored rule's actions, or why they cannot be read.
+pub fn actions_of(r: &Rule) -> Result<Vec<RuleAction>, Unreadable> {
+    stored::read(|| format!("actions of {} {}", r.kind, r.id), r.format, &r.actions)
+}
+
+/// Why a stored rule cannot be read (its conditions, actions or restriction), if it cannot: such
+/// a rule is never run, and its listing says this instead of showing it empty.
+pub fn unreadable(r: &Rule) -> Option<Unreadable> {
+    let restriction = stored::read_optional::<Value>(
+        || format!("restriction of {} {}", r.kind, r.id),
+        r.format,
+        r.restriction.as_deref(),
+    );
+    conditions_of(r).err().or_else(|| actions_of(r).err()).or_else(|| restriction.err())
 }
 
 fn kind_of(r: &Rule) -> RuleKind {
@@ -79,8 +89,8 @@ impl PeopleFields {
 
 /// Compiles a stored rule for a write by `me` at `now`.
 pub fn compile(r: &Rule, ctx: RuleContext<'_>) -> Result<Compiled> {
-    let test = domain::compile(&conditions_of(r), kind_of(r), ctx)?;
-    let actions = domain::parse_actions(&actions_of(r)).map_err(action_refused)?;
+    let test = domain::compile(&conditions_of(r)?, kind_of(r), ctx)?;
+    let actions = domain::parse_actions(&actions_of(r)?).map_err(action_refused)?;
     Ok(Compiled { rule: r.clone(), test, actions })
 }
 
@@ -249,6 +259,7 @@ fn nullifies(c: &Conditions, actions: &[Action]) -> bool {
 }
 
 /// Applies a create or update body to `rule` (a new rule has id 0), checking everything.
+#[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
 pub async fn apply(
     conn: &mut AnyConnection,
     kind: RuleKind,
@@ -305,7 +316,13 @@ pub async fn apply(
     }
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let conditions = async {
-        let conditions = parse_conditions(&o)?.unwrap_or_else(|| conditions_of(rule));
+        let conditions = match parse_conditions(&o)? {
+            Some(given) => given,
+            // A rule whose stored conditions cannot be read is mended by sending new ones.
+            None if rule.id == 0 => Conditions::default(),
+            None => conditions_of(rule)
+                .map_err(|e| ApiError::invalid("conditions", format!("conditions: {e}; send new conditions")))?,
+        };
         if kind == RuleKind::Macro && !(conditions.all.is_empty() && conditions.any.is_empty()) {
             return Err(ApiError::invalid("conditions", "conditions: a macro has no conditions; an agent applies it")
                 .msg("error-macro-no-conditions", &[]));
@@ -326,7 +343,10 @@ pub async fn apply(
     let conditions = g.take(conditions);
     let actions = async {
         let raw_actions: Vec<RuleAction> = match o.raw("actions") {
-            None | Some(Value::Null) => actions_of(rule),
+            None | Some(Value::Null) if rule.id == 0 => Vec::new(),
+            None | Some(Value::Null) => {
+                actions_of(rule).map_err(|e| ApiError::invalid("actions", format!("actions: {e}; send new actions")))?
+            }
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
@@ -553,6 +573,8 @@ pub async fn effect(
     let mut public = None;
     let mut context = None;
     let rule_json = rule.map(|r| json!({"id": r.id, "title": r.title, "kind": r.kind}));
+    // Each event a rule causes says so in its own `via`, as Zendesk's do.
+    let via = rule.map(rule_via);
     for a in actions {
         match a {
             Action::Status(st) => input.status = Patch::Set(*st),
@@ -588,10 +610,10 @@ pub async fn effect(
                     input.group_id = Patch::Set(*group);
                     input.assignee_id = Patch::Set(agent);
                     events.push(json!({"type": "AssignmentReason", "method": pick.as_str(), "assignee_id": agent,
-                        "group_id": group, "body": reason, "rule": rule_json}));
+                        "group_id": group, "body": reason, "rule": rule_json, "via": via}));
                 }
                 None => events.push(json!({"type": "AssignmentReason", "method": pick.as_str(), "group_id": group,
-                    "body": format!("group {group} has no active agents: nobody assigned"), "rule": rule_json})),
+                    "body": format!("group {group} has no active agents: nobody assigned"), "rule": rule_json, "via": via})),
             },
             Action::NotifyUser { .. } | Action::NotifyGroup { .. } => {
                 if context.is_none() {
@@ -609,17 +631,12 @@ pub async fn effect(
                 };
                 let subject = render_placeholders_text(subject, ctx)?;
                 let body = render_placeholders(body, ctx)?;
-                events.push(json!({"type": "Notification", "subject": subject, "body": body, "recipients": to, "rule": rule_json}));
+                events.push(json!({"type": "Notification", "subject": subject, "body": body, "recipients": to, "rule": rule_json, "via": via}));
                 // One job a recipient: a crash mid-way re-sends to nobody who already got it.
                 for recipient in to {
-                    jobs.push(NewJob {
-                        kind: NOTIFY_JOB.into(),
-                        payload: json!({"ticket_id": s.ticket.id, "recipient": recipient, "subject": subject,
-                            "body": body})
-                        .to_string(),
-                        max_attempts: 8,
-                        ..Default::default()
-                    });
+                    let payload =
+                        json!({"ticket_id": s.ticket.id, "recipient": recipient, "subject": subject, "body": body});
+                    jobs.push(NewJob { max_attempts: 8, ..NewJob::new(frontdesk_domain::JobKind::Notification, payload) });
                 }
             }
             Action::Webhook { id, body } => {
@@ -627,13 +644,9 @@ pub async fn effect(
                     context = Some(placeholders(conn, s, actor, defs).await?);
                 }
                 let body = render_placeholders(body, context.as_ref().unwrap_or(&Value::Null))?;
-                events.push(json!({"type": "WebhookCall", "webhook_id": id, "rule": rule_json}));
-                jobs.push(NewJob {
-                    kind: WEBHOOK_JOB.into(),
-                    payload: json!({"webhook_id": id, "ticket_id": s.ticket.id, "body": body}).to_string(),
-                    max_attempts: 8,
-                    ..Default::default()
-                });
+                events.push(json!({"type": "WebhookCall", "webhook_id": id, "rule": rule_json, "via": via}));
+                let payload = json!({"webhook_id": id, "ticket_id": s.ticket.id, "body": body});
+                jobs.push(NewJob { max_attempts: 8, ..NewJob::new(frontdesk_domain::JobKind::Webhook, payload) });
             }
         }
     }
@@ -900,11 +913,12 @@ async fn act(
     let Effect { mut input, events, jobs } = effect(conn, Some(rule), actions, s, actor, defs).await?;
     // Actions that only call out (mail, webhooks) change nothing on the ticket: their events join
     // the audit of the write that fired them (as Zendesk shows them), with no second update.
-    let calls_only = actions
-        .iter()
-        .all(|a| matches!(a, Action::NotifyUser { .. } | Action::NotifyGroup { .. } | Action::Webhook { .. }));
-    if calls_only && let Some(audit) = &s.audit {
-        let mut all: Vec<Value> = serde_json::from_str(&audit.events).unwrap_or_default();
+    if calls_only(actions)
+        && let Some(audit) = &s.audit
+    {
+        // Events that cannot be read fail the firing (undone to its savepoint, recorded on the
+        // rule): they are never overwritten with only the new ones.
+        let mut all = audit.events()?;
         all.extend(events);
         let audit = frontdesk_store::audits::Audit { events: Value::Array(all).to_string(), ..audit.clone() };
         frontdesk_store::audits::set_events(conn, audit.id, &audit.events).await?;
@@ -924,11 +938,8 @@ async fn act(
 
 /// Enqueues the jobs a rule's actions call for, as asked by `actor`.
 async fn enqueue_jobs(conn: &mut AnyConnection, list: Vec<NewJob>, actor: &Actor, now: i64) -> Result<()> {
-    for mut j in list {
-        j.run_at_ms = now * 1000;
-        j.requested_by = Some(actor.id());
-        jobs::enqueue(conn, &j, now).await?;
-    }
+    let list: Vec<NewJob> = list.into_iter().map(|j| for_actor(j, actor, now)).collect();
+    jobs::enqueue_many(conn, &list, now).await?;
     Ok(())
 }
 
@@ -996,31 +1007,72 @@ fn simple(actions: &[Action]) -> bool {
     })
 }
 
+/// Whether actions only call out (mail, webhooks): they change nothing on the ticket, so their
+/// events join the audit of the write that fired them (as Zendesk shows them).
+fn calls_only(actions: &[Action]) -> bool {
+    actions.iter().all(|a| matches!(a, Action::NotifyUser { .. } | Action::NotifyGroup { .. } | Action::Webhook { .. }))
+}
+
+/// A new ticket as triggers see it before it is written (its id taken already).
+pub struct Draft<'a> {
+    pub ticket: &'a mut Ticket,
+    pub tags: &'a mut Vec<String>,
+    pub values: &'a Values,
+    /// The create's own audit events, which the triggers' events join.
+    pub events: &'a mut Vec<Value>,
+    /// The jobs the triggers call for, enqueued with the batch.
+    pub jobs: &'a mut Vec<NewJob>,
+}
+
 /// The triggers a new ticket meets before it is written, as far as they only set tags,
-/// priority or type: applied to the ticket in memory (no second write), their changes going
-/// into the create's own audit with the rule named in each event's `via`. Stops at the first
-/// matching trigger that does more; it and the rest run after the insert ([`run_triggers`]).
-/// Returns the ids of the triggers applied.
-pub fn apply_before_insert(
+/// priority or type (applied to the ticket in memory: no second write) or only call out
+/// (mails, webhooks: their events join the create's audit and their jobs are enqueued with
+/// the whole batch). Each event names its rule in its `via`. Stops at the first matching trigger
+/// that does more, or that names something gone or cannot render: it and the rest run after
+/// the insert ([`run_triggers_on`]), where such a firing is recorded on the rule. Returns the
+/// ids of the triggers applied.
+pub async fn before_insert(
+    conn: &mut AnyConnection,
     triggers: &[Compiled],
     update: &Update,
-    t: &mut Ticket,
-    tags: &mut Vec<String>,
-    values: &Values,
-    events: &mut Vec<Value>,
-) -> Vec<i64> {
+    actor: &Actor,
+    defs: &[FieldDef],
+    d: Draft<'_>,
+) -> Result<Vec<i64>> {
     let comment = update.comment.as_ref().map(|(c, _)| c.as_str());
+    let (t, tags, events) = (d.ticket, d.tags, d.events);
     let mut fired = Vec::new();
     loop {
-        let now = facts(t, tags, values, comment);
+        let now = facts(t, tags, d.values, comment);
         let Some(next) = triggers.iter().find(|x| !fired.contains(&x.rule.id) && x.test.holds(&now, update)) else {
             break;
         };
+        if calls_only(&next.actions) {
+            let (usable, stale) = usable_actions(conn, &next.actions).await?;
+            if !stale.is_empty() {
+                break;
+            }
+            let draft = Saved {
+                ticket: t.clone(),
+                audit: None,
+                tags: tags.clone(),
+                collaborators: Vec::new(),
+                comment: None,
+                custom_fields: Value::Null,
+                values: d.values.clone(),
+                before: None,
+            };
+            let Ok(effect) = effect(conn, Some(&next.rule), &usable, &draft, actor, defs).await else { break };
+            fired.push(next.rule.id);
+            events.extend(effect.events);
+            d.jobs.extend(effect.jobs.into_iter().map(|j| for_actor(j, actor, t.created_at)));
+            continue;
+        }
         if !simple(&next.actions) {
             break;
         }
         fired.push(next.rule.id);
-        let via = json!({"channel": "rule", "source": via_rule(&next.rule).source});
+        let via = rule_via(&next.rule);
         for a in &next.actions {
             let (field, previous, value) = match a {
                 Action::AddTags(_) | Action::RemoveTags(_) | Action::SetTags(_) => {
@@ -1052,7 +1104,19 @@ pub fn apply_before_insert(
             }
         }
     }
-    fired
+    Ok(fired)
+}
+
+/// A rule's job, due at `now` and asked for by `actor`.
+fn for_actor(mut j: NewJob, actor: &Actor, now: i64) -> NewJob {
+    j.run_at_ms = now * 1000;
+    j.requested_by = Some(actor.id());
+    j
+}
+
+/// Zendesk's `via` of what a rule did, carried on each event it caused.
+pub fn rule_via(r: &Rule) -> Value {
+    json!({"channel": "rule", "source": via_rule(r).source})
 }
 
 /// The most times triggers may fire on one write: each trigger fires at most once, so this is

@@ -431,10 +431,17 @@ async fn write_audit(
     ticket_id: i64,
     author_id: i64,
     via: &Via,
-    events: Vec<Value>,
+    mut events: Vec<Value>,
     comment: Option<Comment>,
     now: i64,
 ) -> Result<(Audit, Option<Comment>)> {
+    // A rule's own audit: each of its events carries the rule in its `via`, as Zendesk's do.
+    if via.channel == "rule" {
+        let rule = json!({"channel": "rule", "source": via.source});
+        for e in events.iter_mut().filter(|e| e.get("via").is_none()) {
+            e["via"] = rule.clone();
+        }
+    }
     let mut audit = Audit {
         id: 0,
         ticket_id,
@@ -443,6 +450,7 @@ async fn write_audit(
         via_source: Some(via.source_json()),
         metadata: None,
         events: Value::Array(events).to_string(),
+        format: Default::default(),
         created_at: now,
     };
     audit.id = audits::insert_audit(conn, &audit).await?;
@@ -549,6 +557,7 @@ async fn refuse_hidden_fields(conn: &mut AnyConnection, actor: &Actor, changes: 
 
 /// Checks a new ticket and resolves everything it refers to. It reads only, except for
 /// creating a new requester, which comes last: an input that fails here writes nothing.
+#[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
 pub async fn prepare(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -739,10 +748,9 @@ async fn insert_rows(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Resu
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let mut list: Vec<Ticket> = items.iter().map(|p| p.ticket.clone()).collect();
-    tickets::insert_many(conn, &mut list).await?;
-    for (p, t) in items.iter_mut().zip(list) {
-        p.ticket = t;
+    let list: Vec<Ticket> = items.iter().map(|p| p.ticket.clone()).collect();
+    tickets::insert_numbered(conn, &list).await?;
+    for p in items.iter_mut() {
         p.comment.ticket_id = p.ticket.id;
     }
     let pairs: Vec<(i64, &str)> =
@@ -766,6 +774,7 @@ async fn insert_rows(conn: &mut AnyConnection, mut items: Vec<Prepared>) -> Resu
             via_source: Some(p.via.source_json()),
             metadata: None,
             events: Value::Array(p.events.clone()).to_string(),
+            format: Default::default(),
             created_at: p.ticket.created_at,
         })
         .collect();
@@ -842,9 +851,18 @@ pub async fn insert_prepared(
         }
     }
     let triggers_of = |id: i64| &compiled.iter().find(|(a, _)| *a == id).expect("compiled above").1;
-    // Triggers that only set tags, priority or type shape the ticket before it is written.
+    // The tickets' ids are taken first, so that triggers that only set tags, priority or type
+    // shape a ticket before it is written, and triggers that only call out (the default
+    // acknowledgement and assignment mails) add their events to its audit and their jobs to
+    // the batch's: a create costs no second write for them.
+    let mut list: Vec<Ticket> = items.iter().map(|p| p.ticket.clone()).collect();
+    tickets::number(conn, &mut list).await?;
+    for (p, t) in items.iter_mut().zip(list) {
+        p.ticket = t;
+    }
     // For each ticket: the triggers applied already, and the write as triggers see it.
     let mut before = Vec::with_capacity(items.len());
+    let mut jobs = Vec::new();
     for p in items.iter_mut() {
         let triggers = triggers_of(p.actor.id());
         if triggers.is_empty() {
@@ -857,10 +875,12 @@ pub async fn insert_prepared(
         let w = super::rules::Write { actor, created: true, via, before: None };
         let said = Some((comment.plain_body.clone(), comment.public == 1));
         let update = super::rules::write_update(conn, triggers, &w, ticket.requester_id, said).await?;
-        let applied = super::rules::apply_before_insert(triggers, &update, ticket, tags, values, events);
+        let draft = super::rules::Draft { ticket, tags, values, events, jobs: &mut jobs };
+        let applied = super::rules::before_insert(conn, triggers, &update, actor, defs, draft).await?;
         before.push((applied, Some(update)));
     }
     let inserted = insert_rows(conn, items).await?;
+    frontdesk_store::jobs::enqueue_many(conn, &jobs, now).await?;
     let mut out = Vec::with_capacity(inserted.len());
     for ((actor, via, saved), (already, update)) in inserted.into_iter().zip(before) {
         let w = super::rules::Write { actor: &actor, created: true, via: &via, before: None };
@@ -993,6 +1013,7 @@ pub async fn note_event(
 }
 
 /// Applies an update: fields, tags and an optional comment, as one audit. Triggers do not run.
+#[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
 pub async fn apply_update(
     conn: &mut AnyConnection,
     actor: &Actor,

@@ -1,6 +1,7 @@
 //! Views: checking a view's definition and turning its conditions into the same [`Filter`] a
 //! search query becomes.
 
+use frontdesk_store::stored::{self, Unreadable};
 use serde_json::{Map, Value, json};
 
 use frontdesk_domain::conditions::{Conditions, RuleCondition, place};
@@ -277,23 +278,38 @@ pub async fn apply(conn: &mut AnyConnection, view: &mut View, m: &Map<String, Va
     Ok(())
 }
 
-/// The stored conditions of a view.
-pub fn conditions_of(view: &View) -> Conditions {
-    serde_json::from_str(&view.conditions).unwrap_or_default()
+/// The stored conditions of a view, or why they cannot be read.
+pub fn conditions_of(view: &View) -> Result<Conditions, Unreadable> {
+    stored::read(|| format!("conditions of view {}", view.id), view.format, &view.conditions)
 }
 
-/// Whether `restriction` lets this agent see the view (admins see every view).
+/// The stored restriction of a view (`None`: everyone's), or why it cannot be read.
+pub fn restriction_of(view: &View) -> Result<Option<Value>, Unreadable> {
+    stored::read_optional(|| format!("restriction of view {}", view.id), view.format, view.restriction.as_deref())
+}
+
+/// Why a stored view cannot be read, if it cannot: its listing says so, and only admins see it.
+pub fn unreadable(view: &View) -> Option<Unreadable> {
+    conditions_of(view).err().or_else(|| restriction_of(view).err())
+}
+
+/// Whether `restriction` lets this agent see the view (admins see every view). A restriction
+/// that cannot be read shows the view to admins only, never to everyone.
 pub fn visible(view: &View, user_id: i64, admin: bool, groups: &[i64]) -> bool {
-    let Some(r) = view.restriction.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()) else {
+    if admin {
         return true;
+    }
+    let r = match restriction_of(view) {
+        Ok(Some(r)) => r,
+        Ok(None) => return true,
+        Err(_) => return false,
     };
     let id = r["id"].as_i64().unwrap_or(0);
-    admin
-        || match r["type"].as_str() {
-            Some("User") => id == user_id,
-            Some("Group") => groups.contains(&id),
-            _ => true,
-        }
+    match r["type"].as_str() {
+        Some("User") => id == user_id,
+        Some("Group") => groups.contains(&id),
+        _ => true,
+    }
 }
 
 /// The queues a new helpdesk starts with (made by the first-run page), titled in the first

@@ -46,6 +46,8 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 pub fn campaign_json(base: &Base, c: &Campaign) -> Value {
+    // A template that cannot be read is shown as null with the reason, never as empty.
+    let mut problem = None;
     json!({
         "id": c.id,
         "name": c.name,
@@ -59,8 +61,9 @@ pub fn campaign_json(base: &Base, c: &Campaign) -> Value {
         "view_id": c.view_id,
         "macro_id": c.macro_id,
         "override_frequency_cap": c.override_frequency_cap == 1,
-        "audience": serde_json::from_str::<Value>(&c.audience).unwrap_or(Value::Null),
-        "ticket": serde_json::from_str::<Value>(&c.ticket).unwrap_or(Value::Null),
+        "audience": c.audience().map_err(|e| problem = Some(e.to_string())).ok(),
+        "ticket": c.ticket_template().map_err(|e| problem = Some(e.to_string())).ok(),
+        "problem": problem,
         "created_by": c.created_by,
         "url": base.url(&format!("/api/v2/campaigns/{}.json", c.id)),
         "created_at": iso(c.created_at),

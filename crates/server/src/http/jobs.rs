@@ -75,7 +75,7 @@ async fn failed(AxState(state): AxState<State>, actor: Actor, base: Base, params
     let items = page
         .items
         .iter()
-        .map(|j| json!({"id": j.id, "kind": j.kind, "attempts": j.attempts, "last_error": j.last_error, "job_status": j.public_id, "updated_at": crate::clock::iso(j.updated_at)}))
+        .map(|j| json!({"id": j.id, "kind": j.kind.as_str(), "attempts": j.attempts, "last_error": j.last_error, "job_status": j.public_id, "updated_at": crate::clock::iso(j.updated_at)}))
         .collect();
     Ok(ok(Value::Object(paging.respond(&base, &params, "failed_jobs", items, &page))))
 }

@@ -168,7 +168,7 @@ async fn create_many(
     let job = jobs::enqueue_bulk(
         &state,
         &actor,
-        jobs::ORGANIZATIONS_CREATE_MANY,
+        frontdesk_domain::JobKind::CreateOrganizations,
         json!({"organizations": list}),
         list.len() as i64,
     )

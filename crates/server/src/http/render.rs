@@ -360,7 +360,7 @@ pub fn comment(base: &Base, c: &Comment, files: &Files) -> Value {
 /// An audit with its events; Comment events are filled from the comments table, and left out
 /// when `public_only` and the comment is internal.
 pub fn audit(base: &Base, a: &Audit, comments: &[&Comment], public_only: bool, files: &Files) -> Value {
-    let stored: Vec<Value> = serde_json::from_str(&a.events).unwrap_or_default();
+    let stored = a.events_or_problem();
     let mut events = Vec::with_capacity(stored.len());
     let mut next_comment = comments.iter();
     for (i, mut e) in stored.into_iter().enumerate() {
@@ -421,7 +421,11 @@ pub fn job_status(base: &Base, j: &Job) -> Value {
         "killed" => "killed",
         _ => "failed",
     };
-    let results = j.results.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).unwrap_or(Value::Null);
+    let results = match j.results() {
+        Ok(list) if j.results.is_some() => Value::Array(list),
+        Ok(_) => Value::Null,
+        Err(e) => json!({"problem": e.to_string()}),
+    };
     json!({
         "id": public_id,
         "url": base.url(&format!("/api/v2/job_statuses/{public_id}.json")),

@@ -153,7 +153,10 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// A rule as Zendesk shows it, plus `problem`: what the rule could not do since it was last
 /// saved (its failures, the last reason and when), or null.
 fn rule_json(base: &Base, n: &Names, r: &Rule, problem: Option<&store::RuleProblem>) -> Value {
-    let conditions = app::conditions_of(r);
+    // A rule that cannot be read is not run: it shows null where it could not be read, and its
+    // problem says why.
+    let unreadable = app::unreadable(r).map(|e| json!({"failures": 0, "message": e.to_string(), "at": null}));
+    let conditions = app::conditions_of(r).ok();
     let mut v = json!({
         "url": base.url(&format!("/api/v2/{}/{}.json", n.plural, r.id)),
         "id": r.id,
@@ -163,15 +166,19 @@ fn rule_json(base: &Base, n: &Names, r: &Rule, problem: Option<&store::RuleProbl
         "default": false,
         "position": r.position,
         "description": r.description,
-        "actions": app::actions_of(r),
+        "actions": app::actions_of(r).ok(),
         "created_at": iso(r.created_at),
         "updated_at": iso(r.updated_at),
-        "problem": problem.map(|p| json!({"failures": p.failures, "message": p.message, "at": iso(p.at)})),
+        "problem": unreadable.or(problem.map(|p| json!({"failures": p.failures, "message": p.message, "at": iso(p.at)}))),
     });
     if n.kind != RuleKind::Macro {
         v["conditions"] = json!(conditions);
     } else {
-        v["restriction"] = r.restriction.as_deref().and_then(|x| serde_json::from_str::<Value>(x).ok()).into();
+        v["restriction"] =
+            frontdesk_store::stored::read_optional::<Value>(String::new, r.format, r.restriction.as_deref())
+                .ok()
+                .flatten()
+                .into();
     }
     if n.kind == RuleKind::Trigger {
         v["category_id"] = json!(r.category_id.map(|c| c.to_string()));
@@ -422,7 +429,13 @@ async fn trace(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Stri
     let mut out = Vec::new();
     for kind in [RuleKind::Trigger, RuleKind::Automation] {
         for r in store::list(&mut conn, kind.as_str(), true).await? {
-            let c = app::conditions_of(&r);
+            let c = match app::conditions_of(&r) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(json!({"id": r.id, "kind": kind.as_str(), "title": r.title, "position": r.position, "matches": false, "conditions": [], "problem": e.to_string()}));
+                    continue;
+                }
+            };
             let mut conditions = Vec::new();
             for (i, cond) in c.all.iter().chain(&c.any).enumerate() {
                 let one = Conditions { all: vec![cond.clone()], any: vec![] };
@@ -446,7 +459,7 @@ async fn apply_alone(AxState(state): AxState<State>, actor: Actor, Path(id): Pat
     let mut conn = state.db.read().await?;
     let r = find(&mut conn, &MACRO, &id).await?;
     let mut ticket = serde_json::Map::new();
-    for a in app::actions_of(&r) {
+    for a in app::actions_of(&r)? {
         match domain::parse_action(&a) {
             Ok(Action::Comment { body, html }) => {
                 let key = if html { "html_body" } else { "body" };

@@ -262,8 +262,14 @@ async fn create_many(
             return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
         }
     }
-    let job =
-        jobs::enqueue_bulk(&state, &actor, jobs::USERS_CREATE_MANY, json!({"users": list}), list.len() as i64).await?;
+    let job = jobs::enqueue_bulk(
+        &state,
+        &actor,
+        frontdesk_domain::JobKind::CreateUsers,
+        json!({"users": list}),
+        list.len() as i64,
+    )
+    .await?;
     Ok(ok(json!({"job_status": render::job_status(&base, &job)})))
 }
 

@@ -61,7 +61,9 @@ fn column_title(id: &Value, defs: &[FieldDef]) -> String {
 
 fn view_json(base: &Base, v: &View, defs: &[FieldDef]) -> Value {
     let out = Output::parse(&v.output);
-    let conditions = app::conditions_of(v);
+    // A view that cannot be read shows null where it could not be read, and says why.
+    let problem = app::unreadable(v).map(|e| json!({"message": e.to_string()}));
+    let conditions = app::conditions_of(v).ok();
     let columns: Vec<Value> = out
         .columns
         .iter()
@@ -77,7 +79,8 @@ fn view_json(base: &Base, v: &View, defs: &[FieldDef]) -> Value {
         "default": false,
         "position": v.position,
         "description": v.description,
-        "restriction": v.restriction.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
+        "restriction": app::restriction_of(v).ok().flatten(),
+        "problem": problem,
         "created_at": iso(v.created_at),
         "updated_at": iso(v.updated_at),
         "execution": {
@@ -153,10 +156,9 @@ fn may_write(actor: &Actor, v: &View) -> Result<()> {
         return Ok(());
     }
     require_staff(actor)?;
-    let own = v
-        .restriction
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<Value>(r).ok())
+    let own = app::restriction_of(v)
+        .ok()
+        .flatten()
         .is_some_and(|r| r["type"] == "User" && r["id"].as_i64() == Some(actor.id()));
     if own { Ok(()) } else { Err(ApiError::forbidden()) }
 }
@@ -244,7 +246,7 @@ async fn count(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let v = find(&mut conn, &actor, &id).await?;
-    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
+    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)?).await?;
     let n = state.counts.count(&mut conn, &f).await?;
     Ok(ok(json!({"view_count": count_json(&base, v.id, n)})))
 }
@@ -266,7 +268,7 @@ async fn count_many(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     let mut out = Vec::new();
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     for v in &list {
-        let f = app::compile(&app::conditions_of(v), state.now(), actor.id(), &defs)?;
+        let f = app::compile(&app::conditions_of(v)?, state.now(), actor.id(), &defs)?;
         out.push(count_json(&base, v.id, state.counts.count(&mut conn, &f).await?));
     }
     Ok(ok(json!({"view_counts": out})))
@@ -301,7 +303,7 @@ async fn tickets(
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
     let v = find(&mut conn, &actor, &id).await?;
-    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
+    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)?).await?;
     let page = ticket_page(&mut conn, &state, &f, &Output::parse(&v.output), paging).await?;
     let items = render::tickets(&mut conn, &base, &page.items).await?;
     Ok(ok(Value::Object(paging.respond(&base, &params, "tickets", items, &page))))
@@ -417,7 +419,7 @@ async fn execute(
     let v = find(&mut conn, &actor, &id).await?;
     let out = Output::parse(&v.output);
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-    let f = app::compile(&app::conditions_of(&v), state.now(), actor.id(), &defs)?;
+    let f = app::compile(&app::conditions_of(&v)?, state.now(), actor.id(), &defs)?;
     let mut body = rows(&mut conn, &state, &base, &params, &f, &out, &defs).await?;
     body.insert("view".into(), view_json(&base, &v, &defs));
     Ok(ok(Value::Object(body)))
@@ -446,7 +448,7 @@ async fn preview(
     let mut conn = state.db.read().await?;
     let out = Output::parse(&v.output);
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-    let f = app::compile(&app::conditions_of(&v), state.now(), actor.id(), &defs)?;
+    let f = app::compile(&app::conditions_of(&v)?, state.now(), actor.id(), &defs)?;
     let body = rows(&mut conn, &state, &base, &params, &f, &out, &defs).await?;
     Ok(ok(Value::Object(body)))
 }
@@ -460,7 +462,7 @@ async fn preview_count(
     require_staff(&actor)?;
     let v = unsaved(&state, &actor, &body).await?;
     let mut conn = state.db.read().await?;
-    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)).await?;
+    let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)?).await?;
     let n = state.counts.count(&mut conn, &f).await?;
     Ok(ok(json!({"view_count": count_json(&base, 0, n)})))
 }

@@ -683,7 +683,12 @@ async fn list_page(
             let problem = item["problem"]["message"].as_str().map(|m| {
                 let failures = item["problem"]["failures"].as_i64().unwrap_or(1);
                 let off = item["active"] == false;
-                let lead = super::i18n::tr(r.locale, "rule-problem", &[("failures", failures.into())]);
+                // No failures: the record itself cannot be read (and is never run).
+                let lead = if failures == 0 {
+                    super::i18n::tr(r.locale, "rule-unreadable", &[])
+                } else {
+                    super::i18n::tr(r.locale, "rule-problem", &[("failures", failures.into())])
+                };
                 let off = if off { super::i18n::tr(r.locale, "rule-problem-off", &[]) } else { String::new() };
                 format!("{lead} {m} {off}").trim().to_string()
             });

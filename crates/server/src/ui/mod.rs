@@ -34,8 +34,7 @@ use frontdesk_domain::Locale;
 
 use crate::State;
 
-pub use lists::BULK_JOB;
-pub use reset::{LINK_JOB, LINKS_PER_HOUR, link_url, new_link, new_link_within};
+pub use reset::{LINKS_PER_HOUR, link_url, new_link, new_link_within};
 pub use session::Session;
 
 pub(crate) const TEMPLATES: [(&str, &str); 30] = [

@@ -30,8 +30,6 @@ const SIGN_IN_LIFETIME_SECS: i64 = 20 * 60;
 const UNSUBSCRIBE_LIFETIME_SECS: i64 = 365 * 86_400;
 /// Links mailed to one user in an hour, at most.
 pub const LINKS_PER_HOUR: i64 = 5;
-/// The background job that mails a link.
-pub const LINK_JOB: &str = "email.link";
 
 /// Records a new link for `user_id`; its secret (only its hash is kept).
 pub async fn new_link(state: &crate::AppState, user_id: i64, by: Option<i64>, purpose: &str) -> Result<String> {
@@ -245,7 +243,7 @@ pub async fn request_link(
     if let Some(u) = user.filter(|u| u.active == 1 && u.suspended == 0) {
         let job = frontdesk_store::jobs::NewJob {
             public_id: None,
-            kind: LINK_JOB.into(),
+            kind: frontdesk_domain::JobKind::Link,
             payload: json!({"user_id": u.id, "purpose": purpose, "locale": r.locale.as_str()}).to_string(),
             max_attempts: 10,
             run_at_ms: now * 1000,

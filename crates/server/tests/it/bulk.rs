@@ -134,9 +134,10 @@ async fn a_stopping_server_gives_a_long_job_back_between_chunks_and_the_next_one
     drop(conn);
     let actor = frontdesk_server::auth::Actor { user, role: frontdesk_domain::Role::Admin };
     let payload = json!({"ids": ids, "ticket": {"priority": "high"}});
-    let job = frontdesk_server::jobs::enqueue_bulk(&app.state, &actor, frontdesk_server::jobs::BULK_UI, payload, 3)
-        .await
-        .unwrap();
+    let job =
+        frontdesk_server::jobs::enqueue_bulk(&app.state, &actor, frontdesk_domain::JobKind::BulkUpdate, payload, 3)
+            .await
+            .unwrap();
     // The server begins to stop: the job is claimed, then handed back before any chunk, its
     // attempt not counted.
     app.state.begin_stopping();

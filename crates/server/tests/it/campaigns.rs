@@ -460,7 +460,7 @@ async fn a_send_that_keeps_failing_ends_failed_with_its_reason() {
     }
     let c = app.get(&format!("/api/v2/campaigns/{id}")).await.body["campaign"].clone();
     assert_eq!(c["state"], "failed", "{c}");
-    assert!(c["error"].as_str().unwrap().contains("stored ticket cannot be read"), "{c}");
+    assert!(c["error"].as_str().unwrap().contains(&format!("stored ticket of campaign {id} cannot be read")), "{c}");
     assert!(c["completed_at"].is_string(), "{c}");
     let failed = "SELECT COUNT(*) FROM jobs WHERE kind = 'campaign.send' AND state = 'failed' AND attempts = 12";
     assert_eq!(app.count(failed).await, 1, "given up after its attempts, not retried forever");

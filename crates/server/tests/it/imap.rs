@@ -97,6 +97,10 @@ impl Dovecot {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(dovecot);
             }
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "a test helper polling for Dovecot's port, outside any runtime"
+            )]
             std::thread::sleep(Duration::from_millis(25));
         }
         let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
@@ -141,15 +145,15 @@ impl Drop for Dovecot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // Its helper processes end on their own once the master is gone.
-        std::thread::sleep(Duration::from_millis(200));
+        // Its helper processes end on their own once the master is gone; what they may still
+        // write there is removed with the directory or left in the temporary folder.
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 fn rand_suffix() -> u32 {
     use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+    RandomState::new().hash_one(std::process::id()) as u32
 }
 
 fn run(c: &mut Command) {

@@ -2,6 +2,8 @@
 //! port against a fresh SQLite file, or — when `DATABASE_URL` points at PostgreSQL — against a
 //! fresh throwaway PostgreSQL database that is dropped afterwards.
 
+#![allow(clippy::too_many_lines, reason = "a test is one scenario, read from top to bottom")]
+
 mod attachments;
 mod auth;
 mod authz;
@@ -17,7 +19,9 @@ mod imap;
 mod incremental;
 mod rules;
 mod search;
+mod snapshots;
 mod storage;
+mod stored;
 mod tickets;
 mod trust;
 mod ui;

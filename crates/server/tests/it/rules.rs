@@ -577,3 +577,76 @@ async fn triggers_route_by_the_address_a_ticket_was_received_at_and_its_brand() 
     let r = app.get("/api/v2/search.json?query=brand%3A7").await;
     assert_eq!(r.body["results"][0]["id"], other["id"]);
 }
+
+/// The default triggers (acknowledgement, assignment notice) join the create: their events go
+/// into the create's own audit, each naming its rule in Zendesk's `via`, and their mails are
+/// jobs enqueued with the create — one by one and in a `create_many` batch alike. A trigger that
+/// changes the ticket after it is written makes its own audit, whose every event names it too.
+#[tokio::test]
+async fn the_default_triggers_join_the_create_and_each_rule_event_names_its_rule_in_via() {
+    let app = TestApp::spawn().await;
+    let (admin, now) = (app.admin_id, app.state.now());
+    frontdesk_server::app::in_tx(&app.state, async |tx| {
+        frontdesk_server::app::first_run_defaults(tx, admin, frontdesk_domain::Locale::EnUs, now).await
+    })
+    .await
+    .unwrap();
+    let triggers = app.get("/api/v2/triggers").await.body["triggers"].clone();
+    let (ack, assigned) = (triggers[0]["id"].as_i64().unwrap(), triggers[1]["id"].as_i64().unwrap());
+    let (agent, _) = app.user("Ana Agente", "ana@example.com", Role::Agent).await;
+    let open = rule(
+        &app,
+        "trigger",
+        json!({"title": "Urgent waits for the customer", "conditions": {"all": [
+            {"field": "update_type", "operator": "is", "value": "Create"},
+            {"field": "priority", "operator": "is", "value": "urgent"}]},
+            "actions": [{"field": "status", "value": "pending"}]}),
+    )
+    .await;
+
+    let t = app
+        .ticket(json!({"subject": "Printer", "priority": "urgent", "assignee_id": agent, "comment": {"body": "Help"},
+            "requester": {"name": "Carla Cliente", "email": "carla@example.com"}}))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    assert_eq!(t["status"], "pending");
+    let list = audits(&app, id).await;
+    assert_eq!(list.len(), 2, "the create, then the status trigger's own audit: {list:#?}");
+    let rule_of = |e: &Value| e["via"]["source"]["from"]["id"].as_i64();
+    let notices: Vec<&Value> =
+        list[0]["events"].as_array().unwrap().iter().filter(|e| e["type"] == "Notification").collect();
+    assert_eq!(notices.iter().map(|e| rule_of(e)).collect::<Vec<_>>(), [Some(ack), Some(assigned)], "{list:#?}");
+    for e in &notices {
+        assert_eq!(e["via"]["channel"], "rule");
+        assert_eq!(e["via"]["source"]["rel"], "trigger");
+        assert!(e["via"]["source"]["from"]["title"].is_string(), "{e}");
+    }
+    assert_eq!(list[1]["via"]["channel"], "rule");
+    for e in list[1]["events"].as_array().unwrap() {
+        assert_eq!(rule_of(e), Some(open), "{e}");
+    }
+    let notifications = |n| {
+        format!(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'notification' \
+             AND (payload LIKE '%\"ticket_id\":{n},%' OR payload LIKE '%\"ticket_id\":{n}}}%')"
+        )
+    };
+    assert_eq!(app.count(&notifications(id)).await, 2);
+
+    // A batch: each ticket's acknowledgement joins its own create, one job each.
+    let many = json!({"tickets": (0..3).map(|i| json!({"subject": format!("Batch {i}"), "comment": {"body": "x"},
+        "requester": {"name": format!("Cliente {i}"), "email": format!("c{i}@example.com")}})).collect::<Vec<_>>()});
+    let job =
+        app.post("/api/v2/tickets/create_many", many).await.body["job_status"]["id"].as_str().unwrap().to_string();
+    let done = app.wait_job(&job).await;
+    for r in done["results"].as_array().unwrap() {
+        let id = r["id"].as_i64().unwrap();
+        let list = audits(&app, id).await;
+        assert_eq!(list.len(), 1, "{list:#?}");
+        let notices: Vec<&Value> =
+            list[0]["events"].as_array().unwrap().iter().filter(|e| e["type"] == "Notification").collect();
+        assert_eq!(notices.len(), 1, "{list:#?}");
+        assert_eq!(rule_of(notices[0]), Some(ack));
+        assert_eq!(app.count(&notifications(id)).await, 1);
+    }
+}

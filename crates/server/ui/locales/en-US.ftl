@@ -544,6 +544,7 @@ rule-problem = { $failures ->
    *[other] Could not apply { $failures } times since it was last saved:
 }
 rule-problem-off = It was turned off; fix it and save it to turn it on again.
+rule-unreadable = This record cannot be read, so it is not used:
 error-email-invisible = { $value } has an invisible character (shown as ?) and cannot be an email address.
 verify-done-title = Address confirmed
 mail-kept-subject = A message to { $account } could not become a ticket

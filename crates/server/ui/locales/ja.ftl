@@ -528,6 +528,7 @@ error-placeholder-too-much-work = テキストの差し込みに必要な処理�
 error-placeholder-too-long = 差し込み後のテキストが長すぎます（{ $line } 行目）。上限は 1 MiB です。
 rule-problem = 最後に保存してから { $failures } 回適用できませんでした:
 rule-problem-off = このルールは無効になりました。修正して保存すると再び有効になります。
+rule-unreadable = この記録は読み取れないため、使われていません:
 error-email-invisible = { $value } には見えない文字（? で表示）が含まれているため、メールアドレスとして使えません。
 verify-done-title = メールアドレスを確認しました
 mail-kept-subject = { $account } 宛てのメッセージをチケットにできませんでした

@@ -552,6 +552,7 @@ rule-problem = { $failures ->
    *[other] Não pôde ser aplicada { $failures } vezes desde que foi salva:
 }
 rule-problem-off = Ela foi desativada; corrija-a e salve para ativá-la de novo.
+rule-unreadable = Este registro não pode ser lido e por isso não é usado:
 error-email-invisible = { $value } tem um caractere invisível (mostrado como ?) e não pode ser um endereço de e-mail.
 verify-done-title = Endereço confirmado
 mail-kept-subject = Uma mensagem para { $account } não pôde virar ticket

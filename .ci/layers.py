@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""The crate graph is the architecture (ARCHITECTURE.md): each workspace crate may depend only
+on the crates of ours listed for it here. An upward or sideways dependency — or a new crate not
+placed in this table — fails CI. Reads `cargo metadata`; dev-dependencies (tests) are free."""
+import json
+import subprocess
+import sys
+
+ALLOWED = {
+    "frontdesk-domain": set(),
+    "frontdesk-store": {"frontdesk-domain"},
+    "frontdesk-mail": set(),
+    "frontdesk-server": {"frontdesk-domain", "frontdesk-store", "frontdesk-mail"},
+    "frontdesk-bench": set(),
+}
+
+meta = json.loads(subprocess.check_output(["cargo", "metadata", "--format-version", "1", "--no-deps"]))
+ours = {p["name"] for p in meta["packages"]}
+problems = []
+for p in meta["packages"]:
+    name = p["name"]
+    if name not in ALLOWED:
+        problems.append(f"{name}: a crate with no place in the layer table (.ci/layers.py, ARCHITECTURE.md)")
+        continue
+    for d in p["dependencies"]:
+        if d["name"] in ours and d.get("kind") != "dev" and d["name"] not in ALLOWED[name]:
+            allowed = ", ".join(sorted(ALLOWED[name])) or "none of ours"
+            problems.append(f"{name} depends on {d['name']}; it may depend on {allowed}")
+for line in problems:
+    print(f"layering: {line}", file=sys.stderr)
+if problems:
+    sys.exit(1)
+print(f"layering: {len(meta['packages'])} crates, every dependency follows the layer table")
