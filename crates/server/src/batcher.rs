@@ -15,6 +15,16 @@ use crate::{AppState, State};
 /// Most creates in one transaction.
 const MAX_BATCH: usize = 64;
 
+/// Takes every create already waiting, up to a full batch.
+fn drain(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(r) => batch.push(r),
+            Err(_) => break,
+        }
+    }
+}
+
 struct Request {
     actor: Actor,
     input: TicketInput,
@@ -58,13 +68,10 @@ pub fn spawn(state: State, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
                 _ = stop.changed() => return,
             };
             let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
-                }
-            }
+            drain(&mut rx, &mut batch);
+            let (size, started) = (batch.len(), std::time::Instant::now());
             run(&state, batch).await;
+            tracing::debug!(size, micros = started.elapsed().as_micros() as u64, "ticket batch written");
         }
     })
 }

@@ -69,21 +69,31 @@ async fn worker(state: State, owner: String, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        match run_one(&state, &owner).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "job runner error"),
-        }
+        // After work, a short pause lets the next jobs gather into one batch (one claim and one
+        // completion for many mails, instead of a write each that the ticket writer waits for);
+        // when idle, a longer one, unless woken.
+        let pause = match run_one(&state, &owner).await {
+            Ok(true) => GATHER,
+            Ok(false) => IDLE,
+            Err(e) => {
+                tracing::warn!(error = %e, "job runner error");
+                IDLE
+            }
+        };
         tokio::select! {
             _ = state.job_wakeup.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => {}
         }
     }
 }
 
+/// How long a worker waits after a run for more jobs to gather, and when idle.
+const GATHER: Duration = Duration::from_millis(100);
+const IDLE: Duration = Duration::from_millis(500);
+
 /// Jobs that call out, claimed and completed together.
-const OUTSIDE_BATCH: i64 = 32;
+const OUTSIDE_BATCH: i64 = 100;
 /// Sends of one batch under way at once.
 const OUTSIDE_AT_ONCE: usize = 8;
 

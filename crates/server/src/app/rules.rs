@@ -489,8 +489,37 @@ async fn pick_agent(conn: &mut AnyConnection, group: i64, pick: Pick) -> Result<
     }))
 }
 
+/// Users read once for a batch of creates (requesters, assignees), so that each ticket's
+/// triggers do not read them again, one statement each.
+#[derive(Default)]
+pub struct Known(pub Vec<users::User>);
+
+impl Known {
+    async fn user(&self, conn: &mut AnyConnection, id: i64) -> Result<Option<users::User>> {
+        match self.0.iter().find(|u| u.id == id) {
+            Some(u) => Ok(Some(u.clone())),
+            None => Ok(users::get(conn, id).await?),
+        }
+    }
+
+    async fn users(&self, conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<users::User>> {
+        let mut found: Vec<users::User> = self.0.iter().filter(|u| ids.contains(&u.id)).cloned().collect();
+        let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.iter().any(|u| u.id == *id)).collect();
+        if !missing.is_empty() {
+            found.extend(users::get_many(conn, &missing).await?);
+        }
+        Ok(found)
+    }
+}
+
 /// What placeholders in a rule's text can name.
-async fn placeholders(conn: &mut AnyConnection, s: &Saved, current: &Actor, defs: &[FieldDef]) -> Result<Value> {
+async fn placeholders(
+    conn: &mut AnyConnection,
+    s: &Saved,
+    current: &Actor,
+    defs: &[FieldDef],
+    known: &Known,
+) -> Result<Value> {
     let t = &s.ticket;
     let person = |u: Option<&frontdesk_store::users::User>| match u {
         Some(u) => json!({
@@ -503,7 +532,7 @@ async fn placeholders(conn: &mut AnyConnection, s: &Saved, current: &Actor, defs
         None => json!({}),
     };
     let ids: Vec<i64> = [Some(t.requester_id), t.assignee_id].into_iter().flatten().collect();
-    let people = users::get_many(conn, &ids).await?;
+    let people = known.users(conn, &ids).await?;
     let find = |id: Option<i64>| id.and_then(|id| people.iter().find(|u| u.id == id));
     let group = match t.group_id {
         Some(g) => groups::get(conn, g).await?.map(|g| g.name),
@@ -564,6 +593,7 @@ pub async fn effect(
     s: &Saved,
     actor: &Actor,
     defs: &[FieldDef],
+    known: &Known,
 ) -> Result<Effect> {
     use super::input::Patch;
     let mut input = TicketInput::default();
@@ -594,7 +624,7 @@ pub async fn effect(
             }
             Action::Comment { body, html } => {
                 if context.is_none() {
-                    context = Some(placeholders(conn, s, actor, defs).await?);
+                    context = Some(placeholders(conn, s, actor, defs, known).await?);
                 }
                 let text = render_placeholders(body, context.as_ref().unwrap_or(&Value::Null))?;
                 let c = comment.get_or_insert_with(Default::default);
@@ -617,7 +647,7 @@ pub async fn effect(
             },
             Action::NotifyUser { .. } | Action::NotifyGroup { .. } => {
                 if context.is_none() {
-                    context = Some(placeholders(conn, s, actor, defs).await?);
+                    context = Some(placeholders(conn, s, actor, defs, known).await?);
                 }
                 let ctx = context.as_ref().unwrap_or(&Value::Null);
                 let (to, subject, body) = match a {
@@ -641,7 +671,7 @@ pub async fn effect(
             }
             Action::Webhook { id, body } => {
                 if context.is_none() {
-                    context = Some(placeholders(conn, s, actor, defs).await?);
+                    context = Some(placeholders(conn, s, actor, defs, known).await?);
                 }
                 let body = render_placeholders(body, context.as_ref().unwrap_or(&Value::Null))?;
                 events.push(json!({"type": "WebhookCall", "webhook_id": id, "rule": rule_json, "via": via}));
@@ -910,7 +940,8 @@ async fn act(
     now: i64,
     then_triggers: bool,
 ) -> Result<(Saved, Option<CommentInput>)> {
-    let Effect { mut input, events, jobs } = effect(conn, Some(rule), actions, s, actor, defs).await?;
+    let Effect { mut input, events, jobs } =
+        effect(conn, Some(rule), actions, s, actor, defs, &Known::default()).await?;
     // Actions that only call out (mail, webhooks) change nothing on the ticket: their events join
     // the audit of the write that fired them (as Zendesk shows them), with no second update.
     if calls_only(actions)
@@ -958,6 +989,7 @@ pub async fn write_update(
     w: &Write<'_>,
     requester_id: i64,
     comment: Option<(String, bool)>,
+    known: &Known,
 ) -> Result<Update> {
     let mut update = Update {
         created: w.created,
@@ -969,7 +1001,7 @@ pub async fn write_update(
     };
     if triggers.iter().any(|t| t.test.uses_people()) {
         let fields = triggers.iter().any(|t| t.test.uses_people_fields());
-        people_facts(conn, requester_id, &mut update, fields).await?;
+        people_facts(conn, requester_id, &mut update, fields, known).await?;
     }
     Ok(update)
 }
@@ -981,8 +1013,9 @@ pub async fn people_facts(
     requester_id: i64,
     update: &mut Update,
     fields: bool,
+    known: &Known,
 ) -> Result<()> {
-    let Some(u) = users::get(conn, requester_id).await? else { return Ok(()) };
+    let Some(u) = known.user(conn, requester_id).await? else { return Ok(()) };
     update.requester_role = Role::parse(&u.role).ok();
     if !fields {
         return Ok(());
@@ -1022,6 +1055,8 @@ pub struct Draft<'a> {
     pub events: &'a mut Vec<Value>,
     /// The jobs the triggers call for, enqueued with the batch.
     pub jobs: &'a mut Vec<NewJob>,
+    /// The users the batch read already.
+    pub known: &'a Known,
 }
 
 /// The triggers a new ticket meets before it is written, as far as they only set tags,
@@ -1040,7 +1075,7 @@ pub async fn before_insert(
     d: Draft<'_>,
 ) -> Result<Vec<i64>> {
     let comment = update.comment.as_ref().map(|(c, _)| c.as_str());
-    let (t, tags, events) = (d.ticket, d.tags, d.events);
+    let (t, tags, events, known) = (d.ticket, d.tags, d.events, d.known);
     let mut fired = Vec::new();
     loop {
         let now = facts(t, tags, d.values, comment);
@@ -1062,7 +1097,7 @@ pub async fn before_insert(
                 values: d.values.clone(),
                 before: None,
             };
-            let Ok(effect) = effect(conn, Some(&next.rule), &usable, &draft, actor, defs).await else { break };
+            let Ok(effect) = effect(conn, Some(&next.rule), &usable, &draft, actor, defs, known).await else { break };
             fired.push(next.rule.id);
             events.extend(effect.events);
             d.jobs.extend(effect.jobs.into_iter().map(|j| for_actor(j, actor, t.created_at)));
@@ -1159,7 +1194,7 @@ pub async fn run_triggers_on(
         Some(u) => u,
         None => {
             let comment = saved.comment.as_ref().map(|c| (c.plain_body.clone(), c.public == 1));
-            write_update(conn, triggers, &w, saved.ticket.requester_id, comment).await?
+            write_update(conn, triggers, &w, saved.ticket.requester_id, comment, &Known::default()).await?
         }
     };
     let comment_text = update.comment.as_ref().map(|(t, _)| t.clone());

@@ -487,6 +487,8 @@ async fn collaborator_lists(conn: &mut AnyConnection, input: &TicketInput) -> Re
 /// A ticket that passed every check and is ready to insert (its id is taken at insert time).
 pub struct Prepared {
     actor: Actor,
+    /// The requester, as read or made while preparing (for the triggers, without a read).
+    requester: Option<User>,
     values: Values,
     ticket: Ticket,
     tags: Vec<String>,
@@ -688,8 +690,10 @@ pub async fn prepare(
         fields::required_to_solve(defs, &values)?;
     }
     // Every check has passed: only now may a new requester be written.
+    let mut requester = requester;
     if let Some(r) = new_requester {
         let user = find_or_create_requester(conn, &r, now).await?;
+        requester = Some(user.clone());
         t.requester_id = user.id;
         if input.organization_id.is_absent() {
             t.organization_id = user.organization_id;
@@ -707,6 +711,7 @@ pub async fn prepare(
     let comment_uploads = input.comment.map(|c| c.uploads).unwrap_or_default();
     Ok(Prepared {
         actor: actor.clone(),
+        requester,
         ticket: t,
         tags,
         collaborators,
@@ -860,9 +865,23 @@ pub async fn insert_prepared(
     for (p, t) in items.iter_mut().zip(list) {
         p.ticket = t;
     }
-    // For each ticket: the triggers applied already, and the write as triggers see it.
+    // For each ticket: the triggers applied already, and the write as triggers see it. The
+    // requesters and assignees are read once for the batch.
     let mut before = Vec::with_capacity(items.len());
     let mut jobs = Vec::new();
+    let mut known: Vec<User> = items.iter().filter_map(|p| p.requester.clone()).collect();
+    let mut missing: Vec<i64> = items
+        .iter()
+        .flat_map(|p| [Some(p.ticket.requester_id), p.ticket.assignee_id])
+        .flatten()
+        .filter(|id| !known.iter().any(|u| u.id == *id))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() && compiled.iter().any(|(_, t)| !t.is_empty()) {
+        known.extend(frontdesk_store::users::get_many(conn, &missing).await?);
+    }
+    let known = super::rules::Known(known);
     for p in items.iter_mut() {
         let triggers = triggers_of(p.actor.id());
         if triggers.is_empty() {
@@ -874,8 +893,8 @@ pub async fn insert_prepared(
         } = *p;
         let w = super::rules::Write { actor, created: true, via, before: None };
         let said = Some((comment.plain_body.clone(), comment.public == 1));
-        let update = super::rules::write_update(conn, triggers, &w, ticket.requester_id, said).await?;
-        let draft = super::rules::Draft { ticket, tags, values, events, jobs: &mut jobs };
+        let update = super::rules::write_update(conn, triggers, &w, ticket.requester_id, said, &known).await?;
+        let draft = super::rules::Draft { ticket, tags, values, events, jobs: &mut jobs, known: &known };
         let applied = super::rules::before_insert(conn, triggers, &update, actor, defs, draft).await?;
         before.push((applied, Some(update)));
     }

@@ -425,7 +425,7 @@ async fn trace(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Stri
         before: Some(facts.clone()),
         ..Default::default()
     };
-    app::people_facts(&mut conn, t.requester_id, &mut update, true).await?;
+    app::people_facts(&mut conn, t.requester_id, &mut update, true, &app::Known::default()).await?;
     let mut out = Vec::new();
     for kind in [RuleKind::Trigger, RuleKind::Automation] {
         for r in store::list(&mut conn, kind.as_str(), true).await? {
