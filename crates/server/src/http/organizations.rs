@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
 
+use frontdesk_domain::JobKind;
 use frontdesk_store::organizations::{self, Organization};
 
 use super::extract::{Base, JsonBody, Params, path_id};
@@ -168,7 +169,7 @@ async fn create_many(
     let job = jobs::enqueue_bulk(
         &state,
         &actor,
-        frontdesk_domain::JobKind::CreateOrganizations,
+        JobKind::CreateOrganizations,
         json!({"organizations": list}),
         list.len() as i64,
     )

@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use serde_json::{Map, Value, json};
 
+use frontdesk_domain::JobKind;
 use frontdesk_store::tickets::{self, TicketFilter};
 use frontdesk_store::{account, audits};
 
@@ -174,14 +175,9 @@ async fn create(
     let mut input = TicketInput::parse(root(&body, "ticket")?)?;
     let uploads = input.comment.as_ref().is_some_and(|c| !c.uploads.is_empty());
     if params.get("async") == Some("true") {
-        let job = jobs::enqueue_bulk(
-            &state,
-            &actor,
-            frontdesk_domain::JobKind::CreateTickets,
-            json!({"tickets": [body["ticket"].clone()]}),
-            1,
-        )
-        .await?;
+        let job =
+            jobs::enqueue_bulk(&state, &actor, JobKind::CreateTickets, json!({"tickets": [body["ticket"].clone()]}), 1)
+                .await?;
         return Ok(super::json_response(
             axum::http::StatusCode::ACCEPTED,
             &json!({"job_status": render::job_status(&base, &job)}),
@@ -313,8 +309,7 @@ async fn create_many(
         TicketInput::parse(m)?;
     }
     let n = list.len() as i64;
-    let job = jobs::enqueue_bulk(&state, &actor, frontdesk_domain::JobKind::CreateTickets, json!({"tickets": list}), n)
-        .await?;
+    let job = jobs::enqueue_bulk(&state, &actor, JobKind::CreateTickets, json!({"tickets": list}), n).await?;
     Ok(job_response(&base, &job))
 }
 
@@ -349,21 +344,15 @@ async fn update_many(
         json!({"tickets": list})
     };
     let total = payload.get("ids").or(payload.get("tickets")).and_then(Value::as_array).map_or(0, |a| a.len()) as i64;
-    let job = jobs::enqueue_bulk(&state, &actor, frontdesk_domain::JobKind::UpdateTickets, payload, total).await?;
+    let job = jobs::enqueue_bulk(&state, &actor, JobKind::UpdateTickets, payload, total).await?;
     Ok(job_response(&base, &job))
 }
 
 async fn destroy_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
     require_staff(&actor)?;
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Parameter ids is required".into()))?;
-    let job = jobs::enqueue_bulk(
-        &state,
-        &actor,
-        frontdesk_domain::JobKind::DestroyTickets,
-        json!({"ids": ids}),
-        ids.len() as i64,
-    )
-    .await?;
+    let job =
+        jobs::enqueue_bulk(&state, &actor, JobKind::DestroyTickets, json!({"ids": ids}), ids.len() as i64).await?;
     Ok(job_response(&base, &job))
 }
 
@@ -495,7 +484,6 @@ async fn purge(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id
     let mut conn = state.db.read().await?;
     tickets::get(&mut conn, id).await?.filter(|t| t.deleted_at.is_some()).ok_or(ApiError::NotFound)?;
     drop(conn);
-    let job =
-        jobs::enqueue_bulk(&state, &actor, frontdesk_domain::JobKind::PurgeTickets, json!({"ids": [id]}), 1).await?;
+    let job = jobs::enqueue_bulk(&state, &actor, JobKind::PurgeTickets, json!({"ids": [id]}), 1).await?;
     Ok(job_response(&base, &job))
 }

@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use serde_json::{Map, Value, json};
 
+use frontdesk_domain::JobKind;
 use frontdesk_domain::{IdentityKind, Role};
 use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::users::{self, UserFilter};
@@ -262,14 +263,8 @@ async fn create_many(
             return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
         }
     }
-    let job = jobs::enqueue_bulk(
-        &state,
-        &actor,
-        frontdesk_domain::JobKind::CreateUsers,
-        json!({"users": list}),
-        list.len() as i64,
-    )
-    .await?;
+    let job =
+        jobs::enqueue_bulk(&state, &actor, JobKind::CreateUsers, json!({"users": list}), list.len() as i64).await?;
     Ok(ok(json!({"job_status": render::job_status(&base, &job)})))
 }
 

@@ -533,12 +533,7 @@ async fn default_triggers_acknowledge_requests_and_tell_agents_in_each_readers_l
     let (relay, sent) = crate::helpers::smtp_sink().await;
     let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
     // The helpdesk's first-run defaults, made in its admin's language (Portuguese).
-    let (admin, now) = (app.admin_id, app.state.now());
-    frontdesk_server::app::in_tx(&app.state, async |tx| {
-        frontdesk_server::app::first_run_defaults(tx, admin, frontdesk_domain::Locale::PtBr, now).await
-    })
-    .await
-    .unwrap();
+    app.first_run_defaults(frontdesk_domain::Locale::PtBr).await;
     let triggers = app.get("/api/v2/triggers").await.body["triggers"].clone();
     let titles: Vec<&str> = triggers.as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Avisar o solicitante de uma nova solicitação", "Avisar o responsável de uma atribuição"]);

@@ -223,6 +223,16 @@ impl TestApp {
         panic!("job {id} did not finish");
     }
 
+    /// What a new helpdesk starts with (default views and triggers), made by its admin in `locale`.
+    pub async fn first_run_defaults(&self, locale: frontdesk_domain::Locale) {
+        let (admin, now) = (self.admin_id, self.state.now());
+        frontdesk_server::app::in_tx(&self.state, async |tx| {
+            frontdesk_server::app::first_run_defaults(tx, admin, locale, now).await
+        })
+        .await
+        .unwrap();
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let mut conn = self.state.db.read().await.unwrap();
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut *conn).await.unwrap();

@@ -585,12 +585,7 @@ async fn triggers_route_by_the_address_a_ticket_was_received_at_and_its_brand() 
 #[tokio::test]
 async fn the_default_triggers_join_the_create_and_each_rule_event_names_its_rule_in_via() {
     let app = TestApp::spawn().await;
-    let (admin, now) = (app.admin_id, app.state.now());
-    frontdesk_server::app::in_tx(&app.state, async |tx| {
-        frontdesk_server::app::first_run_defaults(tx, admin, frontdesk_domain::Locale::EnUs, now).await
-    })
-    .await
-    .unwrap();
+    app.first_run_defaults(frontdesk_domain::Locale::EnUs).await;
     let triggers = app.get("/api/v2/triggers").await.body["triggers"].clone();
     let (ack, assigned) = (triggers[0]["id"].as_i64().unwrap(), triggers[1]["id"].as_i64().unwrap());
     let (agent, _) = app.user("Ana Agente", "ana@example.com", Role::Agent).await;
