@@ -26,8 +26,20 @@ for p in meta["packages"]:
         if d["name"] in ours and d.get("kind") != "dev" and d["name"] not in ALLOWED[name]:
             allowed = ", ".join(sorted(ALLOWED[name])) or "none of ours"
             problems.append(f"{name} depends on {d['name']}; it may depend on {allowed}")
+# Until the use cases are a crate of their own, the same rule inside the server: `app/` (the use
+# cases) imports neither the API (`http`) nor the pages (`ui`), nor the HTTP framework.
+import pathlib
+import re
+
+app_dir = pathlib.Path(__file__).resolve().parent.parent / "crates/server/src/app"
+upward = re.compile(r"\bcrate::(ui|http)\b|\bsuper::super::(ui|http)\b|\baxum\b")
+for f in sorted(app_dir.rglob("*.rs")):
+    for n, text in enumerate(f.read_text().splitlines(), 1):
+        if upward.search(text) and not text.lstrip().startswith("//"):
+            problems.append(f"{f.relative_to(app_dir.parent.parent.parent.parent)}:{n}: the use cases reach up: {text.strip()}")
+
 for line in problems:
     print(f"layering: {line}", file=sys.stderr)
 if problems:
     sys.exit(1)
-print(f"layering: {len(meta['packages'])} crates, every dependency follows the layer table")
+print(f"layering: {len(meta['packages'])} crates, every dependency follows the layer table; app/ reaches neither http nor ui")

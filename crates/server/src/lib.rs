@@ -8,6 +8,7 @@ pub mod clock;
 pub mod counts;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod imap;
 pub mod jobs;
 pub mod mail_out;

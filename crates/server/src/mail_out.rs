@@ -293,7 +293,7 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
         VERIFY => "mail-verify-subject",
         _ => "mail-reset-subject",
     };
-    let subject = crate::ui::i18n::tr(locale, subject_key, &[("account", account.name.clone().into())]);
+    let subject = crate::i18n::tr(locale, subject_key, &[("account", account.name.clone().into())]);
     let b = lettre::Message::builder().from(from).to(mailbox(Some(&user.name), &email)?).subject(one_line(&subject));
     send(state, &url, alternative(automatic(b), text, html)?).await?;
     Ok(format!("{purpose} link sent to {email}"))
@@ -526,15 +526,15 @@ pub async fn deliver_kept_notice(state: &AppState, job: &Job) -> Result<String> 
     let from = support_sender(&mut conn).await?;
     drop(conn);
     let locale = mail_locale(&[admin.locale.as_deref(), Some(account.locale.as_str())]);
-    let unknown = || crate::ui::i18n::tr(locale, "mail-kept-unknown", &[]);
+    let unknown = || crate::i18n::tr(locale, "mail-kept-unknown", &[]);
     let args = [
         ("sender", kept.sender.clone().unwrap_or_else(unknown).into()),
         ("subject", kept.subject.clone().unwrap_or_else(unknown).into()),
         ("reason", kept.reason.clone().into()),
         ("link", format!("{}/api/v2/inbound_emails/{id}/raw", state.public_url()).into()),
     ];
-    let subject = crate::ui::i18n::tr(locale, "mail-kept-subject", &[("account", account.name.clone().into())]);
-    let body = crate::ui::i18n::tr(locale, "mail-kept-body", &args);
+    let subject = crate::i18n::tr(locale, "mail-kept-subject", &[("account", account.name.clone().into())]);
+    let body = crate::i18n::tr(locale, "mail-kept-body", &args);
     let b = lettre::Message::builder().from(from).to(mailbox(Some(&admin.name), &email)?).subject(one_line(&subject));
     let message = automatic(b)
         .header(lettre::message::header::ContentType::TEXT_PLAIN)

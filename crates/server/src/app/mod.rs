@@ -8,6 +8,7 @@ pub mod fields;
 pub mod groups;
 pub mod input;
 pub mod organizations;
+pub mod query;
 pub mod rules;
 pub mod search_index;
 pub mod tickets;
@@ -146,7 +147,7 @@ pub async fn first_run_defaults(
     now: i64,
 ) -> Result<()> {
     let titles = ["view-mine", "view-unassigned", "view-unsolved", "view-pending", "view-solved"]
-        .map(|k| crate::ui::i18n::tr(locale, k, &[]));
+        .map(|k| crate::i18n::tr(locale, k, &[]));
     views::create_defaults(conn, titles, admin, now).await?;
     rules::create_default_triggers(conn, locale, admin, now).await
 }

@@ -1391,7 +1391,7 @@ pub async fn create_default_triggers(
     me: i64,
     now: i64,
 ) -> Result<()> {
-    let tr = |k: &str| crate::ui::i18n::tr(locale, k, &[]);
+    let tr = |k: &str| crate::i18n::tr(locale, k, &[]);
     let specs = [
         json!({
             "title": tr("trigger-ack-title"),

@@ -181,7 +181,7 @@ fn report_table(r: &Value, locale: Locale) -> Vec<Vec<String>> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let label = |key: &str, args: &[(&str, &str)]| crate::ui::i18n::tr_text(locale, key, args.iter().copied());
+    let label = |key: &str, args: &[(&str, &str)]| crate::i18n::tr_text(locale, key, args.iter().copied());
     let mut rows = vec![
         vec![label("report-campaign", &[]), text(&r["name"])],
         vec![label("report-tag", &[]), text(&r["tag"])],

@@ -595,7 +595,7 @@ fn field_errors(
         return (by_field, problems.above());
     }
     // Not a field's problem: what the API said, in the reader's words where we know the kind.
-    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
+    let tr = |k: &str| crate::i18n::tr(locale, k, &[]);
     let general = match status {
         StatusCode::FORBIDDEN => tr("forbidden"),
         StatusCode::NOT_FOUND => tr("not-found"),
@@ -670,7 +670,7 @@ async fn list_page(
                     // A category's default status reads in the reader's language.
                     (v, "agent_label" | "end_user_label") if item["default"] == true => {
                         let label =
-                            super::i18n::tr(r.locale, &format!("status-{}", shown(&item["status_category"])), &[]);
+                            crate::i18n::tr(r.locale, &format!("status-{}", shown(&item["status_category"])), &[]);
                         if label.starts_with("status-") { shown(v) } else { label }
                     }
                     (Value::String(t), "role" | "type" | "status_category" | "status" | "locale") => {
@@ -685,11 +685,11 @@ async fn list_page(
                 let off = item["active"] == false;
                 // No failures: the record itself cannot be read (and is never run).
                 let lead = if failures == 0 {
-                    super::i18n::tr(r.locale, "rule-unreadable", &[])
+                    crate::i18n::tr(r.locale, "rule-unreadable", &[])
                 } else {
-                    super::i18n::tr(r.locale, "rule-problem", &[("failures", failures.into())])
+                    crate::i18n::tr(r.locale, "rule-problem", &[("failures", failures.into())])
                 };
-                let off = if off { super::i18n::tr(r.locale, "rule-problem-off", &[]) } else { String::new() };
+                let off = if off { crate::i18n::tr(r.locale, "rule-problem-off", &[]) } else { String::new() };
                 format!("{lead} {m} {off}").trim().to_string()
             });
             context! { id => id_of(&item["id"]), cells, problem }
@@ -732,7 +732,7 @@ fn named_in(body: &Value) -> Vec<minijinja::Value> {
 /// it is.
 fn choice_label(locale: frontdesk_domain::Locale, value: &str) -> String {
     let key = format!("choice-{value}");
-    let label = super::i18n::tr(locale, &key, &[]);
+    let label = crate::i18n::tr(locale, &key, &[]);
     if label == key { value.to_string() } else { label }
 }
 
@@ -748,7 +748,7 @@ pub async fn edit(
         Err(r) => return Ok(r),
     };
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[]));
+    let notice = q.saved.map(|_| crate::i18n::tr(locale, "saved", &[]));
     let record = if id == "new" {
         json!({"active": true})
     } else {
@@ -935,7 +935,7 @@ pub async fn save(
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     let csrf = form.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str());
     if !session::csrf_ok(&s.csrf, csrf) {
-        let message = super::i18n::tr(locale, "stale-form", &[]);
+        let message = crate::i18n::tr(locale, "stale-form", &[]);
         let shown = Value::Object(record);
         return form_page(&state, &headers, &s, res, &id, shown, StatusCode::FORBIDDEN, HashMap::new(), message, None)
             .await;
@@ -963,7 +963,7 @@ pub async fn save(
         let saved = id_of(&body[res.one]["id"]).map(|n| n.to_string()).unwrap_or(id.clone());
         // A new API token is shown once, here; there is no page to see it again.
         if let Some(token) = body[res.one]["token"].as_str() {
-            let notice = super::i18n::tr(locale, "token-created", &[("token", token.to_string().into())]);
+            let notice = crate::i18n::tr(locale, "token-created", &[("token", token.to_string().into())]);
             return form_page(
                 &state,
                 &headers,
@@ -980,7 +980,7 @@ pub async fn save(
         }
         let named = named_in(&body);
         if !named.is_empty() {
-            let notice = super::i18n::tr(locale, "saved", &[]);
+            let notice = crate::i18n::tr(locale, "saved", &[]);
             let page = FormPage { notice: Some(notice), named, ..FormPage::new(body[res.one].clone(), StatusCode::OK) };
             return form_page_with(&state, &headers, &s, res, &saved, page).await;
         }
@@ -1068,7 +1068,7 @@ pub async fn add_identity(
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     let (_, record) = call(&state, &s, Method::GET, &format!("/api/v2/users/{n}"), None).await?;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
-        let m = super::i18n::tr(locale, "stale-form", &[]);
+        let m = crate::i18n::tr(locale, "stale-form", &[]);
         return form_page(
             &state,
             &headers,
@@ -1123,7 +1123,7 @@ pub async fn password_link(
     }
     let link = super::reset::make_link(&state, &headers, n, Some(s.actor.id())).await?;
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    let notice = super::i18n::tr(locale, "reset-link-made", &[("link", link.into())]);
+    let notice = crate::i18n::tr(locale, "reset-link-made", &[("link", link.into())]);
     form_page(
         &state,
         &headers,
@@ -1161,7 +1161,7 @@ pub async fn settings(
     };
     let (_, body) = call(&state, &s, Method::GET, "/api/v2/account/settings", None).await?;
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
-    let notice = q.saved.map(|_| super::i18n::tr(locale, "saved", &[]));
+    let notice = q.saved.map(|_| crate::i18n::tr(locale, "saved", &[]));
     let page = FormPage { notice, ..FormPage::new(body["settings"].clone(), StatusCode::OK) };
     settings_page(&state, &headers, &s, page).await
 }
@@ -1207,7 +1207,7 @@ pub async fn save_settings(
         "campaign_interval_days": f.campaign_interval_days});
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
-        let m = super::i18n::tr(locale, "stale-form", &[]);
+        let m = crate::i18n::tr(locale, "stale-form", &[]);
         let page = FormPage { error: m, ..FormPage::new(posted, StatusCode::FORBIDDEN) };
         return settings_page(&state, &headers, &s, page).await;
     }

@@ -131,8 +131,8 @@ async fn compose_page(
     let mut total = 0i64;
     let mut search_error = None;
     if searched {
-        let asker = crate::http::search::Asker { now: state.now(), me: s.actor.id() };
-        match crate::http::search::resolve(&mut conn, &query, Some(Record::User), asker).await {
+        let asker = crate::app::query::Asker { now: state.now(), me: s.actor.id() };
+        match crate::app::query::resolve(&mut conn, &query, Some(Record::User), asker).await {
             Ok((filters, _)) => {
                 if let Some((_, f)) = filters.first() {
                     let ids = frontdesk_store::search::user_ids(&mut conn, f).await?;
@@ -165,7 +165,7 @@ async fn compose_page(
         .filter(|c| c.status_category != "new")
         .map(|c| {
             let label = if c.is_default == 1 {
-                super::i18n::tr(r.locale, &format!("status-{}", c.status_category), &[])
+                crate::i18n::tr(r.locale, &format!("status-{}", c.status_category), &[])
             } else {
                 c.agent_label.clone()
             };
@@ -398,7 +398,7 @@ pub async fn preview(
         .map(|w| {
             let text = match w["type"].as_str() {
                 Some("capacity") => match w["days_of_work"].as_f64() {
-                    Some(d) => super::i18n::tr(
+                    Some(d) => crate::i18n::tr(
                         r.locale,
                         "warning-capacity",
                         &[
@@ -407,13 +407,13 @@ pub async fn preview(
                             ("per_day", format!("{}", w["solved_per_day"].as_f64().unwrap_or(0.0)).into()),
                         ],
                     ),
-                    None => super::i18n::tr(
+                    None => crate::i18n::tr(
                         r.locale,
                         "warning-capacity-none",
                         &[("count", p["sending"].as_i64().unwrap_or(0).into())],
                     ),
                 },
-                _ => super::i18n::tr(
+                _ => crate::i18n::tr(
                     r.locale,
                     "warning-frequency",
                     &[

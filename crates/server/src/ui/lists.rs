@@ -318,13 +318,13 @@ async fn search_list(
         return Ok(render(StatusCode::OK, "search.html", r.locale, ctx));
     }
     let mut conn = state.db.read().await?;
-    let asker = crate::http::search::Asker { now: state.now(), me: s.actor.id() };
-    let resolved = crate::http::search::resolve(&mut conn, &query, None, asker).await;
+    let asker = crate::app::query::Asker { now: state.now(), me: s.actor.id() };
+    let resolved = crate::app::query::resolve(&mut conn, &query, None, asker).await;
     let (filters, _) = match resolved {
         Ok(x) => x,
         Err(ApiError::InvalidQuery { position, reason, .. }) => {
             drop(conn);
-            let message = super::i18n::reason(r.locale, &reason);
+            let message = crate::i18n::reason(r.locale, &reason);
             let (before, after) = split_at_char(&query, position);
             let error = context! { message, position, before, after };
             ctx = context! { error, ..ctx };
@@ -424,7 +424,7 @@ pub async fn bulk(
     let refused = async |e: &ApiError| back_with(bulk_problems(r.locale, e)).await;
     let refuse = async |key: &str| -> Result<Response> {
         let mut problems = Problems::default();
-        let text = super::i18n::tr(r.locale, key, &[]);
+        let text = crate::i18n::tr(r.locale, key, &[]);
         if key == "bulk-bad-status" {
             problems.add_at("status", text)
         } else {
@@ -552,8 +552,8 @@ pub async fn bulk(
                 }
             } else {
                 let query = one("query").unwrap_or_default();
-                let asker = crate::http::search::Asker { now: state.now(), me: s.actor.id() };
-                let (filters, _) = crate::http::search::resolve(&mut conn, &query, Some(Record::Ticket), asker).await?;
+                let asker = crate::app::query::Asker { now: state.now(), me: s.actor.id() };
+                let (filters, _) = crate::app::query::resolve(&mut conn, &query, Some(Record::Ticket), asker).await?;
                 match filters.into_iter().next() {
                     Some((_, f)) => f,
                     None => return refuse("bulk-nothing-selected").await,
@@ -598,7 +598,7 @@ fn failure_text(locale: frontdesk_domain::Locale, x: &Value) -> String {
         .filter_map(|r| {
             let args = r["args"].as_object().into_iter().flatten();
             let args = args.map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default()));
-            Some(super::i18n::tr_text(locale, r["key"].as_str()?, args))
+            Some(crate::i18n::tr_text(locale, r["key"].as_str()?, args))
         })
         .collect();
     if !reasons.is_empty() {
@@ -613,10 +613,10 @@ fn failure_text(locale: frontdesk_domain::Locale, x: &Value) -> String {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            return format!("{} {details}", super::i18n::tr(locale, "error-invalid", &[]));
+            return format!("{} {details}", crate::i18n::tr(locale, "error-invalid", &[]));
         }
     };
-    super::i18n::tr(locale, key, &[])
+    crate::i18n::tr(locale, key, &[])
 }
 
 /// A refused bulk change's problems, placed on the bulk panel's inputs.

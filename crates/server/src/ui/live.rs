@@ -85,7 +85,7 @@ pub async fn beat(
         .map(|p| {
             let name = fluent_bundle::FluentValue::from(names.get(&p.user_id).cloned().unwrap_or_default());
             let key = if now_ms - p.typing_at < TYPING_MS { "someone-typing" } else { "someone-viewing" };
-            super::i18n::tr(r.locale, key, &[("name", name)])
+            crate::i18n::tr(r.locale, key, &[("name", name)])
         })
         .collect();
     let others: Vec<_> = here
@@ -96,7 +96,7 @@ pub async fn beat(
         "version": version,
         "others": others,
         "line": lines.join(" · "),
-        "changed": super::i18n::tr(r.locale, "ticket-changed", &[]),
+        "changed": crate::i18n::tr(r.locale, "ticket-changed", &[]),
     })))
 }
 

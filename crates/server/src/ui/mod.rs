@@ -8,7 +8,6 @@
 
 mod admin;
 mod campaigns;
-pub mod i18n;
 mod lists;
 mod live;
 mod pages;
@@ -240,7 +239,7 @@ pub(crate) fn render_string(name: &str, locale: Locale, ctx: JinjaValue) -> Resu
             args.push((k.to_string(), fv));
         }
         let args: Vec<(&str, FluentValue<'_>)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        Ok(i18n::tr(locale, key, &args))
+        Ok(crate::i18n::tr(locale, key, &args))
     });
     let full = minijinja::context! { t => t, lang => locale.as_str(), ..ctx };
     ENV.get_template(name).and_then(|tpl| tpl.render(full))
@@ -273,7 +272,10 @@ pub fn locale_for(user_locale: Option<&str>, headers: &HeaderMap, account_locale
     user_locale
         .and_then(|l| Locale::parse(l).ok())
         .or_else(|| {
-            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::from_accept_language)
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::i18n::from_accept_language)
         })
         .or_else(|| Locale::parse(account_locale).ok())
         .unwrap_or(Locale::EnUs)

@@ -45,7 +45,7 @@ pub(super) async fn error_page(state: &State, headers: &HeaderMap, status: Statu
         Ok(r) => r.locale,
         Err(_) => Locale::EnUs,
     };
-    let message = super::i18n::tr(locale, key, &[]);
+    let message = crate::i18n::tr(locale, key, &[]);
     let (me, csrf, back) = match &session {
         Some(s) => {
             (me(state, s).await.ok(), Some(s.csrf.clone()), Some(if s.actor.is_staff() { "/agent" } else { "/portal" }))
@@ -126,9 +126,9 @@ pub(super) async fn caller_and_id(
 /// A refusal of the API's checks in the reader's language: the problem's own words where the
 /// check gave them, else by its kind, with the check's (English) description as a last resort.
 pub(super) fn refusal(locale: Locale, e: &FieldError) -> String {
-    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
+    let tr = |k: &str| crate::i18n::tr(locale, k, &[]);
     if let Some(m) = &e.message {
-        return super::i18n::reason(locale, m);
+        return crate::i18n::reason(locale, m);
     }
     match e.code {
         "BlankValue" => tr("error-blank"),
@@ -145,10 +145,10 @@ pub(super) fn invalid_message(locale: Locale, errors: &[FieldError]) -> String {
 
 /// Any refusal as one line in the reader's language.
 pub(super) fn error_text(locale: Locale, e: &ApiError) -> String {
-    let tr = |k: &str| super::i18n::tr(locale, k, &[]);
+    let tr = |k: &str| crate::i18n::tr(locale, k, &[]);
     match e {
         ApiError::Invalid(errors) => invalid_message(locale, errors),
-        ApiError::InvalidQuery { reason, .. } => super::i18n::reason(locale, reason),
+        ApiError::InvalidQuery { reason, .. } => crate::i18n::reason(locale, reason),
         ApiError::Forbidden(_) => tr("forbidden"),
         ApiError::NotFound => tr("not-found"),
         ApiError::UpdateConflict => tr("conflict"),
@@ -269,8 +269,8 @@ pub async fn login_form(
     let r = reader(&state, &headers, None).await?;
     let token = session::random_token();
     let flash = match (q.expired, q.reset) {
-        (Some(_), _) => Some(super::i18n::tr(r.locale, "session-expired", &[])),
-        (None, Some(_)) => Some(super::i18n::tr(r.locale, "password-reset-done", &[])),
+        (Some(_), _) => Some(crate::i18n::tr(r.locale, "session-expired", &[])),
+        (None, Some(_)) => Some(crate::i18n::tr(r.locale, "password-reset-done", &[])),
         _ => None,
     };
     let next = q.next.filter(|n| local_page(n));
@@ -297,7 +297,7 @@ pub async fn login(
     let r = reader(&state, &headers, None).await?;
     let again = |key: &str, status: StatusCode| {
         let token = session::random_token();
-        let error = super::i18n::tr(r.locale, key, &[]);
+        let error = crate::i18n::tr(r.locale, key, &[]);
         let page = render(
             status,
             "login.html",
@@ -398,18 +398,18 @@ pub async fn setup(
     let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
     let mut errors: HashMap<&str, String> = HashMap::new();
     if !session::csrf_ok(&expected, f.csrf.as_deref()) {
-        errors.insert("name", super::i18n::tr(r.locale, "stale-form", &[]));
+        errors.insert("name", crate::i18n::tr(r.locale, "stale-form", &[]));
     }
     if f.name.trim().is_empty() {
-        errors.insert("name", super::i18n::tr(r.locale, "name-blank", &[]));
+        errors.insert("name", crate::i18n::tr(r.locale, "name-blank", &[]));
     }
     let email = EmailAddress::parse(&f.email);
     if email.is_err() {
-        errors.insert("email", super::i18n::tr(r.locale, "email-invalid", &[]));
+        errors.insert("email", crate::i18n::tr(r.locale, "email-invalid", &[]));
     }
     if f.password.chars().count() < MIN_PASSWORD_LEN {
         let min = fluent_bundle::FluentValue::from(MIN_PASSWORD_LEN as i64);
-        errors.insert("password", super::i18n::tr(r.locale, "password-too-short", &[("min", min)]));
+        errors.insert("password", crate::i18n::tr(r.locale, "password-too-short", &[("min", min)]));
     }
     let (Ok(email), true) = (email, errors.is_empty()) else {
         let token = session::random_token();

@@ -137,7 +137,7 @@ pub async fn create_ticket(
     let r = reader(&state, &headers, Some(&s.actor.user)).await?;
     if !session::csrf_ok(&s.csrf, Some(&one("_csrf"))) {
         let mut problems = Problems::default();
-        problems.add_above(super::i18n::tr(r.locale, "stale-form", &[]));
+        problems.add_above(crate::i18n::tr(r.locale, "stale-form", &[]));
         return new_ticket_page(&state, &headers, &s, StatusCode::FORBIDDEN, draft, problems).await;
     }
     // What the form itself needs, all checked at once; the API checks the rest.

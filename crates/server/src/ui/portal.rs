@@ -157,7 +157,7 @@ pub async fn create(
     };
     if !session::csrf_ok(&s.csrf, Some(&one("_csrf"))) {
         let mut problems = Problems::default();
-        problems.add_above(super::i18n::tr(locale, "stale-form", &[]));
+        problems.add_above(crate::i18n::tr(locale, "stale-form", &[]));
         return again(StatusCode::FORBIDDEN, posted, problems).await;
     }
     let mut conn = state.db.read().await?;
@@ -252,14 +252,14 @@ async fn request_page(
             let shown: Vec<String> = stored
                 .iter()
                 .map(|v| match f.def.kind {
-                    FieldType::Checkbox => super::i18n::tr(r.locale, if v == "true" { "yes" } else { "no" }, &[]),
+                    FieldType::Checkbox => crate::i18n::tr(r.locale, if v == "true" { "yes" } else { "no" }, &[]),
                     _ => f.def.options.iter().find(|o| &o.value == v).map_or_else(|| v.clone(), |o| o.name.clone()),
                 })
                 .collect();
             Some(context! { title => f.def.title.clone(), value => shown.join(", ") })
         })
         .collect();
-    let support = super::i18n::tr(r.locale, "support-team", &[]);
+    let support = crate::i18n::tr(r.locale, "support-team", &[]);
     let list: Vec<minijinja::Value> = comments
         .iter()
         .map(|c| {
@@ -311,10 +311,10 @@ pub async fn reply(
     };
     let locale = reader(&state, &headers, Some(&s.actor.user)).await?.locale;
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
-        return request_page(&state, &headers, &s, id, Some(super::i18n::tr(locale, "stale-form", &[]))).await;
+        return request_page(&state, &headers, &s, id, Some(crate::i18n::tr(locale, "stale-form", &[]))).await;
     }
     if f.body.trim().is_empty() {
-        return request_page(&state, &headers, &s, id, Some(super::i18n::tr(locale, "reply-blank", &[]))).await;
+        return request_page(&state, &headers, &s, id, Some(crate::i18n::tr(locale, "reply-blank", &[]))).await;
     }
     let mut conn = state.db.read().await?;
     let own = frontdesk_store::tickets::get(&mut conn, id).await?.is_some_and(|t| t.requester_id == s.actor.id());

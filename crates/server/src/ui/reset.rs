@@ -152,12 +152,12 @@ pub async fn set(
     let r = reader(&state, &headers, None).await?;
     let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
     let problem = if !session::csrf_ok(&expected, f.csrf.as_deref()) {
-        Some(super::i18n::tr(r.locale, "stale-form", &[]))
+        Some(crate::i18n::tr(r.locale, "stale-form", &[]))
     } else if f.password.chars().count() < MIN_PASSWORD_LEN {
         let min = fluent_bundle::FluentValue::from(MIN_PASSWORD_LEN as i64);
-        Some(super::i18n::tr(r.locale, "password-too-short", &[("min", min)]))
+        Some(crate::i18n::tr(r.locale, "password-too-short", &[("min", min)]))
     } else if f.password != f.confirm {
-        Some(super::i18n::tr(r.locale, "passwords-differ", &[]))
+        Some(crate::i18n::tr(r.locale, "passwords-differ", &[]))
     } else {
         None
     };
@@ -215,7 +215,7 @@ pub async fn request_link(
     let expected = session::cookie(&headers, FORM_COOKIE).unwrap_or_default();
     let purpose = if f.purpose == SIGN_IN { SIGN_IN } else { RESET };
     let page = |status: StatusCode, key: &str, is_error: bool| {
-        let text = super::i18n::tr(r.locale, key, &[("email", f.email.clone().into())]);
+        let text = crate::i18n::tr(r.locale, key, &[("email", f.email.clone().into())]);
         // The link box's own answer stands in the link box.
         let (link_error, link_flash) = if is_error { (Some(text), None) } else { (None, Some(text)) };
         let page = render(

@@ -411,7 +411,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
     drop(conn);
 
     let r = reader(state, headers, Some(&s.actor.user)).await?;
-    let tr = |key: &str| super::i18n::tr(r.locale, key, &[]);
+    let tr = |key: &str| crate::i18n::tr(r.locale, key, &[]);
     let shown_here = ["priority", "type", "group_id", "assignee_id", "tags", "custom_fields"];
     let mut problems = Problems::place(r.locale, &errors, |f| {
         let base = Problems::base(f);
@@ -563,7 +563,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
         .into_iter()
         .map(|c| {
             let label = if c.is_default == 1 {
-                super::i18n::tr(r.locale, &format!("status-{}", c.status_category), &[])
+                crate::i18n::tr(r.locale, &format!("status-{}", c.status_category), &[])
             } else {
                 c.agent_label
             };
@@ -581,7 +581,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
             "custom_status_id" => "custom-status",
             _ => return f.to_string(),
         };
-        super::i18n::tr(r.locale, key, &[])
+        crate::i18n::tr(r.locale, key, &[])
     };
     let entries: Vec<_> = list
         .iter()
@@ -599,7 +599,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
                         (_, Value::Null) => "—".to_string(),
                         ("status" | "priority" | "type" | "ticket_type", Value::String(x)) => {
                             let kind = if field == "ticket_type" { "type" } else { field };
-                            super::i18n::tr(r.locale, &format!("{kind}-{x}"), &[])
+                            crate::i18n::tr(r.locale, &format!("{kind}-{x}"), &[])
                         }
                         ("assignee_id" | "requester_id" | "group_id" | "custom_status_id", v) => {
                             let by_id = match field {

@@ -9,9 +9,9 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use frontdesk_domain::Locale;
 
 const SOURCES: [(Locale, &str); 3] = [
-    (Locale::EnUs, include_str!("../../ui/locales/en-US.ftl")),
-    (Locale::PtBr, include_str!("../../ui/locales/pt-BR.ftl")),
-    (Locale::Ja, include_str!("../../ui/locales/ja.ftl")),
+    (Locale::EnUs, include_str!("../ui/locales/en-US.ftl")),
+    (Locale::PtBr, include_str!("../ui/locales/pt-BR.ftl")),
+    (Locale::Ja, include_str!("../ui/locales/ja.ftl")),
 ];
 
 static BUNDLES: LazyLock<HashMap<&'static str, FluentBundle<FluentResource>>> = LazyLock::new(|| {
