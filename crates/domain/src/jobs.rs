@@ -49,14 +49,6 @@ impl JobKind {
     }
 }
 
-impl TryFrom<String> for JobKind {
-    type Error = crate::Invalid;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        JobKind::parse(&s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,15 @@ macro_rules! wire_enum {
             }
         }
 
+        /// Stored rows decode through this: a value that is not one of the names is an error.
+        impl TryFrom<String> for $name {
+            type Error = $crate::Invalid;
+
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::parse(&s)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())

@@ -12,6 +12,13 @@ wire_enum!(
     }
 );
 
+/// A new person is an end user until made more.
+impl Default for Role {
+    fn default() -> Self {
+        Role::EndUser
+    }
+}
+
 impl Role {
     /// Agents and admins are staff: they see every ticket and internal notes.
     pub fn is_staff(self) -> bool {

@@ -144,7 +144,7 @@ async fn job_actor(conn: &mut AnyConnection, job: &Job) -> Result<Actor> {
     let user = frontdesk_store::users::get(conn, id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("job requester {id} is gone")))?;
-    let role = Role::parse(&user.role)?;
+    let role = user.role;
     Ok(Actor { user, role })
 }
 

@@ -108,7 +108,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     let account = frontdesk_store::account::get(&mut conn).await?;
     drop(conn);
     let locale = mail_locale(&[requester.locale.as_deref(), Some(account.locale.as_str())]);
-    let customer = requester.role == "end-user";
+    let customer = requester.role == frontdesk_domain::Role::EndUser;
     let (text, html) = ticket_mail(
         state,
         locale,
@@ -329,7 +329,7 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     let account = frontdesk_store::account::get(&mut conn).await?;
     let from = support_sender(&mut conn).await?;
     drop(conn);
-    let customer = user.role == "end-user";
+    let customer = user.role == frontdesk_domain::Role::EndUser;
     let locale = mail_locale(&[user.locale.as_deref(), Some(account.locale.as_str())]);
     // The rule's body came out of its placeholders HTML-escaped: the text part reads it back
     // (its subject is text already).

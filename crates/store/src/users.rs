@@ -11,7 +11,8 @@ pub struct User {
     pub name: String,
     /// The primary email identity, kept here so lists need no join.
     pub email: Option<String>,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: frontdesk_domain::Role,
     pub organization_id: Option<i64>,
     pub default_group_id: Option<i64>,
     pub phone: Option<String>,
@@ -56,7 +57,7 @@ pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<i64> {
     )
     .bind(&u.name)
     .bind(&u.email)
-    .bind(&u.role)
+    .bind(u.role.as_str())
     .bind(u.organization_id)
     .bind(u.default_group_id)
     .bind(&u.phone)
@@ -100,7 +101,7 @@ pub async fn update(conn: &mut AnyConnection, u: &User) -> Result<()> {
     .bind(u.id)
     .bind(&u.name)
     .bind(&u.email)
-    .bind(&u.role)
+    .bind(u.role.as_str())
     .bind(u.organization_id)
     .bind(u.default_group_id)
     .bind(&u.phone)

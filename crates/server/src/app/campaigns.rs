@@ -206,7 +206,7 @@ pub async fn audience(conn: &mut AnyConnection, input: &CampaignInput, actor: &A
             let reason = match found.get(&id) {
                 None => Some(skip::NOT_FOUND),
                 Some(u) if u.active == 0 => Some(skip::NOT_FOUND),
-                Some(u) if u.role != "end-user" => Some(skip::NOT_A_CUSTOMER),
+                Some(u) if u.role != frontdesk_domain::Role::EndUser => Some(skip::NOT_A_CUSTOMER),
                 Some(u) if u.suspended == 1 => Some(skip::SUSPENDED),
                 Some(_) if opted_out.contains(&id) => Some(skip::OPTED_OUT),
                 Some(_) if recent.contains(&id) => Some(skip::CONTACTED_RECENTLY),
@@ -344,7 +344,10 @@ async fn check_template(conn: &mut AnyConnection, input: &CampaignInput) -> Resu
             .msg("error-no-such-group", &[("id", &g)]));
     }
     if let Some(a) = t.id("assignee_id")?.set()
-        && frontdesk_store::users::get(conn, a).await?.filter(|u| u.role != "end-user" && u.active == 1).is_none()
+        && frontdesk_store::users::get(conn, a)
+            .await?
+            .filter(|u| u.role != frontdesk_domain::Role::EndUser && u.active == 1)
+            .is_none()
     {
         return Err(ApiError::invalid("ticket.assignee_id", format!("ticket.assignee_id: there is no agent {a}"))
             .msg("error-not-an-agent", &[("id", &a)]));

@@ -32,7 +32,7 @@ pub async fn enqueue_campaign_mail(conn: &mut AnyConnection, saved: &super::tick
 async fn enqueue_mail(conn: &mut AnyConnection, saved: &super::tickets::Saved, campaign: bool, now: i64) -> Result<()> {
     let Some(c) = saved.comment.as_ref().filter(|c| c.public == 1) else { return Ok(()) };
     let author = frontdesk_store::users::get(conn, c.author_id).await?;
-    if author.is_none_or(|a| a.role == "end-user") {
+    if author.is_none_or(|a| a.role == Role::EndUser) {
         return Ok(());
     }
     let job = frontdesk_store::jobs::NewJob {
@@ -301,7 +301,7 @@ async fn decide(
                     extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
                     ..Default::default()
                 };
-                if sender.role == "end-user" && matches!(t.status.as_str(), "pending" | "solved") {
+                if sender.role == Role::EndUser && matches!(t.status.as_str(), "pending" | "solved") {
                     input.status = super::input::Patch::Set(frontdesk_domain::Status::Open);
                 }
                 let admin = system_actor(conn).await?;
@@ -414,7 +414,7 @@ fn distrust(
     let v = verdict.unwrap_or(&unchecked);
     let domain = email.domain();
     if !v.aligned {
-        if let Some(u) = claimed.filter(|u| u.role != "end-user") {
+        if let Some(u) = claimed.filter(|u| u.role != Role::EndUser) {
             return Some(format!(
                 "it says it is from {} ({}), of the staff, but is not authenticated ({})",
                 u.name,
@@ -659,7 +659,7 @@ async fn participant(
     t: &frontdesk_store::tickets::Ticket,
     sender: &frontdesk_store::users::User,
 ) -> Result<bool> {
-    if sender.role != "end-user" || t.requester_id == sender.id {
+    if sender.role != Role::EndUser || t.requester_id == sender.id {
         return Ok(true);
     }
     let cc = frontdesk_store::tickets::collaborators(conn, &[t.id]).await?;

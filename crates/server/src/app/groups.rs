@@ -2,7 +2,6 @@
 
 use serde_json::{Map, Value};
 
-use frontdesk_domain::Role;
 use frontdesk_store::AnyConnection;
 use frontdesk_store::groups::{self, Group, GroupMembership};
 use frontdesk_store::users;
@@ -58,7 +57,7 @@ pub async fn add_member(conn: &mut AnyConnection, m: &Map<String, Value>, now: i
         ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist"))
             .msg("error-no-such-user", &[("id", &user_id)])
     })?;
-    if !Role::parse(&user.role).map(Role::is_staff).unwrap_or(false) {
+    if !user.role.is_staff() {
         return Err(ApiError::invalid(
             "user_id",
             format!("user_id: user {user_id} is not an agent; only agents can be group members"),

@@ -192,7 +192,7 @@ async fn check_action_refs(conn: &mut AnyConnection, actions: &[Action], defs: &
                 }
             }
             Action::Assignee(Some(u)) => match users::get(conn, *u).await? {
-                Some(user) if user.role != "end-user" => None,
+                Some(user) if user.role != Role::EndUser => None,
                 Some(_) => Some(
                     ApiError::invalid("actions", format!("actions[{i}]: user {u} is not an agent"))
                         .msg("error-not-an-agent", &[("id", u)]),
@@ -463,7 +463,7 @@ async fn pick_agent(conn: &mut AnyConnection, group: i64, pick: Pick) -> Result<
     let agents: Vec<i64> = users::get_many(conn, &members)
         .await?
         .into_iter()
-        .filter(|u| u.role != "end-user" && u.active == 1)
+        .filter(|u| u.role != Role::EndUser && u.active == 1)
         .map(|u| u.id)
         .collect();
     if agents.is_empty() {
@@ -831,7 +831,7 @@ async fn usable_actions(conn: &mut AnyConnection, actions: &[Action]) -> Result<
             let why = match u {
                 None => Some(format!("user {id} no longer exists")),
                 Some(u) if u.active == 0 => Some(format!("user {id} ({}) is deactivated", u.name)),
-                Some(u) if staff && u.role == "end-user" => {
+                Some(u) if staff && u.role == Role::EndUser => {
                     Some(format!("user {id} ({}) is no longer an agent", u.name))
                 }
                 Some(_) => None,
@@ -1016,7 +1016,7 @@ pub async fn people_facts(
     known: &Known,
 ) -> Result<()> {
     let Some(u) = known.user(conn, requester_id).await? else { return Ok(()) };
-    update.requester_role = Role::parse(&u.role).ok();
+    update.requester_role = Some(u.role);
     if !fields {
         return Ok(());
     }

@@ -201,7 +201,7 @@ async fn existing_user(conn: &mut AnyConnection, id: i64, field: &str) -> Result
 /// The agent (or admin) `id`, or the refusal naming `field`.
 pub(crate) async fn existing_staff(conn: &mut AnyConnection, id: i64, field: &str) -> Result<User> {
     let u = existing_user(conn, id, field).await?;
-    if !Role::parse(&u.role).map(Role::is_staff).unwrap_or(false) {
+    if !u.role.is_staff() {
         return Err(ApiError::invalid(field, format!("{field}: user {id} is not an agent"))
             .msg("error-not-an-agent", &[("id", &id)]));
     }

@@ -299,7 +299,7 @@ pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: R
         id: 0,
         name,
         email: input.email.clone().set().map(EmailAddress::into_string),
-        role: role.as_str().to_string(),
+        role,
         organization_id,
         default_group_id: None,
         phone: input.phone.clone().set(),
@@ -357,7 +357,7 @@ pub fn may_manage(actor: &Actor, role: Role) -> bool {
 
 #[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
 pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input: &UserInput, now: i64) -> Result<User> {
-    let current_role = Role::parse(&u.role)?;
+    let current_role = u.role;
     let is_self = actor.id() == u.id;
     if !may_manage(actor, current_role) && !is_self {
         return Err(ApiError::forbidden());
@@ -366,7 +366,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
         if !actor.is_admin() && r != current_role {
             return Err(ApiError::Forbidden("Only admins can change a user's role".into()));
         }
-        u.role = r.as_str().to_string();
+        u.role = r;
         if r == Role::EndUser {
             groups::remove_user(conn, u.id).await?;
         }

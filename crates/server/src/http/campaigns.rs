@@ -300,7 +300,7 @@ async fn set_permissions(
     }
     let list = in_tx(&state, async |tx| {
         let u = frontdesk_store::users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        if u.role == "end-user" && !list.is_empty() {
+        if u.role == frontdesk_domain::Role::EndUser && !list.is_empty() {
             return Err(ApiError::invalid("permissions", "permissions: customers cannot run campaigns")
                 .msg("error-customers-no-campaigns", &[]));
         }

@@ -44,7 +44,6 @@ use crate::State;
 use crate::auth::{Actor, Credentials};
 use crate::error::ApiError;
 use extract::Caller;
-use frontdesk_domain::Role;
 
 /// One route of the API: what the router serves and the OpenAPI document describes.
 pub struct Endpoint {
@@ -316,7 +315,7 @@ async fn resolve_uncached(state: &State, creds: Credentials, source: IpAddr) -> 
     if user.active == 0 || user.suspended != 0 {
         return Err(ApiError::Unauthenticated);
     }
-    let role = Role::parse(&user.role).map_err(|e| ApiError::Internal(e.message))?;
+    let role = user.role;
     Ok(Actor { user, role })
 }
 

@@ -281,10 +281,10 @@ async fn update(
     let now = state.now();
     let warnings = in_tx(&state, async |tx| {
         let u = users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        let was_staff = u.role != "end-user" && u.suspended == 0;
+        let was_staff = u.role != Role::EndUser && u.suspended == 0;
         let after = crate::app::users::update(tx, &actor, u, &input, now).await?;
         // An agent demoted or suspended: the rules and views that name them are listed.
-        let lost = was_staff && (after.role == "end-user" || after.suspended != 0);
+        let lost = was_staff && (after.role == Role::EndUser || after.suspended != 0);
         if lost { crate::app::rules::naming(tx, crate::app::rules::Named::User(id)).await } else { Ok(Vec::new()) }
     })
     .await?;
@@ -309,7 +309,7 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(
     let now = state.now();
     let warnings = in_tx(&state, async |tx| {
         let u = users::get(tx, id).await?.filter(|u| u.active != 0).ok_or(ApiError::NotFound)?;
-        let staff = u.role != "end-user";
+        let staff = u.role != Role::EndUser;
         crate::app::users::delete(tx, u, now).await?;
         // A deactivated agent: the rules and views that name them are listed.
         if staff { crate::app::rules::naming(tx, crate::app::rules::Named::User(id)).await } else { Ok(Vec::new()) }
@@ -346,7 +346,7 @@ async fn identities(
 /// Who may change a user's identities: whoever may manage that user.
 async fn manage_target(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
     let u = users::get(conn, id).await?.ok_or(ApiError::NotFound)?;
-    if actor.id() == id || may_manage(actor, Role::parse(&u.role)?) { Ok(()) } else { Err(ApiError::forbidden()) }
+    if actor.id() == id || may_manage(actor, u.role) { Ok(()) } else { Err(ApiError::forbidden()) }
 }
 
 async fn add_identity(

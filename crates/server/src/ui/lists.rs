@@ -359,7 +359,7 @@ async fn search_list(
                 .await?;
                 people = list
                     .into_iter()
-                    .map(|u| context! { id => u.id, name => u.name, email => u.email, role => u.role })
+                    .map(|u| context! { id => u.id, name => u.name, email => u.email, role => u.role.as_str() })
                     .collect();
             }
             Record::Organization => {

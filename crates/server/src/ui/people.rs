@@ -55,7 +55,7 @@ pub async fn user_page(AxState(state): AxState<State>, headers: HeaderMap, Path(
     };
     let identities = users::identities(&mut conn, &[id]).await?;
     let requested = newest(&mut conn, TicketFilter { requester_id: Some(id), ..Default::default() }).await?;
-    let assigned = if u.role != "end-user" {
+    let assigned = if u.role != frontdesk_domain::Role::EndUser {
         newest(&mut conn, TicketFilter { assignee_id: Some(id), ..Default::default() }).await?
     } else {
         Vec::new()
@@ -63,7 +63,7 @@ pub async fn user_page(AxState(state): AxState<State>, headers: HeaderMap, Path(
     drop(conn);
     let r = reader(&state, &headers, Some(&s.actor.user)).await?;
     let user = context! {
-        id => u.id, name => u.name, email => u.email, role => u.role, phone => u.phone,
+        id => u.id, name => u.name, email => u.email, role => u.role.as_str(), phone => u.phone,
         time_zone => u.time_zone, locale => u.locale, suspended => u.suspended == 1,
         organization => org.map(|o| context! { id => o.id, name => o.name }),
         identities => identities.iter().map(|i| context! { kind => i.kind.clone(), value => i.value.clone(), primary => i.is_primary == 1 }).collect::<Vec<_>>(),

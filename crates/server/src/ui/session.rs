@@ -4,7 +4,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use rand::Rng;
 
-use frontdesk_domain::Role;
 use frontdesk_store::sessions;
 use frontdesk_store::users::User;
 
@@ -90,8 +89,10 @@ pub async fn welcome(
 ) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
     let cookie = start(state, headers, user.id).await?;
-    let home = if user.role == "end-user" { "/portal" } else { "/agent" };
-    let next = next.filter(|n| super::pages::local_page(n) && (user.role != "end-user" || n.starts_with("/portal")));
+    let home = if user.role == frontdesk_domain::Role::EndUser { "/portal" } else { "/agent" };
+    let next = next.filter(|n| {
+        super::pages::local_page(n) && (user.role != frontdesk_domain::Role::EndUser || n.starts_with("/portal"))
+    });
     let mut resp = axum::response::Redirect::to(next.unwrap_or(home)).into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, headers, FORM_COOKIE, "", 0));
@@ -133,7 +134,7 @@ pub async fn current(state: &State, headers: &HeaderMap) -> Result<std::result::
     if now - s.seen_at > TOUCH_SECS {
         crate::app::in_tx(state, async |tx| Ok(sessions::touch(tx, &id, now).await?)).await?;
     }
-    let role = Role::parse(&user.role).unwrap_or(Role::EndUser);
+    let role = user.role;
     Ok(Ok(Session { id, csrf: s.csrf, actor: Actor { user, role } }))
 }
 
