@@ -84,6 +84,13 @@ macro_rules! wire_enum {
             }
         }
 
+        /// As JSON and in templates, the wire name.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
         /// Stored rows decode through this: a value that is not one of the names is an error.
         impl TryFrom<String> for $name {
             type Error = $crate::Invalid;

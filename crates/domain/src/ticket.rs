@@ -15,6 +15,13 @@ wire_enum!(
     }
 );
 
+/// A new ticket is new until something moves it.
+impl Default for Status {
+    fn default() -> Self {
+        Status::New
+    }
+}
+
 wire_enum!(
     /// Priorities, lowest first.
     Priority, "priority" {

@@ -18,7 +18,8 @@ pub struct Ticket {
     pub subject: Option<String>,
     pub description: String,
     pub priority: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: frontdesk_domain::Status,
     pub custom_status_id: Option<i64>,
     pub recipient: Option<String>,
     pub requester_id: i64,
@@ -67,7 +68,7 @@ fn args(t: &Ticket) -> [Arg; 31] {
         t.subject.clone().into(),
         t.description.clone().into(),
         t.priority.clone().into(),
-        t.status.clone().into(),
+        t.status.as_str().into(),
         t.recipient.clone().into(),
         t.requester_id.into(),
         t.submitter_id.into(),
@@ -153,7 +154,7 @@ pub async fn update(conn: &mut AnyConnection, t: &Ticket) -> Result<()> {
     .bind(&t.ticket_type)
     .bind(&t.subject)
     .bind(&t.priority)
-    .bind(&t.status)
+    .bind(t.status.as_str())
     .bind(&t.recipient)
     .bind(t.requester_id)
     .bind(t.submitter_id)

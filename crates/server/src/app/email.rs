@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use frontdesk_domain::{EmailAddress, Role};
+use frontdesk_domain::{EmailAddress, Role, Status};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::email::{self as store, Inbound};
 
@@ -288,7 +288,7 @@ async fn decide(
     if let Some((ticket_id, clue)) = named_ticket(conn, p).await? {
         let how = clue.words();
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
-            Some(t) if participant(conn, &t, &sender).await? && t.status != "closed" => {
+            Some(t) if participant(conn, &t, &sender).await? && t.status != frontdesk_domain::Status::Closed => {
                 let reason = format!("threaded by {how}");
                 let mut input = TicketInput {
                     comment: Some(CommentInput {
@@ -301,14 +301,16 @@ async fn decide(
                     extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
                     ..Default::default()
                 };
-                if sender.role == Role::EndUser && matches!(t.status.as_str(), "pending" | "solved") {
+                if sender.role == Role::EndUser && matches!(t.status, Status::Pending | Status::Solved) {
                     input.status = super::input::Patch::Set(frontdesk_domain::Status::Open);
                 }
                 let admin = system_actor(conn).await?;
                 super::tickets::update(conn, &admin, t.id, input, &via, now).await?;
                 return Ok(Outcome::new("threaded", files_note(reason), Some(t.id)));
             }
-            Some(t) if t.status == "closed" => note = Some(format!("new ticket: #{} is closed", t.id)),
+            Some(t) if t.status == frontdesk_domain::Status::Closed => {
+                note = Some(format!("new ticket: #{} is closed", t.id))
+            }
             Some(t) => note = Some(format!("new ticket: the sender is not a participant of #{}", t.id)),
             None => note = Some(format!("new ticket: #{ticket_id} does not exist")),
         }
@@ -448,7 +450,7 @@ async fn take_unverified(
     let named = match named_ticket(conn, p).await?.filter(|(_, clue)| clue.unguessable()) {
         Some((id, clue)) => frontdesk_store::tickets::get(conn, id)
             .await?
-            .filter(|t| t.deleted_at.is_none() && t.status != "closed")
+            .filter(|t| t.deleted_at.is_none() && t.status != frontdesk_domain::Status::Closed)
             .map(|t| (t, clue.words())),
         None => None,
     };

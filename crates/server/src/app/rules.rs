@@ -415,7 +415,7 @@ pub async fn apply(
 /// The facts the in-memory evaluator sees of a saved ticket.
 pub fn facts(t: &Ticket, tags: &[String], values: &Values, comment: Option<&str>) -> TicketFacts {
     TicketFacts {
-        status: Status::parse(&t.status).ok(),
+        status: Some(t.status),
         custom_status_id: t.custom_status_id,
         priority: t.priority.as_deref().and_then(|p| Priority::parse(p).ok()),
         ticket_type: t.ticket_type.as_deref().and_then(|p| TicketType::parse(p).ok()),
@@ -1338,7 +1338,7 @@ pub async fn run_automations(state: &crate::AppState) -> Result<PassReport> {
 }
 
 fn t_deleted(s: &Saved) -> bool {
-    s.ticket.deleted_at.is_some() || s.ticket.status == "closed"
+    s.ticket.deleted_at.is_some() || s.ticket.status == Status::Closed
 }
 
 /// Runs an automation pass every `every` until stopped.

@@ -338,7 +338,7 @@ async fn settle_status(
             )
             .msg("error-status-inactive", &[("name", &cs.agent_label)]));
         }
-        if status_given && t.status != cs.status_category {
+        if status_given && t.status.as_str() != cs.status_category {
             return Err(ApiError::invalid(
                 "custom_status_id",
                 format!(
@@ -348,12 +348,13 @@ async fn settle_status(
             )
             .msg("error-status-category", &[]));
         }
-        t.status = cs.status_category;
+        // A custom status's category is one of the statuses (the store wrote it so).
+        t.status = Status::parse(&cs.status_category)?;
         t.custom_status_id = Some(*id);
     } else {
         let changed = before.is_none_or(|b| b.status != t.status) || t.custom_status_id.is_none();
-        if changed && t.status != "closed" {
-            t.custom_status_id = Some(default_custom_status(&t.status));
+        if changed && t.status != Status::Closed {
+            t.custom_status_id = Some(default_custom_status(t.status.as_str()));
         }
     }
     Ok(())
@@ -390,7 +391,7 @@ async fn settle_assignment(
             }
         }
     }
-    let status = Status::parse(&t.status)?;
+    let status = t.status;
     if status >= Status::Solved && t.assignee_id.is_none() {
         if actor.is_staff() {
             t.assignee_id = Some(actor.id());
@@ -646,7 +647,7 @@ pub async fn prepare(
         subject: input.subject.clone().set(),
         description: rendered.plain_body.clone(),
         priority: input.priority.clone().set().map(|x| x.as_str().to_string()),
-        status: status.as_str().to_string(),
+        status,
         custom_status_id: None,
         recipient: input.recipient.clone().set(),
         requester_id: requester.as_ref().map_or(0, |r| r.id),
@@ -677,7 +678,7 @@ pub async fn prepare(
     if t.original_group_id.is_none() {
         t.original_group_id = t.group_id;
     }
-    if t.status == "solved" && t.solved_at.is_none() {
+    if t.status == Status::Solved && t.solved_at.is_none() {
         t.solved_at = Some(now);
     }
     let changes = match &input.custom_fields {
@@ -686,7 +687,7 @@ pub async fn prepare(
     };
     refuse_hidden_fields(conn, actor, &changes).await?;
     let values = fields::merged(&Values::new(), &changes);
-    if t.status == "solved" {
+    if t.status == Status::Solved {
         fields::required_to_solve(defs, &values)?;
     }
     // Every check has passed: only now may a new requester be written.
@@ -1042,7 +1043,7 @@ pub async fn apply_update(
     now: i64,
 ) -> Result<Saved> {
     let before = load(conn, actor, id, true).await?;
-    if before.status == "closed" {
+    if before.status == Status::Closed {
         return Err(ApiError::invalid("status", "Status: closed prevents ticket update").msg("error-closed", &[]));
     }
     refuse_staff_fields(actor, &input, false)?;
@@ -1067,7 +1068,7 @@ pub async fn apply_update(
     t.priority = input.priority.clone().try_map(|p| Ok(p.as_str().to_string()))?.apply(t.priority);
     t.ticket_type = input.ticket_type.clone().try_map(|x| Ok(x.as_str().to_string()))?.apply(t.ticket_type);
     if let Patch::Set(s) = input.status {
-        t.status = s.as_str().to_string();
+        t.status = s;
     }
     if let Patch::Set(rid) = input.requester_id {
         let r = existing_user(conn, rid, "requester_id").await?;
@@ -1112,8 +1113,12 @@ pub async fn apply_update(
     }
     t.updated_at = now;
     // A new ticket that gets an assignee is open, unless the update names a status.
-    if t.status == "new" && t.assignee_id.is_some() && input.status.is_absent() && input.custom_status_id.is_absent() {
-        t.status = "open".into();
+    if t.status == Status::New
+        && t.assignee_id.is_some()
+        && input.status.is_absent()
+        && input.custom_status_id.is_absent()
+    {
+        t.status = Status::Open;
     }
     settle_status(conn, &mut t, &input.custom_status_id, !input.status.is_absent(), Some(&before)).await?;
     let assignee_changed = t.assignee_id != before.assignee_id || t.group_id != before.group_id;
@@ -1123,7 +1128,7 @@ pub async fn apply_update(
     }
     if t.status != before.status {
         t.status_changed_at = now;
-        if t.status == "solved" {
+        if t.status == Status::Solved {
             t.solved_at = Some(now);
         }
     }
@@ -1151,7 +1156,7 @@ pub async fn apply_update(
             }
         }
     }
-    if t.status == "solved" && (before.status != "solved" || values != before_values) {
+    if t.status == Status::Solved && (before.status != Status::Solved || values != before_values) {
         fields::required_to_solve(&defs, &values)?;
     }
     let mut sorted_before = before_tags.clone();

@@ -90,7 +90,7 @@ async fn rows(
                         "assignee" => (t.assignee_id.and_then(|a| names.get(&a).cloned()), None, None),
                         "group" => (t.group_id.and_then(|g| groups.get(&g).cloned()), None, None),
                         "organization" => (t.organization_id.and_then(|o| orgs.get(&o).cloned()), None, None),
-                        "status" | "custom_status_id" => (None, Some(t.status.clone()), None),
+                        "status" | "custom_status_id" => (None, Some(t.status), None),
                         "priority" => (t.priority.clone().map(|p| format!("priority-{p}")), None, None),
                         "type" => (t.ticket_type.clone().map(|p| format!("type-{p}")), None, None),
                         "created" => (None, None, time(Some(t.created_at))),

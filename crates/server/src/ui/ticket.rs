@@ -474,7 +474,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
             .iter()
             .find(|c| c.id == id && c.is_default == 1)
             .map_or_else(|| format!("cs:{id}"), |c| c.status_category.clone()),
-        None => t.status.clone(),
+        None => t.status.as_str().to_string(),
     };
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
     let types: Vec<&str> = TicketType::ALL.iter().map(|p| p.as_str()).collect();
