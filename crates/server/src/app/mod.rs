@@ -118,6 +118,12 @@ pub fn render_placeholders(
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(move |_| if html { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
     env.set_undefined_behavior(undefined);
+    // A field with no value (a ticket without priority, say) reads as nothing, never "none".
+    env.set_formatter(
+        |out, state, value| {
+            if value.is_none() { Ok(()) } else { minijinja::escape_formatter(out, state, value) }
+        },
+    );
     env.set_fuel(Some(RENDER_FUEL));
     let mut out = Bounded(String::new());
     let rendered = env.template_from_str(text).and_then(|t| t.render_captured_to(ctx, &mut out));

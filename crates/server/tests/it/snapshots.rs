@@ -98,3 +98,51 @@ async fn the_openapi_document_stays_as_frozen() {
     assert_eq!(r.status, 200);
     insta::assert_snapshot!(frozen(&app, &r));
 }
+
+/// The mails Frontdesk sends, frozen in three languages: the default acknowledgement (the
+/// triggers made in Portuguese, the footer in each customer's language) and an agent's reply,
+/// to customers who read Japanese, Portuguese and English. What is frozen: recipient, subject
+/// and the text part, with the server's address masked; the order is by recipient and subject,
+/// as the sends go out in parallel.
+#[tokio::test]
+async fn the_mails_sent_in_three_languages_stay_as_frozen() {
+    use frontdesk_domain::{Locale, Role};
+    let (relay, sent) = crate::helpers::smtp_sink().await;
+    let app = TestApp::spawn_with(crate::helpers::TestDb::new().await, |c| c.smtp_relay = Some(relay)).await;
+    app.first_run_defaults(Locale::PtBr).await;
+    let address = json!({"recipient_address": {"email": "help@acme.test", "name": "ACME"}});
+    assert_eq!(app.post("/api/v2/recipient_addresses", address).await.status, 201);
+    let (agent, _) = app.user("Ana Agente", "ana@example.com", Role::Agent).await;
+    let customers = [
+        ("Hana Tanaka", "hana@example.jp", "ja"),
+        ("Carla Cliente", "carla@example.com.br", "pt-BR"),
+        ("John Smith", "john@example.com", "en-US"),
+    ];
+    for (name, email, locale) in customers {
+        let (id, _) = app.user(name, email, Role::EndUser).await;
+        app.put(&format!("/api/v2/users/{id}"), json!({"user": {"locale": locale}})).await;
+        let t = app
+            .ticket(json!({"subject": format!("Login & <2FA> ({locale})"), "requester_id": id,
+                "comment": {"body": "I cannot log in."}}))
+            .await;
+        let reply = json!({"ticket": {"assignee_id": agent, "status": "pending",
+            "comment": {"body": "Please try **again** now.\n\n- step one\n- step two", "public": true, "author_id": agent}}});
+        assert_eq!(app.put(&format!("/api/v2/tickets/{}", t["id"]), reply).await.status, 200);
+    }
+    // Three acknowledgements, three replies, and one assignment notice to the agent per ticket.
+    crate::helpers::nth_mail(&sent, 8).await;
+    let mut mails: Vec<String> = sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+            let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_string();
+            let text = m.body_text(0).map(|t| t.replace(&app.base, "http://frontdesk.test")).unwrap_or_default();
+            format!("To: {to}\nSubject: {}\n\n{}", m.subject().unwrap_or(""), text.trim_end())
+        })
+        .collect();
+    mails.sort();
+    assert_eq!(mails.len(), 9, "{mails:#?}");
+    insta::assert_snapshot!(mails.join("\n\n----------\n\n"));
+}
