@@ -359,7 +359,7 @@ trigger-ack-body = Hello {"{{"}ticket.requester.first_name{"}}"},
     we received your request "{"{{"}ticket.subject{"}}"}" (#{"{{"}ticket.id{"}}"}). Our team will answer soon; reply to this message to add anything.
 trigger-assigned-title = Notify assignee of assignment
 trigger-assigned-subject = [#{"{{"}ticket.id{"}}"}] Assigned to you: {"{{"}ticket.subject{"}}"}
-trigger-assigned-body = Ticket #{"{{"}ticket.id{"}}"} "{"{{"}ticket.subject{"}}"}" from {"{{"}ticket.requester.name{"}}"} is now assigned to you (priority: {"{{"}ticket.priority{"}}"}).
+trigger-assigned-body = Ticket #{"{{"}ticket.id{"}}"} "{"{{"}ticket.subject{"}}"}" from {"{{"}ticket.requester.name{"}}"} is now assigned to you{"{%"} if ticket.priority {"%}"} (priority: {"{{"}ticket.priority{"}}"}){"{%"} endif {"%}"}.
 
 ## Unsubscribing from campaign mail
 unsubscribe-title = Unsubscribe

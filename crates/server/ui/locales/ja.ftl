@@ -341,7 +341,7 @@ trigger-ack-body = {"{{"}ticket.requester.name{"}}"} 様
     リクエスト「{"{{"}ticket.subject{"}}"}」（#{"{{"}ticket.id{"}}"}）を受け付けました。担当者から追ってご連絡します。追加のご連絡は、このメールにご返信ください。
 trigger-assigned-title = 担当者に割り当てを通知
 trigger-assigned-subject = [#{"{{"}ticket.id{"}}"}] 割り当てられました：{"{{"}ticket.subject{"}}"}
-trigger-assigned-body = {"{{"}ticket.requester.name{"}}"} さんのチケット #{"{{"}ticket.id{"}}"}「{"{{"}ticket.subject{"}}"}」があなたに割り当てられました（優先度：{"{{"}ticket.priority{"}}"}）。
+trigger-assigned-body = {"{{"}ticket.requester.name{"}}"} さんのチケット #{"{{"}ticket.id{"}}"}「{"{{"}ticket.subject{"}}"}」があなたに割り当てられました{"{%"} if ticket.priority {"%}"}（優先度：{"{{"}ticket.priority{"}}"}）{"{%"} endif {"%}"}。
 
 ## キャンペーンメールの配信停止
 unsubscribe-title = 配信停止

@@ -359,7 +359,7 @@ trigger-ack-body = Olá, {"{{"}ticket.requester.first_name{"}}"},
     recebemos sua solicitação "{"{{"}ticket.subject{"}}"}" (#{"{{"}ticket.id{"}}"}). Nossa equipe responderá em breve; responda a esta mensagem para acrescentar algo.
 trigger-assigned-title = Avisar o responsável de uma atribuição
 trigger-assigned-subject = [#{"{{"}ticket.id{"}}"}] Atribuído a você: {"{{"}ticket.subject{"}}"}
-trigger-assigned-body = O ticket #{"{{"}ticket.id{"}}"} "{"{{"}ticket.subject{"}}"}" de {"{{"}ticket.requester.name{"}}"} agora está atribuído a você (prioridade: {"{{"}ticket.priority{"}}"}).
+trigger-assigned-body = O ticket #{"{{"}ticket.id{"}}"} "{"{{"}ticket.subject{"}}"}" de {"{{"}ticket.requester.name{"}}"} agora está atribuído a você{"{%"} if ticket.priority {"%}"} (prioridade: {"{{"}ticket.priority{"}}"}){"{%"} endif {"%}"}.
 
 ## Cancelar a inscrição em mensagens de campanhas
 unsubscribe-title = Cancelar inscrição
