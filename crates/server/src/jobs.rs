@@ -132,7 +132,7 @@ async fn failed(state: &AppState, job: &Job, owner: &str, e: ApiError) -> Result
     in_tx(state, async |tx| {
         let failed = jobs::fail(tx, job.id, owner, &msg, retry, now).await?;
         if failed && retry.is_none() && job.kind == JobKind::CampaignSend {
-            crate::app::campaigns::send_gave_up(tx, &job.payload, &msg, now).await?;
+            crate::app::campaigns::send_gave_up(tx, &job.payload()?, &msg, now).await?;
         }
         Ok(())
     })
@@ -194,12 +194,6 @@ fn outcome(result: Result<Value>, base: Value) -> Value {
     entry
 }
 
-/// A job's payload; one that cannot be read fails the job with the reason (never an empty
-/// default that would do nothing, or something else, and call it done).
-pub fn payload_of(job: &Job) -> Result<Value> {
-    Ok(job.payload()?)
-}
-
 fn items<'a>(payload: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
     payload[key].as_array().into_iter().flatten().enumerate()
 }
@@ -242,7 +236,7 @@ async fn send_outside(state: &AppState, job: &Job) -> Result<String> {
         JobKind::Reply => crate::mail_out::deliver(state, job).await,
         JobKind::Link => crate::mail_out::deliver_link(state, job).await,
         JobKind::KeptNotice => crate::mail_out::deliver_kept_notice(state, job).await,
-        JobKind::MailRetry => crate::app::email::retry_kept(state, &payload_of(job)?).await,
+        JobKind::MailRetry => crate::app::email::retry_kept(state, &job.payload()?).await,
         JobKind::Notification => crate::mail_out::deliver_notification(state, job).await,
         other => Err(ApiError::Internal(format!("{other} is not a job that calls out"))),
     }
@@ -280,7 +274,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str) -> Result<()> {
         (Runs::InChunks, _) => return execute_in_chunks(state, job, owner).await,
         (Runs::InOneTransaction, _) => {}
     }
-    let payload = payload_of(job)?;
+    let payload = job.payload()?;
     let now = state.now();
     let via = Via::api();
     let mut tx = state.db.begin().await?;
@@ -385,7 +379,7 @@ async fn give_back(state: &AppState, job: &Job, owner: &str) -> Result<()> {
 /// carrying the chunk's changes, the job's progress and a renewed lease together. A worker
 /// that dies mid-way leaves whole chunks behind, and the next run goes on from the progress.
 async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    let payload = payload_of(job)?;
+    let payload = job.payload()?;
     let ids: Vec<i64> = payload["ids"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
     let change = payload["ticket"].clone();
     let macro_id = payload["macro_id"].as_i64();
@@ -441,7 +435,7 @@ async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<(
 /// renewed), until it is done or paused. A worker that dies leaves whole chunks behind; the
 /// next one to take the job goes on from the recipients still pending.
 async fn send_campaign(state: &AppState, job: &Job, owner: &str) -> Result<()> {
-    let payload = payload_of(job)?;
+    let payload = job.payload()?;
     let id =
         payload["campaign_id"].as_i64().ok_or_else(|| ApiError::Internal("campaign job without campaign".into()))?;
     loop {

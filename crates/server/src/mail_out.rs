@@ -213,7 +213,7 @@ fn relay_and_payload(state: &AppState, job: &Job) -> Result<std::result::Result<
     let Some(url) = state.config.smtp_relay.clone() else {
         return Ok(Err("not sent: no SMTP relay configured (serve --smtp-relay)".into()));
     };
-    let payload = crate::jobs::payload_of(job)?;
+    let payload = job.payload()?;
     Ok(Ok((url, payload)))
 }
 

@@ -89,7 +89,7 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
 
 /// Delivers one webhook job; an error makes the runner retry it later.
 pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
-    let payload = crate::jobs::payload_of(job)?;
+    let payload = job.payload()?;
     let id = payload["webhook_id"].as_i64().unwrap_or(0);
     let mut conn = state.db.read().await?;
     let Some(hook) = store::webhook(&mut conn, id).await? else {

@@ -94,15 +94,8 @@ fn args(t: &Ticket) -> [Arg; 31] {
     ]
 }
 
-/// Inserts tickets in as few statements as the databases' parameter limits allow, giving them
-/// their ids (consecutive, from the 'tickets' counter) and change sequence numbers.
-pub async fn insert_many(conn: &mut AnyConnection, list: &mut [Ticket]) -> Result<()> {
-    number(conn, list).await?;
-    insert_numbered(conn, list).await
-}
-
-/// Gives new tickets their ids and change sequence numbers (the changes counter first, as
-/// always), before they are written.
+/// Gives new tickets their ids (consecutive, from the 'tickets' counter) and change sequence
+/// numbers (the changes counter first, as always), before they are written.
 pub async fn number(conn: &mut AnyConnection, list: &mut [Ticket]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
@@ -117,7 +110,8 @@ pub async fn number(conn: &mut AnyConnection, list: &mut [Ticket]) -> Result<()>
     Ok(())
 }
 
-/// Writes tickets numbered by [`number`].
+/// Writes tickets numbered by [`number`], in as few statements as the databases' parameter
+/// limits allow.
 pub async fn insert_numbered(conn: &mut AnyConnection, list: &[Ticket]) -> Result<()> {
     for chunk in list.chunks(100) {
         let mut q = Sql::new(format!("INSERT INTO tickets ({COLUMNS}, change_seq) VALUES "));

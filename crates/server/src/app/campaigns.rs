@@ -553,9 +553,7 @@ async fn round_robin(conn: &mut AnyConnection, template: &Map<String, Value>) ->
 }
 
 /// A send whose job ran out of attempts ends `failed`, with the job's last error.
-pub async fn send_gave_up(conn: &mut AnyConnection, payload: &str, error: &str, now: i64) -> Result<()> {
-    let payload: Value =
-        serde_json::from_str(payload).map_err(|e| ApiError::Internal(format!("bad job payload: {e}")))?;
+pub async fn send_gave_up(conn: &mut AnyConnection, payload: &Value, error: &str, now: i64) -> Result<()> {
     if let Some(id) = payload["campaign_id"].as_i64() {
         campaigns::fail(conn, id, error, now).await?;
     }

@@ -51,12 +51,12 @@ pub fn actions_of(r: &Rule) -> Result<Vec<RuleAction>, Unreadable> {
 /// Why a stored rule cannot be read (its conditions, actions or restriction), if it cannot: such
 /// a rule is never run, and its listing says this instead of showing it empty.
 pub fn unreadable(r: &Rule) -> Option<Unreadable> {
-    let restriction = stored::read_optional::<Value>(
-        || format!("restriction of {} {}", r.kind, r.id),
-        r.format,
-        r.restriction.as_deref(),
-    );
-    conditions_of(r).err().or_else(|| actions_of(r).err()).or_else(|| restriction.err())
+    conditions_of(r).err().or_else(|| actions_of(r).err()).or_else(|| restriction_of(r).err())
+}
+
+/// A stored macro's restriction (`None`: everyone's), or why it cannot be read.
+pub fn restriction_of(r: &Rule) -> Result<Option<Value>, Unreadable> {
+    stored::read_optional(|| format!("restriction of {} {}", r.kind, r.id), r.format, r.restriction.as_deref())
 }
 
 fn kind_of(r: &Rule) -> RuleKind {

@@ -174,11 +174,7 @@ fn rule_json(base: &Base, n: &Names, r: &Rule, problem: Option<&store::RuleProbl
     if n.kind != RuleKind::Macro {
         v["conditions"] = json!(conditions);
     } else {
-        v["restriction"] =
-            frontdesk_store::stored::read_optional::<Value>(String::new, r.format, r.restriction.as_deref())
-                .ok()
-                .flatten()
-                .into();
+        v["restriction"] = app::restriction_of(r).ok().flatten().into();
     }
     if n.kind == RuleKind::Trigger {
         v["category_id"] = json!(r.category_id.map(|c| c.to_string()));
