@@ -31,15 +31,32 @@ for p in meta["packages"]:
 import pathlib
 import re
 
-app_dir = pathlib.Path(__file__).resolve().parent.parent / "crates/server/src/app"
-upward = re.compile(r"\bcrate::(ui|http)\b|\bsuper::super::(ui|http)\b|\baxum\b")
+src = pathlib.Path(__file__).resolve().parent.parent / "crates/server/src"
+app_dir = src / "app"
+# Nor the binary's parts: mail and webhook delivery, the job runner's senders, SMTP/IMAP intake.
+upward = re.compile(
+    r"\bcrate::(ui|http|mail_out|webhooks|jobs|smtp|imap)\b|\bsuper::super::(ui|http)\b|\baxum\b"
+)
 for f in sorted(app_dir.rglob("*.rs")):
     for n, text in enumerate(f.read_text().splitlines(), 1):
         if upward.search(text) and not text.lstrip().startswith("//"):
             problems.append(f"{f.relative_to(app_dir.parent.parent.parent.parent)}:{n}: the use cases reach up: {text.strip()}")
 
+# Only the use cases open write transactions: outside `app/`, nothing begins one, nor calls the
+# helpers that do (`app::in_tx`, `app::in_db`, `app::savepoint`).
+opens = re.compile(r"\.begin\(\)|\bin_tx\(|\bin_db\(|\bsavepoint\(")
+for f in sorted(src.rglob("*.rs")):
+    if app_dir in f.parents:
+        continue
+    for n, text in enumerate(f.read_text().splitlines(), 1):
+        if opens.search(text) and not text.lstrip().startswith("//"):
+            problems.append(f"{f.relative_to(src.parent.parent.parent)}:{n}: a write transaction outside the use cases: {text.strip()}")
+
 for line in problems:
     print(f"layering: {line}", file=sys.stderr)
 if problems:
     sys.exit(1)
-print(f"layering: {len(meta['packages'])} crates, every dependency follows the layer table; app/ reaches neither http nor ui")
+print(
+    f"layering: {len(meta['packages'])} crates, every dependency follows the layer table; app/ reaches neither"
+    " http, ui nor the binary's parts; no write transaction is opened outside app/"
+)

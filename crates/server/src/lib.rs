@@ -3,7 +3,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod batcher;
 pub mod clock;
 pub mod counts;
 pub mod error;
@@ -12,7 +11,6 @@ pub mod i18n;
 pub mod imap;
 pub mod jobs;
 pub mod mail_out;
-pub mod seed;
 pub mod sender_auth;
 pub mod smtp;
 pub mod ui;
@@ -173,7 +171,7 @@ pub struct AppState {
     pub password_cache: auth::PasswordCache,
     pub auth_cache: auth::AuthCache,
     /// Gathers concurrent ticket creates into shared transactions.
-    pub ticket_writer: batcher::CreateBatcher,
+    pub ticket_writer: app::batcher::CreateBatcher,
     /// Woken when a job is enqueued, so local workers start at once.
     pub job_wakeup: Notify,
     /// Live counts of views and searches.
@@ -221,9 +219,7 @@ pub struct App {
 impl App {
     pub async fn build(mut config: Config, clock: SharedClock) -> anyhow::Result<App> {
         let db = config.open_db().await?;
-        let mut conn = db.begin().await?;
-        frontdesk_store::account::ensure(&mut conn, clock.now()).await?;
-        conn.commit().await.context("creating the account")?;
+        app::account::ensure(&db, clock.now()).await.map_err(|e| anyhow::anyhow!("creating the account: {e}"))?;
         let refolded = app::search_index::refold_if_older(&db)
             .await
             .map_err(|e| anyhow::anyhow!("rebuilding the search documents: {e}"))?;
@@ -262,7 +258,7 @@ impl App {
             throttle: auth::LoginThrottle::default(),
             password_cache: auth::PasswordCache::default(),
             auth_cache: auth::AuthCache::default(),
-            ticket_writer: batcher::CreateBatcher::default(),
+            ticket_writer: app::batcher::CreateBatcher::default(),
             job_wakeup: Notify::new(),
             counts: Default::default(),
             mailboxes: Default::default(),
@@ -286,7 +282,7 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut workers = jobs::spawn_workers(self.state.clone(), stop_rx.clone());
-        workers.push(batcher::spawn(self.state.clone(), stop_rx.clone()));
+        workers.push(app::batcher::spawn(self.state.clone(), stop_rx.clone()));
         if self.state.config.automation_interval > 0 {
             let every = std::time::Duration::from_secs(self.state.config.automation_interval);
             workers.push(app::rules::spawn_scheduler(self.state.clone(), every, stop_rx.clone()));

@@ -128,8 +128,9 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     // The campaign's own message (not later replies on its ticket), to the customer alone: they
     // can opt out of campaigns in one click (RFC 8058). With CCs it would let them do it too.
     if payload["campaign"] == true && copied.is_empty() {
-        let secret = crate::ui::new_link(state, t.requester_id, None, frontdesk_store::presence::UNSUBSCRIBE).await?;
-        let link = crate::ui::link_url(state.public_url(), frontdesk_store::presence::UNSUBSCRIBE, &secret);
+        let secret =
+            crate::app::links::new_link(state, t.requester_id, None, frontdesk_store::presence::UNSUBSCRIBE).await?;
+        let link = crate::app::links::link_url(state.public_url(), frontdesk_store::presence::UNSUBSCRIBE, &secret);
         b = b
             .raw_header(header("List-Unsubscribe", format!("<{link}>")))
             .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
@@ -170,10 +171,7 @@ async fn threaded(
     // Made once, on the ticket's first mail: later mail reads it without taking the writer.
     let token = match known {
         Some(token) => token,
-        None => {
-            crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::reply_token(tx, ticket_id, &fresh).await?))
-                .await?
-        }
+        None => crate::app::outbound::reply_token(state, ticket_id, &fresh).await?,
     };
     // A notification (no comment) gets a fresh part of its own, so its id is unique.
     let part = if comment_id > 0 { comment_id.to_string() } else { format!("n{fresh}") };
@@ -278,11 +276,11 @@ pub async fn deliver_link(state: &AppState, job: &Job) -> Result<String> {
     let from = support_sender(&mut conn).await?;
     drop(conn);
     let locale = mail_locale(&[user.locale.as_deref(), payload["locale"].as_str(), Some(account.locale.as_str())]);
-    let cap = crate::ui::LINKS_PER_HOUR;
-    let Some(secret) = crate::ui::new_link_within(state, user_id, None, &link_purpose, Some(cap)).await? else {
+    let cap = crate::app::links::LINKS_PER_HOUR;
+    let Some(secret) = crate::app::links::new_link_within(state, user_id, None, &link_purpose, Some(cap)).await? else {
         return Ok(format!("not sent: {email} was sent {cap} links in the last hour"));
     };
-    let link = crate::ui::link_url(state.public_url(), purpose, &secret);
+    let link = crate::app::links::link_url(state.public_url(), purpose, &secret);
     let ctx = minijinja::context! { name => user.name.clone(), account => account.name.clone(), link, purpose, email => email.clone() };
     let render = |name: &str| {
         crate::ui::render_string(name, locale, ctx.clone()).map_err(|e| ApiError::Internal(format!("{name}: {e}")))
@@ -346,21 +344,15 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     // A customer's slot for this hour is taken just before the mail goes (under the
     // addressee's lock, so two workers cannot both take the last one), and given back if it
     // does not go.
-    let now = state.now();
     let slot = if customer {
-        let taken = crate::app::in_tx(state, async |tx| {
-            let kind = "notification";
-            Ok(frontdesk_store::email::take_automatic_slot(
-                tx,
-                user.id,
-                &email,
-                AUTOMATIC_PER_HOUR,
-                kind,
-                ticket_id,
-                now,
-            )
-            .await?)
-        })
+        let taken = crate::app::outbound::take_automatic_slot(
+            state,
+            user.id,
+            &email,
+            AUTOMATIC_PER_HOUR,
+            "notification",
+            ticket_id,
+        )
         .await?;
         let Some(slot) = taken else {
             return Ok(format!("not sent: {email} had {AUTOMATIC_PER_HOUR} automatic mails in the last hour"));
@@ -371,7 +363,7 @@ pub async fn deliver_notification(state: &AppState, job: &Job) -> Result<String>
     };
     if let Err(e) = send(state, &url, message).await {
         if let Some(slot) = slot {
-            crate::app::in_tx(state, async |tx| Ok(frontdesk_store::email::give_back_slot(tx, slot).await?)).await?;
+            crate::app::outbound::give_back_slot(state, slot).await?;
         }
         return Err(e);
     }

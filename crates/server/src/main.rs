@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use frontdesk_domain::{EmailAddress, Role};
 use frontdesk_server::app::input::Patch;
 use frontdesk_server::app::users::UserInput;
-use frontdesk_server::auth::{MIN_PASSWORD_LEN, new_token};
+use frontdesk_server::auth::MIN_PASSWORD_LEN;
 use frontdesk_server::clock::{Clock, SystemClock};
 use frontdesk_server::{App, Config, shutdown_signal};
 
@@ -325,9 +325,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let db = config.open_db().await?;
             let now = clock.now();
-            let mut tx = db.begin().await?;
-            frontdesk_store::account::ensure(&mut tx, now).await?;
-            let first = frontdesk_store::users::count(&mut tx).await? == 0;
             let input = UserInput {
                 name: Patch::Set(name),
                 email: Patch::Set(email.clone()),
@@ -336,19 +333,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 password: Some(password),
                 ..Default::default()
             };
-            let user = frontdesk_server::app::users::create(&mut tx, &input, Role::Admin, now)
+            let user = frontdesk_server::app::users::create_admin(&db, &input, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.body()))
                 .with_context(|| format!("creating admin {}", email.as_str()))?;
-            if first {
-                let account = frontdesk_store::account::get(&mut tx).await?;
-                let locale = frontdesk_domain::Locale::parse(&account.locale).unwrap_or(frontdesk_domain::Locale::EnUs);
-                frontdesk_server::app::first_run_defaults(&mut tx, user.id, locale, now)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.body()))
-                    .context("creating the default views and triggers")?;
-            }
-            tx.commit().await?;
             println!("{}", user.id);
             db.close().await;
             Ok(())
@@ -356,7 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed { tickets, comments, customers } => {
             let db = config.open_db().await?;
             let started = std::time::Instant::now();
-            let seeded = frontdesk_server::seed::seed(&db, clock.now(), tickets, comments, customers, |done| {
+            let seeded = frontdesk_server::app::seed::seed(&db, clock.now(), tickets, comments, customers, |done| {
                 if done % 50_000 == 0 {
                     eprintln!("seeded {done} tickets in {:.0} s", started.elapsed().as_secs_f64());
                 }
@@ -377,13 +365,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { command: TokenCommand::Create { email, description } } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let db = config.open_db().await?;
-            let mut tx = db.begin().await?;
-            let user = frontdesk_store::users::find_by_identity(&mut tx, "email", email.as_str())
-                .await?
-                .with_context(|| format!("no user has the email {}", email.as_str()))?;
-            let (token, hash) = new_token();
-            frontdesk_store::tokens::insert(&mut tx, user.id, &hash, description.as_deref(), clock.now()).await?;
-            tx.commit().await?;
+            let token = frontdesk_server::app::account::token_for(&db, &email, description, clock.now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.words()))?;
             println!("{token}");
             db.close().await;
             Ok(())

@@ -21,19 +21,6 @@ use frontdesk_store::rules as store;
 use crate::AppState;
 use crate::error::{ApiError, Result};
 
-/// Checks a webhook endpoint as saved: an absolute http(s) URL with a host.
-pub fn check_endpoint(raw: &str) -> Result<reqwest::Url> {
-    let bad = |m: &str| ApiError::invalid("endpoint", format!("endpoint: {m}")).msg("error-webhook-endpoint", &[]);
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&format!("{raw:?} is not a URL ({e})")))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(bad(&format!("must be http or https, not {}", url.scheme())));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("needs a host"));
-    }
-    Ok(url)
-}
-
 /// Whether an address is one a webhook may not reach without the operator's leave.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
@@ -99,7 +86,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<String> {
     if hook.status != "active" {
         return Ok(format!("webhook {id} is inactive: nothing sent"));
     }
-    let url = check_endpoint(&hook.endpoint)?;
+    let url = crate::app::webhooks::check_endpoint(&hook.endpoint)?;
     let addr = resolve(&url, state.config.webhook_allow_private).await.map_err(ApiError::Internal)?;
     let host = url.host_str().unwrap_or_default().to_string();
     let client = reqwest::Client::builder()

@@ -6,6 +6,9 @@
 use frontdesk_store::AnyConnection;
 use frontdesk_store::attachments::{self as store, Attachment};
 
+use super::in_tx;
+use crate::AppState;
+use crate::auth::Actor;
 use crate::error::{ApiError, Result};
 
 /// The largest file taken, in bytes (Zendesk's limit).
@@ -218,6 +221,92 @@ pub async fn check_uploads(conn: &mut AnyConnection, tokens: &[String], now: i64
 pub fn content_url(base: &str, a: &Attachment) -> String {
     let name: String = form_urlencoded::byte_serialize(a.file_name.as_bytes()).collect();
     format!("{base}/attachments/token/{}/?name={name}", a.access_token)
+}
+
+/// Whether the caller may see a file: staff; whoever uploaded it; a customer who can see its
+/// ticket, for a public comment's file.
+pub async fn visible(conn: &mut AnyConnection, actor: &Actor, a: &Attachment) -> Result<bool> {
+    if actor.is_staff() || a.created_by == Some(actor.id()) {
+        return Ok(true);
+    }
+    let (Some(ticket_id), Some(comment_id)) = (a.ticket_id, a.comment_id) else { return Ok(false) };
+    if crate::app::tickets::load(conn, actor, ticket_id, false).await.is_err() {
+        return Ok(false);
+    }
+    let comments = frontdesk_store::audits::list_comments(
+        conn,
+        ticket_id,
+        true,
+        frontdesk_store::PageRequest::After { id: Some(comment_id - 1), size: 1 },
+    )
+    .await?;
+    Ok(comments.items.iter().any(|c| c.id == comment_id))
+}
+
+/// Keeps an uploaded file as a pending upload of `actor`'s (a new upload, or added to their
+/// upload `given` while no comment has taken it), within their daily quota; hands back the
+/// upload's token and its files.
+pub async fn keep_upload(
+    state: &AppState,
+    actor: &Actor,
+    file: &Spooled,
+    name: &str,
+    access_token: &str,
+    given: Option<String>,
+) -> Result<(String, Vec<Attachment>)> {
+    let now = state.now();
+    let quota = state.config.upload_quota;
+    in_tx(state, async |tx| {
+        store::delete_expired(tx, now).await?;
+        if !actor.is_admin() {
+            let used = store::bytes_uploaded_since(tx, actor.id(), now - 86_400).await?;
+            if used as u64 + file.size > quota {
+                return Err(ApiError::QuotaReached { quota });
+            }
+        }
+        // Adding to an upload: only the one who made it, and only while no comment took it.
+        if let Some(t) = &given {
+            let mine = store::pending(tx, t, now).await?;
+            if mine.is_empty() || mine.iter().any(|a| a.created_by != Some(actor.id())) {
+                return Err(ApiError::invalid(
+                    "token",
+                    format!("token: {t:?} is not an upload of yours waiting for a comment"),
+                ));
+            }
+        }
+        let token = file.store(tx, name, access_token, given.as_deref(), Some(actor.id()), now).await?;
+        let files = store::pending(tx, &token, now).await?;
+        Ok((token, files))
+    })
+    .await
+}
+
+/// Deletes upload `token` before a comment takes it: its maker's, or staff's.
+pub async fn delete_upload(state: &AppState, actor: &Actor, token: &str) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let files = store::pending(tx, token, now).await?;
+        if files.is_empty() || !(actor.is_staff() || files.iter().all(|a| a.created_by == Some(actor.id()))) {
+            return Err(ApiError::NotFound);
+        }
+        store::delete_upload(tx, token).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Redacts file `id` of comment `comment_id` on ticket `ticket_id`: its bytes are gone for good.
+pub async fn redact(state: &AppState, actor: &Actor, ticket_id: i64, comment_id: i64, id: i64) -> Result<Attachment> {
+    in_tx(state, async |tx| {
+        crate::app::tickets::load(tx, actor, ticket_id, true).await?;
+        let a = store::get(tx, id).await?.ok_or(ApiError::NotFound)?;
+        if a.ticket_id != Some(ticket_id) || a.comment_id != Some(comment_id) {
+            return Err(ApiError::NotFound);
+        }
+        store::redact(tx, id).await?;
+        store::get(tx, id).await?.ok_or(ApiError::NotFound)
+    })
+    .await
 }
 
 #[cfg(test)]

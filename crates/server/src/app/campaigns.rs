@@ -17,8 +17,10 @@ use frontdesk_store::tags::Tagged;
 use frontdesk_store::users::User;
 
 use super::Via;
+use super::in_tx;
 use super::input::Obj;
 use super::tickets::TicketInput;
+use crate::AppState;
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
 
@@ -453,7 +455,14 @@ pub async fn preview(conn: &mut AnyConnection, input: &CampaignInput, actor: &Ac
 
 /// Makes a campaign: its recipients fixed, its view, its send job. Only an admin may override
 /// the frequency cap.
-pub async fn create(conn: &mut AnyConnection, input: &CampaignInput, actor: &Actor, now: i64) -> Result<Campaign> {
+pub async fn create(state: &AppState, input: &CampaignInput, actor: &Actor) -> Result<Campaign> {
+    let now = state.now();
+    let c = in_tx(state, async |tx| create_in(tx, input, actor, now).await).await?;
+    state.job_wakeup.notify_one();
+    Ok(c)
+}
+
+async fn create_in(conn: &mut AnyConnection, input: &CampaignInput, actor: &Actor, now: i64) -> Result<Campaign> {
     if input.override_frequency_cap && !actor.is_admin() {
         return Err(ApiError::Forbidden("Only an admin can override the contact frequency cap".into()));
     }
@@ -519,7 +528,12 @@ async fn enqueue_send(conn: &mut AnyConnection, c: &Campaign, actor: &Actor, now
 }
 
 /// Pauses a sending campaign: the send stops after its current chunk.
-pub async fn pause(conn: &mut AnyConnection, id: i64, now: i64) -> Result<Campaign> {
+pub async fn pause(state: &AppState, id: i64) -> Result<Campaign> {
+    let now = state.now();
+    in_tx(state, async |tx| pause_in(tx, id, now).await).await
+}
+
+async fn pause_in(conn: &mut AnyConnection, id: i64, now: i64) -> Result<Campaign> {
     let c = campaigns::get_for_update(conn, id).await?.ok_or(ApiError::NotFound)?;
     if !campaigns::set_state(conn, id, &["queued", "running"], "paused", now).await? {
         return Err(ApiError::invalid("state", format!("state: a {} campaign cannot be paused", c.state))
@@ -529,7 +543,14 @@ pub async fn pause(conn: &mut AnyConnection, id: i64, now: i64) -> Result<Campai
 }
 
 /// Resumes a paused campaign where it stopped.
-pub async fn resume(conn: &mut AnyConnection, id: i64, actor: &Actor, now: i64) -> Result<Campaign> {
+pub async fn resume(state: &AppState, id: i64, actor: &Actor) -> Result<Campaign> {
+    let now = state.now();
+    let c = in_tx(state, async |tx| resume_in(tx, id, actor, now).await).await?;
+    state.job_wakeup.notify_one();
+    Ok(c)
+}
+
+async fn resume_in(conn: &mut AnyConnection, id: i64, actor: &Actor, now: i64) -> Result<Campaign> {
     let c = campaigns::get_for_update(conn, id).await?.ok_or(ApiError::NotFound)?;
     if !campaigns::set_state(conn, id, &["paused"], "queued", now).await? {
         return Err(ApiError::invalid("state", format!("state: a {} campaign cannot be resumed", c.state))
@@ -610,7 +631,7 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
                 // that let the customer unsubscribe in one click).
                 super::email::enqueue_campaign_mail(conn, &saved, now).await?;
                 if let Some(m) = c.macro_id {
-                    super::rules::apply_macro(conn, actor, saved.ticket.id, m, now, true).await?;
+                    super::rules::apply_macro_in(conn, actor, saved.ticket.id, m, now, true).await?;
                 }
                 if !campaigns::settle(conn, c.id, user, Some(saved.ticket.id), None, now).await? {
                     // Someone else settled this customer: keep nothing of this chunk.
@@ -630,7 +651,12 @@ pub async fn send_chunk(conn: &mut AnyConnection, campaign_id: i64, actor: &Acto
 
 /// The customer's own "unsubscribe" (a link in campaign mail): tags them out of every later
 /// campaign. Saying it twice changes nothing.
-pub async fn opt_out(conn: &mut AnyConnection, user_id: i64, now: i64) -> Result<User> {
+pub async fn opt_out(state: &AppState, user_id: i64) -> Result<User> {
+    let now = state.now();
+    in_tx(state, async |tx| opt_out_in(tx, user_id, now).await).await
+}
+
+async fn opt_out_in(conn: &mut AnyConnection, user_id: i64, now: i64) -> Result<User> {
     let mut u = frontdesk_store::users::get(conn, user_id).await?.ok_or(ApiError::NotFound)?;
     if frontdesk_store::tags::list(conn, Tagged::User, u.id).await?.iter().any(|t| t == OPT_OUT_TAG) {
         return Ok(u);
@@ -684,4 +710,25 @@ pub async fn report(conn: &mut AnyConnection, c: &Campaign) -> Result<Value> {
         "solved": solved,
         "rows": rows.iter().map(|(id, status, cs, reply)| json!({"ticket_id": id, "status": status, "custom_status_id": cs, "first_reply_seconds": reply})).collect::<Vec<_>>(),
     }))
+}
+
+/// Sets which extra permissions user `id` holds (`run_campaigns` only; never a customer);
+/// hands back the permissions after.
+pub async fn set_permissions(state: &AppState, id: i64, list: &[String]) -> Result<Vec<String>> {
+    if let Some(bad) = list.iter().find(|p| p.as_str() != PERMISSION) {
+        return Err(ApiError::invalid(
+            "permissions",
+            format!("permissions: {bad:?} is not a permission (run_campaigns)"),
+        ));
+    }
+    in_tx(state, async |tx| {
+        let u = frontdesk_store::users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
+        if u.role == frontdesk_domain::Role::EndUser && !list.is_empty() {
+            return Err(ApiError::invalid("permissions", "permissions: customers cannot run campaigns")
+                .msg("error-customers-no-campaigns", &[]));
+        }
+        campaigns::set_permissions(tx, id, list).await?;
+        Ok(campaigns::permissions(tx, id).await?)
+    })
+    .await
 }

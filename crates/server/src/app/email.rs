@@ -305,7 +305,7 @@ async fn decide(
                     input.status = super::input::Patch::Set(frontdesk_domain::Status::Open);
                 }
                 let admin = system_actor(conn).await?;
-                super::tickets::update(conn, &admin, t.id, input, &via, now).await?;
+                super::tickets::update_in(conn, &admin, t.id, input, &via, now).await?;
                 return Ok(Outcome::new("threaded", files_note(reason), Some(t.id)));
             }
             Some(t) if t.status == frontdesk_domain::Status::Closed => {
@@ -346,7 +346,7 @@ async fn decide(
             input.group_id = super::input::Patch::Set(g);
         }
     }
-    let saved = super::tickets::create(conn, &actor, input, &via, now).await?;
+    let saved = super::tickets::create_in(conn, &actor, input, &via, now).await?;
     Ok(Outcome::new("created", files_note(reason), Some(saved.ticket.id)))
 }
 
@@ -476,7 +476,7 @@ async fn take_unverified(
         ],
         ..Default::default()
     };
-    super::tickets::update(conn, &admin, t.id, input, via, now).await?;
+    super::tickets::update_in(conn, &admin, t.id, input, via, now).await?;
     Ok(Outcome::new("threaded", format!("threaded by {how} as an internal note: {why}"), Some(t.id)))
 }
 

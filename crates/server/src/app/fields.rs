@@ -11,7 +11,9 @@ use frontdesk_domain::filter::Record;
 use frontdesk_store::AnyConnection;
 use frontdesk_store::custom_fields::{self, CustomField};
 
+use super::in_tx;
 use super::input::Obj;
+use crate::AppState;
 use crate::error::{ApiError, FieldError, Result};
 
 /// How an input names a field: by id (tickets) or by key (users, organizations; tickets too).
@@ -299,7 +301,7 @@ fn options_from(o: &Obj, kind: FieldType, existing: &[FieldOption]) -> Result<Ve
 
 /// Creates (`field` is `None`) or updates a field definition from its JSON object.
 #[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
-pub async fn save(
+pub async fn save_in(
     conn: &mut AnyConnection,
     kind: Record,
     field: Option<CustomField>,
@@ -436,4 +438,108 @@ async fn default_key(conn: &mut AnyConnection, kind: Record, title: &str) -> Res
             return Ok(key);
         }
     }
+}
+
+/// Creates a field of `kind` (`id` none) or changes field `id`.
+pub async fn save(state: &AppState, kind: Record, id: Option<i64>, m: &Map<String, Value>) -> Result<CustomField> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let existing = match id {
+            Some(id) => Some(custom_fields::get(tx, kind, id).await?.ok_or(ApiError::NotFound)?),
+            None => None,
+        };
+        save_in(tx, kind, existing, m, now).await
+    })
+    .await
+}
+
+/// Deletes field `id` of `kind`.
+pub async fn delete(state: &AppState, kind: Record, id: i64) -> Result<()> {
+    in_tx(state, async |tx| {
+        custom_fields::get(tx, kind, id).await?.ok_or(ApiError::NotFound)?;
+        Ok(custom_fields::delete(tx, id).await?)
+    })
+    .await
+}
+
+/// Options as a field body gives them (`{"id", "name", "value"}`), to edit and save back.
+fn option_inputs<'a>(options: impl Iterator<Item = &'a FieldOption>) -> Vec<Value> {
+    options.map(|o| json!({"id": o.id, "name": o.name, "value": o.value})).collect()
+}
+
+/// Saves a field with this option list, checked as a field update checks it.
+async fn save_options(
+    tx: &mut AnyConnection,
+    kind: Record,
+    f: CustomField,
+    list: Vec<Value>,
+    now: i64,
+) -> Result<CustomField> {
+    let mut body = Map::new();
+    body.insert("custom_field_options".into(), Value::Array(list));
+    save_in(tx, kind, Some(f), &body, now).await
+}
+
+/// Updates the option of field `id` with the body's id, or adds one (`{"id"?, "name",
+/// "value"}`); hands back the field, the option's id and whether it is new.
+pub async fn upsert_option(
+    state: &AppState,
+    kind: Record,
+    id: i64,
+    m: &Map<String, Value>,
+) -> Result<(CustomField, Option<i64>, bool)> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let f = custom_fields::get(tx, kind, id).await?.ok_or(ApiError::NotFound)?;
+        let mut list = option_inputs(f.options().iter());
+        let given = m.get("id").and_then(Value::as_i64);
+        let is_new = !given.is_some_and(|g| list.iter().any(|o| o["id"].as_i64() == Some(g)));
+        if is_new {
+            let mut o = m.clone();
+            o.remove("id");
+            list.push(Value::Object(o));
+        } else if let Some(slot) = list.iter_mut().find(|o| o["id"].as_i64() == given) {
+            for (k, v) in m {
+                slot[k] = v.clone();
+            }
+        }
+        let value = m.get("value").or(m.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
+        let f = save_options(tx, kind, f, list, now).await?;
+        let tag = frontdesk_domain::normalize_tag(&value).unwrap_or(value);
+        let option_id = f.options().iter().find(|o| Some(o.id) == given || o.value == tag).map(|o| o.id);
+        Ok((f, option_id, is_new))
+    })
+    .await
+}
+
+/// Removes option `option_id` of field `id`; records that chose it keep their value until it
+/// is next changed.
+pub async fn remove_option(state: &AppState, kind: Record, id: i64, option_id: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let f = custom_fields::get(tx, kind, id).await?.ok_or(ApiError::NotFound)?;
+        let options = f.options();
+        if !options.iter().any(|o| o.id == option_id) {
+            return Err(ApiError::NotFound);
+        }
+        let list = option_inputs(options.iter().filter(|o| o.id != option_id));
+        save_options(tx, kind, f, list, now).await
+    })
+    .await?;
+    Ok(())
+}
+
+/// Orders the fields of `kind` as `ids` lists them (`key` names the list in errors).
+pub async fn reorder(state: &AppState, kind: Record, key: &str, ids: &[i64]) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        for (pos, id) in ids.iter().enumerate() {
+            custom_fields::get(tx, kind, *id)
+                .await?
+                .ok_or_else(|| ApiError::invalid(key, format!("{key}: there is no field {id}")))?;
+            custom_fields::set_position(tx, *id, pos as i64, now).await?;
+        }
+        Ok(())
+    })
+    .await
 }

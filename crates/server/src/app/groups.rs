@@ -6,10 +6,17 @@ use frontdesk_store::AnyConnection;
 use frontdesk_store::groups::{self, Group, GroupMembership};
 use frontdesk_store::users;
 
+use super::in_tx;
 use super::input::Obj;
+use crate::AppState;
 use crate::error::{ApiError, Result};
 
-pub async fn save(conn: &mut AnyConnection, group: Option<Group>, m: &Map<String, Value>, now: i64) -> Result<Group> {
+pub async fn save_in(
+    conn: &mut AnyConnection,
+    group: Option<Group>,
+    m: &Map<String, Value>,
+    now: i64,
+) -> Result<Group> {
     let o = Obj(m);
     let is_new = group.is_none();
     let mut g = group.unwrap_or_else(|| Group { created_at: now, is_public: 1, ..Default::default() });
@@ -49,7 +56,7 @@ pub async fn save(conn: &mut AnyConnection, group: Option<Group>, m: &Map<String
 }
 
 /// Adds an agent to a group. Only agents and admins can be members.
-pub async fn add_member(conn: &mut AnyConnection, m: &Map<String, Value>, now: i64) -> Result<GroupMembership> {
+pub async fn add_member_in(conn: &mut AnyConnection, m: &Map<String, Value>, now: i64) -> Result<GroupMembership> {
     let o = Obj(m);
     let user_id = o.id("user_id")?.set().ok_or_else(|| ApiError::blank("user_id", "User"))?;
     let group_id = o.id("group_id")?.set().ok_or_else(|| ApiError::blank("group_id", "Group"))?;
@@ -82,4 +89,56 @@ pub async fn add_member(conn: &mut AnyConnection, m: &Map<String, Value>, now: i
             .is_empty();
     let id = groups::insert_membership(conn, user_id, group_id, o.bool("default")?.unwrap_or(first), now).await?;
     groups::membership(conn, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// Creates a group (`id` none) or changes group `id`.
+pub async fn save(state: &AppState, id: Option<i64>, m: &Map<String, Value>) -> Result<Group> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let existing = match id {
+            Some(id) => Some(groups::get(tx, id).await?.filter(|g| g.deleted == 0).ok_or(ApiError::NotFound)?),
+            None => None,
+        };
+        save_in(tx, existing, m, now).await
+    })
+    .await
+}
+
+/// Deletes group `id`; the rules and views that name it come back as warnings (they would no
+/// longer apply, and each will flag itself the first time it fails).
+pub async fn delete(state: &AppState, id: i64) -> Result<Vec<Value>> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let mut g = groups::get(tx, id).await?.filter(|g| g.deleted == 0).ok_or(ApiError::NotFound)?;
+        g.deleted = 1;
+        g.updated_at = now;
+        groups::update(tx, &g).await?;
+        super::rules::naming(tx, super::rules::Named::Group(id)).await
+    })
+    .await
+}
+
+/// Adds an agent to a group, from `{user_id, group_id, default?}`.
+pub async fn add_member(state: &AppState, m: &Map<String, Value>) -> Result<GroupMembership> {
+    let now = state.now();
+    in_tx(state, async |tx| add_member_in(tx, m, now).await).await
+}
+
+/// Ends group membership `id`.
+pub async fn remove_member(state: &AppState, id: i64) -> Result<()> {
+    in_tx(state, async |tx| {
+        groups::membership(tx, id).await?.ok_or(ApiError::NotFound)?;
+        Ok(groups::delete_membership(tx, id).await?)
+    })
+    .await
+}
+
+/// Makes membership `id` user `user_id`'s default group.
+pub async fn make_default(state: &AppState, user_id: i64, id: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        groups::membership(tx, id).await?.filter(|m| m.user_id == user_id).ok_or(ApiError::NotFound)?;
+        Ok(groups::make_default(tx, user_id, id, now).await?)
+    })
+    .await
 }

@@ -1,19 +1,30 @@
 //! Use cases: the only code that opens write transactions. Each one persists a change,
 //! records its audit and enqueues its jobs in one transaction.
 
+pub mod account;
+pub mod addresses;
 pub mod attachments;
+pub mod batcher;
 pub mod campaigns;
+pub mod custom_statuses;
 pub mod email;
 pub mod fields;
 pub mod groups;
 pub mod input;
+pub mod jobs;
+pub mod links;
 pub mod organizations;
+pub mod outbound;
 pub mod query;
+pub mod rulebook;
 pub mod rules;
 pub mod search_index;
+pub mod seed;
+pub mod sessions;
 pub mod tickets;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use serde_json::{Value, json};
 
@@ -50,7 +61,12 @@ use crate::error::{ApiError, Result};
 
 /// Runs `f` in one write transaction: committed if it returns Ok, rolled back otherwise.
 pub async fn in_tx<T>(state: &AppState, f: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
-    let mut tx = state.db.begin().await?;
+    in_db(&state.db, f).await
+}
+
+/// [`in_tx`] on a database the command line opened, with no server around it.
+pub async fn in_db<T>(db: &frontdesk_store::Db, f: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>) -> Result<T> {
+    let mut tx = db.begin().await?;
     let out = f(&mut tx).await?;
     tx.commit().await.map_err(|e| ApiError::Internal(format!("commit failed: {e}")))?;
     Ok(out)

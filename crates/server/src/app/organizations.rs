@@ -7,7 +7,9 @@ use frontdesk_store::AnyConnection;
 use frontdesk_store::organizations::{self, Organization};
 use frontdesk_store::tags::{self, Tagged};
 
+use super::in_tx;
 use super::input::Obj;
+use crate::AppState;
 use crate::error::{ApiError, Result};
 
 pub struct OrganizationInput<'a>(Obj<'a>);
@@ -40,7 +42,7 @@ fn domains(o: &Obj) -> Result<Option<Vec<String>>> {
 }
 
 /// Applies the input to `org` (new or existing) and saves it.
-pub async fn save(
+pub async fn save_in(
     conn: &mut AnyConnection,
     org: Option<Organization>,
     input: &OrganizationInput<'_>,
@@ -107,4 +109,46 @@ pub async fn save(
 
 fn org_name_for_error(o: &Obj) -> String {
     o.raw("name").and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+/// Creates an organization (`id` none) or changes organization `id`.
+pub async fn save(state: &AppState, id: Option<i64>, m: &Map<String, Value>) -> Result<Organization> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let existing = match id {
+            Some(id) => Some(organizations::get(tx, id).await?.ok_or(ApiError::NotFound)?),
+            None => None,
+        };
+        save_in(tx, existing, &OrganizationInput::new(m), now).await
+    })
+    .await
+}
+
+/// Updates the organization with the body's external id, else its name, or creates one; says
+/// whether it created.
+pub async fn create_or_update(state: &AppState, m: &Map<String, Value>) -> Result<(Organization, bool)> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let mut existing = None;
+        if let Some(x) = m.get("external_id").and_then(Value::as_str) {
+            existing = organizations::find_by_external_id(tx, x).await?;
+        }
+        if existing.is_none()
+            && let Some(n) = m.get("name").and_then(Value::as_str)
+        {
+            existing = organizations::find_by_name(tx, n).await?;
+        }
+        let was_created = existing.is_none();
+        Ok((save_in(tx, existing, &OrganizationInput::new(m), now).await?, was_created))
+    })
+    .await
+}
+
+/// Deletes organization `id`.
+pub async fn delete(state: &AppState, id: i64) -> Result<()> {
+    in_tx(state, async |tx| {
+        organizations::get(tx, id).await?.ok_or(ApiError::NotFound)?;
+        Ok(organizations::delete(tx, id).await?)
+    })
+    .await
 }

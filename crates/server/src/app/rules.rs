@@ -959,7 +959,7 @@ async fn act(
     input.extra_events = events;
     let comment = input.comment.clone();
     let saved = if then_triggers {
-        Box::pin(super::tickets::update(conn, actor, s.ticket.id, input, via, now)).await?
+        Box::pin(super::tickets::update_in(conn, actor, s.ticket.id, input, via, now)).await?
     } else {
         super::tickets::apply_update(conn, actor, s.ticket.id, input, via, now).await?
     };
@@ -1365,7 +1365,46 @@ pub fn spawn_scheduler(
 /// Applies macro `macro_id` to a ticket through the ticket update, as `actor`; the comment input
 /// it made comes back too. For a preview the caller rolls the transaction back (its jobs with
 /// it); to apply it for real, `then_triggers` runs the triggers as any update does.
+/// Applies macro `macro_id` to a ticket for real, in its own transaction, refused as a conflict
+/// when the ticket changed since the page showed change `shown`.
 pub async fn apply_macro(
+    state: &crate::AppState,
+    actor: &Actor,
+    ticket_id: i64,
+    macro_id: i64,
+    shown: Option<i64>,
+) -> Result<Saved> {
+    let now = state.now();
+    super::in_tx(state, async |tx| {
+        super::tickets::load(tx, actor, ticket_id, true).await?;
+        super::tickets::refuse_if_changed(tx, ticket_id, shown).await?;
+        Ok(apply_macro_in(tx, actor, ticket_id, macro_id, now, true).await?.0)
+    })
+    .await
+}
+
+/// What macro `macro_id` would do to a ticket: the real update, run in a transaction that is
+/// rolled back, so the preview is exactly what applying it would do and nothing changes.
+/// `look` sees the macro and the result inside that transaction (to render it) before it is
+/// undone.
+pub async fn preview_macro<T>(
+    state: &crate::AppState,
+    actor: &Actor,
+    ticket_id: i64,
+    macro_id: i64,
+    look: impl AsyncFnOnce(&mut AnyConnection, Rule, Saved, Option<CommentInput>) -> Result<T>,
+) -> Result<T> {
+    let mut tx = state.db.begin().await?;
+    let m = store::get(&mut tx, RuleKind::Macro.as_str(), macro_id).await?.ok_or(ApiError::NotFound)?;
+    let (saved, comment) = apply_macro_in(&mut tx, actor, ticket_id, macro_id, state.now(), false).await?;
+    let out = look(&mut tx, m, saved, comment).await;
+    drop(tx); // rolled back: a preview changes nothing
+    out
+}
+
+/// Applies macro `macro_id` in the caller's transaction (then the triggers, when
+/// `then_triggers`), handing back the result and the comment the macro wrote.
+pub async fn apply_macro_in(
     conn: &mut AnyConnection,
     actor: &Actor,
     ticket_id: i64,

@@ -13,9 +13,10 @@ use frontdesk_store::tickets::{self, Ticket};
 use frontdesk_store::users::User;
 use frontdesk_store::{groups, organizations, users};
 
-use super::Via;
 use super::fields::{self, RawValues, Values};
 use super::input::{Obj, Patch, TagMode};
+use super::{Via, in_tx};
+use crate::AppState;
 use crate::auth::Actor;
 use crate::clock::{iso, parse_time};
 use crate::error::{ApiError, Result};
@@ -72,6 +73,9 @@ pub struct TicketInput {
     pub custom_fields: Option<RawValues>,
     pub safe_update: bool,
     pub updated_stamp: Option<String>,
+    /// The ticket's change number when the page that sends this update showed it: the update
+    /// is refused as a conflict when the ticket has changed since ([`refuse_if_changed`]).
+    pub shown_change: Option<i64>,
     /// The inline requester, already found by [`pre_resolve`] outside the write transaction.
     pub resolved_requester: Option<User>,
     /// The first comment, already rendered by [`pre_resolve`].
@@ -167,6 +171,7 @@ impl TicketInput {
             custom_fields: fields::parse_ticket_values(&o)?,
             safe_update: o.bool("safe_update")?.unwrap_or(false),
             updated_stamp: o.str("updated_stamp", 64)?.set(),
+            shown_change: None,
             resolved_requester: None,
             rendered: None,
             extra_events: Vec::new(),
@@ -240,7 +245,7 @@ async fn create_requester(conn: &mut AnyConnection, r: &RequesterInput, now: i64
         locale: r.locale.map_or(Patch::Absent, Patch::Set),
         ..Default::default()
     };
-    super::users::create(conn, &input, Role::EndUser, now).await
+    super::users::create_in(conn, &input, Role::EndUser, now).await
 }
 
 pub(crate) fn render(c: &CommentInput) -> RenderedBody {
@@ -911,8 +916,21 @@ pub async fn insert_prepared(
     Ok(out)
 }
 
-/// Creates a ticket with its first comment.
-pub async fn create(conn: &mut AnyConnection, actor: &Actor, input: TicketInput, via: &Via, now: i64) -> Result<Saved> {
+/// Creates a ticket with its first comment: every entry point's create (the API, the pages,
+/// the portal) goes through the batch writer, which gathers the creates waiting at the same
+/// moment into one transaction.
+pub async fn create(state: &AppState, actor: &Actor, input: TicketInput, via: &Via) -> Result<Saved> {
+    state.ticket_writer.create(actor.clone(), input, via.clone(), state.now()).await
+}
+
+/// Creates a ticket with its first comment in the caller's transaction.
+pub async fn create_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    input: TicketInput,
+    via: &Via,
+    now: i64,
+) -> Result<Saved> {
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
     let prepared = prepare(conn, actor, input, via, now, &defs).await?;
     Ok(insert_prepared(conn, vec![prepared], &defs).await?.remove(0))
@@ -989,8 +1007,14 @@ pub async fn saved_now(conn: &mut AnyConnection, t: Ticket) -> Result<Saved> {
     })
 }
 
-/// Applies an update, then runs the triggers on it.
-pub async fn update(
+/// Applies an update in its own transaction, then runs the triggers on it.
+pub async fn update(state: &AppState, actor: &Actor, id: i64, input: TicketInput, via: &Via) -> Result<Saved> {
+    let now = state.now();
+    in_tx(state, async |tx| update_in(tx, actor, id, input, via, now).await).await
+}
+
+/// Applies an update in the caller's transaction, then runs the triggers on it.
+pub async fn update_in(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i64,
@@ -1047,6 +1071,7 @@ pub async fn apply_update(
         return Err(ApiError::invalid("status", "Status: closed prevents ticket update").msg("error-closed", &[]));
     }
     refuse_staff_fields(actor, &input, false)?;
+    refuse_if_changed(conn, id, input.shown_change).await?;
     if input.safe_update {
         let stamp = input.updated_stamp.as_deref().unwrap_or("");
         let matches = stamp == iso(before.updated_at) || parse_time(stamp) == Some(before.updated_at);
@@ -1244,8 +1269,24 @@ pub async fn apply_update(
     })
 }
 
+/// The one stale-write check of the pages: under the ticket's write lock (taken by the caller),
+/// a change to ticket `id` made from a page that showed it at change `shown` is refused when the
+/// ticket has changed since, so nothing that happened in between is overwritten unseen.
+pub async fn refuse_if_changed(conn: &mut AnyConnection, id: i64, shown: Option<i64>) -> Result<()> {
+    match shown {
+        Some(v) if Some(v) != tickets::change_seq(conn, id).await? => Err(ApiError::UpdateConflict),
+        _ => Ok(()),
+    }
+}
+
 /// Soft-deletes a ticket: it leaves every list and moves to deleted_tickets.
-pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64, now: i64) -> Result<()> {
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| delete_in(tx, actor, id, now).await).await
+}
+
+/// [`delete`] in the caller's transaction.
+pub async fn delete_in(conn: &mut AnyConnection, actor: &Actor, id: i64, now: i64) -> Result<()> {
     let mut t = load(conn, actor, id, true).await?;
     t.deleted_at = Some(now);
     t.deleted_by = Some(actor.id());
@@ -1254,26 +1295,31 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64, now: i64) 
     Ok(())
 }
 
-pub async fn restore(conn: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
-    let mut t =
-        tickets::get_for_update(conn, id).await?.filter(|t| t.deleted_at.is_some()).ok_or(ApiError::NotFound)?;
-    t.deleted_at = None;
-    t.deleted_by = None;
-    t.generated_at = now;
-    tickets::update(conn, &t).await?;
-    Ok(())
+/// Brings a soft-deleted ticket back.
+pub async fn restore(state: &AppState, id: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let mut t =
+            tickets::get_for_update(tx, id).await?.filter(|t| t.deleted_at.is_some()).ok_or(ApiError::NotFound)?;
+        t.deleted_at = None;
+        t.deleted_by = None;
+        t.generated_at = now;
+        tickets::update(tx, &t).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Tag endpoints: replace, add or remove, with the same safe-update rule as updates.
 pub async fn change_tags(
-    conn: &mut AnyConnection,
+    state: &AppState,
     actor: &Actor,
     id: i64,
     mode: TagMode,
     list: Vec<String>,
     stamp: Option<(bool, Option<String>)>,
-    now: i64,
 ) -> Result<Vec<String>> {
+    let now = state.now();
     let mut input = TicketInput::default();
     match mode {
         TagMode::Replace => input.tags = Some(list),
@@ -1284,6 +1330,25 @@ pub async fn change_tags(
         input.safe_update = safe;
         input.updated_stamp = s;
     }
-    update(conn, actor, id, input, &Via::api(), now).await?;
-    Ok(tags::list(conn, Tagged::Ticket, id).await?)
+    in_tx(state, async |tx| {
+        update_in(tx, actor, id, input, &Via::api(), now).await?;
+        Ok(tags::list(tx, Tagged::Ticket, id).await?)
+    })
+    .await
+}
+
+/// `actor` is on ticket `id` now (typing, when `typing`): what the other agents on it see.
+pub async fn beat(state: &AppState, actor: &Actor, id: i64, typing: bool) -> Result<()> {
+    let now_ms = state.clock.now_ms();
+    in_tx(state, async |tx| {
+        load(tx, actor, id, false).await?;
+        Ok(frontdesk_store::presence::beat(tx, id, actor.id(), typing, now_ms).await?)
+    })
+    .await
+}
+
+/// Agent `user_id` left ticket `id` (their marks older than `before`, in ms, go).
+pub async fn leave(state: &AppState, user_id: i64, id: i64, before: i64) -> Result<()> {
+    in_tx(state, async |tx| Ok(frontdesk_store::presence::leave(tx, id, user_id, before).await?)).await?;
+    Ok(())
 }

@@ -9,7 +9,9 @@ use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::users::{self, Identity, User};
 use frontdesk_store::{groups, organizations};
 
-use super::input::{Gather, Obj, Patch};
+use super::in_tx;
+use super::input::{Gather, Obj, Patch, TagMode};
+use crate::AppState;
 use crate::auth::{Actor, MIN_PASSWORD_LEN};
 use crate::error::{ApiError, Result};
 
@@ -277,7 +279,7 @@ pub async fn prove_identity(
 }
 
 /// Creates a user with `default_role` unless the input names one.
-pub async fn create(conn: &mut AnyConnection, input: &UserInput, default_role: Role, now: i64) -> Result<User> {
+pub async fn create_in(conn: &mut AnyConnection, input: &UserInput, default_role: Role, now: i64) -> Result<User> {
     let name = match &input.name {
         Patch::Set(n) => n.trim().to_string(),
         _ => match &input.email {
@@ -356,7 +358,13 @@ pub fn may_manage(actor: &Actor, role: Role) -> bool {
 }
 
 #[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
-pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input: &UserInput, now: i64) -> Result<User> {
+pub async fn update_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    mut u: User,
+    input: &UserInput,
+    now: i64,
+) -> Result<User> {
     let current_role = u.role;
     let is_self = actor.id() == u.id;
     if !may_manage(actor, current_role) && !is_self {
@@ -482,7 +490,7 @@ pub async fn update(conn: &mut AnyConnection, actor: &Actor, mut u: User, input:
 }
 
 /// Soft delete: the user is deactivated, loses its identities' uniqueness claims and groups.
-pub async fn delete(conn: &mut AnyConnection, mut u: User, now: i64) -> Result<User> {
+pub async fn delete_in(conn: &mut AnyConnection, mut u: User, now: i64) -> Result<User> {
     u.active = 0;
     u.updated_at = now;
     for i in users::identities(conn, &[u.id]).await? {
@@ -500,6 +508,20 @@ pub async fn delete(conn: &mut AnyConnection, mut u: User, now: i64) -> Result<U
 /// anyone but an admin waits for its proof link (mailed in the same transaction) and is not
 /// made primary until proven.
 pub async fn create_identity(
+    state: &AppState,
+    actor: &Actor,
+    user_id: i64,
+    m: &Map<String, Value>,
+) -> Result<Identity> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        manage_target(tx, actor, user_id).await?;
+        create_identity_in(tx, actor, user_id, m, now).await
+    })
+    .await
+}
+
+async fn create_identity_in(
     conn: &mut AnyConnection,
     actor: &Actor,
     user_id: i64,
@@ -544,4 +566,312 @@ pub async fn sync_primary(
     u.updated_at = now;
     users::update(conn, &u).await?;
     super::search_index::refresh_user(conn, user_id).await
+}
+
+fn only_admins_make_staff() -> ApiError {
+    ApiError::Forbidden("Only admins can create agents and admins".into())
+}
+
+/// Who may change a user's identities, tags and memberships: the user, or whoever may manage
+/// that user's role.
+async fn manage_target(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
+    let u = users::get(conn, id).await?.ok_or(ApiError::NotFound)?;
+    if actor.id() == id || may_manage(actor, u.role) { Ok(()) } else { Err(ApiError::forbidden()) }
+}
+
+/// Creates a user on `actor`'s word (only an admin makes agents and admins).
+pub async fn create(state: &AppState, actor: &Actor, input: &UserInput) -> Result<User> {
+    if !may_manage(actor, input.role.unwrap_or(Role::EndUser)) {
+        return Err(only_admins_make_staff());
+    }
+    let now = state.now();
+    in_tx(state, async |tx| create_in(tx, input, Role::EndUser, now).await).await
+}
+
+/// Updates the user with the input's external id, else its email, or creates one; says
+/// whether it created. Another server may create the same person at the same moment: the
+/// loser of that race tries once more, and then finds the winner's user to update.
+pub async fn create_or_update(state: &AppState, actor: &Actor, input: &UserInput) -> Result<(User, bool)> {
+    let now = state.now();
+    let external_id = input.external_id.clone().set();
+    let mut attempt = 0;
+    let out = loop {
+        attempt += 1;
+        let done = in_tx(state, async |tx| {
+            let mut existing = None;
+            if let Some(x) = &external_id {
+                existing = users::find_by_external_ids(tx, std::slice::from_ref(x)).await?.into_iter().next();
+            }
+            if existing.is_none()
+                && let Some(e) = input.email.clone().set()
+            {
+                existing = users::find_by_identity(tx, "email", e.as_str()).await?;
+            }
+            match existing {
+                Some(u) => Ok((update_in(tx, actor, u, input, now).await?, false)),
+                None if !may_manage(actor, input.role.unwrap_or(Role::EndUser)) => Err(only_admins_make_staff()),
+                None => Ok((create_in(tx, input, Role::EndUser, now).await?, true)),
+            }
+        })
+        .await;
+        match done {
+            Err(e) if e.is_duplicate() && attempt < 2 => continue,
+            other => break other?,
+        }
+    };
+    state.auth_cache.clear();
+    Ok(out)
+}
+
+/// Updates user `id`; when that takes an agent's seat (demoted or suspended), the rules and
+/// views that name them come back as warnings.
+pub async fn update(state: &AppState, actor: &Actor, id: i64, input: &UserInput) -> Result<Vec<Value>> {
+    let now = state.now();
+    let warnings = in_tx(state, async |tx| {
+        let u = users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
+        let was_staff = u.role != Role::EndUser && u.suspended == 0;
+        let after = update_in(tx, actor, u, input, now).await?;
+        let lost = was_staff && (after.role == Role::EndUser || after.suspended != 0);
+        if lost { super::rules::naming(tx, super::rules::Named::User(id)).await } else { Ok(Vec::new()) }
+    })
+    .await?;
+    state.auth_cache.clear();
+    if input.password.is_some() {
+        state.password_cache.forget_user(id);
+    }
+    Ok(warnings)
+}
+
+/// Deactivates user `id` (never oneself); a deactivated agent's rules and views come back as
+/// warnings.
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<Vec<Value>> {
+    if id == actor.id() {
+        return Err(ApiError::invalid("base", "You cannot delete yourself").msg("error-delete-self", &[]));
+    }
+    let now = state.now();
+    let warnings = in_tx(state, async |tx| {
+        let u = users::get(tx, id).await?.filter(|u| u.active != 0).ok_or(ApiError::NotFound)?;
+        let staff = u.role != Role::EndUser;
+        delete_in(tx, u, now).await?;
+        if staff { super::rules::naming(tx, super::rules::Named::User(id)).await } else { Ok(Vec::new()) }
+    })
+    .await?;
+    state.password_cache.forget_user(id);
+    state.auth_cache.clear();
+    Ok(warnings)
+}
+
+/// Changes an identity's value (admins only: a new address is a new claim) or verified flag
+/// (admins only).
+pub async fn update_identity(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    iid: i64,
+    m: &Map<String, Value>,
+) -> Result<Identity> {
+    let now = state.now();
+    let ident = in_tx(state, async |tx| {
+        manage_target(tx, actor, id).await?;
+        let mut i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
+        let o = Obj(m);
+        if let Some(v) = o.str("value", 255)?.set() {
+            let kind = IdentityKind::parse(&i.kind)?;
+            let v = kind.normalize(&v).map_err(|e| ApiError::refused("value", "Value", e))?;
+            if v != i.value && !actor.is_admin() {
+                return Err(ApiError::Forbidden(
+                    "Only an admin can change an identity's value; add the new one as an identity instead".into(),
+                ));
+            }
+            i.value = v;
+        }
+        if let Some(v) = o.bool("verified")? {
+            if !actor.is_admin() && v != (i.verified != 0) {
+                return Err(only_admins_verify());
+            }
+            i.verified = i64::from(v);
+            if v {
+                i.proof_pending = 0;
+            }
+        }
+        i.updated_at = now;
+        users::update_identity(tx, &i).await?;
+        if i.is_primary != 0 {
+            sync_primary(tx, id, IdentityKind::parse(&i.kind)?, Some(&i.value), now).await?;
+        }
+        Ok(i)
+    })
+    .await?;
+    state.auth_cache.clear();
+    Ok(ident)
+}
+
+/// Removes an identity; when it was the primary one, the next proven identity of its kind
+/// takes its place (a pending claim never becomes the account's address).
+pub async fn delete_identity(state: &AppState, actor: &Actor, id: i64, iid: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        manage_target(tx, actor, id).await?;
+        let i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
+        users::delete_identity(tx, iid).await?;
+        if i.is_primary != 0 {
+            let kind = IdentityKind::parse(&i.kind)?;
+            let next =
+                users::identities(tx, &[id]).await?.into_iter().find(|x| x.kind == i.kind && x.proof_pending == 0);
+            if let Some(n) = &next {
+                users::make_primary(tx, id, n.id, &n.kind, now).await?;
+            }
+            sync_primary(tx, id, kind, next.as_ref().map(|n| n.value.as_str()), now).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    state.auth_cache.clear();
+    Ok(())
+}
+
+/// Makes a proven identity the user's primary one of its kind.
+pub async fn make_primary(state: &AppState, actor: &Actor, id: i64, iid: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        manage_target(tx, actor, id).await?;
+        let i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
+        if i.proof_pending != 0 {
+            return Err(ApiError::invalid(
+                "identity",
+                "The identity is waiting for its owner to follow the link mailed to it",
+            )
+            .msg("error-identity-unproven", &[]));
+        }
+        users::make_primary(tx, id, iid, &i.kind, now).await?;
+        sync_primary(tx, id, IdentityKind::parse(&i.kind)?, Some(&i.value), now).await
+    })
+    .await?;
+    state.auth_cache.clear();
+    Ok(())
+}
+
+/// Marks an identity verified on an admin's word.
+pub async fn verify_identity(state: &AppState, actor: &Actor, id: i64, iid: i64) -> Result<()> {
+    if !actor.is_admin() {
+        return Err(only_admins_verify());
+    }
+    let now = state.now();
+    in_tx(state, async |tx| {
+        manage_target(tx, actor, id).await?;
+        let mut i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
+        i.verified = 1;
+        i.proof_pending = 0;
+        i.updated_at = now;
+        Ok(users::update_identity(tx, &i).await?)
+    })
+    .await?;
+    state.auth_cache.clear();
+    Ok(())
+}
+
+/// Replaces, adds or removes a user's tags; hands back the tags after.
+pub async fn change_tags(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    mode: TagMode,
+    list: &[String],
+) -> Result<Vec<String>> {
+    in_tx(state, async |tx| {
+        manage_target(tx, actor, id).await?;
+        match mode {
+            TagMode::Replace => tags::replace(tx, Tagged::User, id, list).await?,
+            TagMode::Add => tags::add(tx, Tagged::User, id, list).await?,
+            TagMode::Remove => tags::remove(tx, Tagged::User, id, list).await?,
+        }
+        super::search_index::refresh_user(tx, id).await?;
+        Ok(tags::list(tx, Tagged::User, id).await?)
+    })
+    .await
+}
+
+/// Makes user `user_id` a member of organization `org_id` (their default organization when
+/// asked, or when they have none).
+pub async fn add_org_membership(
+    state: &AppState,
+    actor: &Actor,
+    user_id: i64,
+    org_id: i64,
+    is_default: Option<bool>,
+) -> Result<users::OrganizationMembership> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        manage_target(tx, actor, user_id).await.map_err(|e| match e {
+            ApiError::NotFound => ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist"))
+                .msg("error-no-such-user", &[("id", &user_id)]),
+            other => other,
+        })?;
+        organizations::get(tx, org_id).await?.ok_or_else(|| {
+            ApiError::invalid("organization_id", format!("organization_id: organization {org_id} does not exist"))
+                .msg("error-no-such-organization", &[("id", &org_id)])
+        })?;
+        let mut u = users::get(tx, user_id).await?.ok_or(ApiError::NotFound)?;
+        let make_default = is_default.unwrap_or(u.organization_id.is_none());
+        let m = users::add_organization_membership(tx, user_id, org_id, make_default, now).await?;
+        if make_default {
+            u.organization_id = Some(org_id);
+            u.updated_at = now;
+            users::update(tx, &u).await?;
+        }
+        Ok(m)
+    })
+    .await
+}
+
+/// Ends an organization membership; the user's default organization moves to another of theirs.
+pub async fn remove_org_membership(state: &AppState, actor: &Actor, id: i64) -> Result<()> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let m = users::organization_membership(tx, id).await?.ok_or(ApiError::NotFound)?;
+        manage_target(tx, actor, m.user_id).await?;
+        users::delete_organization_membership(tx, id).await?;
+        let mut u = users::get(tx, m.user_id).await?.ok_or(ApiError::NotFound)?;
+        if u.organization_id == Some(m.organization_id) {
+            u.organization_id = organization_ids(tx, m.user_id).await?.first().copied();
+            u.updated_at = now;
+            users::update(tx, &u).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The first run: the account and its first admin (with the defaults a new helpdesk starts
+/// with, in that admin's language). Refused once there is anyone: checked again under the
+/// write lock, so two first runs at once make one admin.
+pub async fn first_admin(state: &AppState, input: &UserInput, locale: Locale) -> Result<User> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        frontdesk_store::account::ensure(tx, now).await?;
+        if users::count(tx).await? > 0 {
+            return Err(ApiError::Forbidden("Frontdesk already has users".into()));
+        }
+        let admin = create_in(tx, input, Role::Admin, now).await?;
+        super::first_run_defaults(tx, admin.id, locale, now).await?;
+        Ok(admin)
+    })
+    .await
+}
+
+/// An admin made from the command line; the first user of a new helpdesk also gets the
+/// defaults a new helpdesk starts with, in the account's language.
+pub async fn create_admin(db: &frontdesk_store::Db, input: &UserInput, now: i64) -> Result<User> {
+    super::in_db(db, async |tx| {
+        frontdesk_store::account::ensure(tx, now).await?;
+        let first = users::count(tx).await? == 0;
+        let user = create_in(tx, input, Role::Admin, now).await?;
+        if first {
+            let account = frontdesk_store::account::get(tx).await?;
+            let locale = Locale::parse(&account.locale).unwrap_or(Locale::EnUs);
+            super::first_run_defaults(tx, user.id, locale, now).await?;
+        }
+        Ok(user)
+    })
+    .await
 }

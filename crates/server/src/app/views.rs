@@ -9,9 +9,12 @@ use frontdesk_domain::fields::FieldDef;
 use frontdesk_domain::filter::{self, Context, Filter, Record};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::search::{Order, SortBy};
-use frontdesk_store::views::View;
+use frontdesk_store::views::{self, View};
 
+use super::in_tx;
 use super::input::{Gather, Obj};
+use crate::AppState;
+use crate::auth::Actor;
 use crate::error::{ApiError, Result};
 
 /// Columns a view can show: id, title.
@@ -332,5 +335,82 @@ pub async fn create_defaults(conn: &mut AnyConnection, titles: [String; 5], me: 
         apply(conn, &mut v, body.as_object().expect("an object"), now, me).await?;
         frontdesk_store::views::insert(conn, &v).await?;
     }
+    Ok(())
+}
+
+/// The views `actor` may see (active ones only, when asked).
+pub async fn visible_views(conn: &mut AnyConnection, actor: &Actor, active_only: bool) -> Result<Vec<View>> {
+    let groups = frontdesk_store::groups::group_ids_of(conn, &[actor.id()]).await?;
+    Ok(views::list(conn, active_only)
+        .await?
+        .into_iter()
+        .filter(|v| visible(v, actor.id(), actor.is_admin(), &groups))
+        .collect())
+}
+
+/// View `id`, when `actor` may see it.
+pub async fn find(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<View> {
+    let v = views::get(conn, id).await?.ok_or(ApiError::NotFound)?;
+    let groups = frontdesk_store::groups::group_ids_of(conn, &[actor.id()]).await?;
+    if !visible(&v, actor.id(), actor.is_admin(), &groups) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(v)
+}
+
+/// Admins manage shared views; an agent may keep views restricted to themselves.
+pub fn may_write(actor: &Actor, v: &View) -> Result<()> {
+    if actor.is_admin() {
+        return Ok(());
+    }
+    if !actor.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    let own =
+        restriction_of(v).ok().flatten().is_some_and(|r| r["type"] == "User" && r["id"].as_i64() == Some(actor.id()));
+    if own { Ok(()) } else { Err(ApiError::forbidden()) }
+}
+
+/// Creates a view from its JSON object; hands it back with the ticket fields it may name.
+pub async fn create(state: &AppState, actor: &Actor, m: &Map<String, Value>) -> Result<(View, Vec<FieldDef>)> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let mut v = View::default();
+        apply(tx, &mut v, m, now, actor.id()).await?;
+        may_write(actor, &v)?;
+        v.id = views::insert(tx, &v).await?;
+        Ok((v, frontdesk_store::custom_fields::defs(tx, Record::Ticket).await?))
+    })
+    .await
+}
+
+/// Changes view `id` (its owner, or an admin, before and after the change).
+pub async fn update(state: &AppState, actor: &Actor, id: i64, m: &Map<String, Value>) -> Result<(View, Vec<FieldDef>)> {
+    let now = state.now();
+    in_tx(state, async |tx| {
+        let mut v = find(tx, actor, id).await?;
+        may_write(actor, &v)?;
+        apply(tx, &mut v, m, now, actor.id()).await?;
+        may_write(actor, &v)?;
+        views::update(tx, &v).await?;
+        Ok((v, frontdesk_store::custom_fields::defs(tx, Record::Ticket).await?))
+    })
+    .await
+}
+
+/// Deletes view `id` (its owner, or an admin).
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<()> {
+    in_tx(state, async |tx| {
+        let v = find(tx, actor, id).await?;
+        may_write(actor, &v)?;
+        views::delete(tx, &[v.id]).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes the views `ids` (an admin's bulk delete).
+pub async fn delete_many(state: &AppState, ids: &[i64]) -> Result<()> {
+    in_tx(state, async |tx| Ok(views::delete(tx, ids).await?)).await?;
     Ok(())
 }

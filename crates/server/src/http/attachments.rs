@@ -15,7 +15,6 @@ use super::extract::{Base, Params, path_id};
 use super::{Endpoint, created, ep, no_content, ok};
 use crate::State;
 use crate::app::attachments as app;
-use crate::app::in_tx;
 use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::{ApiError, Result};
@@ -119,31 +118,8 @@ async fn upload(
         return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty"));
     }
     let access_token = app::random_token();
-    let quota = state.config.upload_quota;
     let given = params.get("token").map(str::to_string).filter(|t| !t.is_empty());
-    let (token, files) = in_tx(&state, async |tx| {
-        store::delete_expired(tx, now).await?;
-        if !actor.is_admin() {
-            let used = store::bytes_uploaded_since(tx, actor.id(), now - 86_400).await?;
-            if used as u64 + file.size > quota {
-                return Err(ApiError::QuotaReached { quota });
-            }
-        }
-        // Adding to an upload: only the one who made it, and only while no comment took it.
-        if let Some(t) = &given {
-            let mine = store::pending(tx, t, now).await?;
-            if mine.is_empty() || mine.iter().any(|a| a.created_by != Some(actor.id())) {
-                return Err(ApiError::invalid(
-                    "token",
-                    format!("token: {t:?} is not an upload of yours waiting for a comment"),
-                ));
-            }
-        }
-        let token = file.store(tx, name, &access_token, given.as_deref(), Some(actor.id()), now).await?;
-        let files = store::pending(tx, &token, now).await?;
-        Ok((token, files))
-    })
-    .await?;
+    let (token, files) = app::keep_upload(&state, &actor, &file, name, &access_token, given).await?;
     let expires = files.iter().filter_map(|a| a.upload_expires_at).max().unwrap_or(now);
     let list: Vec<Value> = files.iter().map(|a| attachment_json(&base, a)).collect();
     let this = files.iter().find(|a| a.access_token == access_token).map(|a| attachment_json(&base, a));
@@ -152,43 +128,14 @@ async fn upload(
 }
 
 async fn remove(AxState(state): AxState<State>, actor: Actor, Path(token): Path<String>) -> Result<Response> {
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        let files = store::pending(tx, &token, now).await?;
-        if files.is_empty() || !(actor.is_staff() || files.iter().all(|a| a.created_by == Some(actor.id()))) {
-            return Err(ApiError::NotFound);
-        }
-        store::delete_upload(tx, &token).await?;
-        Ok(())
-    })
-    .await?;
+    app::delete_upload(&state, &actor, &token).await?;
     Ok(no_content())
-}
-
-/// Whether the caller may see a file: staff; whoever uploaded it; a customer who can see its
-/// ticket, for a public comment's file.
-async fn visible(conn: &mut frontdesk_store::AnyConnection, actor: &Actor, a: &Attachment) -> Result<bool> {
-    if actor.is_staff() || a.created_by == Some(actor.id()) {
-        return Ok(true);
-    }
-    let (Some(ticket_id), Some(comment_id)) = (a.ticket_id, a.comment_id) else { return Ok(false) };
-    if crate::app::tickets::load(conn, actor, ticket_id, false).await.is_err() {
-        return Ok(false);
-    }
-    let comments = frontdesk_store::audits::list_comments(
-        conn,
-        ticket_id,
-        true,
-        frontdesk_store::PageRequest::After { id: Some(comment_id - 1), size: 1 },
-    )
-    .await?;
-    Ok(comments.items.iter().any(|c| c.id == comment_id))
 }
 
 async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let a = store::get(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
-    if !visible(&mut conn, &actor, &a).await? {
+    if !app::visible(&mut conn, &actor, &a).await? {
         return Err(ApiError::NotFound);
     }
     Ok(ok(json!({"attachment": attachment_json(&base, &a)})))
@@ -202,16 +149,7 @@ async fn redact(
 ) -> Result<Response> {
     super::require_staff(&actor)?;
     let (ticket_id, comment_id, id) = (path_id(&ticket_id)?, path_id(&comment_id)?, path_id(&id)?);
-    let a = in_tx(&state, async |tx| {
-        crate::app::tickets::load(tx, &actor, ticket_id, true).await?;
-        let a = store::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        if a.ticket_id != Some(ticket_id) || a.comment_id != Some(comment_id) {
-            return Err(ApiError::NotFound);
-        }
-        store::redact(tx, id).await?;
-        store::get(tx, id).await?.ok_or(ApiError::NotFound)
-    })
-    .await?;
+    let a = app::redact(&state, &actor, ticket_id, comment_id, id).await?;
     Ok(ok(json!({"attachment": attachment_json(&base, &a)})))
 }
 

@@ -15,7 +15,6 @@ use super::paging::Paging;
 use super::{Endpoint, ep, json_response, ok, require_admin};
 use crate::State;
 use crate::app::campaigns::{self as app, CampaignInput};
-use crate::app::in_tx;
 use crate::app::input::root;
 use crate::auth::Actor;
 use crate::clock::iso;
@@ -106,8 +105,7 @@ async fn create(
         let preview = app::preview(&mut conn, &input, &actor, now).await?;
         return Ok(ok(json!({"preview": preview})));
     }
-    let c = in_tx(&state, async |tx| app::create(tx, &input, &actor, now).await).await?;
-    state.job_wakeup.notify_one();
+    let c = app::create(&state, &input, &actor).await?;
     let mut r = json_response(StatusCode::ACCEPTED, &json!({"campaign": campaign_json(&base, &c)}));
     if let Ok(v) = HeaderValue::from_str(&base.url(&format!("/api/v2/campaigns/{}.json", c.id))) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -144,17 +142,14 @@ async fn recipients(
 async fn pause(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
     gate(&state, &actor).await?;
     let id = path_id(&id)?;
-    let now = state.now();
-    let c = in_tx(&state, async |tx| app::pause(tx, id, now).await).await?;
+    let c = app::pause(&state, id).await?;
     Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
 }
 
 async fn resume(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
     gate(&state, &actor).await?;
     let id = path_id(&id)?;
-    let now = state.now();
-    let c = in_tx(&state, async |tx| app::resume(tx, id, &actor, now).await).await?;
-    state.job_wakeup.notify_one();
+    let c = app::resume(&state, id, &actor).await?;
     Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
 }
 
@@ -292,22 +287,7 @@ async fn set_permissions(
         Some(Value::Array(a)) => a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect(),
         _ => return Err(ApiError::invalid("permissions", "permissions: must be a list, such as [\"run_campaigns\"]")),
     };
-    if let Some(bad) = list.iter().find(|p| p.as_str() != app::PERMISSION) {
-        return Err(ApiError::invalid(
-            "permissions",
-            format!("permissions: {bad:?} is not a permission (run_campaigns)"),
-        ));
-    }
-    let list = in_tx(&state, async |tx| {
-        let u = frontdesk_store::users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        if u.role == frontdesk_domain::Role::EndUser && !list.is_empty() {
-            return Err(ApiError::invalid("permissions", "permissions: customers cannot run campaigns")
-                .msg("error-customers-no-campaigns", &[]));
-        }
-        store::set_permissions(tx, id, &list).await?;
-        Ok(store::permissions(tx, id).await?)
-    })
-    .await?;
+    let list = app::set_permissions(&state, id, &list).await?;
     Ok(ok(json!({"permissions": list})))
 }
 

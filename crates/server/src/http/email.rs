@@ -8,15 +8,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use frontdesk_domain::EmailAddress;
-use frontdesk_store::email::{self as store, RecipientAddress};
+use frontdesk_store::email as store;
 
 use super::extract::{Base, JsonBody, Params, path_id};
 use super::{Endpoint, created, ep, no_content, ok, require_admin};
 use crate::State;
 use crate::app::email::{self as app, address_json};
-use crate::app::in_tx;
-use crate::app::input::{Obj, root};
 use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::{ApiError, Result};
@@ -85,52 +82,6 @@ async fn show(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Strin
     Ok(ok(json!({"recipient_address": address_json(&a)})))
 }
 
-/// Applies a body to an address: email (checked), name, brand, group (must exist), default.
-async fn apply(
-    conn: &mut frontdesk_store::AnyConnection,
-    a: &mut RecipientAddress,
-    body: &Value,
-    now: i64,
-) -> Result<bool> {
-    let o = Obj(root(body, "recipient_address")?);
-    let is_new = a.id == 0;
-    match o.str("email", 254)?.set() {
-        Some(e) => {
-            a.email =
-                EmailAddress::parse(&e).map_err(|err| ApiError::refused("email", "Email", err))?.as_str().to_string();
-        }
-        None if is_new => return Err(ApiError::blank("email", "Email")),
-        None => {}
-    }
-    if let Some(n) = o.str("name", 255)?.set() {
-        a.name = n.trim().to_string();
-    } else if is_new {
-        a.name = a.email.clone();
-    }
-    a.brand_name = o.str("brand_name", 255)?.apply(a.brand_name.take());
-    a.group_id = o.id("group_id")?.apply(a.group_id);
-    if let Some(g) = a.group_id
-        && frontdesk_store::groups::get(conn, g).await?.filter(|g| g.deleted == 0).is_none()
-    {
-        return Err(ApiError::invalid("group_id", format!("group_id: there is no group {g}"))
-            .msg("error-no-such-group", &[("id", &g)]));
-    }
-    a.updated_at = now;
-    if is_new {
-        a.created_at = now;
-    }
-    Ok(o.bool("default")? == Some(true))
-}
-
-fn duplicate(e: frontdesk_store::StoreError, email: &str) -> ApiError {
-    match e {
-        frontdesk_store::StoreError::Duplicate(_) => {
-            ApiError::invalid_code("email", "DuplicateValue", format!("Email: {email} is already a support address"))
-        }
-        other => other.into(),
-    }
-}
-
 async fn create(
     AxState(state): AxState<State>,
     actor: Actor,
@@ -138,17 +89,7 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     require_admin(&actor)?;
-    let now = state.now();
-    let a = in_tx(&state, async |tx| {
-        let mut a = RecipientAddress::default();
-        let default = apply(tx, &mut a, &body, now).await?;
-        a.id = store::insert_address(tx, &a).await.map_err(|e| duplicate(e, &a.email))?;
-        if default || store::addresses(tx).await?.len() == 1 {
-            store::make_default(tx, a.id).await?;
-        }
-        store::address(tx, a.id).await?.ok_or(ApiError::NotFound)
-    })
-    .await?;
+    let a = crate::app::addresses::create(&state, &body).await?;
     let url = base.url(&format!("/api/v2/recipient_addresses/{}.json", a.id));
     Ok(created(json!({"recipient_address": address_json(&a)}), &url))
 }
@@ -161,26 +102,14 @@ async fn update(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    let now = state.now();
-    let a = in_tx(&state, async |tx| {
-        let mut a = store::address(tx, id).await?.ok_or(ApiError::NotFound)?;
-        let default = apply(tx, &mut a, &body, now).await?;
-        store::update_address(tx, &a).await.map_err(|e| duplicate(e, &a.email))?;
-        if default {
-            store::make_default(tx, a.id).await?;
-        }
-        store::address(tx, a.id).await?.ok_or(ApiError::NotFound)
-    })
-    .await?;
+    let a = crate::app::addresses::update(&state, id, &body).await?;
     Ok(ok(json!({"recipient_address": address_json(&a)})))
 }
 
 async fn remove(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    if !in_tx(&state, async |tx| Ok(store::delete_address(tx, id).await?)).await? {
-        return Err(ApiError::NotFound);
-    }
+    crate::app::addresses::delete(&state, id).await?;
     Ok(no_content())
 }
 

@@ -9,14 +9,12 @@ use serde_json::{Value, json};
 
 use frontdesk_domain::fields::FieldOption;
 use frontdesk_domain::filter::Record;
-use frontdesk_store::AnyConnection;
 use frontdesk_store::custom_fields::{self, CustomField};
 
 use super::extract::{Base, JsonBody, path_id};
 use super::{Endpoint, created, ep, no_content, ok, require_admin, require_staff};
 use crate::State;
 use crate::app::fields as app;
-use crate::app::in_tx;
 use crate::app::input::root;
 use crate::auth::Actor;
 use crate::clock::iso;
@@ -175,8 +173,7 @@ async fn create(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, n.singular)?;
-    let now = state.now();
-    let f = in_tx(&state, async |tx| app::save(tx, n.kind, None, m, now).await).await?;
+    let f = app::save(&state, n.kind, None, m).await?;
     Ok(created(
         json!({n.singular: field_json(&base, n, &f)}),
         &base.url(&format!("/api/v2/{}/{}.json", n.plural, f.id)),
@@ -194,23 +191,14 @@ async fn update(
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let m = root(&body, n.singular)?;
-    let now = state.now();
-    let f = in_tx(&state, async |tx| {
-        let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
-        app::save(tx, n.kind, Some(f), m, now).await
-    })
-    .await?;
+    let f = app::save(&state, n.kind, Some(id), m).await?;
     Ok(ok(json!({n.singular: field_json(&base, n, &f)})))
 }
 
 async fn remove(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    in_tx(&state, async |tx| {
-        custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
-        Ok(custom_fields::delete(tx, id).await?)
-    })
-    .await?;
+    app::delete(&state, n.kind, id).await?;
     Ok(no_content())
 }
 
@@ -228,24 +216,6 @@ async fn options(
     Ok(ok(json!({"custom_field_options": items, "next_page": null, "previous_page": null, "count": count})))
 }
 
-/// Options as a field body gives them (`{"id", "name", "value"}`), to edit and save back.
-fn option_inputs<'a>(options: impl Iterator<Item = &'a FieldOption>) -> Vec<Value> {
-    options.map(|o| json!({"id": o.id, "name": o.name, "value": o.value})).collect()
-}
-
-/// Saves a field with this option list, checked as a field update checks it.
-async fn save_options(
-    tx: &mut AnyConnection,
-    n: &Names,
-    f: CustomField,
-    list: Vec<Value>,
-    now: i64,
-) -> Result<CustomField> {
-    let mut body = serde_json::Map::new();
-    body.insert("custom_field_options".into(), Value::Array(list));
-    app::save(tx, n.kind, Some(f), &body, now).await
-}
-
 /// `{"custom_field_option": {"id"?, "name", "value"}}`: updates the option with that id, or adds one.
 async fn upsert_option(
     n: &Names,
@@ -258,28 +228,7 @@ async fn upsert_option(
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let m = root(&body, "custom_field_option")?;
-    let now = state.now();
-    let (f, option_id, is_new) = in_tx(&state, async |tx| {
-        let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
-        let mut list = option_inputs(f.options().iter());
-        let given = m.get("id").and_then(Value::as_i64);
-        let is_new = !given.is_some_and(|g| list.iter().any(|o| o["id"].as_i64() == Some(g)));
-        if is_new {
-            let mut o = m.clone();
-            o.remove("id");
-            list.push(Value::Object(o));
-        } else if let Some(slot) = list.iter_mut().find(|o| o["id"].as_i64() == given) {
-            for (k, v) in m {
-                slot[k] = v.clone();
-            }
-        }
-        let value = m.get("value").or(m.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
-        let f = save_options(tx, n, f, list, now).await?;
-        let tag = frontdesk_domain::normalize_tag(&value).unwrap_or(value);
-        let option_id = f.options().iter().find(|o| Some(o.id) == given || o.value == tag).map(|o| o.id);
-        Ok((f, option_id, is_new))
-    })
-    .await?;
+    let (f, option_id, is_new) = app::upsert_option(&state, n.kind, id, m).await?;
     let o = f.options().into_iter().find(|o| Some(o.id) == option_id).ok_or(ApiError::NotFound)?;
     let body = json!({"custom_field_option": option_json(&base, n, f.id, &o)});
     Ok(if is_new {
@@ -313,17 +262,7 @@ async fn remove_option(
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let oid = path_id(&option_id)?;
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        let f = custom_fields::get(tx, n.kind, id).await?.ok_or(ApiError::NotFound)?;
-        let options = f.options();
-        if !options.iter().any(|o| o.id == oid) {
-            return Err(ApiError::NotFound);
-        }
-        let list = option_inputs(options.iter().filter(|o| o.id != oid));
-        save_options(tx, n, f, list, now).await
-    })
-    .await?;
+    app::remove_option(&state, n.kind, id, oid).await?;
     Ok(no_content())
 }
 
@@ -343,16 +282,6 @@ async fn reorder(
         .iter()
         .map(|v| v.as_i64().ok_or_else(|| ApiError::invalid(&key, format!("{key}: {v} is not an id"))))
         .collect::<Result<_>>()?;
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        for (pos, id) in ids.iter().enumerate() {
-            custom_fields::get(tx, n.kind, *id)
-                .await?
-                .ok_or_else(|| ApiError::invalid(&key, format!("{key}: there is no field {id}")))?;
-            custom_fields::set_position(tx, *id, pos as i64, now).await?;
-        }
-        Ok(())
-    })
-    .await?;
+    app::reorder(&state, n.kind, &key, &ids).await?;
     Ok(ok(json!({})))
 }

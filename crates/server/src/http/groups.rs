@@ -12,7 +12,6 @@ use super::extract::{Base, JsonBody, Params, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
-use crate::app::in_tx;
 use crate::app::input::root;
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
@@ -73,8 +72,7 @@ async fn create(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, "group")?;
-    let now = state.now();
-    let g = in_tx(&state, async |tx| crate::app::groups::save(tx, None, m, now).await).await?;
+    let g = crate::app::groups::save(&state, None, m).await?;
     Ok(created(json!({"group": render::group(&base, &g)}), &base.url(&format!("/api/v2/groups/{}.json", g.id))))
 }
 
@@ -88,27 +86,14 @@ async fn update(
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let m = root(&body, "group")?;
-    let now = state.now();
-    let g = in_tx(&state, async |tx| {
-        let g = groups::get(tx, id).await?.filter(|g| g.deleted == 0).ok_or(ApiError::NotFound)?;
-        crate::app::groups::save(tx, Some(g), m, now).await
-    })
-    .await?;
+    let g = crate::app::groups::save(&state, Some(id), m).await?;
     Ok(ok(json!({"group": render::group(&base, &g)})))
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    let now = state.now();
-    let warnings = in_tx(&state, async |tx| {
-        let mut g = groups::get(tx, id).await?.filter(|g| g.deleted == 0).ok_or(ApiError::NotFound)?;
-        g.deleted = 1;
-        g.updated_at = now;
-        groups::update(tx, &g).await?;
-        crate::app::rules::naming(tx, crate::app::rules::Named::Group(id)).await
-    })
-    .await?;
+    let warnings = crate::app::groups::delete(&state, id).await?;
     // Zendesk answers 204; when rules or views name the group, the admin is told which (they
     // would no longer apply, and each will flag itself the first time it fails).
     if warnings.is_empty() { Ok(no_content()) } else { Ok(ok(json!({"warnings": warnings}))) }
@@ -175,8 +160,7 @@ async fn add_membership(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, "group_membership")?;
-    let now = state.now();
-    let gm = in_tx(&state, async |tx| crate::app::groups::add_member(tx, m, now).await).await?;
+    let gm = crate::app::groups::add_member(&state, m).await?;
     Ok(created(
         json!({"group_membership": render::group_membership(&base, &gm)}),
         &base.url(&format!("/api/v2/group_memberships/{}.json", gm.id)),
@@ -186,11 +170,7 @@ async fn add_membership(
 async fn remove_membership(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    in_tx(&state, async |tx| {
-        groups::membership(tx, id).await?.ok_or(ApiError::NotFound)?;
-        Ok(groups::delete_membership(tx, id).await?)
-    })
-    .await?;
+    crate::app::groups::remove_member(&state, id).await?;
     Ok(no_content())
 }
 
@@ -202,11 +182,6 @@ async fn make_default(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let (uid, id) = (path_id(&uid)?, path_id(&id)?);
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        groups::membership(tx, id).await?.filter(|m| m.user_id == uid).ok_or(ApiError::NotFound)?;
-        Ok(groups::make_default(tx, uid, id, now).await?)
-    })
-    .await?;
+    crate::app::groups::make_default(&state, uid, id).await?;
     list_memberships(&state, &base, &Params::default(), Some(uid), None).await
 }

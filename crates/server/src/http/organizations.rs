@@ -13,12 +13,11 @@ use super::extract::{Base, JsonBody, Params, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
-use crate::app::in_tx;
 use crate::app::input::root;
-use crate::app::organizations::{OrganizationInput, save};
+
+use crate::app::jobs;
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
-use crate::jobs;
 
 const T: &str = "organizations";
 
@@ -117,8 +116,7 @@ async fn create(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, "organization")?;
-    let now = state.now();
-    let o = in_tx(&state, async |tx| save(tx, None, &OrganizationInput::new(m), now).await).await?;
+    let o = crate::app::organizations::save(&state, None, m).await?;
     Ok(created(
         json!({"organization": render_one(&state, &base, &o).await?}),
         &base.url(&format!("/api/v2/organizations/{}.json", o.id)),
@@ -133,21 +131,7 @@ async fn create_or_update(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, "organization")?;
-    let now = state.now();
-    let (o, was_created) = in_tx(&state, async |tx| {
-        let mut existing = None;
-        if let Some(x) = m.get("external_id").and_then(Value::as_str) {
-            existing = organizations::find_by_external_id(tx, x).await?;
-        }
-        if existing.is_none()
-            && let Some(n) = m.get("name").and_then(Value::as_str)
-        {
-            existing = organizations::find_by_name(tx, n).await?;
-        }
-        let was_created = existing.is_none();
-        Ok((save(tx, existing, &OrganizationInput::new(m), now).await?, was_created))
-    })
-    .await?;
+    let (o, was_created) = crate::app::organizations::create_or_update(&state, m).await?;
     let body = json!({"organization": render_one(&state, &base, &o).await?});
     Ok(if was_created { created(body, &base.url(&format!("/api/v2/organizations/{}.json", o.id))) } else { ok(body) })
 }
@@ -187,23 +171,14 @@ async fn update(
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let m = root(&body, "organization")?;
-    let now = state.now();
-    let o = in_tx(&state, async |tx| {
-        let o = organizations::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        save(tx, Some(o), &OrganizationInput::new(m), now).await
-    })
-    .await?;
+    let o = crate::app::organizations::save(&state, Some(id), m).await?;
     Ok(ok(json!({"organization": render_one(&state, &base, &o).await?})))
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    in_tx(&state, async |tx| {
-        organizations::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        Ok(organizations::delete(tx, id).await?)
-    })
-    .await?;
+    crate::app::organizations::delete(&state, id).await?;
     Ok(no_content())
 }
 

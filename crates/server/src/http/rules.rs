@@ -18,7 +18,6 @@ use frontdesk_store::search;
 use super::extract::{Base, JsonBody, Params, path_id};
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
-use crate::app::in_tx;
 use crate::app::input::root;
 use crate::app::rules as app;
 use crate::auth::Actor;
@@ -231,14 +230,7 @@ async fn create(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, n.singular)?;
-    let now = state.now();
-    let r = in_tx(&state, async |tx| {
-        let mut r = Rule::default();
-        app::apply(tx, n.kind, &mut r, m, now, actor.id()).await?;
-        r.id = store::insert(tx, &r).await?;
-        Ok(r)
-    })
-    .await?;
+    let r = crate::app::rulebook::save(&state, &actor, n.kind, None, m).await?;
     let url = base.url(&format!("/api/v2/{}/{}.json", n.plural, r.id));
     Ok(created(json!({n.singular: rule_json(&base, n, &r, None)}), &url))
 }
@@ -253,32 +245,20 @@ async fn update(
 ) -> Result<Response> {
     require_admin(&actor)?;
     let m = root(&body, n.singular)?;
-    let now = state.now();
-    let r = in_tx(&state, async |tx| {
-        let mut r = find(tx, n, &id).await?;
-        app::apply(tx, n.kind, &mut r, m, now, actor.id()).await?;
-        store::update(tx, &r).await?;
-        Ok(r)
-    })
-    .await?;
+    let r = crate::app::rulebook::save(&state, &actor, n.kind, Some(path_id(&id)?), m).await?;
     Ok(ok(json!({n.singular: rule_json(&base, n, &r, None)})))
 }
 
 async fn destroy(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
-    in_tx(&state, async |tx| {
-        let r = find(tx, n, &id).await?;
-        store::delete(tx, n.kind.as_str(), &[r.id]).await?;
-        Ok(())
-    })
-    .await?;
+    crate::app::rulebook::delete(&state, n.kind, &[path_id(&id)?], true).await?;
     Ok(no_content())
 }
 
 async fn destroy_many(n: &Names, AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
     require_admin(&actor)?;
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?;
-    in_tx(&state, async |tx| Ok(store::delete(tx, n.kind.as_str(), &ids).await?)).await?;
+    crate::app::rulebook::delete(&state, n.kind, &ids, false).await?;
     Ok(no_content())
 }
 
@@ -301,17 +281,7 @@ async fn reorder(
                 .ok_or_else(|| ApiError::invalid(&key, format!("{key}: {v} is not an id")))
         })
         .collect::<Result<_>>()?;
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        for (pos, id) in ids.iter().enumerate() {
-            store::get(tx, n.kind.as_str(), *id)
-                .await?
-                .ok_or_else(|| ApiError::invalid(&key, format!("{key}: there is no {} {id}", n.singular)))?;
-            store::set_position(tx, *id, pos as i64 + 1, now).await?;
-        }
-        Ok(())
-    })
-    .await?;
+    crate::app::rulebook::reorder(&state, n.kind, &key, &ids).await?;
     Ok(ok(json!({})))
 }
 
@@ -484,23 +454,24 @@ async fn apply_to_ticket(
 ) -> Result<Response> {
     require_staff(&actor)?;
     let ticket_id = path_id(&ticket_id)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let (saved, comment_input) = app::apply_macro(&mut tx, &actor, ticket_id, path_id(&id)?, now, false).await?;
-    let mut ticket = render::tickets(&mut tx, &base, std::slice::from_ref(&saved.ticket)).await?.remove(0);
-    drop(tx); // rolled back: a preview changes nothing
-    let comment = match (comment_input, &saved.comment) {
-        (Some(ci), Some(c)) => json!({
-            "body": ci.body.clone().unwrap_or_else(|| c.plain_body.clone()),
-            "html_body": c.html_body,
-            "scoped_body": [["channel:all", ci.body.or(ci.html_body).unwrap_or_default()]],
-            "public": c.public == 1,
-        }),
-        _ => Value::Null,
-    };
-    if !comment.is_null() {
-        ticket["comment"] = comment;
-    }
+    let macro_id = path_id(&id)?;
+    let ticket = app::preview_macro(&state, &actor, ticket_id, macro_id, async |tx, _, saved, comment_input| {
+        let mut ticket = render::tickets(tx, &base, std::slice::from_ref(&saved.ticket)).await?.remove(0);
+        let comment = match (comment_input, &saved.comment) {
+            (Some(ci), Some(c)) => json!({
+                "body": ci.body.clone().unwrap_or_else(|| c.plain_body.clone()),
+                "html_body": c.html_body,
+                "scoped_body": [["channel:all", ci.body.or(ci.html_body).unwrap_or_default()]],
+                "public": c.public == 1,
+            }),
+            _ => Value::Null,
+        };
+        if !comment.is_null() {
+            ticket["comment"] = comment;
+        }
+        Ok(ticket)
+    })
+    .await?;
     Ok(ok(json!({"result": {"ticket": ticket}})))
 }
 
@@ -532,25 +503,6 @@ async fn show_category(AxState(state): AxState<State>, actor: Actor, Path(id): P
     Ok(ok(json!({"trigger_category": category_json(&c)})))
 }
 
-/// Applies a body's name and position.
-fn apply_category(c: &mut store::Category, body: &Value, now: i64) -> Result<()> {
-    let o = crate::app::input::Obj(root(body, "trigger_category")?);
-    match o.str("name", 255)?.set() {
-        Some(n) if !n.trim().is_empty() => c.name = n.trim().to_string(),
-        Some(_) => return Err(ApiError::blank("name", "Name")),
-        None if c.id == 0 => return Err(ApiError::blank("name", "Name")),
-        None => {}
-    }
-    if let Some(p) = o.raw("position").filter(|v| !v.is_null()) {
-        c.position = p.as_i64().ok_or_else(|| ApiError::invalid("position", "position: must be an integer"))?;
-    }
-    c.updated_at = now;
-    if c.id == 0 {
-        c.created_at = now;
-    }
-    Ok(())
-}
-
 async fn create_category(
     AxState(state): AxState<State>,
     actor: Actor,
@@ -558,9 +510,7 @@ async fn create_category(
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     require_admin(&actor)?;
-    let mut c = store::Category::default();
-    apply_category(&mut c, &body, state.now())?;
-    c.id = in_tx(&state, async |tx| Ok(store::save_category(tx, &c).await?)).await?;
+    let c = crate::app::rulebook::save_category(&state, None, root(&body, "trigger_category")?).await?;
     Ok(created(
         json!({"trigger_category": category_json(&c)}),
         &base.url(&format!("/api/v2/trigger_categories/{}", c.id)),
@@ -574,31 +524,12 @@ async fn update_category(
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     require_admin(&actor)?;
-    let now = state.now();
-    let c = in_tx(&state, async |tx| {
-        let mut c = store::category(tx, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
-        apply_category(&mut c, &body, now)?;
-        store::save_category(tx, &c).await?;
-        Ok(c)
-    })
-    .await?;
+    let c = crate::app::rulebook::save_category(&state, Some(path_id(&id)?), root(&body, "trigger_category")?).await?;
     Ok(ok(json!({"trigger_category": category_json(&c)})))
 }
 
 async fn delete_category(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
-    in_tx(&state, async |tx| {
-        let c = store::category(tx, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
-        let n = store::triggers_in(tx, c.id).await?;
-        if n > 0 {
-            return Err(ApiError::invalid(
-                "trigger_category",
-                format!("trigger category {} still holds {n} triggers: move or delete them first", c.id),
-            ));
-        }
-        store::delete_category(tx, c.id).await?;
-        Ok(())
-    })
-    .await?;
+    crate::app::rulebook::delete_category(&state, path_id(&id)?).await?;
     Ok(no_content())
 }

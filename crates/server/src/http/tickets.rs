@@ -14,13 +14,13 @@ use super::extract::{Base, JsonBody, Params, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_staff};
 use crate::State;
+use crate::app::Via;
 use crate::app::input::TagMode;
 use crate::app::input::root;
+use crate::app::jobs;
 use crate::app::tickets::{Saved, TicketInput, load};
-use crate::app::{Via, in_tx};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
-use crate::jobs;
 
 const T: &str = "tickets";
 
@@ -184,10 +184,9 @@ async fn create(
         ));
     }
     crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &actor, &mut input).await?;
-    let now = state.now();
     // A customer's copy of the answer hides what is the team's (only they need the clone).
     let customer = (!actor.is_staff()).then(|| actor.clone());
-    let saved = state.ticket_writer.create(actor, input, Via::api(), now).await?;
+    let saved = crate::app::tickets::create(&state, &actor, input, &Via::api()).await?;
     let files = new_comment_files(&state, &saved, uploads).await?;
     let mut body = saved_body(&base, &saved, &files);
     if let Some(c) = &customer {
@@ -230,9 +229,7 @@ async fn update(
     let id = path_id(&id)?;
     let input = TicketInput::parse(root(&body, "ticket")?)?;
     let uploads = input.comment.as_ref().is_some_and(|c| !c.uploads.is_empty());
-    let now = state.now();
-    let saved =
-        in_tx(&state, async |tx| crate::app::tickets::update(tx, &actor, id, input, &Via::api(), now).await).await?;
+    let saved = crate::app::tickets::update(&state, &actor, id, input, &Via::api()).await?;
     let files = new_comment_files(&state, &saved, uploads).await?;
     let mut body = saved_body(&base, &saved, &files);
     render::for_viewer(&mut *state.db.read().await?, &actor, std::slice::from_mut(&mut body["ticket"])).await?;
@@ -251,8 +248,7 @@ async fn new_comment_files(state: &State, saved: &Saved, uploads: bool) -> Resul
 async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
-    let now = state.now();
-    in_tx(&state, async |tx| crate::app::tickets::delete(tx, &actor, id, now).await).await?;
+    crate::app::tickets::delete(&state, &actor, id).await?;
     Ok(no_content())
 }
 
@@ -369,8 +365,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
     let id = path_id(&id)?;
     let (o, list) = crate::app::input::tags_body(&body)?;
     let stamp = Some((o.bool("safe_update")?.unwrap_or(false), o.str("updated_stamp", 64)?.set()));
-    let now = state.now();
-    in_tx(&state, async |tx| crate::app::tickets::change_tags(tx, &actor, id, mode, list, stamp, now).await).await
+    crate::app::tickets::change_tags(&state, &actor, id, mode, list, stamp).await
 }
 
 async fn tags_replace(
@@ -473,8 +468,7 @@ async fn deleted_list(AxState(state): AxState<State>, actor: Actor, base: Base, 
 async fn restore(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
-    let now = state.now();
-    in_tx(&state, async |tx| crate::app::tickets::restore(tx, id, now).await).await?;
+    crate::app::tickets::restore(&state, id).await?;
     Ok(ok(json!({})))
 }
 

@@ -7,7 +7,7 @@ use axum::routing::{delete, get, post, put};
 use serde_json::{Map, Value, json};
 
 use frontdesk_domain::JobKind;
-use frontdesk_domain::{IdentityKind, Role};
+use frontdesk_domain::Role;
 use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::users::{self, UserFilter};
 use frontdesk_store::{AnyConnection, account};
@@ -16,12 +16,11 @@ use super::extract::{Base, Caller, JsonBody, Params, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, json_response, no_content, ok, render, require_admin, require_staff};
 use crate::State;
-use crate::app::in_tx;
 use crate::app::input::{Obj, TagMode, root};
+use crate::app::jobs;
 use crate::app::users::{UserInput, may_manage};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
-use crate::jobs;
 
 const T: &str = "users";
 
@@ -187,11 +186,7 @@ async fn create(
 ) -> Result<Response> {
     require_staff(&actor)?;
     let input = UserInput::parse(root(&body, "user")?)?;
-    if !may_manage(&actor, input.role.unwrap_or(Role::EndUser)) {
-        return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
-    }
-    let now = state.now();
-    let u = in_tx(&state, async |tx| crate::app::users::create(tx, &input, Role::EndUser, now).await).await?;
+    let u = crate::app::users::create(&state, &actor, &input).await?;
     Ok(created(one(&state, &base, u.id, &[]).await?, &base.url(&format!("/api/v2/users/{}.json", u.id))))
 }
 
@@ -204,40 +199,7 @@ async fn create_or_update(
     require_staff(&actor)?;
     let m = root(&body, "user")?;
     let input = UserInput::parse(m)?;
-    let now = state.now();
-    let external_id = input.external_id.clone().set();
-    // Another server may create the same person at the same moment: the loser of that race
-    // tries once more, and then finds the winner's user to update.
-    let mut attempt = 0;
-    let (u, was_created) = loop {
-        attempt += 1;
-        let done = in_tx(&state, async |tx| {
-            let mut existing = None;
-            if let Some(x) = &external_id {
-                existing = users::find_by_external_ids(tx, std::slice::from_ref(x)).await?.into_iter().next();
-            }
-            if existing.is_none()
-                && let Some(e) = input.email.clone().set()
-            {
-                existing = users::find_by_identity(tx, "email", e.as_str()).await?;
-            }
-            match existing {
-                Some(u) => Ok((crate::app::users::update(tx, &actor, u, &input, now).await?, false)),
-                None => {
-                    if !may_manage(&actor, input.role.unwrap_or(Role::EndUser)) {
-                        return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
-                    }
-                    Ok((crate::app::users::create(tx, &input, Role::EndUser, now).await?, true))
-                }
-            }
-        })
-        .await;
-        match done {
-            Err(e) if e.is_duplicate() && attempt < 2 => continue,
-            other => break other?,
-        }
-    };
-    state.auth_cache.clear();
+    let (u, was_created) = crate::app::users::create_or_update(&state, &actor, &input).await?;
     let body = one(&state, &base, u.id, &[]).await?;
     Ok(if was_created { created(body, &base.url(&format!("/api/v2/users/{}.json", u.id))) } else { ok(body) })
 }
@@ -278,20 +240,7 @@ async fn update(
     let id = path_id(&id)?;
     may_see(&actor, id)?;
     let input = UserInput::parse(root(&body, "user")?)?;
-    let now = state.now();
-    let warnings = in_tx(&state, async |tx| {
-        let u = users::get(tx, id).await?.ok_or(ApiError::NotFound)?;
-        let was_staff = u.role != Role::EndUser && u.suspended == 0;
-        let after = crate::app::users::update(tx, &actor, u, &input, now).await?;
-        // An agent demoted or suspended: the rules and views that name them are listed.
-        let lost = was_staff && (after.role == Role::EndUser || after.suspended != 0);
-        if lost { crate::app::rules::naming(tx, crate::app::rules::Named::User(id)).await } else { Ok(Vec::new()) }
-    })
-    .await?;
-    state.auth_cache.clear();
-    if input.password.is_some() {
-        state.password_cache.forget_user(id);
-    }
+    let warnings = crate::app::users::update(&state, &actor, id, &input).await?;
     let mut body = one(&state, &base, id, &[]).await?;
     render::person_for_viewer(&actor, &mut body["user"]);
     if !warnings.is_empty() {
@@ -303,20 +252,7 @@ async fn update(
 async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
-    if id == actor.id() {
-        return Err(ApiError::invalid("base", "You cannot delete yourself").msg("error-delete-self", &[]));
-    }
-    let now = state.now();
-    let warnings = in_tx(&state, async |tx| {
-        let u = users::get(tx, id).await?.filter(|u| u.active != 0).ok_or(ApiError::NotFound)?;
-        let staff = u.role != Role::EndUser;
-        crate::app::users::delete(tx, u, now).await?;
-        // A deactivated agent: the rules and views that name them are listed.
-        if staff { crate::app::rules::naming(tx, crate::app::rules::Named::User(id)).await } else { Ok(Vec::new()) }
-    })
-    .await?;
-    state.password_cache.forget_user(id);
-    state.auth_cache.clear();
+    let warnings = crate::app::users::delete(&state, &actor, id).await?;
     let mut body = one(&state, &base, id, &[]).await?;
     if !warnings.is_empty() {
         body["warnings"] = json!(warnings);
@@ -343,12 +279,6 @@ async fn identities(
     ))
 }
 
-/// Who may change a user's identities: whoever may manage that user.
-async fn manage_target(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
-    let u = users::get(conn, id).await?.ok_or(ApiError::NotFound)?;
-    if actor.id() == id || may_manage(actor, u.role) { Ok(()) } else { Err(ApiError::forbidden()) }
-}
-
 async fn add_identity(
     AxState(state): AxState<State>,
     actor: Actor,
@@ -358,12 +288,7 @@ async fn add_identity(
 ) -> Result<Response> {
     let id = path_id(&id)?;
     let m = root(&body, "identity")?;
-    let now = state.now();
-    let ident = in_tx(&state, async |tx| {
-        manage_target(tx, &actor, id).await?;
-        crate::app::users::create_identity(tx, &actor, id, m, now).await
-    })
-    .await?;
+    let ident = crate::app::users::create_identity(&state, &actor, id, m).await?;
     Ok(created(
         json!({"identity": render::identity(&base, &ident)}),
         &base.url(&format!("/api/v2/users/{id}/identities/{}.json", ident.id)),
@@ -392,40 +317,7 @@ async fn update_identity(
 ) -> Result<Response> {
     let (id, iid) = (path_id(&id)?, path_id(&iid)?);
     let m = root(&body, "identity")?;
-    let now = state.now();
-    let ident = in_tx(&state, async |tx| {
-        manage_target(tx, &actor, id).await?;
-        let mut i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
-        let o = Obj(m);
-        if let Some(v) = o.str("value", 255)?.set() {
-            let kind = IdentityKind::parse(&i.kind)?;
-            let v = kind.normalize(&v).map_err(|e| ApiError::refused("value", "Value", e))?;
-            // A new address is a new claim: only an admin may swap one in place.
-            if v != i.value && !actor.is_admin() {
-                return Err(ApiError::Forbidden(
-                    "Only an admin can change an identity's value; add the new one as an identity instead".into(),
-                ));
-            }
-            i.value = v;
-        }
-        if let Some(v) = o.bool("verified")? {
-            if !actor.is_admin() && v != (i.verified != 0) {
-                return Err(crate::app::users::only_admins_verify());
-            }
-            i.verified = i64::from(v);
-            if v {
-                i.proof_pending = 0;
-            }
-        }
-        i.updated_at = now;
-        users::update_identity(tx, &i).await?;
-        if i.is_primary != 0 {
-            crate::app::users::sync_primary(tx, id, IdentityKind::parse(&i.kind)?, Some(&i.value), now).await?;
-        }
-        Ok(i)
-    })
-    .await?;
-    state.auth_cache.clear();
+    let ident = crate::app::users::update_identity(&state, &actor, id, iid, m).await?;
     Ok(ok(json!({"identity": render::identity(&base, &ident)})))
 }
 
@@ -435,25 +327,7 @@ async fn delete_identity(
     Path((id, iid)): Path<(String, String)>,
 ) -> Result<Response> {
     let (id, iid) = (path_id(&id)?, path_id(&iid)?);
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        manage_target(tx, &actor, id).await?;
-        let i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
-        users::delete_identity(tx, iid).await?;
-        if i.is_primary != 0 {
-            let kind = IdentityKind::parse(&i.kind)?;
-            // The next primary is a proven one: a pending claim never becomes the account's address.
-            let next =
-                users::identities(tx, &[id]).await?.into_iter().find(|x| x.kind == i.kind && x.proof_pending == 0);
-            if let Some(n) = &next {
-                users::make_primary(tx, id, n.id, &n.kind, now).await?;
-            }
-            crate::app::users::sync_primary(tx, id, kind, next.as_ref().map(|n| n.value.as_str()), now).await?;
-        }
-        Ok(())
-    })
-    .await?;
-    state.auth_cache.clear();
+    crate::app::users::delete_identity(&state, &actor, id, iid).await?;
     Ok(no_content())
 }
 
@@ -466,33 +340,11 @@ async fn identity_action(
     primary: bool,
 ) -> Result<Response> {
     let (id, iid) = (path_id(&id)?, path_id(&iid)?);
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        manage_target(tx, &actor, id).await?;
-        let mut i = users::identity(tx, id, iid).await?.ok_or(ApiError::NotFound)?;
-        if primary {
-            if i.proof_pending != 0 {
-                return Err(ApiError::invalid(
-                    "identity",
-                    "The identity is waiting for its owner to follow the link mailed to it",
-                )
-                .msg("error-identity-unproven", &[]));
-            }
-            users::make_primary(tx, id, iid, &i.kind, now).await?;
-            crate::app::users::sync_primary(tx, id, IdentityKind::parse(&i.kind)?, Some(&i.value), now).await?;
-        } else {
-            if !actor.is_admin() {
-                return Err(crate::app::users::only_admins_verify());
-            }
-            i.verified = 1;
-            i.proof_pending = 0;
-            i.updated_at = now;
-            users::update_identity(tx, &i).await?;
-        }
-        Ok(())
-    })
-    .await?;
-    state.auth_cache.clear();
+    if primary {
+        crate::app::users::make_primary(&state, &actor, id, iid).await?;
+    } else {
+        crate::app::users::verify_identity(&state, &actor, id, iid).await?;
+    }
     let mut conn = state.db.read().await?;
     let list = users::identities(&mut conn, &[id]).await?;
     Ok(ok(json!({"identities": list.iter().map(|i| render::identity(&base, i)).collect::<Vec<_>>()})))
@@ -530,17 +382,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
     require_staff(&actor)?;
     let id = path_id(&id)?;
     let (_, list) = crate::app::input::tags_body(&body)?;
-    in_tx(&state, async |tx| {
-        manage_target(tx, &actor, id).await?;
-        match mode {
-            TagMode::Replace => tags::replace(tx, Tagged::User, id, &list).await?,
-            TagMode::Add => tags::add(tx, Tagged::User, id, &list).await?,
-            TagMode::Remove => tags::remove(tx, Tagged::User, id, &list).await?,
-        }
-        crate::app::search_index::refresh_user(tx, id).await?;
-        Ok(tags::list(tx, Tagged::User, id).await?)
-    })
-    .await
+    crate::app::users::change_tags(&state, &actor, id, mode, &list).await
 }
 
 async fn tags_replace(
@@ -632,28 +474,7 @@ async fn add_org_membership(
     let user_id = o.id("user_id")?.set().ok_or_else(|| ApiError::blank("user_id", "User"))?;
     let org_id = o.id("organization_id")?.set().ok_or_else(|| ApiError::blank("organization_id", "Organization"))?;
     let is_default = o.bool("default")?;
-    let now = state.now();
-    let m = in_tx(&state, async |tx| {
-        manage_target(tx, &actor, user_id).await.map_err(|e| match e {
-            ApiError::NotFound => ApiError::invalid("user_id", format!("user_id: user {user_id} does not exist"))
-                .msg("error-no-such-user", &[("id", &user_id)]),
-            other => other,
-        })?;
-        frontdesk_store::organizations::get(tx, org_id).await?.ok_or_else(|| {
-            ApiError::invalid("organization_id", format!("organization_id: organization {org_id} does not exist"))
-                .msg("error-no-such-organization", &[("id", &org_id)])
-        })?;
-        let mut u = users::get(tx, user_id).await?.ok_or(ApiError::NotFound)?;
-        let make_default = is_default.unwrap_or(u.organization_id.is_none());
-        let m = users::add_organization_membership(tx, user_id, org_id, make_default, now).await?;
-        if make_default {
-            u.organization_id = Some(org_id);
-            u.updated_at = now;
-            users::update(tx, &u).await?;
-        }
-        Ok(m)
-    })
-    .await?;
+    let m = crate::app::users::add_org_membership(&state, &actor, user_id, org_id, is_default).await?;
     Ok(created(
         json!({"organization_membership": render::organization_membership(&base, &m)}),
         &base.url(&format!("/api/v2/organization_memberships/{}.json", m.id)),
@@ -667,19 +488,6 @@ async fn remove_org_membership(
 ) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
-    let now = state.now();
-    in_tx(&state, async |tx| {
-        let m = users::organization_membership(tx, id).await?.ok_or(ApiError::NotFound)?;
-        manage_target(tx, &actor, m.user_id).await?;
-        users::delete_organization_membership(tx, id).await?;
-        let mut u = users::get(tx, m.user_id).await?.ok_or(ApiError::NotFound)?;
-        if u.organization_id == Some(m.organization_id) {
-            u.organization_id = crate::app::users::organization_ids(tx, m.user_id).await?.first().copied();
-            u.updated_at = now;
-            users::update(tx, &u).await?;
-        }
-        Ok(())
-    })
-    .await?;
+    crate::app::users::remove_org_membership(&state, &actor, id).await?;
     Ok(no_content())
 }

@@ -22,9 +22,9 @@ use super::extract::{Base, JsonBody, Params, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
+use crate::app::fields;
 use crate::app::input::root;
 use crate::app::views::{self as app, COLUMNS, Output};
-use crate::app::{fields, in_tx};
 use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::{ApiError, Result};
@@ -99,28 +99,10 @@ fn view_json(base: &Base, v: &View, defs: &[FieldDef]) -> Value {
 }
 
 /// The views this caller may see.
-async fn visible_views(conn: &mut AnyConnection, actor: &Actor, active_only: bool) -> Result<Vec<View>> {
-    let groups = frontdesk_store::groups::group_ids_of(conn, &[actor.id()]).await?;
-    Ok(views::list(conn, active_only)
-        .await?
-        .into_iter()
-        .filter(|v| app::visible(v, actor.id(), actor.is_admin(), &groups))
-        .collect())
-}
-
-async fn find(conn: &mut AnyConnection, actor: &Actor, id: &str) -> Result<View> {
-    let v = views::get(conn, path_id(id)?).await?.ok_or(ApiError::NotFound)?;
-    let groups = frontdesk_store::groups::group_ids_of(conn, &[actor.id()]).await?;
-    if !app::visible(&v, actor.id(), actor.is_admin(), &groups) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(v)
-}
-
 async fn list_views(state: &State, actor: &Actor, base: &Base, active_only: bool) -> Result<Response> {
     require_staff(actor)?;
     let mut conn = state.db.read().await?;
-    let list = visible_views(&mut conn, actor, active_only).await?;
+    let list = app::visible_views(&mut conn, actor, active_only).await?;
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     let items: Vec<Value> = list.iter().map(|v| view_json(base, v, &defs)).collect();
     let n = items.len();
@@ -138,29 +120,16 @@ async fn active(AxState(state): AxState<State>, actor: Actor, base: Base) -> Res
 async fn count_views(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
-    let n = visible_views(&mut conn, &actor, false).await?.len();
+    let n = app::visible_views(&mut conn, &actor, false).await?.len();
     Ok(ok(json!({"count": {"value": n, "refreshed_at": iso(state.now())}})))
 }
 
 async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
-    let v = find(&mut conn, &actor, &id).await?;
+    let v = app::find(&mut conn, &actor, path_id(&id)?).await?;
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     Ok(ok(json!({"view": view_json(&base, &v, &defs)})))
-}
-
-/// Admins manage shared views; an agent may keep views restricted to themselves.
-fn may_write(actor: &Actor, v: &View) -> Result<()> {
-    if actor.is_admin() {
-        return Ok(());
-    }
-    require_staff(actor)?;
-    let own = app::restriction_of(v)
-        .ok()
-        .flatten()
-        .is_some_and(|r| r["type"] == "User" && r["id"].as_i64() == Some(actor.id()));
-    if own { Ok(()) } else { Err(ApiError::forbidden()) }
 }
 
 async fn create(
@@ -171,15 +140,7 @@ async fn create(
 ) -> Result<Response> {
     require_staff(&actor)?;
     let m = root(&body, "view")?;
-    let now = state.now();
-    let (v, defs) = in_tx(&state, async |tx| {
-        let mut v = View::default();
-        app::apply(tx, &mut v, m, now, actor.id()).await?;
-        may_write(&actor, &v)?;
-        v.id = views::insert(tx, &v).await?;
-        Ok((v, frontdesk_store::custom_fields::defs(tx, Record::Ticket).await?))
-    })
-    .await?;
+    let (v, defs) = app::create(&state, &actor, m).await?;
     Ok(created(json!({"view": view_json(&base, &v, &defs)}), &base.url(&format!("/api/v2/views/{}.json", v.id))))
 }
 
@@ -193,35 +154,20 @@ async fn update(
     require_staff(&actor)?;
     let id = path_id(&id)?;
     let m = root(&body, "view")?;
-    let now = state.now();
-    let (v, defs) = in_tx(&state, async |tx| {
-        let mut v = find(tx, &actor, &id.to_string()).await?;
-        may_write(&actor, &v)?;
-        app::apply(tx, &mut v, m, now, actor.id()).await?;
-        may_write(&actor, &v)?;
-        views::update(tx, &v).await?;
-        Ok((v, frontdesk_store::custom_fields::defs(tx, Record::Ticket).await?))
-    })
-    .await?;
+    let (v, defs) = app::update(&state, &actor, id, m).await?;
     Ok(ok(json!({"view": view_json(&base, &v, &defs)})))
 }
 
 async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     require_staff(&actor)?;
-    in_tx(&state, async |tx| {
-        let v = find(tx, &actor, &id).await?;
-        may_write(&actor, &v)?;
-        views::delete(tx, &[v.id]).await?;
-        Ok(())
-    })
-    .await?;
+    app::delete(&state, &actor, path_id(&id)?).await?;
     Ok(no_content())
 }
 
 async fn destroy_many(AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
     require_admin(&actor)?;
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?;
-    in_tx(&state, async |tx| Ok(views::delete(tx, &ids).await?)).await?;
+    app::delete_many(&state, &ids).await?;
     Ok(no_content())
 }
 
@@ -245,7 +191,7 @@ fn count_json(base: &Base, view_id: i64, n: i64) -> Value {
 async fn count(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
-    let v = find(&mut conn, &actor, &id).await?;
+    let v = app::find(&mut conn, &actor, path_id(&id)?).await?;
     let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)?).await?;
     let n = state.counts.count(&mut conn, &f).await?;
     Ok(ok(json!({"view_count": count_json(&base, v.id, n)})))
@@ -302,7 +248,7 @@ async fn tickets(
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
-    let v = find(&mut conn, &actor, &id).await?;
+    let v = app::find(&mut conn, &actor, path_id(&id)?).await?;
     let f = filter_of(&mut conn, &state, &actor, &app::conditions_of(&v)?).await?;
     let page = ticket_page(&mut conn, &state, &f, &Output::parse(&v.output), paging).await?;
     let items = render::tickets(&mut conn, &base, &page.items).await?;
@@ -416,7 +362,7 @@ async fn execute(
 ) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
-    let v = find(&mut conn, &actor, &id).await?;
+    let v = app::find(&mut conn, &actor, path_id(&id)?).await?;
     let out = Output::parse(&v.output);
     let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     let f = app::compile(&app::conditions_of(&v)?, state.now(), actor.id(), &defs)?;

@@ -465,17 +465,13 @@ pub async fn send(
     if f.override_frequency_cap.as_deref() == Some("1") {
         body.insert("override_frequency_cap".into(), json!(true));
     }
-    let now = state.now();
     let made = async {
         let input = CampaignInput::parse(&body)?;
-        crate::app::in_tx(&state, async |tx| app::create(tx, &input, &s.actor, now).await).await
+        app::create(&state, &input, &s.actor).await
     }
     .await;
     match made {
-        Ok(c) => {
-            state.job_wakeup.notify_one();
-            Ok(Redirect::to(&format!("/agent/campaigns/{}", c.id)).into_response())
-        }
+        Ok(c) => Ok(Redirect::to(&format!("/agent/campaigns/{}", c.id)).into_response()),
         Err(e) => {
             let form = HashMap::new();
             let shown = body.get("ticket").cloned().and_then(|t| t.as_object().cloned()).unwrap_or_default();
@@ -566,17 +562,9 @@ async fn change_state(
     if !session::csrf_ok(&s.csrf, csrf) {
         return Ok(error_page(state, headers, StatusCode::FORBIDDEN, "stale-form").await);
     }
-    let now = state.now();
-    let actor = s.actor.clone();
-    let r = crate::app::in_tx(state, async |tx| {
-        if pause { app::pause(tx, id, now).await } else { app::resume(tx, id, &actor, now).await }
-    })
-    .await;
+    let r = if pause { app::pause(state, id).await } else { app::resume(state, id, &s.actor).await };
     match r {
-        Ok(_) | Err(ApiError::Invalid(_)) => {
-            state.job_wakeup.notify_one();
-            Ok(Redirect::to(&format!("/agent/campaigns/{id}")).into_response())
-        }
+        Ok(_) | Err(ApiError::Invalid(_)) => Ok(Redirect::to(&format!("/agent/campaigns/{id}")).into_response()),
         Err(ApiError::NotFound) => Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await),
         Err(e) => Err(e),
     }

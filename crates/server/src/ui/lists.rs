@@ -578,7 +578,7 @@ pub async fn bulk(
     if total == 0 {
         return refuse("bulk-nothing-selected").await;
     }
-    let job = crate::jobs::enqueue_bulk(&state, &s.actor, JobKind::BulkUpdate, payload, total).await?;
+    let job = crate::app::jobs::enqueue_bulk(&state, &s.actor, JobKind::BulkUpdate, payload, total).await?;
     let public = job.public_id.unwrap_or_default();
     let back_q: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
     Ok(Redirect::to(&format!("/agent/jobs/{public}?back={back_q}")).into_response())

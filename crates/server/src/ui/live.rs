@@ -66,11 +66,7 @@ pub async fn beat(
     let now_ms = state.clock.now_ms();
     let me = s.actor.id();
     let typing = f.typing.as_deref() == Some("1");
-    crate::app::in_tx(&state, async |tx| {
-        crate::app::tickets::load(tx, &s.actor, id, false).await?;
-        Ok(presence::beat(tx, id, me, typing, now_ms).await?)
-    })
-    .await?;
+    crate::app::tickets::beat(&state, &s.actor, id, typing).await?;
     let mut conn = state.db.read().await?;
     let here: Vec<presence::Presence> =
         presence::on_ticket(&mut conn, id, now_ms - GONE_MS).await?.into_iter().filter(|p| p.user_id != me).collect();
@@ -119,9 +115,7 @@ pub async fn leave(
     if !session::csrf_ok(&s.csrf, f.csrf.as_deref()) {
         return Ok(refused(StatusCode::FORBIDDEN));
     }
-    let before = state.clock.now_ms() - 10 * GONE_MS;
-    let me = s.actor.id();
-    crate::app::in_tx(&state, async |tx| Ok(presence::leave(tx, id, me, before).await?)).await?;
+    crate::app::tickets::leave(&state, s.actor.id(), id, state.clock.now_ms() - 10 * GONE_MS).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

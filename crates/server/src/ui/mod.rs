@@ -33,7 +33,6 @@ use frontdesk_domain::Locale;
 
 use crate::State;
 
-pub use reset::{LINKS_PER_HOUR, link_url, new_link, new_link_within};
 pub use session::Session;
 
 pub(crate) const TEMPLATES: [(&str, &str); 30] = [

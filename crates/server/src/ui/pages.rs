@@ -418,7 +418,6 @@ pub async fn setup(
             render(StatusCode::UNPROCESSABLE_ENTITY, "setup.html", r.locale, context! { csrf => token, form, errors });
         return Ok(with_form_cookie(&state, &headers, page, &token));
     };
-    let now = state.now();
     let input = UserInput {
         name: Patch::Set(f.name.trim().to_string()),
         email: Patch::Set(email),
@@ -428,17 +427,7 @@ pub async fn setup(
         locale: Patch::Set(r.locale),
         ..Default::default()
     };
-    let user = crate::app::in_tx(&state, async |tx| {
-        account::ensure(tx, now).await?;
-        // Checked again under the write lock: two first runs at once make one admin.
-        if users::count(tx).await? > 0 {
-            return Err(ApiError::Forbidden("Frontdesk already has users".into()));
-        }
-        let admin = crate::app::users::create(tx, &input, Role::Admin, now).await?;
-        crate::app::first_run_defaults(tx, admin.id, r.locale, now).await?;
-        Ok(admin)
-    })
-    .await?;
+    let user = crate::app::users::first_admin(&state, &input, r.locale).await?;
     let cookie = session::start(&state, &headers, user.id).await?;
     let mut resp = Redirect::to("/agent").into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookie);

@@ -173,7 +173,7 @@ pub async fn create_ticket(
     let made = async {
         let mut input = TicketInput::parse(&change)?;
         crate::app::tickets::pre_resolve(&mut *state.db.read().await?, &s.actor, &mut input).await?;
-        state.ticket_writer.create(s.actor.clone(), input, crate::app::Via::web(), state.now()).await
+        crate::app::tickets::create(&state, &s.actor, input, &crate::app::Via::web()).await
     }
     .await;
     match made {

@@ -193,16 +193,10 @@ pub async fn create(
     if !values.is_empty() {
         change.insert("custom_fields".into(), Value::Array(values));
     }
-    let now = state.now();
     let actor = s.actor.clone();
     let made = match TicketInput::parse(&change) {
         Ok(_) if !missing.is_empty() => Err(ApiError::Invalid(missing)),
-        Ok(input) => {
-            crate::app::in_tx(&state, async |tx| {
-                crate::app::tickets::create(tx, &actor, input, &crate::app::Via::web(), now).await
-            })
-            .await
-        }
+        Ok(input) => crate::app::tickets::create(&state, &actor, input, &crate::app::Via::web()).await,
         Err(e) => Err(e),
     };
     match made {
@@ -326,12 +320,7 @@ pub async fn reply(
         comment: Some(CommentInput { body: Some(f.body.clone()), public: Some(true), ..Default::default() }),
         ..Default::default()
     };
-    let now = state.now();
-    let actor = s.actor.clone();
-    let done = crate::app::in_tx(&state, async |tx| {
-        crate::app::tickets::update(tx, &actor, id, input, &crate::app::Via::web(), now).await
-    })
-    .await;
+    let done = crate::app::tickets::update(&state, &s.actor, id, input, &crate::app::Via::web()).await;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/portal/requests/{id}?saved=1")).into_response()),
         Err(ApiError::Invalid(errors)) => {

@@ -10,80 +10,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
-use serde_json::json;
 
 use frontdesk_domain::EmailAddress;
-use frontdesk_store::presence::{self, PasswordReset, RESET, SIGN_IN, UNSUBSCRIBE, VERIFY};
-use frontdesk_store::{sessions, users};
+use frontdesk_store::presence::{PasswordReset, RESET, SIGN_IN, UNSUBSCRIBE, VERIFY};
+use frontdesk_store::users;
 
 use super::PageForm;
 use super::pages::{error_page, reader};
 use super::render;
 use super::session::{self, FORM_COOKIE};
 use crate::State;
+use crate::app::links::{link_url, live, new_link};
 use crate::auth::MIN_PASSWORD_LEN;
 use crate::error::Result;
-
-const RESET_LIFETIME_SECS: i64 = 86_400;
-const SIGN_IN_LIFETIME_SECS: i64 = 20 * 60;
-/// An unsubscribe link in campaign mail works for a year.
-const UNSUBSCRIBE_LIFETIME_SECS: i64 = 365 * 86_400;
-/// Links mailed to one user in an hour, at most.
-pub const LINKS_PER_HOUR: i64 = 5;
-
-/// Records a new link for `user_id`; its secret (only its hash is kept).
-pub async fn new_link(state: &crate::AppState, user_id: i64, by: Option<i64>, purpose: &str) -> Result<String> {
-    Ok(new_link_within(state, user_id, by, purpose, None).await?.unwrap_or_default())
-}
-
-/// [`new_link`], unless the user already had `cap` links in the last hour (then `None`).
-pub async fn new_link_within(
-    state: &crate::AppState,
-    user_id: i64,
-    by: Option<i64>,
-    purpose: &str,
-    cap: Option<i64>,
-) -> Result<Option<String>> {
-    let secret = session::random_token();
-    let now = state.now();
-    let lifetime = match purpose {
-        SIGN_IN => SIGN_IN_LIFETIME_SECS,
-        UNSUBSCRIBE => UNSUBSCRIBE_LIFETIME_SECS,
-        p if p.starts_with(VERIFY) => crate::app::users::PROOF_LIFETIME_SECS,
-        _ => RESET_LIFETIME_SECS,
-    };
-    let reset = PasswordReset {
-        id: crate::auth::token_hash(&secret),
-        user_id,
-        created_by: by,
-        expires_at: now + lifetime,
-        used_at: None,
-        purpose: purpose.to_string(),
-        created_at: now,
-    };
-    let made = crate::app::in_tx(state, async |tx| {
-        if let Some(cap) = cap
-            && presence::links_since(tx, user_id, now - 3600).await? >= cap
-        {
-            return Ok(false);
-        }
-        presence::insert_reset(tx, &reset).await?;
-        Ok(true)
-    })
-    .await?;
-    Ok(made.then_some(secret))
-}
-
-/// Where a link's secret is followed, under `base` (scheme and host).
-pub fn link_url(base: &str, purpose: &str, secret: &str) -> String {
-    let path = match purpose {
-        SIGN_IN => "signin",
-        UNSUBSCRIBE => "unsubscribe",
-        VERIFY => "verify",
-        _ => "reset",
-    };
-    format!("{}/{path}/{secret}", base.trim_end_matches('/'))
-}
 
 /// A new password link for `user_id`, as an absolute URL on the host the admin is using (it
 /// is shown to that admin, never mailed: mailed links use the configured public URL).
@@ -100,13 +39,6 @@ pub async fn make_link(state: &State, headers: &HeaderMap, user_id: i64, by: Opt
 /// The link's record while it can still be used for `purpose`.
 async fn usable(state: &State, secret: &str, purpose: &str) -> Result<Option<PasswordReset>> {
     Ok(live(state, secret).await?.filter(|r| r.purpose == purpose))
-}
-
-/// A link's record while it is unused and unexpired, whatever its purpose.
-async fn live(state: &State, secret: &str) -> Result<Option<PasswordReset>> {
-    let mut conn = state.db.read().await?;
-    let r = presence::get_reset(&mut conn, &crate::auth::token_hash(secret)).await?;
-    Ok(r.filter(|r| r.used_at.is_none() && r.expires_at > state.now()))
 }
 
 /// A link's user (if still there) and the reader of the page it opens.
@@ -175,21 +107,10 @@ pub async fn set(
     let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
         .await
         .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
-    let now = state.now();
-    let done = crate::app::in_tx(&state, async |tx| {
-        // Used up under the write lock: two clicks on one link set one password.
-        if !presence::use_reset(tx, &reset.id, now).await? {
-            return Ok(false);
-        }
-        users::set_password_hash(tx, reset.user_id, &hash).await?;
-        sessions::delete_for_user(tx, reset.user_id).await?;
-        Ok(true)
-    })
-    .await?;
+    let done = crate::app::links::set_password(&state, &reset, &hash).await?;
     if !done {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "reset-link-used").await);
     }
-    state.password_cache.forget_user(reset.user_id);
     Ok(Redirect::to("/login?reset=1").into_response())
 }
 
@@ -241,18 +162,7 @@ pub async fn request_link(
     let user = users::find_by_identity(&mut conn, "email", email.as_str()).await?;
     drop(conn);
     if let Some(u) = user.filter(|u| u.active == 1 && u.suspended == 0) {
-        let job = frontdesk_store::jobs::NewJob {
-            public_id: None,
-            kind: frontdesk_domain::JobKind::Link,
-            payload: json!({"user_id": u.id, "purpose": purpose, "locale": r.locale.as_str()}).to_string(),
-            max_attempts: 10,
-            run_at_ms: now * 1000,
-            total: None,
-            requested_by: None,
-            unique_key: None,
-        };
-        crate::app::in_tx(&state, async |tx| Ok(frontdesk_store::jobs::enqueue(tx, &job, now).await?)).await?;
-        state.job_wakeup.notify_waiters();
+        crate::app::links::mail_link(&state, u.id, purpose, r.locale.as_str()).await?;
     }
     Ok(page(StatusCode::OK, "link-sent", false))
 }
@@ -309,8 +219,7 @@ pub async fn sign_in(
     let Some(link) = usable(&state, &secret, SIGN_IN).await? else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "sign-in-link-used").await);
     };
-    let now = state.now();
-    let used = crate::app::in_tx(&state, async |tx| Ok(presence::use_reset(tx, &link.id, now).await?)).await?;
+    let used = crate::app::links::use_up(&state, &link.id).await?;
     let mut conn = state.db.read().await?;
     let user = users::get(&mut conn, link.user_id).await?;
     drop(conn);
@@ -346,9 +255,7 @@ pub async fn unsubscribe(
     let Some(link) = usable(&state, &secret, UNSUBSCRIBE).await? else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "unsubscribe-link-unknown").await);
     };
-    let now = state.now();
-    let user =
-        crate::app::in_tx(&state, async |tx| crate::app::campaigns::opt_out(tx, link.user_id, now).await).await?;
+    let user = crate::app::campaigns::opt_out(&state, link.user_id).await?;
     let r = reader(&state, &headers, Some(&user)).await?;
     Ok(render(StatusCode::OK, "unsubscribe.html", r.locale, context! { secret, email => user.email, done => true }))
 }
@@ -401,18 +308,10 @@ pub async fn verify(
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    let now = state.now();
-    let proven = crate::app::in_tx(&state, async |tx| {
-        if !presence::use_reset(tx, &link.id, now).await? {
-            return Ok(None);
-        }
-        crate::app::users::prove_identity(tx, link.user_id, claim.id, now).await
-    })
-    .await?;
+    let proven = crate::app::links::prove(&state, &link, claim.id).await?;
     let Some(proven) = proven else {
         return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "verify-link-used").await);
     };
-    state.auth_cache.clear();
     let (_, r) = reader_of(&state, &headers, link.user_id).await?;
     Ok(render(StatusCode::OK, "verify.html", r.locale, context! { secret, email => proven.value, done => true }))
 }

@@ -73,9 +73,7 @@ pub fn with_form_cookie(state: &State, headers: &HeaderMap, mut page: Response, 
 /// Starts a session for `user`; the cookie to set.
 pub async fn start(state: &State, headers: &HeaderMap, user_id: i64) -> Result<HeaderValue> {
     let secret = random_token();
-    let now = state.now();
-    let s = sessions::Session { id: hash(&secret), user_id, csrf: random_token(), created_at: now, seen_at: now };
-    crate::app::in_tx(state, async |tx| Ok(sessions::insert(tx, &s).await?)).await?;
+    crate::app::sessions::start(state, &hash(&secret), user_id, &random_token()).await?;
     Ok(set_cookie(state, headers, COOKIE, &secret, ABSOLUTE_SECS))
 }
 
@@ -103,7 +101,7 @@ pub async fn welcome(
 pub async fn end(state: &State, headers: &HeaderMap) -> Result<()> {
     if let Some(secret) = cookie(headers, COOKIE) {
         let id = hash(&secret);
-        crate::app::in_tx(state, async |tx| Ok(sessions::delete(tx, &id).await?)).await?;
+        crate::app::sessions::end(state, &id).await?;
     }
     Ok(())
 }
@@ -125,14 +123,14 @@ pub async fn current(state: &State, headers: &HeaderMap) -> Result<std::result::
     let now = state.now();
     if now - s.seen_at > IDLE_SECS || now - s.created_at > ABSOLUTE_SECS {
         drop(conn);
-        crate::app::in_tx(state, async |tx| Ok(sessions::delete(tx, &id).await?)).await?;
+        crate::app::sessions::end(state, &id).await?;
         return Ok(Err(NoSession::Expired));
     }
     let user: Option<User> = frontdesk_store::users::get(&mut conn, s.user_id).await?;
     drop(conn);
     let Some(user) = user.filter(|u| u.active == 1 && u.suspended == 0) else { return Ok(Err(NoSession::Missing)) };
     if now - s.seen_at > TOUCH_SECS {
-        crate::app::in_tx(state, async |tx| Ok(sessions::touch(tx, &id, now).await?)).await?;
+        crate::app::sessions::touch(state, &id).await?;
     }
     let role = user.role;
     Ok(Ok(Session { id, csrf: s.csrf, actor: Actor { user, role } }))

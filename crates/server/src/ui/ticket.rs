@@ -62,25 +62,24 @@ pub async fn page(
 /// What a macro would do to the ticket: run through the real update in a transaction that is
 /// then rolled back.
 async fn macro_preview(state: &State, s: &Session, id: i64, macro_id: i64) -> Result<Option<minijinja::Value>> {
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let Some(m) = frontdesk_store::rules::get(&mut tx, "macro", macro_id).await? else { return Ok(None) };
-    let (saved, comment) = match crate::app::rules::apply_macro(&mut tx, &s.actor, id, macro_id, now, false).await {
-        Ok(x) => x,
-        Err(ApiError::NotFound) | Err(ApiError::Forbidden(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    drop(tx); // rolled back: a preview changes nothing
-    let shown = saved.comment.filter(|_| comment.is_some());
-    Ok(Some(context! {
-        id => m.id,
-        title => m.title,
-        status => saved.ticket.status,
-        priority => saved.ticket.priority,
-        tags => saved.tags,
-        comment => shown.as_ref().map(|c| c.html_body.clone()),
-        public => shown.as_ref().is_some_and(|c| c.public == 1),
-    }))
+    let preview = crate::app::rules::preview_macro(state, &s.actor, id, macro_id, async |_, m, saved, comment| {
+        let shown = saved.comment.filter(|_| comment.is_some());
+        Ok(context! {
+            id => m.id,
+            title => m.title,
+            status => saved.ticket.status,
+            priority => saved.ticket.priority,
+            tags => saved.tags,
+            comment => shown.as_ref().map(|c| c.html_body.clone()),
+            public => shown.as_ref().is_some_and(|c| c.public == 1),
+        })
+    })
+    .await;
+    match preview {
+        Ok(p) => Ok(Some(p)),
+        Err(ApiError::NotFound | ApiError::Forbidden(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -107,29 +106,8 @@ pub async fn apply_macro(
         return view(&state, &headers, &s, id, Shown::refused(StatusCode::FORBIDDEN, "stale-form", Draft::default()))
             .await;
     }
-    let now = state.now();
-    let actor = s.actor.clone();
-    let applied = crate::app::in_tx(&state, async |tx| {
-        unchanged_since(tx, &actor, id, f.version).await?;
-        crate::app::rules::apply_macro(tx, &actor, id, f.macro_id, now, true).await
-    })
-    .await;
+    let applied = crate::app::rules::apply_macro(&state, &s.actor, id, f.macro_id, f.version).await;
     outcome(&state, &headers, &s, id, applied.map(|_| ()), Draft::default()).await
-}
-
-/// Under the ticket's write lock: refuses the write when the ticket moved since the page
-/// showed `shown`, so no change can slip in between the check and the write.
-async fn unchanged_since(
-    tx: &mut frontdesk_store::AnyConnection,
-    actor: &crate::auth::Actor,
-    id: i64,
-    shown: Option<i64>,
-) -> Result<()> {
-    crate::app::tickets::load(tx, actor, id, true).await?;
-    if shown != frontdesk_store::tickets::change_seq(tx, id).await? {
-        return Err(ApiError::UpdateConflict);
-    }
-    Ok(())
 }
 
 /// The page after a write: back to the ticket when saved, else the ticket with the problem
@@ -211,13 +189,8 @@ pub async fn submit(
         Ok(i) => i,
         Err(e) => return outcome(&state, &headers, &s, id, Err(e), draft).await,
     };
-    let now = state.now();
-    let actor = s.actor.clone();
-    let saved = crate::app::in_tx(&state, async |tx| {
-        unchanged_since(tx, &actor, id, version).await?;
-        crate::app::tickets::update(tx, &actor, id, input, &crate::app::Via::web(), now).await
-    })
-    .await;
+    let input = TicketInput { shown_change: version, ..input };
+    let saved = crate::app::tickets::update(&state, &s.actor, id, input, &crate::app::Via::web()).await;
     outcome(&state, &headers, &s, id, saved.map(|_| ()), draft).await
 }
 

@@ -263,7 +263,7 @@ pub async fn make_user(state: &State, name: &str, email: &str, role: Role, passw
         ..Default::default()
     };
     let mut tx = state.db.begin().await.unwrap();
-    let u = frontdesk_server::app::users::create(&mut tx, &input, role, now).await.unwrap();
+    let u = frontdesk_server::app::users::create_in(&mut tx, &input, role, now).await.unwrap();
     let (token, hash) = frontdesk_server::auth::new_token();
     frontdesk_store::tokens::insert(&mut tx, u.id, &hash, None, now).await.unwrap();
     tx.commit().await.unwrap();

@@ -81,19 +81,19 @@ async fn people(conn: &mut AnyConnection, customers: usize, now: i64) -> Result<
             role: Some(Role::Agent),
             ..Default::default()
         };
-        agents.push(users::create(conn, &input, Role::Agent, now).await?.id);
+        agents.push(users::create_in(conn, &input, Role::Agent, now).await?.id);
     }
     let mut groups = Vec::new();
     for (g, name) in ["Suporte", "Financeiro", "Logística", "サポート"].iter().enumerate() {
-        let group = crate::app::groups::save(conn, None, &obj(json!({"name": name})), now).await?;
+        let group = crate::app::groups::save_in(conn, None, &obj(json!({"name": name})), now).await?;
         for a in agents.iter().skip(g * 5).take(5) {
-            crate::app::groups::add_member(conn, &obj(json!({"user_id": a, "group_id": group.id})), now).await?;
+            crate::app::groups::add_member_in(conn, &obj(json!({"user_id": a, "group_id": group.id})), now).await?;
         }
         groups.push(group.id);
     }
     let plan_field = json!({"key": "plan", "title": "Plan", "type": "tagger", "custom_field_options": PLANS.iter().map(|p| json!({"name": p.replace('_', " "), "value": p})).collect::<Vec<_>>()});
-    let plan = fields::save(conn, Record::Ticket, None, &obj(plan_field.clone()), now).await?.id;
-    let seats = fields::save(
+    let plan = fields::save_in(conn, Record::Ticket, None, &obj(plan_field.clone()), now).await?.id;
+    let seats = fields::save_in(
         conn,
         Record::Ticket,
         None,
@@ -102,7 +102,7 @@ async fn people(conn: &mut AnyConnection, customers: usize, now: i64) -> Result<
     )
     .await?
     .id;
-    let renewal = fields::save(
+    let renewal = fields::save_in(
         conn,
         Record::Ticket,
         None,
@@ -111,7 +111,8 @@ async fn people(conn: &mut AnyConnection, customers: usize, now: i64) -> Result<
     )
     .await?
     .id;
-    fields::save(conn, Record::User, None, &obj(json!({"key": "plan", "title": "Plan", "type": "text"})), now).await?;
+    fields::save_in(conn, Record::User, None, &obj(json!({"key": "plan", "title": "Plan", "type": "text"})), now)
+        .await?;
     Ok(Seeded { agents, groups, customers, tickets: 0, ticket_fields: (plan, seats, renewal) })
 }
 
@@ -124,7 +125,7 @@ async fn customers(conn: &mut AnyConnection, from: usize, to: usize, now: i64) -
             user_fields: Some(vec![(fields::FieldRef::Key("plan".into()), json!(plan))]),
             ..Default::default()
         };
-        users::create(conn, &input, Role::EndUser, now).await?;
+        users::create_in(conn, &input, Role::EndUser, now).await?;
     }
     Ok(())
 }
@@ -187,16 +188,15 @@ pub async fn seed(
 ) -> Result<Seeded> {
     let mut rng = StdRng::seed_from_u64(2026);
     let customer_count = customers_wanted.unwrap_or((n / 20).max(100)).max(1);
-    let mut tx = db.begin().await?;
-    frontdesk_store::account::ensure(&mut tx, now).await?;
-    let mut seeded = people(&mut tx, customer_count, now).await?;
-    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut seeded = super::in_db(db, async |tx| {
+        frontdesk_store::account::ensure(tx, now).await?;
+        people(tx, customer_count, now).await
+    })
+    .await?;
     for from in (0..customer_count).step_by(5_000) {
-        let mut tx = db.begin().await?;
-        customers(&mut tx, from, (from + 5_000).min(customer_count), now).await?;
-        tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        super::in_db(db, async |tx| customers(tx, from, (from + 5_000).min(customer_count), now).await).await?;
     }
-    let mut tx = db.begin().await?;
+    let mut tx = db.read().await?;
     let first_customer = frontdesk_store::users::find_by_identity(&mut tx, "email", "customer0@example.com")
         .await?
         .ok_or_else(|| ApiError::Internal("no customers".into()))?
@@ -247,22 +247,23 @@ pub async fn seed(
             };
             items.push((actor.clone(), input, created));
         }
-        let mut tx = db.begin().await?;
-        let saved = tickets::create_batch(&mut tx, items, &Via::web()).await?;
-        for s in saved {
-            let s = s?;
-            for c in 1..comments.max(1) {
-                let author = if c % 2 == 1 {
-                    s.ticket.assignee_id.unwrap_or(s.ticket.requester_id)
-                } else {
-                    s.ticket.requester_id
-                };
-                let body = BODIES[rng.gen_range(0..BODIES.len())].to_string();
-                extra.push((s.ticket.id, author, body, s.ticket.created_at + c as i64 * 3_600));
+        super::in_db(db, async |tx| {
+            let saved = tickets::create_batch(tx, items, &Via::web()).await?;
+            for s in saved {
+                let s = s?;
+                for c in 1..comments.max(1) {
+                    let author = if c % 2 == 1 {
+                        s.ticket.assignee_id.unwrap_or(s.ticket.requester_id)
+                    } else {
+                        s.ticket.requester_id
+                    };
+                    let body = BODIES[rng.gen_range(0..BODIES.len())].to_string();
+                    extra.push((s.ticket.id, author, body, s.ticket.created_at + c as i64 * 3_600));
+                }
             }
-        }
-        add_comments(&mut tx, &extra).await?;
-        tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            add_comments(tx, &extra).await
+        })
+        .await?;
         done += size;
         progress(done);
     }

@@ -82,7 +82,7 @@ async fn run(state: &AppState, batch: Vec<Request>) {
     if batch.len() == 1 || batch.iter().any(|r| r.via.channel != via.channel) {
         for r in batch {
             let out = in_tx(state, async |tx| {
-                crate::app::tickets::create(tx, &r.actor, r.input.clone(), &r.via, r.now).await
+                crate::app::tickets::create_in(tx, &r.actor, r.input.clone(), &r.via, r.now).await
             })
             .await;
             let _ = r.reply.send(out);
@@ -101,7 +101,7 @@ async fn run(state: &AppState, batch: Vec<Request>) {
         Err(_) => {
             for r in batch {
                 let out = in_tx(state, async |tx| {
-                    crate::app::tickets::create(tx, &r.actor, r.input.clone(), &r.via, r.now).await
+                    crate::app::tickets::create_in(tx, &r.actor, r.input.clone(), &r.via, r.now).await
                 })
                 .await;
                 let _ = r.reply.send(out);
