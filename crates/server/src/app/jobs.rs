@@ -28,7 +28,7 @@ const CHUNK: usize = 100;
 const MAX_ATTEMPTS: i64 = 5;
 
 /// Enqueues a bulk job the API reports as a job status, and wakes a local worker.
-pub async fn enqueue_bulk(state: &State, actor: &Actor, kind: JobKind, payload: Value, total: i64) -> Result<Job> {
+pub async fn enqueue_bulk(state: &AppState, actor: &Actor, kind: JobKind, payload: Value, total: i64) -> Result<Job> {
     let public_id = format!("V3-{}", hex::encode(rand::thread_rng().r#gen::<[u8; 16]>()));
     let now_ms = state.clock.now_ms();
     let job = NewJob {

@@ -5,6 +5,7 @@ pub mod account;
 pub mod addresses;
 pub mod attachments;
 pub mod batcher;
+pub mod bulk;
 pub mod campaigns;
 pub mod custom_statuses;
 pub mod email;

@@ -13,7 +13,6 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use frontdesk_domain::JobKind;
 use frontdesk_domain::filter::{Filter, Record};
 use frontdesk_domain::{Priority, Status};
 use frontdesk_store::search::{Order, SortBy};
@@ -25,7 +24,7 @@ use super::pages::{Problems, caller_and_id, error_page, me, reader, sidebar, sta
 use super::session::{self, Session};
 use super::{local_time, render};
 use crate::State;
-use crate::app::tickets::TicketInput;
+use crate::app::bulk::Selection;
 use crate::app::views::{COLUMNS, Output};
 use crate::error::{ApiError, Result};
 
@@ -402,7 +401,6 @@ fn split_at_char(s: &str, position: usize) -> (String, String) {
 
 /// A bulk action: on the selected rows, on the page's rows, or on every ticket the view or
 /// query matches. It is saved as a job whose progress the next page shows.
-#[allow(clippy::too_many_lines, reason = "longer than a screen: on the list to split (ARCHITECTURE.md)")]
 pub async fn bulk(
     AxState(state): AxState<State>,
     headers_in: HeaderMap,
@@ -497,88 +495,21 @@ pub async fn bulk(
     if let Some(note) = one("note").filter(|v| !v.is_empty()) {
         change.insert("comment".into(), json!({"body": note, "public": false}));
     }
-    // Custom field values are checked now, against their fields, so no job starts that would
-    // refuse every ticket.
-    let parsed = match TicketInput::parse(&change) {
-        Ok(input) => {
-            let mut conn = state.db.read().await?;
-            let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
-            // The people and groups named must exist, as the ticket update checks them (whether
-            // each ticket takes them is the job's).
-            let named = async {
-                if let Some(a) = change.get("assignee_id").and_then(Value::as_i64) {
-                    crate::app::tickets::existing_staff(&mut conn, a, "assignee_id").await?;
-                }
-                if let Some(g) = change.get("group_id").and_then(Value::as_i64) {
-                    crate::app::tickets::existing_group(&mut conn, g).await?;
-                }
-                Ok(())
-            }
-            .await;
-            match named {
-                Err(e @ ApiError::Invalid(_)) => return refused(&e).await,
-                other => other?,
-            }
-            let status_ok = match change.get("custom_status_id").and_then(Value::as_i64) {
-                Some(id) => frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_some_and(|c| c.active == 1),
-                None => true,
-            };
-            drop(conn);
-            if !status_ok {
-                return refuse("bulk-bad-status").await;
-            }
-            match &input.custom_fields {
-                Some(raw) => crate::app::fields::check(Record::Ticket, &defs, raw).map(|_| ()),
-                None => Ok(()),
-            }
-        }
-        Err(e) => Err(e),
-    };
-    if let Err(e) = parsed {
-        return refused(&e).await;
-    }
     let macro_id = one("macro").and_then(|m| m.parse::<i64>().ok());
-    if change.is_empty() && macro_id.is_none() {
-        return refuse("bulk-nothing").await;
-    }
-    let mut payload = json!({"ticket": change, "macro_id": macro_id});
-    let total = match one("scope").as_deref() {
-        Some("all") => {
-            let mut conn = state.db.read().await?;
-            let f = if let Some(view) = one("view").and_then(|v| v.parse::<i64>().ok()) {
-                match visible_view(&state, &mut conn, &s, view).await? {
-                    Some((_, f)) => f,
-                    None => return refuse("not-found").await,
-                }
-            } else {
-                let query = one("query").unwrap_or_default();
-                let asker = crate::app::query::Asker { now: state.now(), me: s.actor.id() };
-                let (filters, _) = crate::app::query::resolve(&mut conn, &query, Some(Record::Ticket), asker).await?;
-                match filters.into_iter().next() {
-                    Some((_, f)) => f,
-                    None => return refuse("bulk-nothing-selected").await,
-                }
-            };
-            // The tickets are fixed now: what the agent saw counted is what the job changes.
-            let ids = frontdesk_store::search::ticket_ids(&mut conn, &f).await?;
-            payload["ids"] = json!(ids);
-            ids.len() as i64
-        }
-        Some("page") => {
-            let ids = many("page_ids");
-            payload["ids"] = json!(ids);
-            ids.len() as i64
-        }
-        _ => {
-            let ids = many("ids");
-            payload["ids"] = json!(ids);
-            ids.len() as i64
-        }
+    let selection = match one("scope").as_deref() {
+        Some("all") => match one("view").and_then(|v| v.parse::<i64>().ok()) {
+            Some(view) => Selection::View(view),
+            None => Selection::Query(one("query").unwrap_or_default()),
+        },
+        Some("page") => Selection::Ids(many("page_ids")),
+        _ => Selection::Ids(many("ids")),
     };
-    if total == 0 {
-        return refuse("bulk-nothing-selected").await;
-    }
-    let job = crate::app::jobs::enqueue_bulk(&state, &s.actor, JobKind::BulkUpdate, payload, total).await?;
+    let job = match crate::app::bulk::start_update(&state, &s.actor, change, macro_id, selection).await {
+        Ok(job) => job,
+        Err(ApiError::NotFound) => return refuse("not-found").await,
+        Err(e @ ApiError::Invalid(_)) => return refused(&e).await,
+        Err(e) => return Err(e),
+    };
     let public = job.public_id.unwrap_or_default();
     let back_q: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
     Ok(Redirect::to(&format!("/agent/jobs/{public}?back={back_q}")).into_response())
