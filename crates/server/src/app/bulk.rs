@@ -47,7 +47,7 @@ pub async fn start_update(
         super::tickets::existing_group(&mut conn, g).await?;
     }
     if let Some(id) = change.get("custom_status_id").and_then(Value::as_i64)
-        && !frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_some_and(|c| c.active == 1)
+        && frontdesk_store::custom_statuses::get(&mut conn, id).await?.is_none_or(|c| c.active != 1)
     {
         return Err(refused("status", "bulk-bad-status", "status: not an active status"));
     }

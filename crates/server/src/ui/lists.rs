@@ -399,49 +399,17 @@ fn split_at_char(s: &str, position: usize) -> (String, String) {
     (s[..at].to_string(), s[at..].to_string())
 }
 
-/// A bulk action: on the selected rows, on the page's rows, or on every ticket the view or
-/// query matches. It is saved as a job whose progress the next page shows.
-pub async fn bulk(
-    AxState(state): AxState<State>,
-    headers_in: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response> {
-    let s = match staff(&state, &headers_in).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
+/// A bulk form's change as the API's ticket change; `Err` names a status that is not one.
+fn bulk_change(pairs: &[(String, String)]) -> std::result::Result<Map<String, Value>, &'static str> {
     let one = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
-    let many = |k: &str| -> Vec<i64> {
-        pairs.iter().filter(|(key, _)| key == k).filter_map(|(_, v)| v.parse().ok()).collect()
-    };
-    let back = one("back").filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
-    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
-    // A refusal goes back to the list the form was on: the panel open, the choices and the rows
-    // kept, each problem under its input.
-    let back_with = async |problems: Problems| back_to_list(&state, &headers_in, &s, &back, problems, &pairs).await;
-    let refused = async |e: &ApiError| back_with(bulk_problems(r.locale, e)).await;
-    let refuse = async |key: &str| -> Result<Response> {
-        let mut problems = Problems::default();
-        let text = crate::i18n::tr(r.locale, key, &[]);
-        if key == "bulk-bad-status" {
-            problems.add_at("status", text)
-        } else {
-            problems.add_above(text)
-        }
-        back_with(problems).await
-    };
-    if !session::csrf_ok(&s.csrf, one("_csrf").as_deref()) {
-        return refuse("stale-form").await;
-    }
-    // The change, checked as the API checks one.
     let mut change = Map::new();
     if let Some(st) = one("status").filter(|v| !v.is_empty()) {
         match st.strip_prefix("cs:").map(str::parse::<i64>) {
             Some(Ok(id)) => {
                 change.insert("custom_status_id".into(), json!(id));
             }
-            Some(Err(_)) => return refuse("bulk-bad-status").await,
-            None if Status::parse(&st).is_err() => return refuse("bulk-bad-status").await,
+            Some(Err(_)) => return Err("bulk-bad-status"),
+            None if Status::parse(&st).is_err() => return Err("bulk-bad-status"),
             None => {
                 change.insert("status".into(), json!(st));
             }
@@ -495,6 +463,48 @@ pub async fn bulk(
     if let Some(note) = one("note").filter(|v| !v.is_empty()) {
         change.insert("comment".into(), json!({"body": note, "public": false}));
     }
+    Ok(change)
+}
+
+/// A bulk action: on the selected rows, on the page's rows, or on every ticket the view or
+/// query matches. It is saved as a job whose progress the next page shows.
+pub async fn bulk(
+    AxState(state): AxState<State>,
+    headers_in: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let s = match staff(&state, &headers_in).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let one = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
+    let many = |k: &str| -> Vec<i64> {
+        pairs.iter().filter(|(key, _)| key == k).filter_map(|(_, v)| v.parse().ok()).collect()
+    };
+    let back = one("back").filter(|b| b.starts_with("/agent/")).unwrap_or_else(|| "/agent".into());
+    let r = reader(&state, &headers_in, Some(&s.actor.user)).await?;
+    // A refusal goes back to the list the form was on: the panel open, the choices and the rows
+    // kept, each problem under its input.
+    let back_with = async |problems: Problems| back_to_list(&state, &headers_in, &s, &back, problems, &pairs).await;
+    let refused = async |e: &ApiError| back_with(bulk_problems(r.locale, e)).await;
+    let refuse = async |key: &str| -> Result<Response> {
+        let mut problems = Problems::default();
+        let text = crate::i18n::tr(r.locale, key, &[]);
+        if key == "bulk-bad-status" {
+            problems.add_at("status", text)
+        } else {
+            problems.add_above(text)
+        }
+        back_with(problems).await
+    };
+    if !session::csrf_ok(&s.csrf, one("_csrf").as_deref()) {
+        return refuse("stale-form").await;
+    }
+    // The change, checked as the API checks one.
+    let change = match bulk_change(&pairs) {
+        Ok(change) => change,
+        Err(key) => return refuse(key).await,
+    };
     let macro_id = one("macro").and_then(|m| m.parse::<i64>().ok());
     let selection = match one("scope").as_deref() {
         Some("all") => match one("view").and_then(|v| v.parse::<i64>().ok()) {
