@@ -35,7 +35,7 @@ src = pathlib.Path(__file__).resolve().parent.parent / "crates/server/src"
 app_dir = src / "app"
 # Nor the binary's parts: mail and webhook delivery, the job runner's senders, SMTP/IMAP intake.
 upward = re.compile(
-    r"\bcrate::(ui|http|mail_out|webhooks|jobs|smtp|imap)\b|\bsuper::super::(ui|http)\b|\baxum\b"
+    r"\bcrate::(ui|http|failure|mail_out|webhooks|jobs|smtp|imap)\b|\bsuper::super::(ui|http)\b|\baxum\b"
 )
 for f in sorted(app_dir.rglob("*.rs")):
     for n, text in enumerate(f.read_text().splitlines(), 1):

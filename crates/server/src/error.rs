@@ -1,7 +1,7 @@
-//! The one error type at the HTTP edge, rendered in Zendesk's envelope (`zendesk-api.md` §3).
+//! The use cases' error: field errors with reason keys, not found, forbidden, conflict, rate
+//! limited, internal. `body` is Zendesk's envelope for it (`zendesk-api.md` §3), which job
+//! results carry too; the status and the response are the edge's (`failure`).
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use frontdesk_store::StoreError;
@@ -158,22 +158,6 @@ impl ApiError {
         )
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest(_) | ApiError::TooManyValues(_) | ApiError::InvalidQuery { .. } => {
-                StatusCode::BAD_REQUEST
-            }
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::InvalidEndpoint => StatusCode::NOT_FOUND,
-            ApiError::UpdateConflict => StatusCode::CONFLICT,
-            ApiError::TooLarge(_) | ApiError::QuotaReached { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     pub fn body(&self) -> Value {
         match self {
             ApiError::BadRequest(d) => json!({"error": "BadRequest", "description": d}),
@@ -207,22 +191,6 @@ impl ApiError {
                 json!({"error": "InternalError", "description": "Something went wrong on our side; it has been logged."})
             }
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if let ApiError::Internal(msg) = &self {
-            tracing::error!(error = %msg, "internal error");
-        }
-        let mut resp = crate::http::json_response(self.status(), &self.body());
-        if let ApiError::Invalid(list) = &self {
-            resp.extensions_mut().insert(Refused(list.clone()));
-        }
-        if let ApiError::RateLimited { retry_after } = self {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        }
-        resp
     }
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod counts;
 pub mod error;
+pub mod failure;
 pub mod http;
 pub mod i18n;
 pub mod imap;

@@ -15,7 +15,8 @@ use crate::State;
 use crate::app::input::{Obj, root};
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "account";
 

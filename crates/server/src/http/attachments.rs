@@ -17,7 +17,8 @@ use crate::State;
 use crate::app::attachments as app;
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "attachments";
 /// How long an upload waits for its turn to be read, and how long its body may take to arrive.
@@ -88,20 +89,20 @@ async fn upload(
     let now = state.now();
     // Uploads have a rate of their own, apart from the API's.
     if let Err(retry_after) = state.upload_limiter.hit(actor.id(), now) {
-        return Err(ApiError::RateLimited { retry_after });
+        return Err(ApiError::RateLimited { retry_after }.into());
     }
     // A file over the limit is refused by its stated length before a byte is read, or as soon
     // as it crosses the limit; and only a few uploads are read at once.
     let limit = state.config.upload_limit();
     let stated = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if stated.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::TooLarge(limit));
+        return Err(ApiError::TooLarge(limit).into());
     }
     // A slow client holds its turn only so long: the wait and the read are each bounded.
     let turn = tokio::time::timeout(UPLOAD_WAIT, state.uploads_reading.acquire()).await;
     let _reading = match turn {
         Ok(permit) => permit.map_err(|e| ApiError::Internal(e.to_string()))?,
-        Err(_) => return Err(ApiError::RateLimited { retry_after: UPLOAD_WAIT.as_secs() }),
+        Err(_) => return Err(ApiError::RateLimited { retry_after: UPLOAD_WAIT.as_secs() }.into()),
     };
     // Written to a temporary file as it arrives: never held whole in memory.
     let read = tokio::time::timeout(UPLOAD_READ, app::Spooled::read(body.into_data_stream(), limit)).await;
@@ -111,11 +112,12 @@ async fn upload(
             return Err(ApiError::BadRequest(format!(
                 "the upload took longer than {} s to arrive",
                 UPLOAD_READ.as_secs()
-            )));
+            ))
+            .into());
         }
     };
     if file.size == 0 {
-        return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty"));
+        return Err(ApiError::invalid_code("file", "BlankValue", "file: the request body (the file) is empty").into());
     }
     let access_token = app::random_token();
     let given = params.get("token").map(str::to_string).filter(|t| !t.is_empty());
@@ -136,7 +138,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
     let mut conn = state.db.read().await?;
     let a = store::get(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
     if !app::visible(&mut conn, &actor, &a).await? {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::NotFound.into());
     }
     Ok(ok(json!({"attachment": attachment_json(&base, &a)})))
 }
@@ -159,7 +161,7 @@ async fn content(AxState(state): AxState<State>, Path(token): Path<String>) -> R
     let a = store::by_access_token(&mut conn, &token).await?.filter(|a| a.deleted == 0).ok_or(ApiError::NotFound)?;
     let chunks = store::chunks(&mut conn, a.id).await?;
     if chunks == 0 {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::NotFound.into());
     }
     drop(conn);
     // Sent a chunk at a time, each read when the client is ready for it.

@@ -18,7 +18,8 @@ use crate::app::campaigns::{self as app, CampaignInput};
 use crate::app::input::root;
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "campaigns";
 
@@ -74,13 +75,13 @@ pub fn campaign_json(base: &Base, c: &Campaign) -> Value {
 
 async fn gate(state: &State, actor: &Actor) -> Result<()> {
     let mut conn = state.db.read().await?;
-    app::may_run(&mut conn, actor).await
+    Ok(app::may_run(&mut conn, actor).await?)
 }
 
 async fn find(state: &State, id: &str) -> Result<Campaign> {
     let id = path_id(id)?;
     let mut conn = state.db.read().await?;
-    store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)
+    store::get(&mut conn, id).await?.ok_or(ApiError::NotFound.into())
 }
 
 async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
@@ -157,7 +158,7 @@ async fn report_of(state: &State, actor: &Actor, id: &str) -> Result<Value> {
     gate(state, actor).await?;
     let c = find(state, id).await?;
     let mut conn = state.db.read().await?;
-    app::report(&mut conn, &c).await
+    Ok(app::report(&mut conn, &c).await?)
 }
 
 async fn report(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
@@ -268,7 +269,7 @@ pub fn xlsx(r: &Value, locale: Locale) -> Result<Response> {
 async fn permissions(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
     let id = path_id(&id)?;
     if !actor.is_admin() && actor.id() != id {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().into());
     }
     let mut conn = state.db.read().await?;
     frontdesk_store::users::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
@@ -285,7 +286,11 @@ async fn set_permissions(
     let id = path_id(&id)?;
     let list: Vec<String> = match body.get("permissions") {
         Some(Value::Array(a)) => a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect(),
-        _ => return Err(ApiError::invalid("permissions", "permissions: must be a list, such as [\"run_campaigns\"]")),
+        _ => {
+            return Err(
+                ApiError::invalid("permissions", "permissions: must be a list, such as [\"run_campaigns\"]").into()
+            );
+        }
     };
     let list = app::set_permissions(&state, id, &list).await?;
     Ok(ok(json!({"permissions": list})))

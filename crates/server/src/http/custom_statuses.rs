@@ -14,7 +14,8 @@ use super::{Endpoint, created, ep, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::app::input::root;
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "custom statuses";
 

@@ -16,7 +16,8 @@ use crate::State;
 use crate::app::email::{self as app, address_json};
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "email";
 

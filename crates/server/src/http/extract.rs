@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::State;
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 /// The authenticated caller, set by the auth middleware. Handlers that take an `Actor` answer
 /// 401 to anonymous requests.
@@ -15,12 +16,12 @@ use crate::error::{ApiError, Result};
 pub struct Caller(pub Option<Actor>);
 
 impl FromRequestParts<State> for Actor {
-    type Rejection = ApiError;
+    type Rejection = crate::failure::Failure;
 
     async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self> {
         match parts.extensions.get::<Caller>() {
             Some(Caller(Some(a))) => Ok(a.clone()),
-            _ => Err(ApiError::Unauthenticated),
+            _ => Err(ApiError::Unauthenticated.into()),
         }
     }
 }
@@ -36,7 +37,7 @@ impl Base {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Base {
-    type Rejection = ApiError;
+    type Rejection = crate::failure::Failure;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
         let h = &parts.headers;
@@ -73,7 +74,7 @@ impl Params {
             Some(v) => v
                 .parse::<i64>()
                 .map(Some)
-                .map_err(|_| ApiError::BadRequest(format!("Parameter {name} must be an integer, got {v:?}"))),
+                .map_err(|_| ApiError::BadRequest(format!("Parameter {name} must be an integer, got {v:?}")).into()),
         }
     }
 
@@ -89,12 +90,13 @@ impl Params {
                 Err(_) => {
                     return Err(ApiError::BadRequest(format!(
                         "Parameter {name} must be a comma-separated list of ids, got {piece:?}"
-                    )));
+                    ))
+                    .into());
                 }
             }
         }
         if out.len() > max {
-            return Err(ApiError::TooManyValues(max));
+            return Err(ApiError::TooManyValues(max).into());
         }
         Ok(Some(out))
     }
@@ -107,7 +109,7 @@ impl Params {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = ApiError;
+    type Rejection = crate::failure::Failure;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
         let query = parts.uri.query().unwrap_or("");
@@ -121,7 +123,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 pub struct JsonBody(pub Value);
 
 impl FromRequest<State> for JsonBody {
-    type Rejection = ApiError;
+    type Rejection = crate::failure::Failure;
 
     async fn from_request(req: Request, state: &State) -> Result<Self> {
         let limit = state.config.body_limit;
@@ -143,5 +145,5 @@ impl FromRequest<State> for JsonBody {
 
 /// Parses a path id. An id that is not a number, or is past i64, names no record: 404.
 pub fn path_id(raw: &str) -> Result<i64> {
-    raw.trim_end_matches(".json").parse::<i64>().map_err(|_| ApiError::NotFound)
+    Ok(raw.trim_end_matches(".json").parse::<i64>().map_err(|_| ApiError::NotFound)?)
 }

@@ -18,7 +18,8 @@ use crate::app::fields as app;
 use crate::app::input::root;
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "custom fields";
 
@@ -149,7 +150,7 @@ async fn list(n: &Names, AxState(state): AxState<State>, actor: Actor, base: Bas
 
 async fn find(state: &State, n: &Names, id: &str) -> Result<CustomField> {
     let mut conn = state.db.read().await?;
-    custom_fields::get(&mut conn, n.kind, path_id(id)?).await?.ok_or(ApiError::NotFound)
+    custom_fields::get(&mut conn, n.kind, path_id(id)?).await?.ok_or(ApiError::NotFound.into())
 }
 
 async fn show(
@@ -281,7 +282,7 @@ async fn reorder(
         .ok_or_else(|| ApiError::BadRequest(format!("The body needs a \"{key}\" list")))?
         .iter()
         .map(|v| v.as_i64().ok_or_else(|| ApiError::invalid(&key, format!("{key}: {v} is not an id"))))
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, ApiError>>()?;
     app::reorder(&state, n.kind, &key, &ids).await?;
     Ok(ok(json!({})))
 }

@@ -14,7 +14,8 @@ use super::{Endpoint, created, ep, no_content, ok, render, require_admin, requir
 use crate::State;
 use crate::app::input::root;
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "groups";
 

@@ -21,7 +21,8 @@ use super::{Endpoint, ep, ok, render, require_staff};
 use crate::State;
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "incremental export";
 const MAX_PER_PAGE: i64 = 1000;
@@ -160,7 +161,7 @@ fn start_time(params: &Params) -> Result<i64> {
         .parse::<i64>()
         .ok()
         .filter(|t| *t >= 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("start_time must be Unix seconds, not {raw:?}")))
+        .ok_or_else(|| ApiError::BadRequest(format!("start_time must be Unix seconds, not {raw:?}")).into())
 }
 
 /// A cursor: the position `(change_seq, id)` after which to continue, and the start time.
@@ -176,7 +177,7 @@ fn decode_cursor(raw: &str) -> Result<(i64, i64, i64)> {
     let parts: Vec<i64> = text.split('.').map(|p| p.parse::<i64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
     match parts[..] {
         [seq, id, start] => Ok((seq, id, start)),
-        _ => Err(bad()),
+        _ => Err(bad().into()),
     }
 }
 

@@ -13,7 +13,8 @@ use super::paging::Paging;
 use super::{Endpoint, ep, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "job statuses";
 
@@ -60,7 +61,7 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
         .map(str::to_string)
         .collect();
     if ids.len() > 100 {
-        return Err(ApiError::TooManyValues(100));
+        return Err(ApiError::TooManyValues(100).into());
     }
     let mut conn = state.db.read().await?;
     let list = jobs::get_public_many(&mut conn, &ids).await?;

@@ -144,7 +144,7 @@ async fn healthz(AxState(state): AxState<State>) -> Response {
 /// No route: the API's error for an API path, the "not found" page for the UI's.
 async fn fallback(AxState(state): AxState<State>, headers: HeaderMap, uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return ApiError::InvalidEndpoint.into_response();
+        return crate::failure::Failure(ApiError::InvalidEndpoint).into_response();
     }
     crate::ui::not_found(&state, &headers).await
 }
@@ -195,7 +195,7 @@ async fn authenticate(AxState(state): AxState<State>, mut req: Request, next: Ne
             Ok(a) => Some(a),
             // users/me answers an anonymous user rather than 401 (a Zendesk quirk clients use).
             Err(ApiError::Unauthenticated) if is_me => None,
-            Err(e) => return Ok(e.into_response()),
+            Err(e) => return Ok(crate::failure::Failure(e).into_response()),
         },
     };
     let limit = state.rate_limiter.per_minute;
@@ -203,7 +203,7 @@ async fn authenticate(AxState(state): AxState<State>, mut req: Request, next: Ne
         Some(a) => match state.rate_limiter.hit(a.id(), state.now()) {
             Ok(left) => Some(left),
             Err(retry_after) => {
-                let mut resp = ApiError::RateLimited { retry_after }.into_response();
+                let mut resp = crate::failure::Failure(ApiError::RateLimited { retry_after }).into_response();
                 add_rate_headers(&mut resp, limit, 0);
                 return Ok(resp);
             }

@@ -17,7 +17,8 @@ use crate::app::input::root;
 
 use crate::app::jobs;
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "organizations";
 
@@ -78,7 +79,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;
     if !actor.is_staff() && !crate::app::users::organization_ids(&mut conn, actor.id()).await?.contains(&id) {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().into());
     }
     let o = organizations::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
     drop(conn);
@@ -100,7 +101,7 @@ async fn autocomplete(AxState(state): AxState<State>, actor: Actor, base: Base, 
     require_staff(&actor)?;
     let name = params.get("name").unwrap_or("").trim();
     if name.chars().count() < 2 {
-        return Err(ApiError::BadRequest("Parameter name must have at least 2 characters".into()));
+        return Err(ApiError::BadRequest("Parameter name must have at least 2 characters".into()).into());
     }
     let mut conn = state.db.read().await?;
     let list = organizations::autocomplete(&mut conn, name, 100).await?;
@@ -148,7 +149,7 @@ async fn create_many(
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::BadRequest("The request body must have an \"organizations\" array".into()))?;
     if list.len() > 100 {
-        return Err(ApiError::TooManyValues(100));
+        return Err(ApiError::TooManyValues(100).into());
     }
     let job = jobs::enqueue_bulk(
         &state,

@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use frontdesk_store::{Page, PageRequest};
 
 use super::extract::{Base, Params};
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 pub const MAX_PAGE_SIZE: i64 = 100;
 
@@ -26,7 +27,7 @@ fn decode_cursor(raw: &str) -> Result<i64> {
         .map_err(|_| ApiError::BadRequest(format!("Invalid cursor {raw:?}")))?;
     let v: Value =
         serde_json::from_slice(&bytes).map_err(|_| ApiError::BadRequest(format!("Invalid cursor {raw:?}")))?;
-    v.get("id").and_then(Value::as_i64).ok_or_else(|| ApiError::BadRequest(format!("Invalid cursor {raw:?}")))
+    Ok(v.get("id").and_then(Value::as_i64).ok_or_else(|| ApiError::BadRequest(format!("Invalid cursor {raw:?}")))?)
 }
 
 impl Paging {

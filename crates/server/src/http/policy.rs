@@ -110,13 +110,13 @@ pub async fn enforce(access: Access, req: Request, next: Next) -> Response {
     let caller = req.extensions().get::<Caller>().and_then(|c| c.0.as_ref());
     let allowed = match (access, caller) {
         (Public, _) => true,
-        (_, None) => return ApiError::Unauthenticated.into_response(),
+        (_, None) => return crate::failure::Failure(ApiError::Unauthenticated).into_response(),
         (SignedIn, Some(_)) => true,
         (Staff | Campaigns, Some(a)) => a.is_staff(),
         (Admin, Some(a)) => a.is_admin(),
     };
     if !allowed {
-        return ApiError::forbidden().into_response();
+        return crate::failure::Failure(ApiError::forbidden()).into_response();
     }
     next.run(req).await
 }

@@ -21,7 +21,7 @@ use frontdesk_store::custom_fields;
 use super::extract::Base;
 use crate::app::fields;
 use crate::clock::iso;
-use crate::error::Result;
+use crate::failure::Result;
 
 fn opt_iso(t: Option<i64>) -> Value {
     t.map_or(Value::Null, |t| Value::String(iso(t)))

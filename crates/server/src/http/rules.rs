@@ -22,7 +22,8 @@ use crate::app::input::root;
 use crate::app::rules as app;
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "business rules";
 
@@ -183,11 +184,11 @@ fn rule_json(base: &Base, n: &Names, r: &Rule, problem: Option<&store::RuleProbl
 
 /// Admins manage triggers and automations; agents read them. Macros: agents read and apply.
 fn may_read(actor: &Actor) -> Result<()> {
-    require_staff(actor)
+    Ok(require_staff(actor)?)
 }
 
 async fn find(conn: &mut frontdesk_store::AnyConnection, n: &Names, id: &str) -> Result<Rule> {
-    store::get(conn, n.kind.as_str(), path_id(id)?).await?.ok_or(ApiError::NotFound)
+    store::get(conn, n.kind.as_str(), path_id(id)?).await?.ok_or(ApiError::NotFound.into())
 }
 
 async fn list(
@@ -280,7 +281,7 @@ async fn reorder(
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| ApiError::invalid(&key, format!("{key}: {v} is not an id")))
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, ApiError>>()?;
     crate::app::rulebook::reorder(&state, n.kind, &key, &ids).await?;
     Ok(ok(json!({})))
 }
@@ -437,7 +438,7 @@ async fn apply_alone(AxState(state): AxState<State>, actor: Actor, Path(id): Pat
             Ok(_) => {
                 ticket.insert(a.field.clone(), a.value.clone());
             }
-            Err(e) => return Err(ApiError::refused("actions", "", e)),
+            Err(e) => return Err(ApiError::refused("actions", "", e).into()),
         }
     }
     Ok(ok(json!({"result": {"ticket": ticket}})))
@@ -456,7 +457,8 @@ async fn apply_to_ticket(
     let ticket_id = path_id(&ticket_id)?;
     let macro_id = path_id(&id)?;
     let ticket = app::preview_macro(&state, &actor, ticket_id, macro_id, async |tx, _, saved, comment_input| {
-        let mut ticket = render::tickets(tx, &base, std::slice::from_ref(&saved.ticket)).await?.remove(0);
+        let mut ticket =
+            render::tickets(tx, &base, std::slice::from_ref(&saved.ticket)).await.map_err(|f| f.0)?.remove(0);
         let comment = match (comment_input, &saved.comment) {
             (Some(ci), Some(c)) => json!({
                 "body": ci.body.clone().unwrap_or_else(|| c.plain_body.clone()),

@@ -22,7 +22,8 @@ use super::{Endpoint, ep, ok, render, require_staff};
 use crate::State;
 use crate::app::query::{Asker, resolve};
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "search";
 
@@ -45,14 +46,14 @@ pub fn endpoints() -> Vec<Endpoint> {
 fn query_param(params: &Params) -> Result<String> {
     match params.get("query").map(str::trim) {
         Some(q) if !q.is_empty() => Ok(q.to_string()),
-        _ => Err(ApiError::BadRequest("Parameter query is required".into())),
+        _ => Err(ApiError::BadRequest("Parameter query is required".into()).into()),
     }
 }
 
 /// How many records match: tickets from the live counts, the others counted in SQL.
 async fn count_of(state: &State, conn: &mut AnyConnection, r: Record, f: &Filter) -> Result<i64> {
     match r {
-        Record::Ticket => state.counts.count(conn, f).await,
+        Record::Ticket => Ok(state.counts.count(conn, f).await?),
         _ => Ok(search::count(conn, r, f).await?),
     }
 }
@@ -73,13 +74,14 @@ fn sort(params: &Params, ordering: &query::Ordering) -> Result<Order> {
         other => {
             return Err(ApiError::BadRequest(format!(
                 "sort_by must be updated_at, created_at, priority, status or ticket_type, not {other:?}"
-            )));
+            ))
+            .into());
         }
     };
     let desc = match ordering.sort.as_deref().or(params.get("sort_order")).unwrap_or("desc") {
         "desc" | "" => true,
         "asc" => false,
-        other => return Err(ApiError::BadRequest(format!("sort_order must be asc or desc, not {other:?}"))),
+        other => return Err(ApiError::BadRequest(format!("sort_order must be asc or desc, not {other:?}")).into()),
     };
     Ok(Order::new(by, desc))
 }
@@ -239,7 +241,7 @@ async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, 
     let raw = match (params.get("query"), params.get("external_id")) {
         (Some(q), _) if !q.trim().is_empty() => q.to_string(),
         (_, Some(x)) if !x.trim().is_empty() => format!("external_id:\"{}\"", x.replace('"', "")),
-        _ => return Err(ApiError::BadRequest("Give ?query= or ?external_id=".into())),
+        _ => return Err(ApiError::BadRequest("Give ?query= or ?external_id=".into()).into()),
     };
     let per_page = params.int("per_page")?.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = params.int("page")?.unwrap_or(1).max(1);
@@ -276,7 +278,7 @@ async fn orgs_search(AxState(state): AxState<State>, actor: Actor, base: Base, p
     let found = match (params.get("external_id"), params.get("name")) {
         (Some(x), _) => frontdesk_store::organizations::find_by_external_id(&mut conn, x).await?,
         (None, Some(n)) => frontdesk_store::organizations::find_by_name(&mut conn, n).await?,
-        _ => return Err(ApiError::BadRequest("Give ?external_id= or ?name=".into())),
+        _ => return Err(ApiError::BadRequest("Give ?external_id= or ?name=".into()).into()),
     };
     let list: Vec<Organization> = found.into_iter().collect();
     let items = render::organizations(&mut conn, &base, &list).await?;

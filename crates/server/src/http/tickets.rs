@@ -20,7 +20,8 @@ use crate::app::input::root;
 use crate::app::jobs;
 use crate::app::tickets::{Saved, TicketInput, load};
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "tickets";
 
@@ -105,7 +106,7 @@ async fn requested(
 ) -> Result<Response> {
     let id = path_id(&id)?;
     if !actor.is_staff() && id != actor.id() {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().into());
     }
     list_with(&state, &actor, &base, &params, TicketFilter { requester_id: Some(id), ..Default::default() }).await
 }
@@ -131,7 +132,7 @@ async fn ccd(
 ) -> Result<Response> {
     let id = path_id(&id)?;
     if !actor.is_staff() && id != actor.id() {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().into());
     }
     list_with(&state, &actor, &base, &params, TicketFilter { collaborator_id: Some(id), ..Default::default() }).await
 }
@@ -294,10 +295,10 @@ async fn create_many(
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::BadRequest("The request body must have a \"tickets\" array".into()))?;
     if list.len() > 100 {
-        return Err(ApiError::TooManyValues(100));
+        return Err(ApiError::TooManyValues(100).into());
     }
     if list.is_empty() {
-        return Err(ApiError::BadRequest("\"tickets\" must not be empty".into()));
+        return Err(ApiError::BadRequest("\"tickets\" must not be empty".into()).into());
     }
     // Validate the shape of every item now, so a malformed batch is refused before any job.
     for (i, t) in list.iter().enumerate() {
@@ -328,12 +329,12 @@ async fn update_many(
             .and_then(Value::as_array)
             .ok_or_else(|| ApiError::BadRequest("Give ?ids= with a \"ticket\", or a \"tickets\" array".into()))?;
         if list.len() > 100 {
-            return Err(ApiError::TooManyValues(100));
+            return Err(ApiError::TooManyValues(100).into());
         }
         for (i, t) in list.iter().enumerate() {
             let m = t.as_object().ok_or_else(|| ApiError::BadRequest(format!("tickets[{i}] must be an object")))?;
             if m.get("id").and_then(Value::as_i64).is_none() {
-                return Err(ApiError::invalid("id", format!("tickets[{i}].id: is required")));
+                return Err(ApiError::invalid("id", format!("tickets[{i}].id: is required")).into());
             }
             TicketInput::parse(m)?;
         }
@@ -365,7 +366,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
     let id = path_id(&id)?;
     let (o, list) = crate::app::input::tags_body(&body)?;
     let stamp = Some((o.bool("safe_update")?.unwrap_or(false), o.str("updated_stamp", 64)?.set()));
-    crate::app::tickets::change_tags(&state, &actor, id, mode, list, stamp).await
+    Ok(crate::app::tickets::change_tags(&state, &actor, id, mode, list, stamp).await?)
 }
 
 async fn tags_replace(

@@ -20,7 +20,8 @@ use crate::app::input::{Obj, TagMode, root};
 use crate::app::jobs;
 use crate::app::users::{UserInput, may_manage};
 use crate::auth::Actor;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "users";
 
@@ -101,7 +102,7 @@ async fn one(state: &State, base: &Base, id: i64, includes: &[String]) -> Result
 
 /// Staff see every user; anyone sees themselves.
 fn may_see(actor: &Actor, id: i64) -> Result<()> {
-    if actor.is_staff() || actor.id() == id { Ok(()) } else { Err(ApiError::forbidden()) }
+    if actor.is_staff() || actor.id() == id { Ok(()) } else { Err(ApiError::forbidden().into()) }
 }
 
 async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
@@ -167,7 +168,7 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
                 .map(str::to_string)
                 .collect();
             if ext.len() > 100 {
-                return Err(ApiError::TooManyValues(100));
+                return Err(ApiError::TooManyValues(100).into());
             }
             users::find_by_external_ids(&mut conn, &ext).await?
         }
@@ -216,13 +217,13 @@ async fn create_many(
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::BadRequest("The request body must have a \"users\" array".into()))?;
     if list.len() > 100 {
-        return Err(ApiError::TooManyValues(100));
+        return Err(ApiError::TooManyValues(100).into());
     }
     for (i, u) in list.iter().enumerate() {
         let m = u.as_object().ok_or_else(|| ApiError::BadRequest(format!("users[{i}] must be an object")))?;
         let input = UserInput::parse(m)?;
         if !may_manage(&actor, input.role.unwrap_or(Role::EndUser)) {
-            return Err(ApiError::Forbidden("Only admins can create agents and admins".into()));
+            return Err(ApiError::Forbidden("Only admins can create agents and admins".into()).into());
         }
     }
     let job =
@@ -382,7 +383,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
     require_staff(&actor)?;
     let id = path_id(&id)?;
     let (_, list) = crate::app::input::tags_body(&body)?;
-    crate::app::users::change_tags(&state, &actor, id, mode, &list).await
+    Ok(crate::app::users::change_tags(&state, &actor, id, mode, &list).await?)
 }
 
 async fn tags_replace(

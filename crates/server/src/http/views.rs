@@ -27,7 +27,8 @@ use crate::app::input::root;
 use crate::app::views::{self as app, COLUMNS, Output};
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "views";
 
@@ -174,7 +175,7 @@ async fn destroy_many(AxState(state): AxState<State>, actor: Actor, params: Para
 /// A view's conditions as a filter, resolved for this caller now.
 async fn filter_of(conn: &mut AnyConnection, state: &State, actor: &Actor, c: &Conditions) -> Result<Filter> {
     let defs = frontdesk_store::custom_fields::defs(conn, Record::Ticket).await?;
-    app::compile(c, state.now(), actor.id(), &defs)
+    Ok(app::compile(c, state.now(), actor.id(), &defs)?)
 }
 
 fn count_json(base: &Base, view_id: i64, n: i64) -> Value {

@@ -15,7 +15,8 @@ use crate::State;
 use crate::app::input::{Obj, root};
 use crate::auth::Actor;
 use crate::clock::iso;
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const T: &str = "webhooks";
 
@@ -54,7 +55,7 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Resul
 }
 
 async fn find(conn: &mut frontdesk_store::AnyConnection, id: &str) -> Result<Webhook> {
-    store::webhook(conn, path_id(id)?).await?.ok_or(ApiError::NotFound)
+    store::webhook(conn, path_id(id)?).await?.ok_or(ApiError::NotFound.into())
 }
 
 async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {

@@ -23,7 +23,7 @@ use super::session::{self, Session};
 use super::{PageForm, PageQuery, id_of};
 use super::{local_time, render};
 use crate::State;
-use crate::error::Result;
+use crate::failure::Result;
 use crate::http::extract::Caller;
 
 /// How a form field is edited, and how its value travels in the API's JSON.

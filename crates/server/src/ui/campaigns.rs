@@ -21,7 +21,8 @@ use super::{PageForm, PageQuery};
 use super::{local_time, render};
 use crate::State;
 use crate::app::campaigns::{self as app, CampaignInput};
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 const PER_PAGE: i64 = 20;
 const MAX_PER_PAGE: i64 = 500;
@@ -156,7 +157,7 @@ async fn compose_page(
                 }
             }
             Err(e @ ApiError::InvalidQuery { .. }) => search_error = Some(super::pages::error_text(r.locale, &e)),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let statuses: Vec<_> = frontdesk_store::custom_statuses::list(&mut conn, true)
@@ -342,7 +343,7 @@ async fn refused(
             let forbidden = matches!(e, ApiError::Forbidden(_));
             (if forbidden { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY }, problems)
         }
-        other => return Err(other),
+        other => return Err(other.into()),
     };
     compose_page(state, headers, s, &finder_of(form), status, shown, problems).await
 }
@@ -566,7 +567,7 @@ async fn change_state(
     match r {
         Ok(_) | Err(ApiError::Invalid(_)) => Ok(Redirect::to(&format!("/agent/campaigns/{id}")).into_response()),
         Err(ApiError::NotFound) => Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -26,7 +26,8 @@ use super::{local_time, render};
 use crate::State;
 use crate::app::bulk::Selection;
 use crate::app::views::{COLUMNS, Output};
-use crate::error::{ApiError, Result};
+use crate::error::ApiError;
+use crate::failure::Result;
 
 /// Tickets on one page of a list, unless the page asks for up to [`MAX_PAGE`].
 pub const PAGE: i64 = 50;
@@ -329,7 +330,7 @@ async fn search_list(
             ctx = context! { error, ..ctx };
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, "search.html", r.locale, ctx));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let page = q.page.unwrap_or(1).max(1);
     let order = chosen_order(&q, Order::new(SortBy::UpdatedAt, true));
@@ -518,7 +519,7 @@ pub async fn bulk(
         Ok(job) => job,
         Err(ApiError::NotFound) => return refuse("not-found").await,
         Err(e @ ApiError::Invalid(_)) => return refused(&e).await,
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let public = job.public_id.unwrap_or_default();
     let back_q: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();

@@ -15,7 +15,7 @@ use frontdesk_store::{account, presence, users};
 use super::pages::{self, caller_and_id};
 use super::session;
 use crate::State;
-use crate::error::Result;
+use crate::failure::Result;
 use crate::http::{json_response, ok};
 
 /// A page that has not said it is there for this long has gone.

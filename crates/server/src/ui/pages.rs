@@ -20,7 +20,8 @@ use crate::State;
 use crate::app::input::Patch;
 use crate::app::users::UserInput;
 use crate::auth::MIN_PASSWORD_LEN;
-use crate::error::{ApiError, FieldError, Result};
+use crate::error::{ApiError, FieldError};
+use crate::failure::Result;
 
 /// What a page knows of its reader before anything else: language and time zone.
 pub(super) struct Reader {

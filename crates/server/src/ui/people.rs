@@ -19,7 +19,8 @@ use super::ticket::{Draft, change_of, field_inputs, group_choices};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::TicketInput;
-use crate::error::{ApiError, FieldError, Result};
+use crate::error::{ApiError, FieldError};
+use crate::failure::Result;
 
 /// Tickets listed on a person's or organization's page.
 const LISTED: i64 = 50;
@@ -181,7 +182,7 @@ pub async fn create_ticket(
         Err(ApiError::Invalid(list)) => {
             new_ticket_page(&state, &headers, &s, StatusCode::UNPROCESSABLE_ENTITY, draft, place(&list)).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -24,7 +24,8 @@ use super::{PageForm, PageQuery};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::{CommentInput, TicketInput};
-use crate::error::{ApiError, FieldError, Result};
+use crate::error::{ApiError, FieldError};
+use crate::failure::Result;
 
 /// The ticket fields a customer sees: active and visible in the portal, with the portal's title;
 /// with each, whether the customer may fill it in and whether they must.
@@ -209,7 +210,7 @@ pub async fn create(
             });
             again(StatusCode::UNPROCESSABLE_ENTITY, posted, problems).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -327,6 +328,6 @@ pub async fn reply(
             let message = invalid_message(locale, &errors);
             request_page(&state, &headers, &s, id, Some(message)).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -22,7 +22,7 @@ use super::session::{self, FORM_COOKIE};
 use crate::State;
 use crate::app::links::{link_url, live, new_link};
 use crate::auth::MIN_PASSWORD_LEN;
-use crate::error::Result;
+use crate::failure::Result;
 
 /// A new password link for `user_id`, as an absolute URL on the host the admin is using (it
 /// is shown to that admin, never mailed: mailed links use the configured public URL).

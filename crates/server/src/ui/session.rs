@@ -9,7 +9,7 @@ use frontdesk_store::users::User;
 
 use crate::State;
 use crate::auth::Actor;
-use crate::error::Result;
+use crate::failure::Result;
 
 pub const COOKIE: &str = "fd_session";
 /// The pre-sign-in CSRF cookie (double submit) of the sign-in and first-run forms.

@@ -24,7 +24,8 @@ use super::{PageForm, PageQuery, id_of};
 use super::{local_time, render};
 use crate::State;
 use crate::app::tickets::TicketInput;
-use crate::error::{ApiError, FieldError, Result};
+use crate::error::{ApiError, FieldError};
+use crate::failure::Result;
 
 /// The most comments a ticket page shows (the newest ones), and the other tickets of the
 /// requester listed beside it.
@@ -78,7 +79,7 @@ async fn macro_preview(state: &State, s: &Session, id: i64, macro_id: i64) -> Re
     match preview {
         Ok(p) => Ok(Some(p)),
         Err(ApiError::NotFound | ApiError::Forbidden(_)) => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -117,7 +118,7 @@ async fn outcome(
     headers: &HeaderMap,
     s: &Session,
     id: i64,
-    saved: Result<()>,
+    saved: Result<(), ApiError>,
     draft: Draft,
 ) -> Result<Response> {
     let shown = match saved {
@@ -132,7 +133,7 @@ async fn outcome(
         Err(ApiError::Forbidden(_)) => {
             return Ok(error_page(state, headers, StatusCode::FORBIDDEN, "forbidden").await);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     view(state, headers, s, id, shown).await
 }
@@ -336,7 +337,7 @@ async fn view(state: &State, headers: &HeaderMap, s: &Session, id: i64, shown: S
             drop(conn);
             return Ok(error_page(state, headers, StatusCode::NOT_FOUND, "not-found").await);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let version = frontdesk_store::tickets::change_seq(&mut conn, id).await?;
     let macros: Vec<minijinja::Value> = frontdesk_store::rules::list(&mut conn, "macro", true)
@@ -500,7 +501,7 @@ pub async fn history(AxState(state): AxState<State>, headers: HeaderMap, Path(id
             drop(conn);
             return Ok(error_page(&state, &headers, StatusCode::NOT_FOUND, "not-found").await);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let mut list =
         audits::list_audits(&mut conn, Some(id), PageRequest::Before { id: i64::MAX, size: 500 }).await?.items;
