@@ -11,6 +11,7 @@ use frontdesk_store::jobs::Job;
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
+use frontdesk_app::dkim::{DkimAlgorithm, DkimKey};
 
 /// The relay's transport from its URL (lettre's form: `smtp://host:port`,
 /// `smtp://user:password@host:587?tls=required` for STARTTLS, `smtps://…` for TLS from the
@@ -190,7 +191,7 @@ async fn send(state: &AppState, url: &str, mut message: lettre::Message) -> Resu
         let domain = message.envelope().from().map(|a| a.domain().to_string()).unwrap_or_default();
         let present: Vec<&'static str> =
             DKIM_SIGNED.iter().copied().filter(|h| message.headers().get_raw(h).is_some()).collect();
-        message.sign(&key.config(&domain, &present).map_err(|e| ApiError::Internal(format!("DKIM: {e}")))?);
+        message.sign(&dkim_config(key, &domain, &present).map_err(|e| ApiError::Internal(format!("DKIM: {e}")))?);
     }
     let transport = transport(url, state.config.smtp_relay_ca.as_deref())?;
     transport.send(message).await.map_err(|e| ApiError::Internal(format!("SMTP: {e}")))?;
@@ -410,92 +411,38 @@ const DKIM_SIGNED: [&str; 13] = [
     "MIME-Version",
 ];
 
-/// A DKIM signing key (`serve --dkim-key`): every mail we send is signed with it, for the
-/// domain of its From address unless a domain is given.
-#[derive(Clone)]
-pub struct DkimKey {
-    /// The key as lettre takes it: PKCS#1 PEM for RSA, the base64 seed for Ed25519.
-    key: String,
-    algorithm: DkimAlgorithm,
-    pub selector: String,
-    pub domain: Option<String>,
+/// Reads the DKIM key file and tries it as the sender takes it, so a bad key stops the server
+/// at start, not at the first mail.
+pub fn load_dkim(path: &std::path::Path, selector: &str, domain: Option<String>) -> anyhow::Result<DkimKey> {
+    let key = DkimKey::load(path, selector, domain)?;
+    dkim_config(&key, "example.com", &["From"]).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(key)
 }
 
-/// PKCS#8's wrapping of an Ed25519 private key, before its seed.
-const ED25519_PKCS8_PREFIX: [u8; 16] =
-    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DkimAlgorithm {
-    Rsa,
-    Ed25519,
-}
-
-impl std::fmt::Debug for DkimKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DkimKey({:?}, selector {:?}, domain {:?})", self.algorithm, self.selector, self.domain)
-    }
-}
-
-impl DkimKey {
-    /// Reads a key file: an RSA key as PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), or an Ed25519 key
-    /// as PKCS#8 PEM (`openssl genpkey -algorithm ed25519`) or as its base64 seed. The key is
-    /// tried once here, so a bad file stops the server at start, not at the first mail.
-    pub fn load(path: &std::path::Path, selector: &str, domain: Option<String>) -> anyhow::Result<DkimKey> {
-        use base64::Engine;
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let (key, algorithm) = if text.contains("BEGIN RSA PRIVATE KEY") {
-            (text.clone(), DkimAlgorithm::Rsa)
-        } else {
-            let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
-            let bytes =
-                b64.decode(body.trim()).map_err(|e| anyhow::anyhow!("{}: not PEM or base64: {e}", path.display()))?;
-            match bytes.len() {
-                32 => (b64.encode(&bytes), DkimAlgorithm::Ed25519),
-                // PKCS#8 for Ed25519: a fixed 16-byte prefix (which names the algorithm), then
-                // the 32-byte seed.
-                48 if bytes[..16] == ED25519_PKCS8_PREFIX => (b64.encode(&bytes[16..]), DkimAlgorithm::Ed25519),
-                _ => anyhow::bail!(
-                    "{}: not a DKIM key this server reads (RSA as PKCS#1 PEM: `openssl rsa -traditional`; \
-                     Ed25519 as PKCS#8 PEM or a base64 seed)",
-                    path.display()
-                ),
-            }
-        };
-        let selector = selector.trim().to_string();
-        if selector.is_empty() || !selector.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
-            anyhow::bail!("the DKIM selector {selector:?} is not a DNS label");
-        }
-        let me = DkimKey { key, algorithm, selector, domain };
-        me.config("example.com", &["From"]).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        Ok(me)
-    }
-
-    fn config(
-        &self,
-        from_domain: &str,
-        signed: &[&'static str],
-    ) -> std::result::Result<lettre::message::dkim::DkimConfig, String> {
-        use lettre::message::dkim::{
-            DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
-        };
-        use lettre::message::header::HeaderName;
-        let algorithm = match self.algorithm {
-            DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
-            DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
-        };
-        let key = DkimSigningKey::new(&self.key, algorithm).map_err(|e| format!("the DKIM key does not load: {e}"))?;
-        let headers = signed.iter().copied().map(HeaderName::new_from_ascii_str).collect();
-        let relaxed = DkimCanonicalizationType::Relaxed;
-        Ok(DkimConfig::new(
-            self.selector.clone(),
-            self.domain.clone().unwrap_or_else(|| from_domain.to_string()),
-            key,
-            headers,
-            DkimCanonicalization { header: relaxed, body: relaxed },
-        ))
-    }
+/// The signing set-up lettre takes for `key`, for mail from `from_domain` signing `signed`.
+pub fn dkim_config(
+    key: &DkimKey,
+    from_domain: &str,
+    signed: &[&'static str],
+) -> std::result::Result<lettre::message::dkim::DkimConfig, String> {
+    use lettre::message::dkim::{
+        DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
+    };
+    use lettre::message::header::HeaderName;
+    let algorithm = match key.algorithm {
+        DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
+        DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
+    };
+    let signing = DkimSigningKey::new(&key.key, algorithm).map_err(|e| format!("the DKIM key does not load: {e}"))?;
+    let headers = signed.iter().copied().map(HeaderName::new_from_ascii_str).collect();
+    let relaxed = DkimCanonicalizationType::Relaxed;
+    Ok(DkimConfig::new(
+        key.selector.clone(),
+        key.domain.clone().unwrap_or_else(|| from_domain.to_string()),
+        signing,
+        headers,
+        DkimCanonicalization { header: relaxed, body: relaxed },
+    ))
 }
 
 /// Tells an admin (an `email.kept_notice` job, one admin) that a message could not become a

@@ -257,10 +257,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(path) = dkim_key.filter(|p| !p.as_os_str().is_empty()) {
                 let domain = dkim_domain.filter(|d| !d.is_empty());
-                config.dkim = Some(frontdesk_server::mail_out::DkimKey::load(&path, &dkim_selector, domain)?);
+                config.dkim = Some(frontdesk_server::mail_out::load_dkim(&path, &dkim_selector, domain)?);
             }
             for url in imap.iter().filter(|u| !u.is_empty()) {
-                let mailbox = frontdesk_server::imap::MailboxConfig::parse(url)
+                let mailbox = frontdesk_server::app::mailboxes::MailboxConfig::parse(url)
                     .with_context(|| format!("--imap {}", url.split('@').next_back().unwrap_or_default()))?;
                 config.imap.push(mailbox);
             }

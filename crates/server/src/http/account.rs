@@ -9,11 +9,10 @@ use serde_json::{Value, json};
 
 use frontdesk_store::{account, tokens};
 
-use super::extract::{Base, JsonBody, path_id};
+use super::extract::{Base, JsonBody, SignedIn, path_id};
 use super::{Endpoint, created, ep, no_content, ok, require_admin};
 use crate::State;
 use crate::app::input::{Obj, root};
-use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::ApiError;
 use crate::failure::Result;
@@ -36,14 +35,18 @@ fn settings_json(a: &account::Account, interval: i64) -> Value {
         "campaign_interval_days": interval, "updated_at": iso(a.updated_at)}})
 }
 
-async fn settings(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn settings(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let interval = frontdesk_store::campaigns::interval_days(&mut conn).await?;
     Ok(ok(settings_json(&account::get(&mut conn).await?, interval)))
 }
 
-async fn update(AxState(state): AxState<State>, actor: Actor, JsonBody(body): JsonBody) -> Result<Response> {
+async fn update(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
     require_admin(&actor)?;
     let (a, interval) = crate::app::account::update_settings(&state, root(&body, "settings")?).await?;
     Ok(ok(settings_json(&a, interval)))
@@ -56,14 +59,18 @@ fn token_json(t: &tokens::ApiToken) -> Value {
     })
 }
 
-async fn list_tokens(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn list_tokens(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let list: Vec<Value> = tokens::list(&mut conn, None).await?.iter().map(token_json).collect();
     Ok(ok(json!({"api_tokens": list, "count": list.len(), "next_page": null, "previous_page": null})))
 }
 
-async fn show_token(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn show_token(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;
@@ -74,7 +81,7 @@ async fn show_token(AxState(state): AxState<State>, actor: Actor, Path(id): Path
 /// A token for the caller, or for `user_id` (staff only: end users have no API access here).
 async fn create_token(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -88,7 +95,11 @@ async fn create_token(
     Ok(created(json!({"api_token": body}), &base.url(&format!("/api/v2/api_tokens/{}.json", t.id))))
 }
 
-async fn revoke_token(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn revoke_token(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     crate::app::account::revoke_token(&state, id).await?;

@@ -11,11 +11,10 @@ use serde_json::{Value, json};
 
 use frontdesk_store::attachments::{self as store, Attachment};
 
-use super::extract::{Base, Params, path_id};
+use super::extract::{Base, Params, SignedIn, path_id};
 use super::{Endpoint, created, ep, no_content, ok};
 use crate::State;
 use crate::app::attachments as app;
-use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::ApiError;
 use crate::failure::Result;
@@ -77,7 +76,7 @@ pub fn attachment_json(base: &Base, a: &Attachment) -> Value {
 
 async fn upload(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     headers: axum::http::HeaderMap,
@@ -129,12 +128,21 @@ async fn upload(
     Ok(created(body, &base.url(&format!("/api/v2/uploads/{token}.json"))))
 }
 
-async fn remove(AxState(state): AxState<State>, actor: Actor, Path(token): Path<String>) -> Result<Response> {
+async fn remove(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(token): Path<String>,
+) -> Result<Response> {
     app::delete_upload(&state, &actor, &token).await?;
     Ok(no_content())
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let mut conn = state.db.read().await?;
     let a = store::get(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
     if !app::visible(&mut conn, &actor, &a).await? {
@@ -145,7 +153,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
 
 async fn redact(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((ticket_id, comment_id, id)): Path<(String, String, String)>,
 ) -> Result<Response> {

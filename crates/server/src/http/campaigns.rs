@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use frontdesk_domain::Locale;
 use frontdesk_store::campaigns::{self as store, Campaign};
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::paging::Paging;
 use super::{Endpoint, ep, json_response, ok, require_admin};
 use crate::State;
@@ -84,7 +84,7 @@ async fn find(state: &State, id: &str) -> Result<Campaign> {
     store::get(&mut conn, id).await?.ok_or(ApiError::NotFound.into())
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+async fn list(AxState(state): AxState<State>, SignedIn(actor): SignedIn, base: Base) -> Result<Response> {
     gate(&state, &actor).await?;
     let mut conn = state.db.read().await?;
     let items: Vec<Value> = store::list(&mut conn).await?.iter().map(|c| campaign_json(&base, c)).collect();
@@ -93,7 +93,7 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Resul
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -114,7 +114,12 @@ async fn create(
     Ok(r)
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     gate(&state, &actor).await?;
     let c = find(&state, &id).await?;
     Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
@@ -122,7 +127,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
 
 async fn recipients(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -140,14 +145,24 @@ async fn recipients(
     Ok(ok(Value::Object(paging.respond(&base, &params, "recipients", items, &page))))
 }
 
-async fn pause(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn pause(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     gate(&state, &actor).await?;
     let id = path_id(&id)?;
     let c = app::pause(&state, id).await?;
     Ok(ok(json!({"campaign": campaign_json(&base, &c)})))
 }
 
-async fn resume(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn resume(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     gate(&state, &actor).await?;
     let id = path_id(&id)?;
     let c = app::resume(&state, id, &actor).await?;
@@ -161,7 +176,7 @@ async fn report_of(state: &State, actor: &Actor, id: &str) -> Result<Value> {
     Ok(app::report(&mut conn, &c).await?)
 }
 
-async fn report(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn report(AxState(state): AxState<State>, SignedIn(actor): SignedIn, Path(id): Path<String>) -> Result<Response> {
     let mut r = report_of(&state, &actor, &id).await?;
     if let Some(m) = r.as_object_mut() {
         m.remove("rows");
@@ -218,11 +233,19 @@ fn download(body: Vec<u8>, content_type: &'static str, filename: String) -> Resp
     r
 }
 
-async fn report_csv(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn report_csv(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     csv(&report_of(&state, &actor, &id).await?, Locale::EnUs)
 }
 
-async fn report_xlsx(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn report_xlsx(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     xlsx(&report_of(&state, &actor, &id).await?, Locale::EnUs)
 }
 
@@ -266,7 +289,11 @@ pub fn xlsx(r: &Value, locale: Locale) -> Result<Response> {
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name))
 }
 
-async fn permissions(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn permissions(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let id = path_id(&id)?;
     if !actor.is_admin() && actor.id() != id {
         return Err(ApiError::forbidden().into());
@@ -278,7 +305,7 @@ async fn permissions(AxState(state): AxState<State>, actor: Actor, Path(id): Pat
 
 async fn set_permissions(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {

@@ -9,11 +9,10 @@ use serde_json::json;
 
 use frontdesk_store::custom_statuses;
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::{Endpoint, created, ep, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::app::input::root;
-use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::failure::Result;
 
@@ -34,7 +33,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let active_only = params.get("active") == Some("true");
@@ -42,7 +46,12 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     Ok(ok(json!({"custom_statuses": list.iter().map(|s| render::custom_status(&base, s)).collect::<Vec<_>>()})))
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let s = custom_statuses::get(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
@@ -51,7 +60,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -65,7 +74,7 @@ async fn create(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,

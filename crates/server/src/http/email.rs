@@ -10,11 +10,10 @@ use serde_json::{Value, json};
 
 use frontdesk_store::email as store;
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::{Endpoint, created, ep, no_content, ok, require_admin};
 use crate::State;
 use crate::app::email::{self as app, address_json};
-use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::ApiError;
 use crate::failure::Result;
@@ -55,7 +54,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// This server's IMAP mailboxes (never their passwords): when each was last read to the end,
 /// what it took in, and why its last round failed.
-async fn mailboxes(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn mailboxes(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_admin(&actor)?;
     let items: Vec<Value> = state
         .mailboxes
@@ -69,14 +68,14 @@ async fn mailboxes(AxState(state): AxState<State>, actor: Actor) -> Result<Respo
     Ok(ok(json!({"mailboxes": items})))
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn list(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let items: Vec<Value> = store::addresses(&mut conn).await?.iter().map(address_json).collect();
     Ok(ok(json!({"recipient_addresses": items, "count": items.len(), "next_page": null, "previous_page": null})))
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn show(AxState(state): AxState<State>, SignedIn(actor): SignedIn, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let a = store::address(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
@@ -85,7 +84,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Strin
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -97,7 +96,7 @@ async fn create(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -107,7 +106,7 @@ async fn update(
     Ok(ok(json!({"recipient_address": address_json(&a)})))
 }
 
-async fn remove(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn remove(AxState(state): AxState<State>, SignedIn(actor): SignedIn, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     crate::app::addresses::delete(&state, id).await?;
@@ -117,7 +116,12 @@ async fn remove(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Str
 /// A message from the mail gateway: taken in, threaded or made a ticket, and recorded — or
 /// refused with the reason. A message that races with itself (two addresses at once) makes
 /// one ticket: the loser's transaction rolls back and it is taken in again as already seen.
-async fn inbound(AxState(state): AxState<State>, actor: Actor, params: Params, body: Bytes) -> Result<Response> {
+async fn inbound(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    params: Params,
+    body: Bytes,
+) -> Result<Response> {
     require_admin(&actor)?;
     let to: Vec<String> = params.get_all("to").iter().flat_map(|t| t.split(',')).map(str::to_string).collect();
     // The MTA in front may say who connected to it, for the SPF check.
@@ -136,7 +140,7 @@ async fn inbound(AxState(state): AxState<State>, actor: Actor, params: Params, b
     Ok(ok(json!({"inbound_email": outcome})))
 }
 
-async fn inbound_list(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn inbound_list(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let items: Vec<Value> = store::list(&mut conn, 100)
@@ -159,7 +163,11 @@ async fn inbound_list(AxState(state): AxState<State>, actor: Actor) -> Result<Re
 }
 
 /// The original bytes, as a download that no browser renders.
-async fn inbound_raw(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn inbound_raw(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let raw = store::raw(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;

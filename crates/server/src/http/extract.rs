@@ -10,17 +10,19 @@ use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::failure::Result;
 
-/// The authenticated caller, set by the auth middleware. Handlers that take an `Actor` answer
-/// 401 to anonymous requests.
+/// The authenticated caller, set by the auth middleware.
 #[derive(Clone)]
 pub struct Caller(pub Option<Actor>);
 
-impl FromRequestParts<State> for Actor {
+/// The signed-in caller: handlers that take one answer 401 to anonymous requests.
+pub struct SignedIn(pub Actor);
+
+impl FromRequestParts<State> for SignedIn {
     type Rejection = crate::failure::Failure;
 
     async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self> {
         match parts.extensions.get::<Caller>() {
-            Some(Caller(Some(a))) => Ok(a.clone()),
+            Some(Caller(Some(a))) => Ok(SignedIn(a.clone())),
             _ => Err(ApiError::Unauthenticated.into()),
         }
     }

@@ -11,12 +11,11 @@ use frontdesk_domain::fields::FieldOption;
 use frontdesk_domain::filter::Record;
 use frontdesk_store::custom_fields::{self, CustomField};
 
-use super::extract::{Base, JsonBody, path_id};
+use super::extract::{Base, JsonBody, SignedIn, path_id};
 use super::{Endpoint, created, ep, no_content, ok, require_admin, require_staff};
 use crate::State;
 use crate::app::fields as app;
 use crate::app::input::root;
-use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::ApiError;
 use crate::failure::Result;
@@ -139,7 +138,7 @@ fn field_json(base: &Base, n: &Names, f: &CustomField) -> Value {
     v
 }
 
-async fn list(n: &Names, AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+async fn list(n: &Names, AxState(state): AxState<State>, SignedIn(actor): SignedIn, base: Base) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let items: Vec<Value> =
@@ -156,7 +155,7 @@ async fn find(state: &State, n: &Names, id: &str) -> Result<CustomField> {
 async fn show(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
 ) -> Result<Response> {
@@ -168,7 +167,7 @@ async fn show(
 async fn create(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -184,7 +183,7 @@ async fn create(
 async fn update(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -196,7 +195,12 @@ async fn update(
     Ok(ok(json!({n.singular: field_json(&base, n, &f)})))
 }
 
-async fn remove(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn remove(
+    n: &Names,
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     app::delete(&state, n.kind, id).await?;
@@ -206,7 +210,7 @@ async fn remove(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id
 async fn options(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
 ) -> Result<Response> {
@@ -221,7 +225,7 @@ async fn options(
 async fn upsert_option(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -242,7 +246,7 @@ async fn upsert_option(
 async fn option(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((id, option_id)): Path<(String, String)>,
 ) -> Result<Response> {
@@ -257,7 +261,7 @@ async fn option(
 async fn remove_option(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path((id, option_id)): Path<(String, String)>,
 ) -> Result<Response> {
     require_admin(&actor)?;
@@ -271,7 +275,7 @@ async fn remove_option(
 async fn reorder(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     require_admin(&actor)?;

@@ -8,12 +8,11 @@ use serde_json::{Value, json};
 
 use frontdesk_store::groups;
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::app::input::root;
-use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::failure::Result;
 
@@ -49,7 +48,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
@@ -58,7 +62,12 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     Ok(ok(Value::Object(paging.respond(&base, &params, "groups", items, &page))))
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let g = groups::get(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
@@ -67,7 +76,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -79,7 +88,7 @@ async fn create(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -91,7 +100,11 @@ async fn update(
     Ok(ok(json!({"group": render::group(&base, &g)})))
 }
 
-async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let warnings = crate::app::groups::delete(&state, id).await?;
@@ -114,14 +127,19 @@ async fn list_memberships(
     Ok(ok(Value::Object(paging.respond(base, params, "group_memberships", items, &page))))
 }
 
-async fn memberships(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn memberships(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     list_memberships(&state, &base, &params, None, None).await
 }
 
 async fn group_memberships(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -132,7 +150,7 @@ async fn group_memberships(
 
 async fn user_memberships(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -143,7 +161,7 @@ async fn user_memberships(
 
 async fn show_membership(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
 ) -> Result<Response> {
@@ -155,7 +173,7 @@ async fn show_membership(
 
 async fn add_membership(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -168,7 +186,11 @@ async fn add_membership(
     ))
 }
 
-async fn remove_membership(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn remove_membership(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     crate::app::groups::remove_member(&state, id).await?;
@@ -177,7 +199,7 @@ async fn remove_membership(AxState(state): AxState<State>, actor: Actor, Path(id
 
 async fn make_default(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((uid, id)): Path<(String, String)>,
 ) -> Result<Response> {

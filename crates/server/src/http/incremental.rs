@@ -16,7 +16,7 @@ use frontdesk_store::tickets::Ticket;
 use frontdesk_store::users::User;
 use frontdesk_store::{AnyConnection, account};
 
-use super::extract::{Base, Params};
+use super::extract::{Base, Params, SignedIn};
 use super::{Endpoint, ep, ok, render, require_staff};
 use crate::State;
 use crate::auth::Actor;
@@ -239,30 +239,65 @@ async fn time_export<K: Kind>(state: &State, actor: &Actor, base: &Base, params:
     Ok(ok(Value::Object(body)))
 }
 
-async fn tickets_cursor(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn tickets_cursor(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     cursor_export::<Ticket>(&state, &actor, &base, &params).await
 }
 
-async fn tickets_time(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn tickets_time(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     time_export::<Ticket>(&state, &actor, &base, &params).await
 }
 
-async fn users_cursor(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn users_cursor(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     cursor_export::<User>(&state, &actor, &base, &params).await
 }
 
-async fn users_time(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn users_time(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     time_export::<User>(&state, &actor, &base, &params).await
 }
 
-async fn orgs_cursor(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn orgs_cursor(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     cursor_export::<Organization>(&state, &actor, &base, &params).await
 }
 
-async fn orgs_time(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn orgs_time(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     time_export::<Organization>(&state, &actor, &base, &params).await
 }
 
-async fn ticket_events(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn ticket_events(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     time_export::<Audit>(&state, &actor, &base, &params).await
 }

@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 
 use frontdesk_store::jobs;
 
-use super::extract::{Base, Params};
+use super::extract::{Base, Params, SignedIn};
 use super::paging::Paging;
 use super::{Endpoint, ep, ok, render, require_admin, require_staff};
 use crate::State;
-use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::failure::Result;
 
@@ -33,7 +32,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
@@ -43,14 +47,24 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     Ok(ok(Value::Object(paging.respond(&base, &params, "job_statuses", items, &page))))
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let job = jobs::get_public(&mut conn, id.trim_end_matches(".json")).await?.ok_or(ApiError::NotFound)?;
     Ok(ok(json!({"job_status": render::job_status(&base, &job)})))
 }
 
-async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn show_many(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let ids: Vec<String> = params
         .get("ids")
@@ -68,7 +82,12 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
     Ok(ok(json!({"job_statuses": list.iter().map(|j| render::job_status(&base, j)).collect::<Vec<_>>()})))
 }
 
-async fn failed(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn failed(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_admin(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;

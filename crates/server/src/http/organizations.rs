@@ -9,14 +9,13 @@ use serde_json::{Value, json};
 use frontdesk_domain::JobKind;
 use frontdesk_store::organizations::{self, Organization};
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::app::input::root;
 
 use crate::app::jobs;
-use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::failure::Result;
 
@@ -66,7 +65,12 @@ async fn render_one(state: &State, base: &Base, o: &Organization) -> Result<Valu
     Ok(render::organizations(&mut conn, base, std::slice::from_ref(o)).await?.remove(0))
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
@@ -75,7 +79,12 @@ async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: 
     Ok(ok(Value::Object(paging.respond(&base, &params, "organizations", items, &page))))
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;
     if !actor.is_staff() && !crate::app::users::organization_ids(&mut conn, actor.id()).await?.contains(&id) {
@@ -88,7 +97,12 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
     Ok(ok(json!({"organization": org})))
 }
 
-async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn show_many(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let ids = params.ids("ids", 100)?.unwrap_or_default();
     let mut conn = state.db.read().await?;
@@ -97,7 +111,12 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
     Ok(ok(json!({"organizations": items, "next_page": null, "previous_page": null, "count": list.len()})))
 }
 
-async fn autocomplete(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn autocomplete(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let name = params.get("name").unwrap_or("").trim();
     if name.chars().count() < 2 {
@@ -111,7 +130,7 @@ async fn autocomplete(AxState(state): AxState<State>, actor: Actor, base: Base, 
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -126,7 +145,7 @@ async fn create(
 
 async fn create_or_update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -139,7 +158,7 @@ async fn create_or_update(
 
 async fn create_many(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -164,7 +183,7 @@ async fn create_many(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -176,7 +195,11 @@ async fn update(
     Ok(ok(json!({"organization": render_one(&state, &base, &o).await?})))
 }
 
-async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     crate::app::organizations::delete(&state, id).await?;
@@ -185,7 +208,7 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<St
 
 async fn memberships(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,

@@ -15,7 +15,7 @@ use frontdesk_store::PageRequest;
 use frontdesk_store::rules::{self as store, Rule};
 use frontdesk_store::search;
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
 use crate::app::input::root;
@@ -195,7 +195,7 @@ async fn list(
     n: &Names,
     active_only: bool,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
 ) -> Result<Response> {
     may_read(&actor)?;
@@ -211,7 +211,7 @@ async fn list(
 async fn show(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
 ) -> Result<Response> {
@@ -225,7 +225,7 @@ async fn show(
 async fn create(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -239,7 +239,7 @@ async fn create(
 async fn update(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -250,13 +250,23 @@ async fn update(
     Ok(ok(json!({n.singular: rule_json(&base, n, &r, None)})))
 }
 
-async fn destroy(n: &Names, AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    n: &Names,
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     crate::app::rulebook::delete(&state, n.kind, &[path_id(&id)?], true).await?;
     Ok(no_content())
 }
 
-async fn destroy_many(n: &Names, AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
+async fn destroy_many(
+    n: &Names,
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    params: Params,
+) -> Result<Response> {
     require_admin(&actor)?;
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?;
     crate::app::rulebook::delete(&state, n.kind, &ids, false).await?;
@@ -266,7 +276,7 @@ async fn destroy_many(n: &Names, AxState(state): AxState<State>, actor: Actor, p
 async fn reorder(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     require_admin(&actor)?;
@@ -291,7 +301,7 @@ async fn reorder(
 async fn matches(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     params: Params,
@@ -309,7 +319,7 @@ async fn matches(
 async fn preview(
     n: &Names,
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -374,7 +384,7 @@ fn ticket_part(t: &domain::Test) -> frontdesk_domain::filter::Filter {
 
 /// The simulator's second question: for one ticket as it is now, each active trigger and
 /// automation, whether it matches, and each condition's answer.
-async fn trace(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn trace(AxState(state): AxState<State>, SignedIn(actor): SignedIn, Path(id): Path<String>) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let t = crate::app::tickets::load(&mut conn, &actor, path_id(&id)?, false).await?;
@@ -421,7 +431,11 @@ async fn trace(AxState(state): AxState<State>, actor: Actor, Path(id): Path<Stri
 }
 
 /// `/macros/{id}/apply`: the fields a macro sets and its comment, with no ticket.
-async fn apply_alone(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn apply_alone(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let r = find(&mut conn, &MACRO, &id).await?;
@@ -449,7 +463,7 @@ async fn apply_alone(AxState(state): AxState<State>, actor: Actor, Path(id): Pat
 /// the preview is exactly what submitting it would do, and nothing changes.
 async fn apply_to_ticket(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((ticket_id, id)): Path<(String, String)>,
 ) -> Result<Response> {
@@ -478,7 +492,7 @@ async fn apply_to_ticket(
 }
 
 /// Runs an automation pass now, as the scheduler would, and reports it.
-async fn run_now(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn run_now(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_admin(&actor)?;
     let started = std::time::Instant::now();
     let r = app::run_automations(&state).await?;
@@ -491,14 +505,18 @@ fn category_json(c: &store::Category) -> Value {
         "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)})
 }
 
-async fn categories(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn categories(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     may_read(&actor)?;
     let mut conn = state.db.read().await?;
     let items: Vec<Value> = store::categories(&mut conn).await?.iter().map(category_json).collect();
     Ok(ok(json!({"trigger_categories": items, "links": {"next": null, "prev": null}, "meta": {"has_more": false}})))
 }
 
-async fn show_category(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn show_category(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     may_read(&actor)?;
     let mut conn = state.db.read().await?;
     let c = store::category(&mut conn, path_id(&id)?).await?.ok_or(ApiError::NotFound)?;
@@ -507,7 +525,7 @@ async fn show_category(AxState(state): AxState<State>, actor: Actor, Path(id): P
 
 async fn create_category(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -521,7 +539,7 @@ async fn create_category(
 
 async fn update_category(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -530,7 +548,11 @@ async fn update_category(
     Ok(ok(json!({"trigger_category": category_json(&c)})))
 }
 
-async fn delete_category(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn delete_category(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     crate::app::rulebook::delete_category(&state, path_id(&id)?).await?;
     Ok(no_content())

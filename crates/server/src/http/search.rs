@@ -16,7 +16,7 @@ use frontdesk_store::tickets::Ticket;
 use frontdesk_store::users::User;
 use frontdesk_store::{AnyConnection, account};
 
-use super::extract::{Base, Params};
+use super::extract::{Base, Params, SignedIn};
 use super::paging::{MAX_PAGE_SIZE, Paging};
 use super::{Endpoint, ep, ok, render, require_staff};
 use crate::State;
@@ -138,7 +138,12 @@ async fn fetch_offset(
 }
 
 /// Offset-paged results across record types: tickets first, then users, then organizations.
-async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn search_all(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let raw = query_param(&params)?;
     let only = params.get("filter[type]").and_then(Record::parse);
@@ -187,7 +192,7 @@ async fn search_all(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     Ok(ok(Value::Object(body)))
 }
 
-async fn count(AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
+async fn count(AxState(state): AxState<State>, SignedIn(actor): SignedIn, params: Params) -> Result<Response> {
     require_staff(&actor)?;
     let raw = query_param(&params)?;
     let mut conn = state.db.read().await?;
@@ -201,7 +206,12 @@ async fn count(AxState(state): AxState<State>, actor: Actor, params: Params) -> 
 }
 
 /// Every match of one type, cursor-paged by id (default type: ticket).
-async fn export(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn export(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let raw = query_param(&params)?;
     let record = match params.get("filter[type]") {
@@ -236,7 +246,12 @@ async fn export(AxState(state): AxState<State>, actor: Actor, base: Base, params
     Ok(ok(Value::Object(body)))
 }
 
-async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn users_search(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let raw = match (params.get("query"), params.get("external_id")) {
         (Some(q), _) if !q.trim().is_empty() => q.to_string(),
@@ -272,7 +287,12 @@ async fn users_search(AxState(state): AxState<State>, actor: Actor, base: Base, 
     Ok(ok(json!({"users": items, "next_page": next, "previous_page": null, "count": total})))
 }
 
-async fn orgs_search(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn orgs_search(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let found = match (params.get("external_id"), params.get("name")) {

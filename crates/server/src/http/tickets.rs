@@ -10,7 +10,7 @@ use frontdesk_domain::JobKind;
 use frontdesk_store::tickets::{self, TicketFilter};
 use frontdesk_store::{account, audits};
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_staff};
 use crate::State;
@@ -92,14 +92,19 @@ async fn list_with(
     Ok(ok(Value::Object(body)))
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     let filter = TicketFilter { external_id: params.get("external_id").map(str::to_string), ..Default::default() };
     list_with(&state, &actor, &base, &params, filter).await
 }
 
 async fn requested(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -113,7 +118,7 @@ async fn requested(
 
 async fn assigned(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -125,7 +130,7 @@ async fn assigned(
 
 async fn ccd(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -139,7 +144,7 @@ async fn ccd(
 
 async fn org_tickets(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -168,7 +173,7 @@ fn saved_body(base: &Base, saved: &Saved, files: &render::Files) -> Value {
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     JsonBody(body): JsonBody,
@@ -199,7 +204,7 @@ async fn create(
 
 async fn show(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -222,7 +227,7 @@ async fn show(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -246,14 +251,23 @@ async fn new_comment_files(state: &State, saved: &Saved, uploads: bool) -> Resul
     }
 }
 
-async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
     crate::app::tickets::delete(&state, &actor, id).await?;
     Ok(no_content())
 }
 
-async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn show_many(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Parameter ids is required".into()))?;
     let mut conn = state.db.read().await?;
     let mut list = tickets::get_many(&mut conn, &ids).await?;
@@ -285,7 +299,7 @@ fn job_response(base: &Base, job: &frontdesk_store::jobs::Job) -> Response {
 
 async fn create_many(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -312,7 +326,7 @@ async fn create_many(
 
 async fn update_many(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     JsonBody(body): JsonBody,
@@ -345,7 +359,12 @@ async fn update_many(
     Ok(job_response(&base, &job))
 }
 
-async fn destroy_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn destroy_many(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Parameter ids is required".into()))?;
     let job =
@@ -353,7 +372,11 @@ async fn destroy_many(AxState(state): AxState<State>, actor: Actor, base: Base, 
     Ok(job_response(&base, &job))
 }
 
-async fn tags_list(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn tags_list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;
     load(&mut conn, &actor, id, false).await?;
@@ -371,7 +394,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
 
 async fn tags_replace(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -381,7 +404,7 @@ async fn tags_replace(
 
 async fn tags_add(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -390,7 +413,7 @@ async fn tags_add(
 
 async fn tags_remove(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -399,7 +422,7 @@ async fn tags_remove(
 
 async fn comments(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -417,7 +440,7 @@ async fn comments(
 
 async fn ticket_audits(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -432,7 +455,12 @@ async fn ticket_audits(
     Ok(ok(Value::Object(paging.respond(&base, &params, "audits", items, &page))))
 }
 
-async fn all_audits(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn all_audits(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let paging = Paging::cursor_only(&params)?;
     let mut conn = state.db.read().await?;
@@ -441,7 +469,12 @@ async fn all_audits(AxState(state): AxState<State>, actor: Actor, base: Base, pa
     Ok(ok(Value::Object(paging.respond(&base, &params, "audits", items, &page))))
 }
 
-async fn deleted_list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn deleted_list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut conn = state.db.read().await?;
@@ -466,14 +499,23 @@ async fn deleted_list(AxState(state): AxState<State>, actor: Actor, base: Base, 
     Ok(ok(Value::Object(paging.respond(&base, &params, "deleted_tickets", items, &page))))
 }
 
-async fn restore(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn restore(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
     crate::app::tickets::restore(&state, id).await?;
     Ok(ok(json!({})))
 }
 
-async fn purge(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn purge(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;

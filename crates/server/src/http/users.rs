@@ -12,7 +12,7 @@ use frontdesk_store::tags::{self, Tagged};
 use frontdesk_store::users::{self, UserFilter};
 use frontdesk_store::{AnyConnection, account};
 
-use super::extract::{Base, Caller, JsonBody, Params, path_id};
+use super::extract::{Base, Caller, JsonBody, Params, SignedIn, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, json_response, no_content, ok, render, require_admin, require_staff};
 use crate::State;
@@ -105,7 +105,12 @@ fn may_see(actor: &Actor, id: i64) -> Result<()> {
     if actor.is_staff() || actor.id() == id { Ok(()) } else { Err(ApiError::forbidden().into()) }
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let paging = Paging::from_params(&params)?;
     let mut roles: Vec<String> =
@@ -140,7 +145,7 @@ async fn me(AxState(state): AxState<State>, caller: axum::Extension<Caller>, bas
 
 async fn show(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -153,7 +158,12 @@ async fn show(
     Ok(ok(body))
 }
 
-async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn show_many(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let list = match params.ids("ids", 100)? {
@@ -181,7 +191,7 @@ async fn show_many(AxState(state): AxState<State>, actor: Actor, base: Base, par
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -193,7 +203,7 @@ async fn create(
 
 async fn create_or_update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -207,7 +217,7 @@ async fn create_or_update(
 
 async fn create_many(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -233,7 +243,7 @@ async fn create_many(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -250,7 +260,12 @@ async fn update(
     Ok(ok(body))
 }
 
-async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let id = path_id(&id)?;
     let warnings = crate::app::users::delete(&state, &actor, id).await?;
@@ -265,7 +280,7 @@ async fn destroy(AxState(state): AxState<State>, actor: Actor, base: Base, Path(
 
 async fn identities(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
 ) -> Result<Response> {
@@ -282,7 +297,7 @@ async fn identities(
 
 async fn add_identity(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -298,7 +313,7 @@ async fn add_identity(
 
 async fn show_identity(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((id, iid)): Path<(String, String)>,
 ) -> Result<Response> {
@@ -311,7 +326,7 @@ async fn show_identity(
 
 async fn update_identity(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((id, iid)): Path<(String, String)>,
     JsonBody(body): JsonBody,
@@ -324,7 +339,7 @@ async fn update_identity(
 
 async fn delete_identity(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path((id, iid)): Path<(String, String)>,
 ) -> Result<Response> {
     let (id, iid) = (path_id(&id)?, path_id(&iid)?);
@@ -353,7 +368,7 @@ async fn identity_action(
 
 async fn make_primary(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((id, iid)): Path<(String, String)>,
 ) -> Result<Response> {
@@ -362,7 +377,7 @@ async fn make_primary(
 
 async fn verify_identity(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path((id, iid)): Path<(String, String)>,
 ) -> Result<Response> {
@@ -371,7 +386,11 @@ async fn verify_identity(
 
 // ---- tags ----
 
-async fn tags_list(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn tags_list(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let id = path_id(&id)?;
     let mut conn = state.db.read().await?;
@@ -388,7 +407,7 @@ async fn tags_change(state: State, actor: Actor, id: String, body: Value, mode: 
 
 async fn tags_replace(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -400,7 +419,7 @@ async fn tags_replace(
 
 async fn tags_add(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -409,7 +428,7 @@ async fn tags_add(
 
 async fn tags_remove(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -420,7 +439,7 @@ async fn tags_remove(
 
 async fn user_organizations(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
 ) -> Result<Response> {
@@ -449,7 +468,7 @@ async fn memberships(
 
 async fn user_org_memberships(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -459,14 +478,19 @@ async fn user_org_memberships(
     memberships(&state, &base, &params, Some(id), None).await
 }
 
-async fn org_memberships(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn org_memberships(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     memberships(&state, &base, &params, None, None).await
 }
 
 async fn add_org_membership(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -484,7 +508,7 @@ async fn add_org_membership(
 
 async fn remove_org_membership(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response> {
     require_staff(&actor)?;

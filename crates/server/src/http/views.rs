@@ -18,7 +18,7 @@ use frontdesk_store::tickets::Ticket;
 use frontdesk_store::views::{self, View};
 use frontdesk_store::{AnyConnection, Page, PageRequest};
 
-use super::extract::{Base, JsonBody, Params, path_id};
+use super::extract::{Base, JsonBody, Params, SignedIn, path_id};
 use super::paging::Paging;
 use super::{Endpoint, created, ep, no_content, ok, render, require_admin, require_staff};
 use crate::State;
@@ -110,22 +110,27 @@ async fn list_views(state: &State, actor: &Actor, base: &Base, active_only: bool
     Ok(ok(json!({"views": items, "next_page": null, "previous_page": null, "count": n})))
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+async fn list(AxState(state): AxState<State>, SignedIn(actor): SignedIn, base: Base) -> Result<Response> {
     list_views(&state, &actor, &base, false).await
 }
 
-async fn active(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+async fn active(AxState(state): AxState<State>, SignedIn(actor): SignedIn, base: Base) -> Result<Response> {
     list_views(&state, &actor, &base, true).await
 }
 
-async fn count_views(AxState(state): AxState<State>, actor: Actor) -> Result<Response> {
+async fn count_views(AxState(state): AxState<State>, SignedIn(actor): SignedIn) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let n = app::visible_views(&mut conn, &actor, false).await?.len();
     Ok(ok(json!({"count": {"value": n, "refreshed_at": iso(state.now())}})))
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let v = app::find(&mut conn, &actor, path_id(&id)?).await?;
@@ -135,7 +140,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -147,7 +152,7 @@ async fn create(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -159,13 +164,17 @@ async fn update(
     Ok(ok(json!({"view": view_json(&base, &v, &defs)})))
 }
 
-async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     app::delete(&state, &actor, path_id(&id)?).await?;
     Ok(no_content())
 }
 
-async fn destroy_many(AxState(state): AxState<State>, actor: Actor, params: Params) -> Result<Response> {
+async fn destroy_many(AxState(state): AxState<State>, SignedIn(actor): SignedIn, params: Params) -> Result<Response> {
     require_admin(&actor)?;
     let ids = params.ids("ids", 100)?.ok_or_else(|| ApiError::BadRequest("Give ?ids=1,2,3".into()))?;
     app::delete_many(&state, &ids).await?;
@@ -189,7 +198,12 @@ fn count_json(base: &Base, view_id: i64, n: i64) -> Value {
     })
 }
 
-async fn count(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn count(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_staff(&actor)?;
     let mut conn = state.db.read().await?;
     let v = app::find(&mut conn, &actor, path_id(&id)?).await?;
@@ -198,7 +212,12 @@ async fn count(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id
     Ok(ok(json!({"view_count": count_json(&base, v.id, n)})))
 }
 
-async fn count_many(AxState(state): AxState<State>, actor: Actor, base: Base, params: Params) -> Result<Response> {
+async fn count_many(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    params: Params,
+) -> Result<Response> {
     require_staff(&actor)?;
     // zenpy sends ?count_many=1,2 rather than ?ids=.
     let ids = match params.ids("ids", 100)? {
@@ -241,7 +260,7 @@ async fn ticket_page(
 
 async fn tickets(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -356,7 +375,7 @@ async fn groups(conn: &mut AnyConnection, f: &Filter, out: &Output) -> Result<Va
 
 async fn execute(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     Path(id): Path<String>,
@@ -385,7 +404,7 @@ async fn unsaved(state: &State, actor: &Actor, body: &Value) -> Result<View> {
 
 async fn preview(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     params: Params,
     JsonBody(body): JsonBody,
@@ -402,7 +421,7 @@ async fn preview(
 
 async fn preview_count(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {

@@ -9,11 +9,10 @@ use serde_json::{Value, json};
 
 use frontdesk_store::rules::{self as store, Webhook};
 
-use super::extract::{Base, JsonBody, path_id};
+use super::extract::{Base, JsonBody, SignedIn, path_id};
 use super::{Endpoint, created, ep, no_content, ok, require_admin};
 use crate::State;
 use crate::app::input::{Obj, root};
-use crate::auth::Actor;
 use crate::clock::iso;
 use crate::error::ApiError;
 use crate::failure::Result;
@@ -47,7 +46,7 @@ fn webhook_json(base: &Base, w: &Webhook) -> Value {
     })
 }
 
-async fn list(AxState(state): AxState<State>, actor: Actor, base: Base) -> Result<Response> {
+async fn list(AxState(state): AxState<State>, SignedIn(actor): SignedIn, base: Base) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let items: Vec<Value> = store::webhooks(&mut conn).await?.iter().map(|w| webhook_json(&base, w)).collect();
@@ -58,7 +57,12 @@ async fn find(conn: &mut frontdesk_store::AnyConnection, id: &str) -> Result<Web
     store::webhook(conn, path_id(id)?).await?.ok_or(ApiError::NotFound.into())
 }
 
-async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id): Path<String>) -> Result<Response> {
+async fn show(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    base: Base,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     Ok(ok(json!({"webhook": webhook_json(&base, &find(&mut conn, &id).await?)})))
@@ -66,7 +70,7 @@ async fn show(AxState(state): AxState<State>, actor: Actor, base: Base, Path(id)
 
 async fn create(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
@@ -78,7 +82,7 @@ async fn create(
 
 async fn update(
     AxState(state): AxState<State>,
-    actor: Actor,
+    SignedIn(actor): SignedIn,
     base: Base,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -89,13 +93,17 @@ async fn update(
     Ok(ok(json!({"webhook": webhook_json(&base, &w)})))
 }
 
-async fn destroy(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn destroy(
+    AxState(state): AxState<State>,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response> {
     require_admin(&actor)?;
     crate::app::webhooks::delete(&state, path_id(&id)?).await?;
     Ok(no_content())
 }
 
-async fn secret(AxState(state): AxState<State>, actor: Actor, Path(id): Path<String>) -> Result<Response> {
+async fn secret(AxState(state): AxState<State>, SignedIn(actor): SignedIn, Path(id): Path<String>) -> Result<Response> {
     require_admin(&actor)?;
     let mut conn = state.db.read().await?;
     let w = find(&mut conn, &id).await?;

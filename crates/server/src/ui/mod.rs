@@ -286,3 +286,17 @@ pub fn local_time(ts: i64, tz: &str) -> (String, String) {
     let t = jiff::Timestamp::from_second(ts).unwrap_or_default();
     (t.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string(), crate::clock::iso(ts))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_string_a_template_names_exists() {
+        for (name, source) in super::TEMPLATES {
+            for part in source.split("t(\"").skip(1) {
+                // `t("status-" ~ x)` names a family: one of its members must exist.
+                let key = part.split('"').next().unwrap_or("");
+                assert!(crate::i18n::english_has(key), "{name} uses {key:?}, which en-US.ftl lacks");
+            }
+        }
+    }
+}

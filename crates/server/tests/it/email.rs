@@ -682,10 +682,10 @@ async fn outgoing_mail_is_dkim_signed_so_that_a_receiver_can_verify_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("dkim.pem");
     std::fs::write(&path, pem).unwrap();
-    let key = frontdesk_server::mail_out::DkimKey::load(&path, "fd2026", None).unwrap();
+    let key = frontdesk_server::mail_out::load_dkim(&path, "fd2026", None).unwrap();
     // A file that is no key stops the server at start with the reason.
     std::fs::write(dir.join("bad.pem"), "hello").unwrap();
-    let e = frontdesk_server::mail_out::DkimKey::load(&dir.join("bad.pem"), "fd2026", None).unwrap_err();
+    let e = frontdesk_server::mail_out::load_dkim(&dir.join("bad.pem"), "fd2026", None).unwrap_err();
     assert!(e.to_string().contains("not PEM or base64") || e.to_string().contains("not a DKIM key"), "{e}");
 
     let (relay, sent) = crate::helpers::smtp_sink().await;

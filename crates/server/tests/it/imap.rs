@@ -194,7 +194,7 @@ async fn mailboxes_are_polled_each_on_its_own_and_a_huge_message_or_a_bad_login_
         dovecot.url("locked@acme.test", "wrong"),
     ];
     let app = TestApp::spawn_with(TestDb::new().await, |c| {
-        c.imap = mailboxes.iter().map(|u| frontdesk_server::imap::MailboxConfig::parse(u).unwrap()).collect();
+        c.imap = mailboxes.iter().map(|u| frontdesk_server::app::mailboxes::MailboxConfig::parse(u).unwrap()).collect();
         c.smtp_max_size = 64 * 1024;
     })
     .await;
@@ -300,7 +300,7 @@ async fn mailboxes_over_starttls_and_tls_are_read_and_an_untrusted_certificate_i
         format!("imaps://tls%40acme.test:secret@127.0.0.1:{tls_port}/INBOX"),
     ];
     let app = TestApp::spawn_with(TestDb::new().await, |c| {
-        c.imap = mailboxes.iter().map(|u| frontdesk_server::imap::MailboxConfig::parse(u).unwrap()).collect();
+        c.imap = mailboxes.iter().map(|u| frontdesk_server::app::mailboxes::MailboxConfig::parse(u).unwrap()).collect();
         c.imap_ca = Some(ca.clone());
     })
     .await;
@@ -321,7 +321,7 @@ async fn mailboxes_over_starttls_and_tls_are_read_and_an_untrusted_certificate_i
         .deliver("tls@acme.test", &message("maria@example.com", "help@acme.test", "Again", "again@example.com", "Olá"));
     let url = format!("imaps://tls%40acme.test:secret@127.0.0.1:{tls_port}/INBOX");
     let app = TestApp::spawn_with(TestDb::new().await, |c| {
-        c.imap = vec![frontdesk_server::imap::MailboxConfig::parse(&url).unwrap()];
+        c.imap = vec![frontdesk_server::app::mailboxes::MailboxConfig::parse(&url).unwrap()];
     })
     .await;
     let mut error = String::new();
@@ -348,7 +348,7 @@ async fn a_message_that_cannot_become_a_ticket_is_kept_and_does_not_block_the_ma
     };
     let mailbox = dovecot.url("poison@acme.test", "secret");
     let app = TestApp::spawn_with(TestDb::new().await, |c| {
-        c.imap = vec![frontdesk_server::imap::MailboxConfig::parse(&mailbox).unwrap()];
+        c.imap = vec![frontdesk_server::app::mailboxes::MailboxConfig::parse(&mailbox).unwrap()];
     })
     .await;
     app.post("/api/v2/recipient_addresses", json!({"recipient_address": {"email": "poison@acme.test"}})).await;

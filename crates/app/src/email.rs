@@ -694,7 +694,7 @@ mod tests {
     #[test]
     fn a_parser_panic_on_hostile_mail_is_contained_and_threading_clues_take_only_our_shape() {
         // Found by the fuzz target: nested forwards whose boundaries the parser loses track of.
-        let raw = include_bytes!("../../../../tests/fixtures/email/fuzz_nested_forward.eml");
+        let raw = include_bytes!("../../../tests/fixtures/email/fuzz_nested_forward.eml");
         let _ = parse(raw);
         let ok = parse(b"From: a@b.test\r\nSubject: Re: [#42] x\r\nIn-Reply-To: <t7.ab12.c3@frontdesk.mail>\r\nReferences: <t8.a@b.c3@frontdesk.mail> <t-1.ab.c1@frontdesk.mail>\r\n\r\nhi\r\n")
             .unwrap();

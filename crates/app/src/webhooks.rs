@@ -10,9 +10,9 @@ use crate::AppState;
 use crate::error::{ApiError, Result};
 
 /// Checks a webhook endpoint as saved: an absolute http(s) URL with a host.
-pub fn check_endpoint(raw: &str) -> Result<reqwest::Url> {
+pub fn check_endpoint(raw: &str) -> Result<url::Url> {
     let bad = |m: &str| ApiError::invalid("endpoint", format!("endpoint: {m}")).msg("error-webhook-endpoint", &[]);
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&format!("{raw:?} is not a URL ({e})")))?;
+    let url = url::Url::parse(raw.trim()).map_err(|e| bad(&format!("{raw:?} is not a URL ({e})")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(bad(&format!("must be http or https, not {}", url.scheme())));
     }

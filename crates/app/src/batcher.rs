@@ -6,11 +6,11 @@
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::tickets::{Saved, TicketInput};
-use crate::app::{Via, in_tx};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
+use crate::tickets::{Saved, TicketInput};
 use crate::{AppState, State};
+use crate::{Via, in_tx};
 
 /// Most creates in one transaction.
 const MAX_BATCH: usize = 64;
@@ -81,17 +81,16 @@ async fn run(state: &AppState, batch: Vec<Request>) {
     let via = batch[0].via.clone();
     if batch.len() == 1 || batch.iter().any(|r| r.via.channel != via.channel) {
         for r in batch {
-            let out = in_tx(state, async |tx| {
-                crate::app::tickets::create_in(tx, &r.actor, r.input.clone(), &r.via, r.now).await
-            })
-            .await;
+            let out =
+                in_tx(state, async |tx| crate::tickets::create_in(tx, &r.actor, r.input.clone(), &r.via, r.now).await)
+                    .await;
             let _ = r.reply.send(out);
         }
         return;
     }
     let items: Vec<(Actor, TicketInput, i64)> =
         batch.iter().map(|r| (r.actor.clone(), r.input.clone(), r.now)).collect();
-    match in_tx(state, async |tx| crate::app::tickets::create_batch(tx, items, &via).await).await {
+    match in_tx(state, async |tx| crate::tickets::create_batch(tx, items, &via).await).await {
         Ok(results) => {
             for (r, out) in batch.into_iter().zip(results) {
                 let _ = r.reply.send(out);
@@ -101,7 +100,7 @@ async fn run(state: &AppState, batch: Vec<Request>) {
         Err(_) => {
             for r in batch {
                 let out = in_tx(state, async |tx| {
-                    crate::app::tickets::create_in(tx, &r.actor, r.input.clone(), &r.via, r.now).await
+                    crate::tickets::create_in(tx, &r.actor, r.input.clone(), &r.via, r.now).await
                 })
                 .await;
                 let _ = r.reply.send(out);

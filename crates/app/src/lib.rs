@@ -1,19 +1,27 @@
-//! Use cases: the only code that opens write transactions. Each one persists a change,
-//! records its audit and enqueues its jobs in one transaction.
+//! Frontdesk's use cases: the only code that opens write transactions. Each one persists a
+//! change, records its audit and enqueues its jobs in one transaction. Knows no HTTP: the API
+//! and the pages call these functions, and render their `error::ApiError` themselves.
 
 pub mod account;
 pub mod addresses;
 pub mod attachments;
+pub mod auth;
 pub mod batcher;
 pub mod bulk;
 pub mod campaigns;
+pub mod clock;
+pub mod counts;
 pub mod custom_statuses;
+pub mod dkim;
 pub mod email;
+pub mod error;
 pub mod fields;
 pub mod groups;
+pub mod i18n;
 pub mod input;
 pub mod jobs;
 pub mod links;
+pub mod mailboxes;
 pub mod organizations;
 pub mod outbound;
 pub mod query;
@@ -21,7 +29,9 @@ pub mod rulebook;
 pub mod rules;
 pub mod search_index;
 pub mod seed;
+pub mod sender_auth;
 pub mod sessions;
+pub mod state;
 pub mod tickets;
 pub mod users;
 pub mod views;
@@ -57,7 +67,8 @@ impl Via {
 
 use frontdesk_store::AnyConnection;
 
-use crate::AppState;
+pub use state::{AppState, Config, State, UPLOADS_AT_ONCE};
+
 use crate::error::{ApiError, Result};
 
 /// Runs `f` in one write transaction: committed if it returns Ok, rolled back otherwise.

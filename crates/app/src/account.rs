@@ -17,11 +17,11 @@ pub async fn update_settings(state: &AppState, m: &Map<String, Value>) -> Result
     let o = Obj(m);
     // Given blank (or null), the name is refused; left out, it stays.
     let name = match o.str("name", 255)? {
-        crate::app::input::Patch::Set(n) => Some(n.trim().to_string()),
-        crate::app::input::Patch::Null => return Err(ApiError::blank("name", "Name")),
-        crate::app::input::Patch::Absent => None,
+        crate::input::Patch::Set(n) => Some(n.trim().to_string()),
+        crate::input::Patch::Null => return Err(ApiError::blank("name", "Name")),
+        crate::input::Patch::Absent => None,
     };
-    let time_zone = o.str("time_zone", 64)?.set().map(|z| crate::app::input::time_zone(&z)).transpose()?;
+    let time_zone = o.str("time_zone", 64)?.set().map(|z| crate::input::time_zone(&z)).transpose()?;
     let locale = o
         .str("locale", 16)?
         .set()

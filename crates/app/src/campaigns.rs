@@ -173,8 +173,8 @@ impl Audience {
 pub async fn audience(conn: &mut AnyConnection, input: &CampaignInput, actor: &Actor, now: i64) -> Result<Audience> {
     let mut wanted: Vec<i64> = Vec::new();
     if let Some(q) = &input.query {
-        let asker = crate::app::query::Asker { now, me: actor.id() };
-        let (filters, _) = crate::app::query::resolve(conn, q, Some(Record::User), asker).await?;
+        let asker = crate::query::Asker { now, me: actor.id() };
+        let (filters, _) = crate::query::resolve(conn, q, Some(Record::User), asker).await?;
         for (_, f) in filters {
             wanted.extend(frontdesk_store::search::user_ids(conn, &f).await?);
         }

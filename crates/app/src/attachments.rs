@@ -230,7 +230,7 @@ pub async fn visible(conn: &mut AnyConnection, actor: &Actor, a: &Attachment) ->
         return Ok(true);
     }
     let (Some(ticket_id), Some(comment_id)) = (a.ticket_id, a.comment_id) else { return Ok(false) };
-    if crate::app::tickets::load(conn, actor, ticket_id, false).await.is_err() {
+    if crate::tickets::load(conn, actor, ticket_id, false).await.is_err() {
         return Ok(false);
     }
     let comments = frontdesk_store::audits::list_comments(
@@ -298,7 +298,7 @@ pub async fn delete_upload(state: &AppState, actor: &Actor, token: &str) -> Resu
 /// Redacts file `id` of comment `comment_id` on ticket `ticket_id`: its bytes are gone for good.
 pub async fn redact(state: &AppState, actor: &Actor, ticket_id: i64, comment_id: i64, id: i64) -> Result<Attachment> {
     in_tx(state, async |tx| {
-        crate::app::tickets::load(tx, actor, ticket_id, true).await?;
+        crate::tickets::load(tx, actor, ticket_id, true).await?;
         let a = store::get(tx, id).await?.ok_or(ApiError::NotFound)?;
         if a.ticket_id != Some(ticket_id) || a.comment_id != Some(comment_id) {
             return Err(ApiError::NotFound);

@@ -17,12 +17,12 @@ use frontdesk_domain::text::render_markdown;
 use frontdesk_store::audits::{self, Audit, Comment};
 use frontdesk_store::{AnyConnection, Db};
 
-use crate::app::input::Patch;
-use crate::app::tickets::{CommentInput, TicketInput};
-use crate::app::users::UserInput;
-use crate::app::{Via, fields, search_index, tickets, users};
 use crate::auth::Actor;
 use crate::error::{ApiError, Result};
+use crate::input::Patch;
+use crate::tickets::{CommentInput, TicketInput};
+use crate::users::UserInput;
+use crate::{Via, fields, search_index, tickets, users};
 
 const BATCH: usize = 1_000;
 pub const TAGS: [&str; 12] =
@@ -85,9 +85,9 @@ async fn people(conn: &mut AnyConnection, customers: usize, now: i64) -> Result<
     }
     let mut groups = Vec::new();
     for (g, name) in ["Suporte", "Financeiro", "Logística", "サポート"].iter().enumerate() {
-        let group = crate::app::groups::save_in(conn, None, &obj(json!({"name": name})), now).await?;
+        let group = crate::groups::save_in(conn, None, &obj(json!({"name": name})), now).await?;
         for a in agents.iter().skip(g * 5).take(5) {
-            crate::app::groups::add_member_in(conn, &obj(json!({"user_id": a, "group_id": group.id})), now).await?;
+            crate::groups::add_member_in(conn, &obj(json!({"user_id": a, "group_id": group.id})), now).await?;
         }
         groups.push(group.id);
     }

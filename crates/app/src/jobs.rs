@@ -136,7 +136,7 @@ async fn failed(state: &AppState, job: &Job, owner: &str, e: ApiError) -> Result
     in_tx(state, async |tx| {
         let failed = jobs::fail(tx, job.id, owner, &msg, retry, now).await?;
         if failed && retry.is_none() && job.kind == JobKind::CampaignSend {
-            crate::app::campaigns::send_gave_up(tx, &job.payload()?, &msg, now).await?;
+            crate::campaigns::send_gave_up(tx, &job.payload()?, &msg, now).await?;
         }
         Ok(())
     })
@@ -277,7 +277,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str, send: SendOutside) ->
                 items(&payload, "tickets").map(|(_, item)| TicketInput::parse(object(item)?)).collect();
             let good: Vec<(Actor, TicketInput, i64)> =
                 inputs.iter().filter_map(|r| r.as_ref().ok()).map(|i| (actor.clone(), i.clone(), now)).collect();
-            let mut saved = crate::app::tickets::create_batch(&mut tx, good, &via).await?.into_iter();
+            let mut saved = crate::tickets::create_batch(&mut tx, good, &via).await?.into_iter();
             for (index, input) in inputs.into_iter().enumerate() {
                 let r = match input {
                     Ok(_) => saved
@@ -296,8 +296,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str, send: SendOutside) ->
             };
             for (id, change) in changes {
                 let r = savepoint(&mut tx, async |c| {
-                    crate::app::tickets::update_in(c, &actor, id, TicketInput::parse(object(&change)?)?, &via, now)
-                        .await?;
+                    crate::tickets::update_in(c, &actor, id, TicketInput::parse(object(&change)?)?, &via, now).await?;
                     Ok(json!({"success": true, "status": "Updated"}))
                 })
                 .await?;
@@ -314,7 +313,7 @@ async fn execute(state: &AppState, job: &Job, owner: &str, send: SendOutside) ->
                             .ok_or(ApiError::NotFound)?;
                         frontdesk_store::tickets::purge(c, id).await?;
                     } else {
-                        crate::app::tickets::delete_in(c, &actor, id, now).await?;
+                        crate::tickets::delete_in(c, &actor, id, now).await?;
                     }
                     Ok(json!({"success": true, "status": "Deleted"}))
                 })
@@ -325,8 +324,8 @@ async fn execute(state: &AppState, job: &Job, owner: &str, send: SendOutside) ->
         JobKind::CreateUsers => {
             for (index, item) in items(&payload, "users") {
                 let r = savepoint(&mut tx, async |c| {
-                    let input = crate::app::users::UserInput::parse(object(item)?)?;
-                    let u = crate::app::users::create_in(c, &input, Role::EndUser, now).await?;
+                    let input = crate::users::UserInput::parse(object(item)?)?;
+                    let u = crate::users::create_in(c, &input, Role::EndUser, now).await?;
                     Ok(json!({"id": u.id, "status": "Created"}))
                 })
                 .await?;
@@ -336,8 +335,8 @@ async fn execute(state: &AppState, job: &Job, owner: &str, send: SendOutside) ->
         JobKind::CreateOrganizations => {
             for (index, item) in items(&payload, "organizations") {
                 let r = savepoint(&mut tx, async |c| {
-                    let input = crate::app::organizations::OrganizationInput::new(object(item)?);
-                    let o = crate::app::organizations::save_in(c, None, &input, now).await?;
+                    let input = crate::organizations::OrganizationInput::new(object(item)?);
+                    let o = crate::organizations::save_in(c, None, &input, now).await?;
                     Ok(json!({"id": o.id, "status": "Created"}))
                 })
                 .await?;
@@ -391,11 +390,11 @@ async fn execute_in_chunks(state: &AppState, job: &Job, owner: &str) -> Result<(
         for &id in chunk {
             let r = savepoint(&mut tx, async |c| {
                 if let Some(m) = macro_id {
-                    crate::app::rules::apply_macro_in(c, &actor, id, m, now, true).await?;
+                    crate::rules::apply_macro_in(c, &actor, id, m, now, true).await?;
                 }
                 let m = object(&change)?;
                 if !m.is_empty() {
-                    crate::app::tickets::update_in(c, &actor, id, TicketInput::parse(m)?, &via, now).await?;
+                    crate::tickets::update_in(c, &actor, id, TicketInput::parse(m)?, &via, now).await?;
                 }
                 Ok(json!({"success": true, "status": "Updated"}))
             })
@@ -438,7 +437,7 @@ async fn send_campaign(state: &AppState, job: &Job, owner: &str) -> Result<()> {
         if !jobs::renew(&mut tx, job.id, owner, state.clock.now_ms() + state.config.job_lease_ms).await? {
             return Ok(()); // another worker has it now
         }
-        let done = crate::app::campaigns::send_chunk(&mut tx, id, &actor, now).await?;
+        let done = crate::campaigns::send_chunk(&mut tx, id, &actor, now).await?;
         if done {
             jobs::complete(&mut tx, job.id, owner, &completed_message(now), None, now).await?;
         }
