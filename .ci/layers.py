@@ -11,7 +11,19 @@ ALLOWED = {
     "frontdesk-store": {"frontdesk-domain"},
     "frontdesk-mail": set(),
     "frontdesk-app": {"frontdesk-domain", "frontdesk-store", "frontdesk-mail"},
-    "frontdesk-server": {"frontdesk-domain", "frontdesk-store", "frontdesk-mail", "frontdesk-app"},
+    "frontdesk-edge": {"frontdesk-app"},
+    # The API and the pages never depend on each other. Both still read through `store`
+    # directly (issue 16 moves their reads into use cases, then takes `store` off these two lines).
+    "frontdesk-api": {"frontdesk-domain", "frontdesk-app", "frontdesk-edge", "frontdesk-store"},
+    "frontdesk-web": {"frontdesk-domain", "frontdesk-app", "frontdesk-edge", "frontdesk-store"},
+    "frontdesk-server": {
+        "frontdesk-domain",
+        "frontdesk-store",
+        "frontdesk-mail",
+        "frontdesk-app",
+        "frontdesk-api",
+        "frontdesk-web",
+    },
     "frontdesk-bench": set(),
 }
 
@@ -37,14 +49,15 @@ for web in ("axum", "tower", "reqwest", "lettre"):
     if re.search(rf"^{web}\b", app_toml, re.M):
         problems.append(f"frontdesk-app depends on {web}: the use cases know no HTTP and send nothing")
 
-src = pathlib.Path(__file__).resolve().parent.parent / "crates/server/src"
-# Only the use cases open write transactions: in the server (the API, the pages, the binary's
-# parts), nothing begins one, nor calls the helpers that do (`app::in_tx`, `in_db`, `savepoint`).
+root = pathlib.Path(__file__).resolve().parent.parent
+# Only the use cases open write transactions: in the API, the pages and the binary, nothing
+# begins one, nor calls the helpers that do (`app::in_tx`, `in_db`, `savepoint`).
 opens = re.compile(r"\.begin\(\)|\bin_tx\(|\bin_db\(|\bsavepoint\(")
-for f in sorted(src.rglob("*.rs")):
-    for n, text in enumerate(f.read_text().splitlines(), 1):
-        if opens.search(text) and not text.lstrip().startswith("//"):
-            problems.append(f"{f.relative_to(src.parent.parent.parent)}:{n}: a write transaction outside the use cases: {text.strip()}")
+for crate in ("edge", "api", "web", "server"):
+    for f in sorted((root / "crates" / crate / "src").rglob("*.rs")):
+        for n, text in enumerate(f.read_text().splitlines(), 1):
+            if opens.search(text) and not text.lstrip().startswith("//"):
+                problems.append(f"{f.relative_to(root)}:{n}: a write transaction outside the use cases: {text.strip()}")
 
 for line in problems:
     print(f"layering: {line}", file=sys.stderr)

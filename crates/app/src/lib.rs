@@ -25,6 +25,7 @@ pub mod mailboxes;
 pub mod organizations;
 pub mod outbound;
 pub mod query;
+pub mod reports;
 pub mod rulebook;
 pub mod rules;
 pub mod search_index;

@@ -2,15 +2,14 @@
 //! webhook delivery, SMTP/IMAP intake, the job runner's senders and start-up (`App`) around
 //! the use cases (`frontdesk_app`, re-exported as `app`). `main.rs` is the command line.
 
+pub use frontdesk_api as http;
 pub use frontdesk_app as app;
 pub use frontdesk_app::{AppState, Config, State, UPLOADS_AT_ONCE, auth, clock, counts, error, i18n, sender_auth};
-pub mod failure;
-pub mod http;
+pub use frontdesk_web as ui;
 pub mod imap;
 pub mod jobs;
 pub mod mail_out;
 pub mod smtp;
-pub mod ui;
 pub mod webhooks;
 
 use std::future::Future;
@@ -109,7 +108,13 @@ impl App {
             workers.push(imap::spawn(self.state.clone(), mailbox, every, stop_rx.clone()));
         }
         workers.push(spawn_optimizer(self.state.clone(), stop_rx));
-        let router = http::router(self.state.clone());
+        let pages = ui::routes(http::bare());
+        let router =
+            http::router(
+                self.state.clone(),
+                pages,
+                |state, headers| async move { ui::not_found(&state, &headers).await },
+            );
         let service = http::into_service(router, self.state.config.trusted_proxies.clone());
         // Long jobs hear of the stop at once, while the last requests are still being answered.
         let stopping = self.state.clone();
