@@ -21,7 +21,7 @@ pub fn parse_proxy(s: &str) -> anyhow::Result<IpNet> {
 
 /// The client behind a chain of proxies: the right-most address of `X-Forwarded-For` that is
 /// not itself a trusted proxy (addresses to its left are the client's say and are not believed).
-fn client_of(chain: &str, proxies: &[IpNet]) -> Option<IpAddr> {
+pub fn client_of(chain: &str, proxies: &[IpNet]) -> Option<IpAddr> {
     chain
         .split(',')
         .rev()
@@ -49,21 +49,4 @@ pub fn settle(proxies: &[IpNet], mut req: Request) -> Request {
         req.extensions_mut().insert(ConnectInfo(SocketAddr::new(client, peer.port())));
     }
     req
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_client_is_the_first_untrusted_address_from_the_right() {
-        let proxies = vec![parse_proxy("10.0.0.0/8").unwrap(), parse_proxy("192.0.2.1").unwrap()];
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(client_of("203.0.113.5", &proxies), Some(ip("203.0.113.5")));
-        assert_eq!(client_of("1.1.1.1, 203.0.113.5, 10.1.2.3", &proxies), Some(ip("203.0.113.5")));
-        assert_eq!(client_of("garbage, 203.0.113.5", &proxies), Some(ip("203.0.113.5")));
-        assert_eq!(client_of("10.0.0.1", &proxies), None);
-        assert_eq!(client_of("", &proxies), None);
-        assert!(parse_proxy("not-an-address").is_err());
-    }
 }

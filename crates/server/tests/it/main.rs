@@ -22,6 +22,7 @@ mod search;
 mod snapshots;
 mod storage;
 mod stored;
+mod surface;
 mod tickets;
 mod trust;
 mod ui;
