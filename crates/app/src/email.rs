@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use frontdesk_domain::{EmailAddress, Role, Status};
+use frontdesk_domain::{EmailAddress, Role};
 use frontdesk_store::AnyConnection;
 use frontdesk_store::email::{self as store, Inbound};
 
@@ -290,7 +290,7 @@ async fn decide(
         match frontdesk_store::tickets::get(conn, ticket_id).await?.filter(|t| t.deleted_at.is_none()) {
             Some(t) if participant(conn, &t, &sender).await? && t.status != frontdesk_domain::Status::Closed => {
                 let reason = format!("threaded by {how}");
-                let mut input = TicketInput {
+                let input = TicketInput {
                     comment: Some(CommentInput {
                         body: Some(p.reply.clone()),
                         public: Some(true),
@@ -301,9 +301,7 @@ async fn decide(
                     extra_events: vec![json!({"type": "EmailThreading", "value": reason})],
                     ..Default::default()
                 };
-                if sender.role == Role::EndUser && matches!(t.status, Status::Pending | Status::Solved) {
-                    input.status = super::input::Patch::Set(frontdesk_domain::Status::Open);
-                }
+                // A reply from the requester reopens the ticket (`tickets::apply_update`).
                 let admin = system_actor(conn).await?;
                 super::tickets::update_in(conn, &admin, t.id, input, &via, now).await?;
                 return Ok(Outcome::new("threaded", files_note(reason), Some(t.id)));

@@ -1072,6 +1072,8 @@ pub async fn apply_update(
     }
     refuse_staff_fields(actor, &input, false)?;
     refuse_if_changed(conn, id, input.shown_change).await?;
+    let mut input = input;
+    reopen_on_customer_reply(conn, &before, &mut input, actor).await?;
     if input.safe_update {
         let stamp = input.updated_stamp.as_deref().unwrap_or("");
         let matches = stamp == iso(before.updated_at) || parse_time(stamp) == Some(before.updated_at);
@@ -1267,6 +1269,34 @@ pub async fn apply_update(
         values,
         before: Some(before_facts),
     })
+}
+
+/// A public reply by the customer (the requester, or another end user taking part) moves a
+/// pending or solved ticket back to open (a closed one takes no update at all), unless the
+/// update names a status itself: one rule for every way a customer answers (the portal, mail,
+/// the API as the requester).
+async fn reopen_on_customer_reply(
+    conn: &mut AnyConnection,
+    before: &Ticket,
+    input: &mut TicketInput,
+    actor: &Actor,
+) -> Result<()> {
+    let Some(c) = &input.comment else { return Ok(()) };
+    let names_status = !input.status.is_absent() || !input.custom_status_id.is_absent();
+    if c.public == Some(false) || names_status || !matches!(before.status, Status::Pending | Status::Solved) {
+        return Ok(());
+    }
+    let author = c.author_id.unwrap_or(actor.id());
+    let customer = author == before.requester_id
+        || if author == actor.id() {
+            !actor.is_staff()
+        } else {
+            users::get(conn, author).await?.is_some_and(|u| u.role == Role::EndUser)
+        };
+    if customer {
+        input.status = Patch::Set(Status::Open);
+    }
+    Ok(())
 }
 
 /// The one stale-write check of the pages: under the ticket's write lock (taken by the caller),

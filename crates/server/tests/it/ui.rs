@@ -389,7 +389,12 @@ async fn a_customer_submits_a_request_and_sees_only_their_own_and_public_replies
         json!({"ticket": {"comment": {"body": "Nota interna: cliente antiga", "public": false}}}),
     )
     .await;
-    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"comment": {"body": "Reenviamos a nota."}}})).await;
+    // The agent answers and solves the request.
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "Reenviamos a nota."}, "status": "solved"}}),
+    )
+    .await;
     let p = b.get(&at).await;
     assert!(p.html.contains("Reenviamos a nota.") && p.html.contains("Não recebi a nota fiscal."));
     assert!(!p.html.contains("Nota interna"), "the internal note never reaches the customer");
@@ -399,6 +404,16 @@ async fn a_customer_submits_a_request_and_sees_only_their_own_and_public_replies
     let comments = app.get(&format!("/api/v2/tickets/{id}/comments")).await.body["comments"].clone();
     assert_eq!(comments[3]["plain_body"], "Recebi, obrigada!");
     assert_eq!(comments[3]["author_id"], rosa);
+    // The customer's reply from the portal reopens the solved request, as a mailed reply does.
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["status"], "open");
+    // An internal note by an agent changes nothing of the kind.
+    app.put(&format!("/api/v2/tickets/{id}"), json!({"ticket": {"status": "pending"}})).await;
+    app.put(
+        &format!("/api/v2/tickets/{id}"),
+        json!({"ticket": {"comment": {"body": "Aguardando a cliente", "public": false}}}),
+    )
+    .await;
+    assert_eq!(app.get(&format!("/api/v2/tickets/{id}")).await.body["ticket"]["status"], "pending");
     let p = b.get("/portal").await;
     assert!(p.html.contains("Nota fiscal"));
     // Another customer sees neither the request nor its page.
