@@ -40,6 +40,7 @@ pub async fn start_update(
 ) -> Result<Job> {
     let input = TicketInput::parse(&change)?;
     let mut conn = state.db.read().await?;
+    let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
     if let Some(a) = change.get("assignee_id").and_then(Value::as_i64) {
         super::tickets::existing_staff(&mut conn, a, "assignee_id").await?;
     }
@@ -52,7 +53,6 @@ pub async fn start_update(
         return Err(refused("status", "bulk-bad-status", "status: not an active status"));
     }
     if let Some(raw) = &input.custom_fields {
-        let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
         super::fields::check(Record::Ticket, &defs, raw)?;
     }
     if change.is_empty() && macro_id.is_none() {
@@ -62,7 +62,6 @@ pub async fn start_update(
         Selection::Ids(ids) => ids,
         Selection::View(id) => {
             let view = super::views::find(&mut conn, actor, id).await?;
-            let defs = frontdesk_store::custom_fields::defs(&mut conn, Record::Ticket).await?;
             let f = super::views::compile(&super::views::conditions_of(&view)?, state.now(), actor.id(), &defs)?;
             frontdesk_store::search::ticket_ids(&mut conn, &f).await?
         }

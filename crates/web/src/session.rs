@@ -2,7 +2,6 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use rand::Rng;
 
 use frontdesk_store::sessions;
 use frontdesk_store::users::User;
@@ -27,9 +26,7 @@ pub struct Session {
     pub actor: Actor,
 }
 
-pub fn random_token() -> String {
-    hex::encode(rand::thread_rng().r#gen::<[u8; 32]>())
-}
+pub use crate::app::links::random_secret as random_token;
 
 fn hash(secret: &str) -> String {
     crate::auth::token_hash(secret)
